@@ -1,0 +1,3 @@
+from perptui.cli import main
+
+raise SystemExit(main())

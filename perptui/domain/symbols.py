@@ -1,0 +1,63 @@
+"""Symbol names: exchange ids like ``BTCUSDT`` and ccxt unified symbols like ``BTC/USDT:USDT``."""
+
+from __future__ import annotations
+
+import difflib
+
+from perptui.domain.errors import UnknownSymbol
+
+# Longest first, so BTCFDUSD is read as BTC + FDUSD, not BTCFD + USD.
+KNOWN_QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "USD")
+
+
+def split_exchange_id(exchange_id: str) -> tuple[str, str] | None:
+    """``'BTCUSDT'`` -> ``('BTC', 'USDT')``; ``None`` when no known quote currency ends it."""
+    raw = exchange_id.strip().upper().replace("-", "").replace("_", "").replace("/", "")
+    for quote in KNOWN_QUOTES:
+        if raw.endswith(quote) and len(raw) > len(quote):
+            return raw[: -len(quote)], quote
+    return None
+
+
+def perp_symbol(base: str, quote: str, settle: str | None = None) -> str:
+    """The unified symbol of a linear perpetual: ``BTC/USDT:USDT``."""
+    return f"{base}/{quote}:{settle or quote}"
+
+
+def unified_perp(name: str) -> str | None:
+    """Map a user's or a file's name of a linear perp to its unified symbol.
+
+    Accepts ``BTC/USDT:USDT``, ``BTC/USDT``, ``BTCUSDT``, ``BTC-USDT``, ``btcusdt``. ``None`` when the
+    name cannot be read.
+    """
+    text = name.strip().upper()
+    if not text:
+        return None
+    if "/" in text:
+        pair, _, settle = text.partition(":")
+        base, _, quote = pair.partition("/")
+        if not base or not quote:
+            return None
+        return perp_symbol(base, quote, settle or quote)
+    parts = split_exchange_id(text)
+    return perp_symbol(*parts) if parts else None
+
+
+def spot_of(perp: str) -> str:
+    """``BTC/USDT:USDT`` -> ``BTC/USDT``."""
+    return perp.partition(":")[0]
+
+
+def resolve_symbol(name: str, known: list[str], where: str = "") -> str:
+    """Find ``name`` among ``known`` unified symbols, leniently; raise UnknownSymbol with suggestions."""
+    candidate = unified_perp(name) or name.strip().upper()
+    if candidate in known:
+        return candidate
+    upper = {k.upper(): k for k in known}
+    if candidate.upper() in upper:
+        return upper[candidate.upper()]
+    close = difflib.get_close_matches(candidate, known, n=3, cutoff=0.6)
+    if not close:
+        base = candidate.partition("/")[0]
+        close = [k for k in known if k.startswith(base + "/")][:3]
+    raise UnknownSymbol(name, close, where)

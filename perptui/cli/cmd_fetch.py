@@ -1,0 +1,114 @@
+"""`perptui fetch`: resumable backfill of funding and OHLCV history into the cache."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from perptui.domain.errors import ExchangeUnavailable, UsageError
+from perptui.domain.timeframes import parse_utc, timeframe_ms
+from perptui.services.clock import SystemClock
+
+from .cmd_markets import load_markets, select, split_symbols
+from .context import open_store, settings_from_args, unreachable
+from .output import err, print_json, say
+
+KINDS = ("funding", "ohlcv")
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "fetch",
+        parents=parents,
+        help="backfill funding and OHLCV history into the cache (resumable)",
+        description="Download history into the local cache. Rerunning resumes after the newest stored row.",
+    )
+    p.add_argument("--symbols", nargs="+", required=True, metavar="SYM", help="markets to fetch")
+    p.add_argument(
+        "--since", required=True, metavar="DATE", help="start, UTC (2024-01-01 or 2024-01-01T08:00)"
+    )
+    p.add_argument("--until", metavar="DATE", help="end, UTC (default: now)")
+    p.add_argument("--kind", default="funding,ohlcv", help="funding, ohlcv or both (default: funding,ohlcv)")
+    p.add_argument("--timeframe", default="1h", help="OHLCV bar size (default: 1h)")
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else on stdout")
+    p.set_defaults(handler=run)
+
+
+def parse_kinds(text: str) -> list[str]:
+    kinds = [k.strip().lower() for k in text.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in KINDS]
+    if bad or not kinds:
+        raise UsageError(f"bad --kind {text!r}: use funding, ohlcv or funding,ohlcv")
+    return list(dict.fromkeys(kinds))
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    if settings.offline:
+        raise UsageError("fetch downloads history from the exchange, so it cannot run with --offline")
+    kinds = parse_kinds(args.kind)
+    timeframe_ms(args.timeframe)
+    since = parse_utc(args.since, "--since")
+    until = parse_utc(args.until, "--until") if args.until else None
+    now = SystemClock().now_ms()
+    if until is not None and until <= since:
+        raise UsageError("--until must be after --since")
+    if since >= now:
+        raise UsageError("--since is in the future")
+    with open_store(settings) as store:
+        added = asyncio.run(_fetch(settings, store, args, kinds, since, until))
+    total = sum(n for per_kind in added.values() for n in per_kind.values())
+    if args.json:
+        print_json({"exchange": settings.exchange_name, "rows_added": added, "total_rows_added": total})
+    else:
+        for symbol, per_kind in added.items():
+            parts = ", ".join(f"{n:,} {kind}" for kind, n in per_kind.items())
+            say(f"{symbol}: {parts} rows added")
+        say(f"{total:,} rows added in all")
+    return 0
+
+
+async def _fetch(settings, store, args, kinds, since, until) -> dict[str, dict[str, int]]:
+    from perptui.services.backfill import backfill_funding, backfill_ohlcv
+    from perptui.services.sources import open_market_data
+
+    markets = await load_markets(settings, store)
+    symbols = [m.symbol for m in select(markets, split_symbols(args.symbols), settings.exchange_name)]
+    source = open_market_data(settings, store)
+    end = until or SystemClock().now_ms()
+    added: dict[str, dict[str, int]] = {}
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[rows]:>9,} rows"),
+        TimeRemainingColumn(),
+        console=err(),
+        transient=False,
+    )
+    try:
+        with progress:
+            for symbol in symbols:
+                added[symbol] = {}
+                for kind in kinds:
+                    label = f"{symbol} {kind}" + (f" {args.timeframe}" if kind == "ohlcv" else "")
+                    task = progress.add_task(label, total=end - since, rows=0)
+
+                    def on_progress(rows: int, cursor: int, task=task) -> None:
+                        progress.update(task, completed=max(0, min(cursor, end) - since), rows=rows)
+
+                    if kind == "funding":
+                        n = await backfill_funding(source, store, symbol, since, until, on_progress)
+                    else:
+                        n = await backfill_ohlcv(
+                            source, store, symbol, args.timeframe, since, until, on_progress
+                        )
+                    progress.update(task, completed=end - since, rows=n)
+                    added[symbol][kind] = n
+    except ExchangeUnavailable as exc:
+        raise unreachable(exc, store, settings.exchange_name, "funding") from None
+    finally:
+        await source.close()
+    return added

@@ -1,0 +1,130 @@
+"""`perptui markets`: market metadata with maintenance-margin tiers, live or from the cache."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from rich.table import Table
+
+from perptui.domain.errors import ExchangeUnavailable, PerptuiError
+from perptui.domain.symbols import resolve_symbol
+from perptui.domain.types import Market
+from perptui.services.clock import SystemClock
+
+from .context import open_store, settings_from_args, unreachable
+from .output import fmt_num, fmt_pct, out, print_json
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "markets",
+        parents=parents,
+        help="market metadata: steps, limits, fees, leverage tiers",
+        description="List the exchange's linear perpetual markets with their leverage tiers.",
+    )
+    p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these (BTCUSDT, BTC/USDT:USDT, ...)")
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(handler=run)
+
+
+def split_symbols(values: list[str] | None) -> list[str]:
+    """``--symbols BTCUSDT ETHUSDT`` and ``--symbols BTCUSDT,ETHUSDT`` alike."""
+    return [part for value in values or [] for part in value.split(",") if part.strip()]
+
+
+async def load_markets(settings, store) -> list[Market]:
+    """Markets from the source (refreshing the cache), or from the cache alone when offline."""
+    exchange = settings.exchange_name
+    if settings.offline:
+        markets = store.load_markets(exchange)
+        if not markets:
+            raise PerptuiError(
+                f"the cache holds no markets for {exchange}; run 'perptui markets --exchange {exchange}' "
+                "online once first"
+            )
+        return markets
+    from perptui.services.sources import open_market_data
+
+    source = open_market_data(settings, store)
+    try:
+        markets = await source.load_markets()
+    except ExchangeUnavailable as exc:
+        raise unreachable(exc, store, exchange, "markets") from None
+    finally:
+        await source.close()
+    store.upsert_markets(exchange, markets, SystemClock().now_ms())
+    return markets
+
+
+def select(markets: list[Market], names: list[str], exchange: str) -> list[Market]:
+    if not names:
+        return markets
+    by_symbol = {m.symbol: m for m in markets}
+    chosen = [resolve_symbol(name, list(by_symbol), exchange) for name in names]
+    return [by_symbol[s] for s in dict.fromkeys(chosen)]
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    with open_store(settings) as store:
+        markets = asyncio.run(load_markets(settings, store))
+    selected = select(markets, split_symbols(args.symbols), settings.exchange_name)
+    if args.json:
+        print_json([m.as_dict() for m in selected])
+        return 0
+    render(selected, settings.exchange_name, detail=len(selected) <= 3)
+    return 0
+
+
+def render(markets: list[Market], exchange: str, detail: bool) -> None:
+    console = out()
+    title = f"{exchange.upper()} — {len(markets)} linear perpetuals"
+    if exchange == "demo":
+        title += " (DEMO data: simulated, not a real market)"
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in (
+        "symbol",
+        "step",
+        "tick",
+        "min qty",
+        "min notional",
+        "taker",
+        "maker",
+        "max lev",
+        "funding",
+    ):
+        table.add_column(column, justify="left" if column == "symbol" else "right")
+    for m in markets:
+        table.add_row(
+            m.symbol,
+            fmt_num(m.amount_step),
+            fmt_num(m.price_tick),
+            fmt_num(m.min_qty),
+            fmt_num(m.min_notional),
+            fmt_pct(m.taker_fee, 3),
+            fmt_pct(m.maker_fee, 3),
+            "—" if m.max_leverage is None else f"{m.max_leverage:g}x",
+            "—" if m.funding_interval_hours is None else f"{m.funding_interval_hours:g}h",
+        )
+    console.print(table)
+    if not detail:
+        return
+    for m in markets:
+        tiers = Table(
+            title=f"{m.symbol} maintenance margin tiers"
+            + (" (approximate: the exchange served none)" if m.tiers_approximate else ""),
+            title_justify="left",
+            header_style="bold",
+        )
+        for column in ("notional from", "to", "MMR", "maint. amount", "max lev"):
+            tiers.add_column(column, justify="right")
+        for t in m.tiers:
+            tiers.add_row(
+                f"{t.min_notional:,.0f}",
+                "∞" if t.max_notional == float("inf") else f"{t.max_notional:,.0f}",
+                fmt_pct(t.mmr, 2),
+                f"{t.maint_amount:,.2f}",
+                f"{t.max_leverage:g}x",
+            )
+        console.print(tiers)

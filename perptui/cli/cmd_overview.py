@@ -1,0 +1,133 @@
+"""`perptui overview` (and `perptui` with no command): the market at a glance, busiest first."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from rich.table import Table
+from rich.text import Text
+
+from perptui.domain.errors import ExchangeUnavailable
+from perptui.domain.funding import apr
+from perptui.domain.timeframes import iso_utc
+
+from .cmd_markets import load_markets, select, split_symbols
+from .context import open_store, settings_from_args, unreachable
+from .output import fmt_num, fmt_pct, out, print_json
+
+DEFAULT_TOP = 25
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "overview",
+        parents=parents,
+        help="prices, volume and funding of every perp, busiest first (the default command)",
+        description="Live prices, 24h volume, open interest and funding of the configured market.",
+    )
+    p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these markets")
+    p.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N", help=f"rows (default {DEFAULT_TOP})")
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    with open_store(settings) as store:
+        rows, now, clock_note = asyncio.run(_collect(settings, store, args))
+    if args.json:
+        print_json({"exchange": settings.exchange_name, "asof": iso_utc(now), "rows": rows})
+    else:
+        _render(rows, settings.exchange_name, now, clock_note)
+    return 0
+
+
+async def _collect(settings, store, args):
+    from perptui.services.sources import clock_for, open_market_data
+
+    exchange = settings.exchange_name
+    markets = select(await load_markets(settings, store), split_symbols(args.symbols), exchange)
+    symbols = [m.symbol for m in markets]
+    clock = clock_for(settings)
+    now = clock.now_ms()
+    if settings.offline:
+        tickers = {s: t for s, t in store.latest_tickers(exchange).items() if s in symbols}
+        funding = {}
+    else:
+        source = open_market_data(settings, store, clock)
+        try:
+            tickers, funding = await asyncio.gather(
+                source.fetch_tickers(symbols), source.fetch_funding_rates(symbols)
+            )
+        except ExchangeUnavailable as exc:
+            raise unreachable(exc, store, exchange, "tickers") from None
+        finally:
+            await source.close()
+        store.insert_tickers(exchange, list(tickers.values()))
+    rows = []
+    for m in markets:
+        t = tickers.get(m.symbol)
+        f = funding.get(m.symbol)
+        interval = (f.interval_hours if f else None) or m.funding_interval_hours
+        rate = f.rate if f else None
+        rows.append(
+            {
+                "symbol": m.symbol,
+                "last": t.last if t else None,
+                "mark": t.mark if t else None,
+                "volume_24h_usd": t.quote_volume_24h if t else None,
+                "open_interest_usd": t.open_interest_usd if t else None,
+                "funding_rate": rate,
+                "interval_hours": interval,
+                "apr": apr(rate, interval),
+                "next_funding_time": iso_utc(f.next_funding_time) if f else None,
+                "max_leverage": m.max_leverage,
+            }
+        )
+    rows.sort(key=lambda r: -(r["volume_24h_usd"] or 0))
+    note = "" if clock.__class__.__name__ == "SystemClock" else f" (clock frozen at {iso_utc(now)})"
+    return rows[: max(args.top, 0)] if args.top else rows, now, note
+
+
+def _render(rows: list[dict], exchange: str, now: int, clock_note: str) -> None:
+    title = f"{exchange.upper()} perpetuals, busiest first — {iso_utc(now)}{clock_note}"
+    if exchange == "demo":
+        title += "\nDEMO market: simulated data for practice, not real prices"
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in (
+        "symbol",
+        "last",
+        "mark",
+        "24h volume",
+        "open interest",
+        "funding",
+        "every",
+        "APR",
+        "max lev",
+    ):
+        table.add_column(column, justify="left" if column == "symbol" else "right")
+    for r in rows:
+        rate = r["funding_rate"]
+        style = "" if rate is None else ("green" if rate >= 0 else "red")
+        table.add_row(
+            r["symbol"],
+            fmt_num(r["last"]),
+            fmt_num(r["mark"]),
+            _money(r["volume_24h_usd"]),
+            _money(r["open_interest_usd"]),
+            Text(fmt_pct(rate, 4), style=style),
+            "—" if r["interval_hours"] is None else f"{r['interval_hours']:g}h",
+            Text(fmt_pct(r["apr"], 1), style=style),
+            "—" if r["max_leverage"] is None else f"{r['max_leverage']:g}x",
+        )
+    out().print(table)
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    for suffix, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"${value / size:,.1f}{suffix}"
+    return f"${value:,.0f}"

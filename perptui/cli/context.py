@@ -1,0 +1,62 @@
+"""What every command needs: the effective settings, the store, the market data source."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from perptui.config.loader import load_settings
+from perptui.config.paths import default_db_file
+from perptui.domain.errors import ExchangeUnavailable
+from perptui.services.clock import SystemClock
+
+from .output import fmt_age
+
+if TYPE_CHECKING:
+    from perptui.config.settings import Settings
+    from perptui.services.store import Store
+
+#: argparse dest -> settings key, and the flag a user typed (for error messages).
+FLAG_SETTINGS = {
+    "exchange": ("exchange", "--exchange"),
+    "api_base_url": ("api_base_url", "--api-base-url"),
+    "offline": ("offline", "--offline"),
+    "db": ("db", "--db"),
+    "testnet": ("testnet", "--testnet"),
+}
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    flags = {}
+    for dest, (key, flag) in FLAG_SETTINGS.items():
+        value = getattr(args, dest, None)
+        if value not in (None, False):
+            overrides[key] = value
+            flags[key] = flag
+    return load_settings(overrides, flags)
+
+
+def db_path(settings: Settings):
+    return settings.db or default_db_file()
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[Store]:
+    from perptui.services.store import Store
+
+    store = Store.open(db_path(settings))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def unreachable(exc: ExchangeUnavailable, store: Store, exchange: str, kind: str) -> ExchangeUnavailable:
+    """The exchange error plus what the cache holds, so the trader knows whether --offline will help."""
+    age = store.cache_age_ms(exchange, kind, SystemClock().now_ms())
+    if age is None:
+        return ExchangeUnavailable(f"{exc}; the cache holds no {kind} for {exchange} yet")
+    return ExchangeUnavailable(f"{exc}; cached {kind} are {fmt_age(age)}: add --offline to use them")

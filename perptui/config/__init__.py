@@ -1,0 +1,1 @@
+"""Configuration: the settings model, where files live, and loading with clear errors."""

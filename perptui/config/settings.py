@@ -1,0 +1,132 @@
+"""The settings model: one docstring per field (shown by ``perptui config`` and in the default file).
+
+Precedence, highest first: CLI flags > environment (``PERPTUI_`` prefix, ``__`` for nesting, e.g.
+``PERPTUI_DEMO__SEED``) > the TOML config file > these defaults. Load through
+:func:`perptui.config.loader.load_settings`, which turns every bad value into a one-line ConfigError.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from perptui.domain.timeframes import parse_utc
+
+#: The parsed config file, handed to the settings sources by the loader for one load.
+_file_values: ContextVar[dict[str, Any] | None] = ContextVar("perptui_file_values", default=None)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, validate_default=True)
+
+
+class DemoSettings(Section):
+    seed: int = Field(default=7, ge=0)
+    """Seed of the built-in demo market: the same seed and clock always give the same data."""
+
+    frozen_at: str | None = None
+    """Freeze the demo market's clock at this UTC time (e.g. "2025-06-01T00:00"); unset = real time."""
+
+    @field_validator("frozen_at")
+    @classmethod
+    def _check_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_utc(value)
+            except Exception:
+                raise ValueError("use an ISO UTC time such as 2025-06-01T00:00") from None
+        return value
+
+    def frozen_at_ms(self) -> int | None:
+        return None if self.frozen_at is None else parse_utc(self.frozen_at)
+
+
+class NetworkSettings(Section):
+    timeout_ms: int = Field(default=10_000, ge=1_000, le=120_000)
+    """Timeout of one exchange request, in milliseconds (1000 to 120000)."""
+
+    max_retries: int = Field(default=4, ge=0, le=10)
+    """Retries of a request that failed on the network, a rate limit or a timeout (0 to 10)."""
+
+    backoff_s: float = Field(default=0.5, gt=0, le=30)
+    """First wait before a retry, in seconds; each further retry waits twice as long."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PERPTUI_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        use_attribute_docstrings=True,
+        validate_default=True,
+    )
+
+    exchange: str = ""
+    """ccxt exchange id with linear perps (binanceusdm, bybit, okx ...); empty = the built-in demo market."""
+
+    api_key: SecretStr | None = None
+    """API key (read-only permissions are enough). Prefer the env var PERPTUI_API_KEY to this file."""
+
+    api_secret: SecretStr | None = None
+    """API secret, kept as a secret: never logged or printed."""
+
+    api_password: SecretStr | None = None
+    """API passphrase, for exchanges that have one (okx)."""
+
+    api_base_url: str | None = None
+    """Replace the scheme and host of every exchange REST URL (a mirror or relay), e.g. http://127.0.0.1:8080."""
+
+    testnet: bool = False
+    """Use the exchange's testnet (ccxt sandbox mode)."""
+
+    db: Path | None = None
+    """SQLite cache file; unset = perptui.db in the user data dir."""
+
+    offline: bool = False
+    """Use the local cache only; never reach the network."""
+
+    demo: DemoSettings = DemoSettings()
+    network: NetworkSettings = NetworkSettings()
+
+    @field_validator("exchange")
+    @classmethod
+    def _normalise_exchange(cls, value: str) -> str:
+        value = value.strip().lower()
+        return "" if value == "demo" else value
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("use an http(s) URL with a host, e.g. http://127.0.0.1:8080")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def exchange_name(self) -> str:
+        """The id data is stored under: the ccxt id, or ``demo``."""
+        return self.exchange or "demo"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        file_settings = InitSettingsSource(settings_cls, init_kwargs=_file_values.get() or {})
+        return (init_settings, env_settings, file_settings)

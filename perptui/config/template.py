@@ -1,0 +1,71 @@
+"""The commented default config file written by ``perptui config --init``, generated from the model
+so it can never drift from the settings it documents."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+from perptui.config.settings import Settings
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+def _field_lines(model: type[BaseModel], instance: BaseModel) -> list[str]:
+    lines: list[str] = []
+    for name, field in model.model_fields.items():
+        value = getattr(instance, name)
+        if isinstance(value, BaseModel):
+            continue
+        lines.append(f"# {field.description or name}")
+        if value is None or isinstance(value, SecretStr):
+            lines.append(f'# {name} = ""')
+        else:
+            lines.append(f"# {name} = {_toml_value(value)}")
+        lines.append("")
+    return lines
+
+
+def default_config_text() -> str:
+    defaults = Settings.model_construct()
+    out = [
+        "# perptui configuration. Uncomment a line to change it.",
+        "# Precedence: command-line flags > PERPTUI_* environment variables > this file > defaults.",
+        "# Nested keys in the environment use __, e.g. PERPTUI_DEMO__SEED=11.",
+        "",
+        *_field_lines(Settings, defaults),
+    ]
+    for name in Settings.model_fields:
+        section = getattr(defaults, name)
+        if isinstance(section, BaseModel):
+            out.append(f"[{name}]")
+            out.extend(_field_lines(type(section), section))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def effective_settings(settings: Settings) -> dict[str, Any]:
+    """Every setting as plain JSON-able values, secrets masked (``"***"`` when set, null when not)."""
+
+    def dump(model: BaseModel) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if isinstance(value, BaseModel):
+                result[name] = dump(value)
+            elif isinstance(value, SecretStr):
+                result[name] = "***" if value.get_secret_value() else None
+            elif value is None or isinstance(value, bool | int | float | str):
+                result[name] = value
+            else:
+                result[name] = str(value)
+        return result
+
+    return dump(settings)

@@ -1,0 +1,89 @@
+"""Fault injection for the loopback exchange: per path pattern, for the next N requests."""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+FaultKind = Literal["latency", "timeout", "status", "malformed", "drop"]
+
+
+@dataclass
+class Fault:
+    """One injected fault.
+
+    kind: ``latency`` (answer normally after ``delay_s``), ``timeout`` (no answer for ``delay_s``,
+    default 30 s, so the client gives up), ``status`` (HTTP ``status`` with a Binance-like body and, if
+    set, a Retry-After header), ``malformed`` (200 with truncated JSON), ``drop`` (close the connection
+    without an answer).
+    path: an fnmatch pattern against the request path, e.g. ``/fapi/v1/klines`` or ``/fapi/*``.
+    times: how many matching requests it hits; None for all of them.
+    """
+
+    kind: FaultKind
+    path: str = "*"
+    times: int | None = 1
+    status: int = 503
+    retry_after: float | None = None
+    delay_s: float = 0.0
+    hits: int = 0
+
+    def matches(self, path: str) -> bool:
+        return fnmatch.fnmatchcase(path, self.path)
+
+    @property
+    def spent(self) -> bool:
+        return self.times is not None and self.hits >= self.times
+
+
+class FaultPlan:
+    """Thread-safe list of faults; the server takes the first live match for each request. Latency
+    faults add up with any other fault that matches."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def latency(self, delay_s: float, path: str = "*", times: int | None = None) -> Fault:
+        return self.add(Fault("latency", path, times, delay_s=delay_s))
+
+    def timeout(self, path: str = "*", times: int | None = 1, hold_s: float = 30.0) -> Fault:
+        return self.add(Fault("timeout", path, times, delay_s=hold_s))
+
+    def http(
+        self, status: int, path: str = "*", times: int | None = 1, retry_after: float | None = None
+    ) -> Fault:
+        return self.add(Fault("status", path, times, status=status, retry_after=retry_after))
+
+    def malformed(self, path: str = "*", times: int | None = 1) -> Fault:
+        return self.add(Fault("malformed", path, times))
+
+    def drop(self, path: str = "*", times: int | None = 1) -> Fault:
+        return self.add(Fault("drop", path, times))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, path: str) -> tuple[float, Fault | None]:
+        """(latency to add, the fault to apply or None) for one request, counting the hits."""
+        delay = 0.0
+        chosen: Fault | None = None
+        with self._lock:
+            for fault in self._faults:
+                if fault.spent or not fault.matches(path):
+                    continue
+                if fault.kind == "latency":
+                    fault.hits += 1
+                    delay += fault.delay_s
+                elif chosen is None:
+                    fault.hits += 1
+                    chosen = fault
+        return delay, chosen

@@ -49,15 +49,40 @@ def spot_of(perp: str) -> str:
 
 
 def resolve_symbol(name: str, known: list[str], where: str = "") -> str:
-    """Find ``name`` among ``known`` unified symbols, leniently; raise UnknownSymbol with suggestions."""
+    """Find ``name`` among ``known`` unified symbols, leniently; raise UnknownSymbol with suggestions.
+
+    A bare base (``BTCDEMO``) resolves when exactly one known symbol has that base; when it matches
+    several (``BTC/USDT:USDT`` and ``BTC/USDC:USDC``) they are the suggestions.
+    """
     candidate = unified_perp(name) or name.strip().upper()
     if candidate in known:
         return candidate
     upper = {k.upper(): k for k in known}
     if candidate.upper() in upper:
         return upper[candidate.upper()]
+    base = candidate.partition("/")[0]
+    same_base = [k for k in known if k.upper().startswith(base.upper() + "/")]
+    if "/" not in candidate and len(same_base) == 1:
+        return same_base[0]
     close = difflib.get_close_matches(candidate, known, n=3, cutoff=0.6)
     if not close:
-        base = candidate.partition("/")[0]
-        close = [k for k in known if k.startswith(base + "/")][:3]
+        close = same_base[:3]
+    if not close and base:
+        close = _similar_bases(base, known)
     raise UnknownSymbol(name, close, where)
+
+
+def _similar_bases(base: str, known: list[str]) -> list[str]:
+    """Symbols whose base starts with, contains or is spelled nearly like ``base``.
+
+    ``BTC`` -> ``BTCDEMO/USDT:USDT``; ``PEPE`` -> ``1000PEPE/USDT:USDT``.
+    """
+    by_base: dict[str, str] = {}
+    for k in known:
+        by_base.setdefault(k.partition("/")[0].upper(), k)
+    key = base.upper()
+    prefixed = sorted((b for b in by_base if b.startswith(key)), key=len)
+    inside = sorted((b for b in by_base if key in b), key=len)
+    near = difflib.get_close_matches(key, list(by_base), n=3, cutoff=0.6)
+    picked = list(dict.fromkeys(prefixed[:3] + inside[:3] + near))
+    return [by_base[b] for b in picked[:3]]

@@ -20,26 +20,35 @@ from tests.loopback.server import LoopbackExchange
 
 
 def demo_available() -> bool:
-    return importlib.util.find_spec("perptui.services.demo") is not None
+    """True once perptui.services.demo exports DemoExchange (built concurrently by another engineer)."""
+    if importlib.util.find_spec("perptui.services.demo") is None:
+        return False
+    try:
+        from perptui.services.demo import DemoExchange  # type: ignore[attr-defined]  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
-def make_real(now_ms: int | None = None) -> LoopbackExchange:
+def make_real(now_ms: int | None = None, *, list_adjusted_intervals: bool = True) -> LoopbackExchange:
     from tests.loopback.real_data import RealBinanceData
 
     if not BINANCE_DATA.is_dir():
         pytest.skip(f"real Binance data not present at {BINANCE_DATA} (only in the developers' checkout)")
-    return LoopbackExchange(RealBinanceData(BINANCE_DATA, now_ms=now_ms))
+    return LoopbackExchange(
+        RealBinanceData(BINANCE_DATA, now_ms=now_ms, list_adjusted_intervals=list_adjusted_intervals)
+    )
 
 
 def make_demo(seed: int = 7, now_ms: int = FROZEN_NOW_MS) -> LoopbackExchange:
     if not demo_available():
-        pytest.skip("perptui.services.demo is not there yet")
+        pytest.skip("the demo market (perptui.services.demo.DemoExchange) is not available yet")
     from tests.loopback.demo_data import DemoBinanceData
 
     return LoopbackExchange(lambda: DemoBinanceData.create(seed=seed, now_ms=now_ms), mode="demo")
 
 
-def _serve(server: LoopbackExchange) -> Iterator[LoopbackExchange]:
+def serve(server: LoopbackExchange) -> Iterator[LoopbackExchange]:
     server.start()
     try:
         yield server
@@ -52,15 +61,15 @@ def _serve(server: LoopbackExchange) -> Iterator[LoopbackExchange]:
 
 @pytest.fixture
 def loopback_real() -> Iterator[LoopbackExchange]:
-    yield from _serve(make_real())
+    yield from serve(make_real())
 
 
 @pytest.fixture
 def loopback_demo() -> Iterator[LoopbackExchange]:
-    yield from _serve(make_demo())
+    yield from serve(make_demo())
 
 
 @pytest.fixture(params=["real", "demo"])
 def loopback(request: pytest.FixtureRequest) -> Iterator[LoopbackExchange]:
     """The loopback exchange in each mode; a mode whose data is missing skips with the reason."""
-    yield from _serve(make_real() if request.param == "real" else make_demo())
+    yield from serve(make_real() if request.param == "real" else make_demo())

@@ -40,6 +40,13 @@ def exchange_reason(message: str, secrets: Iterable[str] = ()) -> str:
 
 def network_reason(exc: BaseException, ccxt: ModuleType) -> str:
     """A short phrase for a transient failure."""
+    cause = exc.__cause__
+    if isinstance(exc, ccxt.RequestTimeout) or isinstance(cause, TimeoutError):
+        return "the request timed out"
+    if cause is not None and (
+        isinstance(cause, OSError) or any(c.__name__ == "ClientConnectionError" for c in type(cause).__mro__)
+    ):
+        return "the connection failed"
     if isinstance(exc, ccxt.RequestTimeout):
         return "the request timed out"
     if isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):

@@ -67,15 +67,17 @@ def resolve_symbol(name: str, known: list[str], where: str = "") -> str:
     close = difflib.get_close_matches(candidate, known, n=3, cutoff=0.6)
     if not close:
         close = same_base[:3]
-    if not close and base:
-        close = _similar_bases(base, known)
+    if not same_base and base:
+        # No market has this base: markets whose base contains it come first (BTC -> BTCDEMO,
+        # PEPE -> 1000PEPE), then the close spellings.
+        close = list(dict.fromkeys(_similar_bases(base, known) + close))[:3]
     raise UnknownSymbol(name, close, where)
 
 
 def _similar_bases(base: str, known: list[str]) -> list[str]:
-    """Symbols whose base starts with, contains or is spelled nearly like ``base``.
+    """Symbols whose base starts with or contains ``base``, else whose base is spelled nearly like it.
 
-    ``BTC`` -> ``BTCDEMO/USDT:USDT``; ``PEPE`` -> ``1000PEPE/USDT:USDT``.
+    ``BTC`` -> ``BTCDEMO/USDT:USDT``; ``PEPE`` -> ``1000PEPE/USDT:USDT``; ``ETHH`` -> ``ETH/USDT:USDT``.
     """
     by_base: dict[str, str] = {}
     for k in known:
@@ -83,6 +85,7 @@ def _similar_bases(base: str, known: list[str]) -> list[str]:
     key = base.upper()
     prefixed = sorted((b for b in by_base if b.startswith(key)), key=len)
     inside = sorted((b for b in by_base if key in b), key=len)
-    near = difflib.get_close_matches(key, list(by_base), n=3, cutoff=0.6)
-    picked = list(dict.fromkeys(prefixed[:3] + inside[:3] + near))
-    return [by_base[b] for b in picked[:3]]
+    picked = list(dict.fromkeys(prefixed + inside))[:3]
+    if not picked:
+        picked = difflib.get_close_matches(key, list(by_base), n=3, cutoff=0.6)
+    return [by_base[b] for b in picked]

@@ -304,10 +304,12 @@ class DemoExchange:
             path, bar = self._hour_path(series, hour, spot)
             upto = offset if hour == h_now else None
             start = ORIGIN_MS + hour * HOUR_MS
-            bars = sub_bars(path, float(bar.volume[0]), tf // KNOT_MS, series.decimals, upto)
+            bars = sub_bars(
+                path, float(bar.volume[0]), tf // KNOT_MS, series.decimals, series.vol_decimals, upto
+            )
             for off, o, h, lo_, c, v in bars:
                 if first <= start + off < end:
-                    out.append(Candle(start + off, o, h, lo_, c, round(v, series.vol_decimals)))
+                    out.append(Candle(start + off, o, h, lo_, c, v))
         return out
 
 

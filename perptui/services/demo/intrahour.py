@@ -85,16 +85,18 @@ def sub_bars(
     hour_volume: float,
     knots_per_bar: int,
     decimals: int,
+    vol_decimals: int,
     upto_ms: int | None = None,
 ) -> list[tuple[int, float, float, float, float, float]]:
     """Sub-hour bars (offset ms, open, high, low, close, volume) of one hour.
 
     ``upto_ms`` cuts the bar containing that offset short (it closes at the tick of that moment) and drops
     later ones; a bar opening exactly at ``upto_ms`` is included, flat and empty, as an exchange shows it.
+    Volumes are differences of the rounded cumulative volume, so they add up to the hour's exactly.
     """
     out: list[tuple[int, float, float, float, float, float]] = []
     k = path.knots
-    cw = path.cum_volume
+    cum = np.round(path.cum_volume * hour_volume, vol_decimals)
     for a in range(0, KNOTS, knots_per_bar):
         start_ms = a * KNOT_MS
         if upto_ms is not None and start_ms > upto_ms:
@@ -106,9 +108,10 @@ def sub_bars(
             seen = k[a : j + 1]
             high = max(float(seen.max()), price)
             low = min(float(seen.min()), price)
-            out.append((start_ms, float(k[a]), high, low, price, (vol_frac - float(cw[a])) * hour_volume))
+            volume = round(round(hour_volume * vol_frac, vol_decimals) - float(cum[a]), vol_decimals)
+            out.append((start_ms, float(k[a]), high, low, price, volume))
             break
         seg = k[a : b + 1]
-        vol = float(cw[b] - cw[a]) * hour_volume
-        out.append((start_ms, float(k[a]), float(seg.max()), float(seg.min()), float(k[b]), vol))
+        volume = round(float(cum[b]) - float(cum[a]), vol_decimals)
+        out.append((start_ms, float(k[a]), float(seg.max()), float(seg.min()), float(k[b]), volume))
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -14,7 +15,7 @@ from perptui.domain.timeframes import iso_utc
 
 from .cmd_markets import load_markets, select, split_symbols
 from .context import open_store, settings_from_args, unreachable
-from .output import fmt_num, fmt_pct, out, print_json
+from .output import fmt_countdown, fmt_pct, fmt_price, out, print_json
 
 DEFAULT_TOP = 25
 
@@ -75,6 +76,7 @@ async def _collect(settings, store, args):
             {
                 "symbol": m.symbol,
                 "last": t.last if t else None,
+                "price_tick": m.price_tick,
                 "mark": t.mark if t else None,
                 "volume_24h_usd": t.quote_volume_24h if t else None,
                 "open_interest_usd": t.open_interest_usd if t else None,
@@ -82,6 +84,7 @@ async def _collect(settings, store, args):
                 "interval_hours": interval,
                 "apr": apr(rate, interval),
                 "next_funding_time": iso_utc(f.next_funding_time) if f else None,
+                "next_funding_in_ms": (f.next_funding_time - now) if f and f.next_funding_time else None,
                 "max_leverage": m.max_leverage,
             }
         )
@@ -91,35 +94,24 @@ async def _collect(settings, store, args):
 
 
 def _render(rows: list[dict], exchange: str, now: int, clock_note: str) -> None:
-    title = f"{exchange.upper()} perpetuals, busiest first — {iso_utc(now)}{clock_note}"
+    title = f"{exchange.upper()} USDT perpetuals, busiest first — {iso_utc(now)}{clock_note}"
     if exchange == "demo":
         title += "\nDEMO market: simulated data for practice, not real prices"
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in (
-        "symbol",
-        "last",
-        "mark",
-        "24h volume",
-        "open interest",
-        "funding",
-        "every",
-        "APR",
-        "max lev",
-    ):
-        table.add_column(column, justify="left" if column == "symbol" else "right")
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("perp", "mark", "24h vol", "OI", "funding", "per", "next", "APR"):
+        table.add_column(column, justify="left" if column == "perp" else "right", no_wrap=True)
     for r in rows:
         rate = r["funding_rate"]
         style = "" if rate is None else ("green" if rate >= 0 else "red")
         table.add_row(
-            r["symbol"],
-            fmt_num(r["last"]),
-            fmt_num(r["mark"]),
+            r["symbol"].split("/")[0],
+            fmt_price(r["mark"], r["price_tick"]),
             _money(r["volume_24h_usd"]),
             _money(r["open_interest_usd"]),
             Text(fmt_pct(rate, 4), style=style),
             "—" if r["interval_hours"] is None else f"{r['interval_hours']:g}h",
+            fmt_countdown(r["next_funding_in_ms"]),
             Text(fmt_pct(r["apr"], 1), style=style),
-            "—" if r["max_leverage"] is None else f"{r['max_leverage']:g}x",
         )
     out().print(table)
 

@@ -74,5 +74,22 @@ def fmt_num(value: float | None, digits: int = 6) -> str:
     return f"{value:,.{digits}g}" if abs(value) < 1e15 else f"{value:.3e}"
 
 
+def fmt_price(value: float | None, tick: float | None) -> str:
+    """A price with as many decimals as the market's tick has (4 significant digits without a tick)."""
+    if value is None:
+        return "—"
+    if not tick or tick <= 0:
+        return f"{value:,.4g}"
+    decimals = max(0, -math.floor(math.log10(tick) + 1e-9))
+    return f"{value:,.{decimals}f}"
+
+
+def fmt_countdown(ms: int | None) -> str:
+    if ms is None:
+        return "—"
+    minutes = max(0, ms) // 60_000
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
 def fmt_pct(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"

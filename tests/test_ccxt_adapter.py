@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import subprocess
@@ -100,7 +101,7 @@ def test_tiers_without_cum_are_made_continuous() -> None:
 def test_default_tiers_are_continuous_and_capped() -> None:
     tiers = default_tiers(max_leverage=10)
     assert all(t.max_leverage <= 10 for t in tiers)
-    for prev, nxt in zip(tiers, tiers[1:], strict=False):
+    for prev, nxt in itertools.pairwise(tiers):
         assert prev.max_notional == nxt.min_notional and nxt.mmr >= prev.mmr
         edge = nxt.min_notional
         assert edge * prev.mmr - prev.maint_amount == pytest.approx(edge * nxt.mmr - nxt.maint_amount)

@@ -10,8 +10,10 @@ import pytest
 from perptui.domain.errors import ExchangeError, ExchangeUnavailable
 from perptui.services.exchanges import CcxtExchange
 from perptui.services.exchanges.retry import MAX_BACKOFF_S, backoff_delay, parse_retry_after
-from tests.loopback.fixtures import loopback  # noqa: F401
+from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
+
+loopback = fixtures.loopback
 
 INFO = "/fapi/v1/exchangeInfo"
 

@@ -7,7 +7,9 @@ import csv
 import gzip
 import json
 import math
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from pydantic import SecretStr
@@ -16,8 +18,11 @@ from perptui.domain.errors import AuthenticationError, UnknownSymbol
 from perptui.domain.timeframes import parse_utc
 from perptui.services.exchanges import CcxtExchange
 from tests.conftest import BINANCE_DATA
-from tests.loopback.fixtures import loopback_real, make_real, serve  # noqa: F401
+from tests.loopback import fixtures
+from tests.loopback.fixtures import make_real, serve
 from tests.loopback.server import LoopbackExchange
+
+loopback_real = fixtures.loopback_real
 
 KEY, SECRET = "loopback-key-5f3a9c", "loopback-secret-8e1d77"
 
@@ -28,7 +33,10 @@ def exchange(server: LoopbackExchange, keys: bool = False, **kwargs: object) -> 
     return CcxtExchange("binanceusdm", api_base_url=server.base_url, backoff_base_s=0.01, **kwargs)  # type: ignore[arg-type]
 
 
-def run(coro):
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
@@ -198,7 +206,7 @@ def test_funding_interval_inferred_from_spacing_sol_nov_2022() -> None:
     server = make_real(now_ms=parse_utc("2022-11-12T13:00"), list_adjusted_intervals=False)
     for srv in serve(server):
 
-        async def go() -> tuple:
+        async def go(srv: LoopbackExchange = srv) -> tuple:
             ex = exchange(srv)
             try:
                 before = {m.symbol: m for m in await ex.load_markets()}

@@ -25,6 +25,11 @@ def _decimals(step: float | None) -> int:
     return max(0, -math.floor(math.log10(step) + 1e-9))
 
 
+def cap(notional: float) -> int | float:
+    """Binance has no open-ended bracket: the last one gets a huge cap."""
+    return bf.json_number(notional if math.isfinite(notional) else 9e15)
+
+
 def _num(value: float | None) -> str:
     return bf.dec(repr(float(value))) if value is not None else ""
 

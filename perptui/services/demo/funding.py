@@ -63,9 +63,12 @@ def premium_block(
         + p.bull * np.sqrt(np.maximum(g - 1.2, 0.0))  # manias: funding well above the floor
         - p.regime_depth * np.maximum(-g - 1.0, 0.0)  # bear regimes flip funding negative for weeks
     )
-    jumps = np.zeros(n)
-    jumps[spike] = np.where(signs < 0.5, -1.0, 1.0) * p.spike_size * np.exp(0.6 * mags)
-    spikes = ar1(jumps, _SPIKE_PHI, st.spike)
+    if len(signs) or abs(st.spike) > 1e-15:
+        jumps = np.zeros(n)
+        jumps[spike] = np.where(signs < 0.5, -1.0, 1.0) * p.spike_size * np.exp(0.6 * mags)
+        spikes = ar1(jumps, _SPIKE_PHI, st.spike)
+    else:
+        spikes = np.zeros(n)  # most blocks of a large cap have no spike at all
     premium = np.clip(p.premium_mu + noise + mom_term + mood + spikes, -_MAX_PREMIUM, _MAX_PREMIUM)
     new = PremiumState(float(noise[-1]), float(momentum[-1]), float(own[-1]), float(spikes[-1]))
     return premium, new

@@ -29,7 +29,7 @@ SIGMA_FACTOR = SIGMA_BTC / math.sqrt(1.0 + _BTC_OWN**2)
 
 _LOGVOL_SD = 0.5  # stationary sd of log-volatility
 _FACTOR_VOL_PHI = 0.995  # ~6 day half-life of volatility regimes
-_OWN_VOL_PHI = 0.99
+_OWN_VOL_PHI = 0.99**SLOW_STEP
 _LEVERAGE_RHO = 0.35  # falls raise the factor's volatility
 _FACTOR_JUMP_PROB = 1 / 1200
 _DRIFT_PHI = 0.9995**SLOW_STEP  # bull and bear legs lasting weeks to months
@@ -51,6 +51,7 @@ def slow_ar1(rng: np.random.Generator, phi: float, x0: float, n: int) -> np.ndar
 class FactorBlock:
     ret: np.ndarray  # factor log return per hour, including jumps and drift
     vol_z: np.ndarray  # standardised log-volatility of the factor (mean 0, sd 1)
+    vol: np.ndarray  # the factor's hourly volatility
     sentiment: np.ndarray  # slow market mood, unit variance (funding regimes)
 
 
@@ -96,7 +97,7 @@ def _factor_block(seed: int, k: int, st: FactorState) -> tuple[FactorBlock, Fact
     ret = vol * z + drift
     ret[jump] += (-2.0 + 8.0 * jump_sizes) * vol[jump]  # crashes more often than squeezes
     new = FactorState(float(logvol[-1]), float(z[-1]), float(drift[-1]), float(sentiment[-1]))
-    return FactorBlock(ret, logvol / _LOGVOL_SD, sentiment), new
+    return FactorBlock(ret, logvol / _LOGVOL_SD, vol, sentiment), new
 
 
 @dataclass(slots=True)
@@ -143,14 +144,13 @@ def price_block(
     p = spec.params
     dec = decimals_of(spec.tick)
     z_raw = rng.standard_normal(n)
-    eps = rng.standard_normal(n)
+    own = slow_ar1(rng, _OWN_VOL_PHI, st.logvol, n)
     u = rng.random(n)
-    u_hl = rng.random(2 * n)
+    log_u_hl = np.log1p(-rng.random(2 * n))
     u_vol = rng.random(n)
     jump = u < p.jump_prob
     jump_sizes = rng.standard_normal(int(jump.sum()))  # drawn last: their count varies
 
-    own = ar1(math.sqrt(1 - _OWN_VOL_PHI**2) * eps, _OWN_VOL_PHI, st.logvol)
     mix = 0.6 * factor.vol_z + 0.8 * own  # a coin's own volatility shares the market's regime
     own_vol = own_sigma(spec) * np.exp(_LOGVOL_SD * mix - _LOGVOL_SD**2)
     ret = p.beta * factor.ret + own_vol * fat_tailed(z_raw, u, p.jump_prob)
@@ -163,13 +163,12 @@ def price_block(
     opens = np.concatenate(([prev], close[:-1]))
 
     # High and low: the exact law of the maximum (minimum) of a Brownian bridge from open to close.
-    factor_vol = SIGMA_FACTOR * np.exp(_LOGVOL_SD * factor.vol_z - _LOGVOL_SD**2)
-    var = (p.beta * factor_vol) ** 2 + own_vol**2
+    var = (p.beta * factor.vol) ** 2 + own_vol**2
     log_open = np.concatenate(([math.log(prev)], log_close[:-1]))
     b = log_close - log_open
     b2 = b * b
-    spread_hi = np.sqrt(b2 - 2.0 * var * np.log1p(-u_hl[:n]))
-    spread_lo = np.sqrt(b2 - 2.0 * var * np.log1p(-u_hl[n:]))
+    spread_hi = np.sqrt(b2 - 2.0 * var * log_u_hl[:n])
+    spread_lo = np.sqrt(b2 - 2.0 * var * log_u_hl[n:])
     high = np.maximum(np.round(np.exp(log_open + 0.5 * (b + spread_hi)), dec), np.maximum(opens, close))
     low = np.minimum(np.round(np.exp(log_open + 0.5 * (b - spread_lo)), dec), np.minimum(opens, close))
 

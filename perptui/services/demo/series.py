@@ -101,9 +101,6 @@ class CoinSeries:
             "spot_share": spot_share.astype(np.float32),
         }
 
-    def _get(self, name: str) -> np.ndarray:
-        return self._arrays[name]
-
     @property
     def premium(self) -> np.ndarray:
         return self._arrays["premium"]

@@ -164,9 +164,26 @@ class CoinSpec:
         return self.params.funding_cap8 * interval_h / 8
 
 
-def _c(base: str, price: float, cls: TierClass, vol: float, interval: int, tick: float, step: float,
-       adv_m: float, **kw: object) -> CoinSpec:  # fmt: skip
-    return CoinSpec(base + "DEMO", price, cls, vol, interval, tick, step, adv_m * 1e6, **kw)  # type: ignore[arg-type]
+def _c(
+    coin: str,
+    price: float,
+    cls: TierClass,
+    vol: float,
+    interval: int,
+    tick: float,
+    step: float,
+    adv_m: float,
+    min_notional: float = 5.0,
+    taker_fee: float = 0.0005,
+    maker_fee: float = 0.0002,
+    interval_change: tuple[int, int] | None = None,
+    tier_scale: float = 1.0,
+) -> CoinSpec:
+    """A row of the table below; every base gets the DEMO suffix."""
+    return CoinSpec(
+        coin + "DEMO", price, cls, vol, interval, tick, step, adv_m * 1e6,
+        min_notional, taker_fee, maker_fee, interval_change, tier_scale,
+    )  # fmt: skip
 
 
 #: POLDEMO moves from 8h to 4h funding on this date (as POLUSDT did on Binance in September 2024).

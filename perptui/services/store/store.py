@@ -1,0 +1,345 @@
+"""The ``Store`` facade: one SQLite connection, transactions, and errors a trader can read."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
+
+from perptui.domain.errors import StoreError
+from perptui.domain.types import Candle, FundingPrint, LeverageTier, Market, Ticker
+from perptui.services.store import markets as _markets
+from perptui.services.store import series as _series
+from perptui.services.store import snapshots as _snap
+from perptui.services.store.connection import connect, corrupt_message
+from perptui.services.store.migrations import latest_version, migrate
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Tables reported by ``counts``.
+TABLES = ("markets", "tiers", "funding", "ohlcv", "tickers", "equity")
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Run under the store's lock and turn sqlite3 errors into one-line StoreErrors."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        self: Store = args[0]  # type: ignore[assignment]
+        with self._lock:
+            if self._conn is None:
+                raise StoreError(f"the database {self._where} is closed")
+            try:
+                return method(*args, **kwargs)
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+
+    return wrapper
+
+
+class Store:
+    """The local SQLite cache. Open with ``Store.open(path)``; use as a context manager or ``close()``.
+
+    Every write method is one transaction (``executemany`` inside), or joins the caller's
+    ``with store.transaction():`` so several writes commit together. Times are epoch ms (UTC);
+    ``until`` bounds are exclusive, ``since`` inclusive. Not async: each call is short (a page of rows),
+    so the event loop is blocked for milliseconds at most.
+    """
+
+    path: Path | None
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self.path = path
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._ids = _series.SeriesIds(conn)
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, verify: bool | None = None) -> Store:
+        """Open (creating parent folders and the file when absent), validate, and migrate.
+
+        An existing file that is not SQLite, is damaged, belongs to another program or has a newer
+        schema raises StoreError and is left byte-for-byte untouched. ``verify``: see ``connect``.
+        """
+        conn, resolved = connect(path, verify=verify, latest_version=latest_version())
+        try:
+            migrate(conn, resolved)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, resolved)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is None:
+                return
+            with suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA optimize")
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def _where(self) -> str:
+        return str(self.path) if self.path is not None else ":memory:"
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"the database {self._where} is closed")
+        return self._conn
+
+    def _translate(self, exc: sqlite3.Error) -> StoreError:
+        text = str(exc)
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+            return StoreError(
+                f"{self._where} is locked by another program (another perptui?); "
+                "wait for it or use another --db"
+            )
+        if "disk is full" in text or "disk I/O" in text or "readonly" in text:
+            return StoreError(f"cannot write the database {self._where}: {text}")
+        if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text):
+            return StoreError(corrupt_message(self.path, text))
+        return StoreError(f"database error in {self._where}: {text}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction (``BEGIN IMMEDIATE``); nested uses become savepoints.
+
+        Any exception (including KeyboardInterrupt and task cancellation) rolls back what the block
+        wrote, so an interrupted write leaves nothing half-done.
+        """
+        with self._lock:
+            conn = self._db
+            depth = self._depth
+            try:
+                conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                try:
+                    if depth == 0:
+                        conn.execute("ROLLBACK")
+                        self._ids.forget_all()
+                    else:
+                        conn.execute(f"ROLLBACK TO sp{depth}")
+                        conn.execute(f"RELEASE sp{depth}")
+                except sqlite3.Error:
+                    pass
+                raise
+            self._depth -= 1
+            try:
+                conn.execute("COMMIT" if depth == 0 else f"RELEASE sp{depth}")
+            except sqlite3.Error as exc:
+                if depth == 0 and conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                    self._ids.forget_all()
+                raise self._translate(exc) from exc
+
+    def _write(self, fn: Callable[..., R], *args: Any) -> R:
+        with self.transaction():
+            return fn(self._db, *args)
+
+    # --- markets and tiers ------------------------------------------------------------------------
+
+    @_guarded
+    def upsert_markets(self, exchange: str, markets: Sequence[Market], fetched_at: int) -> int:
+        """Insert or replace markets (and their tiers, unless approximate over real); markets written."""
+        with self.transaction():
+            n = _markets.upsert_markets(self._db, exchange, markets, fetched_at)
+            _snap.mark_fetched(self._db, exchange, "markets", fetched_at)
+            if any(m.tiers and not m.tiers_approximate for m in markets):
+                _snap.mark_fetched(self._db, exchange, "tiers", fetched_at)
+        return n
+
+    @_guarded
+    def load_markets(self, exchange: str) -> list[Market]:
+        return _markets.load_markets(self._db, exchange)
+
+    @_guarded
+    def upsert_tiers(
+        self, exchange: str, symbol: str, tiers: Sequence[LeverageTier], source: str, fetched_at: int
+    ) -> int:
+        """Replace one symbol's brackets; tier rows written (0 when identical, older or approximate)."""
+        with self.transaction():
+            n = _markets.upsert_tiers(self._db, exchange, symbol, tiers, source, fetched_at)
+            if source != _markets.APPROXIMATE:
+                _snap.mark_fetched(self._db, exchange, "tiers", fetched_at)
+        return n
+
+    @_guarded
+    def load_tiers(
+        self, exchange: str, symbols: Sequence[str] | None = None
+    ) -> dict[str, list[LeverageTier]]:
+        return {s: t for s, (t, _) in _markets.load_tiers(self._db, exchange, symbols).items()}
+
+    @_guarded
+    def tiers_source(self, exchange: str, symbol: str) -> str | None:
+        """Where the stored brackets came from: 'exchange', 'import:<file>', 'approximate' or None."""
+        row = self._db.execute(
+            "SELECT source FROM tiers WHERE exchange = ? AND symbol = ? LIMIT 1", (exchange, symbol)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    # --- funding and OHLCV ------------------------------------------------------------------------
+
+    @_guarded
+    def upsert_funding(
+        self, exchange: str, prints: Sequence[FundingPrint], *, fetched_at: int | None = None
+    ) -> int:
+        """Insert or update settled prints (times floored to the second); returns rows ADDED.
+
+        ``fetched_at`` (when the prints came from the exchange) updates ``cache_age_ms(.., 'funding')``.
+        """
+        with self.transaction():
+            n = _series.upsert_funding(self._db, self._ids, exchange, prints)
+            if fetched_at is not None:
+                _snap.mark_fetched(self._db, exchange, "funding", fetched_at)
+        return n
+
+    @_guarded
+    def load_funding(
+        self, exchange: str, symbol: str, since: int | None = None, until: int | None = None
+    ) -> list[FundingPrint]:
+        sid = self._ids.find(exchange, _series.FUNDING, symbol)
+        return _series.load_funding(self._db, sid, symbol, since, until)
+
+    @_guarded
+    def funding_bounds(self, exchange: str, symbol: str) -> tuple[int, int] | None:
+        """(oldest, newest) print time, or None when there is none."""
+        return _series.bounds(self._db, "funding", self._ids.find(exchange, _series.FUNDING, symbol))
+
+    @_guarded
+    def upsert_ohlcv(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        candles: Sequence[Candle],
+        *,
+        fetched_at: int | None = None,
+    ) -> int:
+        """Insert bars, or update a stored bar whose values changed (the once-open last bar); rows ADDED."""
+        with self.transaction():
+            n = _series.upsert_ohlcv(self._db, self._ids, exchange, symbol, timeframe, candles)
+            if fetched_at is not None:
+                _snap.mark_fetched(self._db, exchange, "ohlcv", fetched_at)
+        return n
+
+    @_guarded
+    def load_ohlcv(
+        self, exchange: str, symbol: str, timeframe: str, since: int | None = None, until: int | None = None
+    ) -> list[Candle]:
+        sid = self._ids.find(exchange, _series.OHLCV, symbol, timeframe)
+        return _series.load_ohlcv(self._db, sid, since, until)
+
+    @_guarded
+    def ohlcv_bounds(self, exchange: str, symbol: str, timeframe: str) -> tuple[int, int] | None:
+        return _series.bounds(self._db, "ohlcv", self._ids.find(exchange, _series.OHLCV, symbol, timeframe))
+
+    @_guarded
+    def coverage(self, exchange: str, kind: str, symbol: str, timeframe: str = "") -> list[tuple[int, int]]:
+        """The [start, end) ranges of a series known complete (kind 'funding' or 'ohlcv')."""
+        return _series.covered(self._db, self._ids.find(exchange, kind, symbol, timeframe))
+
+    @_guarded
+    def add_coverage(
+        self, exchange: str, kind: str, symbol: str, timeframe: str, start: int, end: int
+    ) -> None:
+        """Record that every row of [start, end) is stored (call in the transaction that wrote them)."""
+        with self.transaction():
+            sid = self._ids.get_or_create(exchange, kind, symbol, timeframe)
+            _series.add_coverage(self._db, sid, start, end)
+
+    def missing(
+        self, exchange: str, kind: str, symbol: str, timeframe: str, since: int, until: int | None
+    ) -> list[tuple[int, int | None]]:
+        """The parts of [since, until) not covered yet (until None: open-ended), oldest first."""
+        return _series.gaps(self.coverage(exchange, kind, symbol, timeframe), since, until)
+
+    # --- snapshots --------------------------------------------------------------------------------
+
+    @_guarded
+    def insert_tickers(self, exchange: str, tickers: Sequence[Ticker]) -> int:
+        """Store snapshots keyed by (symbol, timestamp); rows written."""
+        with self.transaction():
+            n = _snap.insert_tickers(self._db, exchange, tickers)
+            if tickers:
+                _snap.mark_fetched(self._db, exchange, "tickers", max(t.timestamp for t in tickers))
+        return n
+
+    @_guarded
+    def latest_tickers(self, exchange: str) -> dict[str, Ticker]:
+        return _snap.latest_tickers(self._db, exchange)
+
+    @_guarded
+    def record_equity(
+        self, account: str, time: int, equity: float, wallet_balance: float | None = None
+    ) -> None:
+        with self.transaction():
+            _snap.record_equity(self._db, account, time, equity, wallet_balance)
+
+    @_guarded
+    def load_equity(self, account: str, since: int | None = None) -> list[tuple[int, float]]:
+        return _snap.load_equity(self._db, account, since)
+
+    @_guarded
+    def mark_fetched(self, exchange: str, kind: str, fetched_at: int) -> None:
+        """Record a fetch of ``kind`` (markets|tiers|funding|ohlcv|tickers) at ``fetched_at``."""
+        with self.transaction():
+            _snap.mark_fetched(self._db, exchange, kind, fetched_at)
+
+    @_guarded
+    def cache_age_ms(self, exchange: str, kind: str, now: int) -> int | None:
+        """Milliseconds since the last fetch of ``kind`` from ``exchange``; None = never fetched."""
+        last = _snap.last_fetched(self._db, exchange, kind)
+        return None if last is None else max(0, now - last)
+
+    @_guarded
+    def counts(self, exchange: str | None = None) -> dict[str, int]:
+        """Rows per table (``equity`` is per account, so it is counted whatever ``exchange`` is)."""
+        db = self._db
+        out = {}
+        for table in TABLES:
+            if table in ("funding", "ohlcv") and exchange is not None:
+                sql = (
+                    f"SELECT count(*) FROM {table} WHERE series IN (SELECT id FROM series WHERE exchange = ?)"
+                )
+                out[table] = db.execute(sql, (exchange,)).fetchone()[0]
+            elif table == "equity" or exchange is None:
+                out[table] = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            else:
+                out[table] = db.execute(
+                    f"SELECT count(*) FROM {table} WHERE exchange = ?", (exchange,)
+                ).fetchone()[0]
+        return out
+
+    @_guarded
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check``: 'ok' or the first problems found."""
+        rows = self._db.execute("PRAGMA integrity_check(5)").fetchall()
+        return "; ".join(str(r[0]) for r in rows)

@@ -13,7 +13,7 @@ from perptui.domain.types import Market
 from perptui.services.clock import SystemClock
 
 from .context import open_store, settings_from_args, unreachable
-from .output import fmt_num, fmt_pct, out, print_json
+from .output import fmt_num, fmt_pct, note, out, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -70,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
     with open_store(settings) as store:
         markets = asyncio.run(load_markets(settings, store))
     selected = select(markets, split_symbols(args.symbols), settings.exchange_name)
+    approximate = [m.symbol for m in selected if m.tiers_approximate]
+    if approximate:
+        note(
+            f"{len(approximate)} market(s) have approximate tiers (conservative defaults; the exchange "
+            f"served none without an API key): import real ones with 'perptui import --tiers FILE'"
+        )
     if args.json:
         print_json([m.as_dict() for m in selected])
         return 0

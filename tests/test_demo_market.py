@@ -63,7 +63,7 @@ def test_steps_ticks_fees_and_minimums_look_like_binance(
         assert 1e-7 < m.price_tick / price < 2e-3, symbol  # a tick is a small fraction of the price
         assert m.min_qty == m.amount_step
         assert m.amount_step * price < 250, symbol  # the smallest order suits a small account
-        assert m.max_qty * price > 1e6, symbol
+        assert m.max_qty * price > 1e5, symbol  # far above any small account's order
         assert m.taker_fee in (0.0004, 0.00045, 0.0005) and m.maker_fee in (0.0, 0.0002), symbol
         assert m.min_notional in (5.0, 10.0, 20.0)
     notionals = [m.min_notional for m in markets.values()]

@@ -111,6 +111,7 @@ class PriceState:
 class PriceBlock:
     """One block of hourly perp (last price) bars and what the funding model needs from them."""
 
+    open: np.ndarray
     high: np.ndarray
     low: np.ndarray
     close: np.ndarray
@@ -184,5 +185,5 @@ def price_block(
     usd = (spec.adv_usd / 24 / 1.3) * activity * season * (0.6 - 0.4 * np.log1p(-u_vol))
     volume = np.round(usd / close, decimals_of(spec.step))
 
-    blk = PriceBlock(high, low, close, volume, ret * (1.0 / sd))
+    blk = PriceBlock(opens, high, low, close, volume, ret * (1.0 / sd))
     return blk, PriceState(float(own[-1]), float(level[-1]), float(close[-1]))

@@ -1,0 +1,163 @@
+"""Resumable backfill of funding and OHLCV history from any MarketData source into the Store.
+
+How it resumes. The store keeps, per series, the time ranges known complete (``Store.coverage``).
+A backfill of [since, until) fetches only the gaps in those ranges, oldest first, page by page
+(each page starts 1 ms after the last time returned). Every page is written in its own transaction
+together with the coverage it proves, so killing the process at any moment (Ctrl-C, SIGKILL) loses at
+most the page in flight, and a rerun fetches exactly what is missing: after the newest stored row,
+before the oldest when ``since`` asks for older data, and any hole left by an interrupted older fill.
+A series whose rows were stored without coverage (written by other code) counts as covered from its
+oldest to its newest row, i.e. it resumes after the newest stored row.
+
+It stops at ``until`` or when a page brings nothing at or after the cursor, so a source that keeps
+returning the same page (or ignores ``since``) ends the loop instead of spinning.
+
+The open bar. ``fetch_ohlcv`` returns the still-forming current bar too. It is stored (the TUI wants
+the live bar) but not counted as covered: a bar is final only once ``open time + timeframe`` is a
+minute (``CLOSE_MARGIN_MS``, for clock skew) behind the clock read before the page was requested.
+The next backfill therefore starts at that bar again and the upsert overwrites it with its final
+values. Funding prints are settled values, final when returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from perptui.domain.timeframes import timeframe_ms
+from perptui.domain.types import Candle, FundingPrint
+from perptui.services.clock import Clock, SystemClock
+from perptui.services.marketdata import MarketData
+
+if TYPE_CHECKING:
+    from perptui.services.store import Store
+
+Progress = Callable[[int, int], None]
+
+#: A bar counts as closed once its close time is this far behind the clock (exchange clock skew).
+CLOSE_MARGIN_MS = 60_000
+
+
+async def backfill_funding(
+    source: MarketData,
+    store: Store,
+    symbol: str,
+    since: int,
+    until: int | None,
+    on_progress: Progress | None = None,
+    *,
+    clock: Clock | None = None,
+    limit: int | None = None,
+) -> int:
+    """Fetch settled funding prints of ``symbol`` in [since, until) that the store lacks; rows added.
+
+    ``on_progress(rows_added_so_far, cursor_ms)`` is called after each page is stored.
+    """
+
+    async def fetch(cursor: int, end: int | None) -> list[FundingPrint]:
+        page = await source.fetch_funding_history(symbol, cursor, end, limit)
+        return [p if p.symbol == symbol else FundingPrint(symbol, p.time, p.rate) for p in page]
+
+    def write(rows: list[FundingPrint], fetched_at: int) -> int:
+        return store.upsert_funding(source.name, rows, fetched_at=fetched_at)
+
+    return await _backfill(
+        source, store, "funding", symbol, "", 0, since, until, fetch, write, on_progress, clock
+    )
+
+
+async def backfill_ohlcv(
+    source: MarketData,
+    store: Store,
+    symbol: str,
+    timeframe: str,
+    since: int,
+    until: int | None,
+    on_progress: Progress | None = None,
+    *,
+    clock: Clock | None = None,
+    limit: int | None = None,
+) -> int:
+    """Fetch ``timeframe`` bars of ``symbol`` (perp or spot) with open time in [since, until); rows added.
+
+    The open bar is stored but refetched next time (see the module docstring).
+    """
+    tf_ms = timeframe_ms(timeframe)
+
+    async def fetch(cursor: int, end: int | None) -> list[Candle]:
+        return await source.fetch_ohlcv(symbol, timeframe, cursor, end, limit)
+
+    def write(rows: list[Candle], fetched_at: int) -> int:
+        return store.upsert_ohlcv(source.name, symbol, timeframe, rows, fetched_at=fetched_at)
+
+    return await _backfill(
+        source, store, "ohlcv", symbol, timeframe, tf_ms, since, until, fetch, write, on_progress, clock
+    )
+
+
+async def _backfill(
+    source: MarketData,
+    store: Store,
+    kind: str,
+    symbol: str,
+    timeframe: str,
+    tf_ms: int,
+    since: int,
+    until: int | None,
+    fetch: Callable[[int, int | None], Awaitable[list]],
+    write: Callable[[list, int], int],
+    on_progress: Progress | None,
+    clock: Clock | None,
+) -> int:
+    exchange = source.name
+    # The demo market runs on its own (possibly frozen) clock; an exchange on the system's.
+    clock = clock or getattr(source, "clock", None) or SystemClock()
+    if until is not None and until <= since:
+        return 0
+    _seed_coverage(store, exchange, kind, symbol, timeframe, tf_ms)
+    added = 0
+    for start, end in store.missing(exchange, kind, symbol, timeframe, since, until):
+        cursor = start
+        while end is None or cursor < end:
+            fetched_at = clock.now_ms()
+            page = await fetch(cursor, end)
+            fresh = sorted((r for r in page if r.time >= cursor and (end is None or r.time < end)), key=_time)
+            if not fresh:
+                # Nothing in [cursor, end): final knowledge only when that whole range is in the past.
+                with store.transaction():
+                    if end is not None and end + tf_ms + _margin(tf_ms) <= fetched_at:
+                        store.add_coverage(exchange, kind, symbol, timeframe, cursor, end)
+                    store.mark_fetched(exchange, kind, fetched_at)
+                break
+            last = fresh[-1].time
+            final = last + tf_ms + _margin(tf_ms) <= fetched_at
+            with store.transaction():
+                added += write(fresh, fetched_at)
+                store.add_coverage(exchange, kind, symbol, timeframe, cursor, last + 1 if final else last)
+            cursor = last + 1
+            if on_progress is not None:
+                on_progress(added, cursor)
+            if not final:
+                break  # the open bar: nothing after it exists yet
+    return added
+
+
+def _time(row: FundingPrint | Candle) -> int:
+    return row.time
+
+
+def _margin(tf_ms: int) -> int:
+    return CLOSE_MARGIN_MS if tf_ms else 0
+
+
+def _seed_coverage(store: Store, exchange: str, kind: str, symbol: str, timeframe: str, tf_ms: int) -> None:
+    """Rows stored without coverage (by other code) count as covered from the oldest to the newest."""
+    if store.coverage(exchange, kind, symbol, timeframe):
+        return
+    bounds = store.funding_bounds(exchange, symbol) if kind == "funding" else None
+    if kind == "ohlcv":
+        bounds = store.ohlcv_bounds(exchange, symbol, timeframe)
+    if bounds is not None:
+        oldest, newest = bounds
+        # The newest bar may have been stored while open: leave it to be refetched.
+        store.add_coverage(exchange, kind, symbol, timeframe, oldest, newest if tf_ms else newest + 1)

@@ -266,3 +266,21 @@ def test_tickers_carry_volume_and_open_interest(demo: DemoExchange) -> None:
         assert t.open_interest is not None and t.open_interest > 0
         assert t.open_interest_usd == pytest.approx(t.open_interest * (t.mark or 0), rel=1e-6)
     assert tickers[BTC].quote_volume_24h > 20 * tickers["1000BONKDEMO/USDT:USDT"].quote_volume_24h
+
+
+def test_a_clock_before_the_history_starts_shows_no_history() -> None:
+    ex = DemoExchange(seed=7, clock=FrozenClock(ORIGIN_MS - DAY))
+    assert run(ex.fetch_ohlcv(BTC, "1h", 0)) == []
+    assert run(ex.fetch_ohlcv("BTCDEMO/USDT", "1d", 0)) == []
+    assert run(ex.fetch_funding_history(BTC, 0)) == []
+    ticker = run(ex.fetch_tickers([BTC]))[BTC]
+    markets = {m.symbol: m for m in run(ex.load_markets())}
+    assert ticker.last is not None and ticker.last > 0 and markets[BTC].tiers
+
+
+def test_a_page_needs_at_least_one_row(demo: DemoExchange) -> None:
+    with pytest.raises(ExchangeError):
+        run(demo.fetch_ohlcv(BTC, "1h", 0, limit=0))
+    with pytest.raises(ExchangeError):
+        run(demo.fetch_funding_history(BTC, 0, limit=-5))
+    assert len(run(demo.fetch_ohlcv(BTC, "1h", 0, limit=10_000))) == 1500  # capped like Binance's API

@@ -45,6 +45,8 @@ class Bars:
 
 # Per hour: close and volume (float64), high and low as whole ticks above / below the body (uint32),
 # premium, open interest and spot volume share (float32): 32 bytes an hour, ~280 kB per coin-year.
+_EMPTY = Bars(*(np.empty(0) for _ in range(5)))
+
 _STORED = ("close", "hi_ticks", "lo_ticks", "volume", "premium", "oi", "spot_share")
 
 
@@ -119,11 +121,14 @@ class CoinSeries:
 
     def perp_bars(self, lo: int, hi: int) -> Bars:
         """Complete hourly last-price bars of hours [lo, hi)."""
-        close = self._arrays["close"]
-        opens = close[max(lo - 1, 0) : hi - 1]
+        if hi <= lo:
+            return _EMPTY
+        all_close = self._arrays["close"]
+        close = all_close[lo:hi]
         if lo == 0:
-            opens = np.concatenate(([self.spec.price0], opens))
-        close = close[lo:hi]
+            opens = np.concatenate(([self.spec.price0], all_close[: max(hi - 1, 0)]))[: len(close)]
+        else:
+            opens = all_close[lo - 1 : hi - 1]
         tick, dec = self.spec.tick, self.decimals
         high = np.round(np.maximum(opens, close) + self._arrays["hi_ticks"][lo:hi] * tick, dec)
         low = np.round(np.minimum(opens, close) - self._arrays["lo_ticks"][lo:hi] * tick, dec)
@@ -135,6 +140,8 @@ class CoinSeries:
 
     def spot_bars(self, lo: int, hi: int) -> Bars:
         """Spot = perp / (1 + basis); spot bars open at the previous spot close, so they have no gaps."""
+        if hi <= lo:
+            return _EMPTY
         start = max(lo - 1, 0)
         perp = self.perp_bars(start, hi)
         basis = self.basis(start, hi)

@@ -38,6 +38,9 @@ _MOVE_AWAY = "perptui left it untouched: move it away (or point --db / PERPTUI_D
 
 
 def corrupt_message(path: Path | None, detail: str) -> str:
+    detail = " ".join(detail.split())  # one line, whatever SQLite said
+    if len(detail) > 160:
+        detail = detail[:160] + "..."
     return f"{path or ':memory:'} is a damaged SQLite database ({detail}); {_MOVE_AWAY}"
 
 

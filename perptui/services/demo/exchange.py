@@ -127,6 +127,8 @@ class DemoExchange:
         return {s: list(self._tiers[s]) for s in self._resolve_many(symbols)}
 
     async def fetch_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
+        """Last (the path of the current hour at the clock's ms), mark (last within 0.2 bp), index (the
+        spot price: last / (1 + premium)), 24h quote volume and open interest."""
         now = self._now()
         out: dict[str, Ticker] = {}
         for symbol in self._resolve_many(symbols):
@@ -159,6 +161,9 @@ class DemoExchange:
         return out
 
     async def fetch_funding_rates(self, symbols: list[str] | None = None) -> dict[str, FundingRate]:
+        """The current period: ``rate`` is the accruing rate (Binance's formula on the premium of the
+        period's completed hours), ``predicted_rate`` what a period at the latest hour's premium would
+        settle at, ``next_funding_time`` when the current period settles."""
         now = self._now()
         out: dict[str, FundingRate] = {}
         for symbol in self._resolve_many(symbols):

@@ -28,7 +28,6 @@ import io
 import json
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -277,6 +276,8 @@ def import_ohlcv(store: Store, exchange: str, path: Path, timeframe: str, spot: 
         parse_time = _time_ms if time_col == "openTime" else _date_ms
         i_prices = [cols[c] for c in _PRICES]
         i_vol = cols["volume"]
+        i_o, i_h, i_l, i_c = i_prices
+        fast = time_col == "openTime"
         i_sym = cols.get("symbol")
         default = _symbol_from_name(path, spot) if i_sym is None else None
         by_symbol: dict[str, list[Candle]] = {}
@@ -290,17 +291,20 @@ def import_ohlcv(store: Store, exchange: str, path: Path, timeframe: str, spot: 
                     if perp is None:
                         raise _Bad(f"symbol {raw!r} is not a market name like BTCUSDT")
                     symbol = spot_of(perp) if spot else perp
-                t = parse_time(row, i_time, time_col)
-                if all(i >= len(row) or not row[i].strip() for i in (*i_prices, i_vol)):
-                    raise _Bad("empty open, high, low, close and volume (no trades in this bar)")
-                o, h, lo, c = (_number(row, i, name) for i, name in zip(i_prices, _PRICES, strict=True))
-                v = _number(row, i_vol, "volume")
-                _check_bar(o, h, lo, c, v)
+                bar = _fast_bar(row, i_time, i_o, i_h, i_l, i_c, i_vol) if fast else None
+                if bar is None:  # the careful path, which says what is wrong
+                    t = parse_time(row, i_time, time_col)
+                    if all(i >= len(row) or not row[i].strip() for i in (*i_prices, i_vol)):
+                        raise _Bad("empty open, high, low, close and volume (no trades in this bar)")
+                    o, h, lo, c = (_number(row, i, name) for i, name in zip(i_prices, _PRICES, strict=True))
+                    v = _number(row, i_vol, "volume")
+                    _check_bar(o, h, lo, c, v)
+                    bar = Candle(t, o, h, lo, c, v)
             except _Bad as bad:
                 report.bad_rows.append(BadRow(path, line, str(bad)))
                 continue
             assert symbol is not None
-            by_symbol.setdefault(symbol, []).append(Candle(t, o, h, lo, c, v))
+            by_symbol.setdefault(symbol, []).append(bar)
         report.rows_read += len(rows)
         for bars in by_symbol.values():
             _check_spacing(path, bars, tf_ms, timeframe)
@@ -312,6 +316,24 @@ def import_ohlcv(store: Store, exchange: str, path: Path, timeframe: str, spot: 
                 store.add_coverage(exchange, "ohlcv", symbol, timeframe, min(times), max(times))
 
     return _import_csvs(store, path, expected, check, "OHLCV CSV", run)
+
+
+def _fast_bar(row: list[str], i_t: int, i_o: int, i_h: int, i_l: int, i_c: int, i_v: int) -> Candle | None:
+    """The common case in one go (4x faster); None sends the row down the careful path."""
+    try:
+        t = int(row[i_t])
+        o, h, lo, c, v = float(row[i_o]), float(row[i_h]), float(row[i_l]), float(row[i_c]), float(row[i_v])
+    except (ValueError, IndexError):
+        return None
+    if (
+        _MIN_MS <= t < _MAX_MS
+        and math.isfinite(o + h + lo + c + v)
+        and 0 < lo <= min(o, c)
+        and max(o, c) <= h
+        and v >= 0
+    ):
+        return Candle(t, o, h, lo, c, v)
+    return None
 
 
 def _check_bar(o: float, h: float, lo: float, c: float, v: float) -> None:
@@ -326,16 +348,17 @@ def _check_bar(o: float, h: float, lo: float, c: float, v: float) -> None:
 
 
 def _check_spacing(path: Path, bars: list[Candle], tf_ms: int, timeframe: str) -> None:
-    """Refuse a file whose bars are not ``timeframe`` apart (e.g. 1h bars imported as 8h)."""
+    """Refuse a file whose bars are not ``timeframe`` apart (1h bars imported as 8h or the reverse):
+    the greatest common divisor of the steps between bars must be the timeframe (gaps are fine)."""
     times = sorted(b.time for b in bars)
-    steps = Counter(b - a for a, b in pairwise(times) if b > a)
-    if not steps:
+    steps = {b - a for a, b in pairwise(times) if b > a}
+    if len(steps) < 1 or len(times) < 3:
         return
-    step, _ = steps.most_common(1)[0]
+    step = math.gcd(*steps)
     if step != tf_ms:
-        hours = step / 3_600_000
         raise DataFileError(
-            f"{path}: bars are {hours:g}h apart, not {timeframe}: pass the file's own bar size as --timeframe"
+            f"{path}: bars are {step / 3_600_000:g}h apart, not {timeframe}: "
+            "pass the file's own bar size as --timeframe"
         )
 
 

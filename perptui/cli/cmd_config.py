@@ -16,18 +16,6 @@ from .context import db_path, settings_from_args
 from .output import out, print_json, say
 
 
-def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "config",
-        parents=parents,
-        help="show the effective settings and paths; --init writes a default config file",
-        description="Show the effective settings (flags > PERPTUI_* env > config file > defaults).",
-    )
-    p.add_argument("--init", action="store_true", help="write a commented default config file")
-    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
-    p.set_defaults(handler=run)
-
-
 def run(args: argparse.Namespace) -> int:
     config_file = paths.config_file()
     if args.init:

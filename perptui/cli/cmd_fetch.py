@@ -18,24 +18,6 @@ from .output import err, print_json, say
 KINDS = ("funding", "ohlcv")
 
 
-def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "fetch",
-        parents=parents,
-        help="backfill funding and OHLCV history into the cache (resumable)",
-        description="Download history into the local cache. Rerunning resumes after the newest stored row.",
-    )
-    p.add_argument("--symbols", nargs="+", required=True, metavar="SYM", help="markets to fetch")
-    p.add_argument(
-        "--since", required=True, metavar="DATE", help="start, UTC (2024-01-01 or 2024-01-01T08:00)"
-    )
-    p.add_argument("--until", metavar="DATE", help="end, UTC (default: now)")
-    p.add_argument("--kind", default="funding,ohlcv", help="funding, ohlcv or both (default: funding,ohlcv)")
-    p.add_argument("--timeframe", default="1h", help="OHLCV bar size (default: 1h)")
-    p.add_argument("--json", action="store_true", help="print JSON and nothing else on stdout")
-    p.set_defaults(handler=run)
-
-
 def parse_kinds(text: str) -> list[str]:
     kinds = [k.strip().lower() for k in text.split(",") if k.strip()]
     bad = [k for k in kinds if k not in KINDS]

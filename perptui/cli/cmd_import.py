@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from perptui.domain.errors import UsageError
 from perptui.domain.timeframes import timeframe_ms
@@ -12,22 +11,6 @@ from .context import open_store, settings_from_args
 from .output import err, print_json, say
 
 SHOWN_BAD_ROWS = 20
-
-
-def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "import",
-        parents=parents,
-        help="load funding / OHLCV CSV and leverage-tier JSON files into the cache",
-        description="Import files in the formats described in the README (Binance CSV exports, ccxt tiers).",
-    )
-    p.add_argument("--funding", type=Path, metavar="PATH", help="funding CSV file or folder")
-    p.add_argument("--ohlcv", type=Path, metavar="PATH", help="perp OHLCV CSV(.gz) file or folder")
-    p.add_argument("--spot-ohlcv", type=Path, metavar="PATH", help="spot OHLCV CSV(.gz) file or folder")
-    p.add_argument("--timeframe", metavar="TF", help="bar size of the OHLCV files (1h, 8h, 1d, ...)")
-    p.add_argument("--tiers", type=Path, metavar="FILE", help="ccxt fetch_leverage_tiers() JSON")
-    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
-    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,18 +16,6 @@ from .context import open_store, settings_from_args, unreachable
 from .output import fmt_num, fmt_pct, note, out, print_json
 
 
-def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "markets",
-        parents=parents,
-        help="market metadata: steps, limits, fees, leverage tiers",
-        description="List the exchange's linear perpetual markets with their leverage tiers.",
-    )
-    p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these (BTCUSDT, BTC/USDT:USDT, ...)")
-    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
-    p.set_defaults(handler=run)
-
-
 def split_symbols(values: list[str] | None) -> list[str]:
     """``--symbols BTCUSDT ETHUSDT`` and ``--symbols BTCUSDT,ETHUSDT`` alike."""
     return [part for value in values or [] for part in value.split(",") if part.strip()]

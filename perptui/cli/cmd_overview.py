@@ -17,21 +17,6 @@ from .cmd_markets import load_markets, select, split_symbols
 from .context import open_store, settings_from_args, unreachable
 from .output import fmt_countdown, fmt_pct, fmt_price, out, print_json
 
-DEFAULT_TOP = 25
-
-
-def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "overview",
-        parents=parents,
-        help="prices, volume and funding of every perp, busiest first (the default command)",
-        description="Live prices, 24h volume, open interest and funding of the configured market.",
-    )
-    p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these markets")
-    p.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N", help=f"rows (default {DEFAULT_TOP})")
-    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
-    p.set_defaults(handler=run)
-
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)

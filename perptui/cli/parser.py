@@ -1,0 +1,127 @@
+"""The command line's arguments, kept apart from the commands themselves so that parsing (and
+``--help``) imports nothing heavy: a command's module is imported only when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from perptui import __version__
+
+from .output import error_line
+
+DEFAULT_TOP = 25
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with a single-line error (what is wrong, where to look) and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        error_line(f"{message} (see '{self.prog} --help')", prog=self.prog)
+        raise SystemExit(2)
+
+
+def data_options() -> argparse.ArgumentParser:
+    """Options every data command takes after its name."""
+    p = OneLineParser(add_help=False)
+    g = p.add_argument_group("data source")
+    add = g.add_argument
+    add("--exchange", metavar="ID", help="ccxt exchange id (binanceusdm, bybit, okx); demo = built-in")
+    add("--api-base-url", metavar="URL", help="replace scheme and host of every exchange REST URL")
+    add("--testnet", action="store_true", default=None, help="use the exchange's testnet")
+    add("--offline", action="store_true", default=None, help="use the cache only, never the network")
+    add("--db", metavar="PATH", help="SQLite cache file (default: in the user data dir)")
+    return p
+
+
+def _overview(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "overview",
+        parents=parents,
+        help="prices, volume and funding of every perp, busiest first (the default command)",
+        description="Live prices, 24h volume, open interest and funding of the configured market.",
+    )
+    p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these markets")
+    p.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N", help=f"rows (default {DEFAULT_TOP})")
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_overview")
+
+
+def _markets(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "markets",
+        parents=parents,
+        help="market metadata: steps, limits, fees, leverage tiers",
+        description="List the exchange's linear perpetual markets with their leverage tiers.",
+    )
+    p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these (BTCUSDT, BTC/USDT:USDT, ...)")
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_markets")
+
+
+def _fetch(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "fetch",
+        parents=parents,
+        help="backfill funding and OHLCV history into the cache (resumable)",
+        description="Download history into the local cache. Rerunning resumes after the newest stored row.",
+    )
+    p.add_argument("--symbols", nargs="+", required=True, metavar="SYM", help="markets to fetch")
+    p.add_argument(
+        "--since", required=True, metavar="DATE", help="start, UTC (2024-01-01 or 2024-01-01T08:00)"
+    )
+    p.add_argument("--until", metavar="DATE", help="end, UTC (default: now)")
+    p.add_argument("--kind", default="funding,ohlcv", help="funding, ohlcv or both (default: funding,ohlcv)")
+    p.add_argument("--timeframe", default="1h", help="OHLCV bar size (default: 1h)")
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else on stdout")
+    p.set_defaults(command="cmd_fetch")
+
+
+def _import(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "import",
+        parents=parents,
+        help="load funding / OHLCV CSV and leverage-tier JSON files into the cache",
+        description="Import files in the formats described in the README (Binance CSV exports, ccxt tiers).",
+    )
+    p.add_argument("--funding", type=Path, metavar="PATH", help="funding CSV file or folder")
+    p.add_argument("--ohlcv", type=Path, metavar="PATH", help="perp OHLCV CSV(.gz) file or folder")
+    p.add_argument("--spot-ohlcv", type=Path, metavar="PATH", help="spot OHLCV CSV(.gz) file or folder")
+    p.add_argument("--timeframe", metavar="TF", help="bar size of the OHLCV files (1h, 8h, 1d, ...)")
+    p.add_argument("--tiers", type=Path, metavar="FILE", help="ccxt fetch_leverage_tiers() JSON")
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_import")
+
+
+def _config(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "config",
+        parents=parents,
+        help="show the effective settings and paths; --init writes a default config file",
+        description="Show the effective settings (flags > PERPTUI_* env > config file > defaults).",
+    )
+    p.add_argument("--init", action="store_true", help="write a commented default config file")
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_config")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="perptui",
+        description="Terminal tools for small-account traders of crypto perpetual futures. "
+        "With no command: an overview of the configured market (the offline demo market by default).",
+    )
+    parser.add_argument("--version", action="version", version=f"perptui {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
+    parents = [data_options()]
+    for add in (_overview, _markets, _fetch, _import, _config):
+        add(sub, parents)
+    parser.set_defaults(command="cmd_overview", symbols=None, json=False, top=DEFAULT_TOP)
+    return parser
+
+
+def handler_for(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]:
+    """The chosen command's ``run``, imported now."""
+    return importlib.import_module(f"perptui.cli.{args.command}").run

@@ -14,6 +14,7 @@ import pytest
 
 from perptui.cli import main
 from perptui.domain.timeframes import parse_utc
+from tests.cli_helpers import run_json
 from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
 
@@ -29,13 +30,6 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PERPTUI_DB", str(path))
     monkeypatch.setenv("PERPTUI_NETWORK__BACKOFF_S", "0.01")
     return path
-
-
-def run_json(capsys: pytest.CaptureFixture, *argv: str):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    return json.loads(captured.out)
 
 
 REAL_BTC_FIRST_TIER = {

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from perptui.cli import main
+from tests.cli_helpers import run_error, run_json
 
 MARKET_KEYS = {
     "symbol",
@@ -38,23 +37,6 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PERPTUI_DB", str(path))
     monkeypatch.setenv("PERPTUI_DEMO__FROZEN_AT", "2025-06-01T00:00")
     return path
-
-
-def run_json(capsys: pytest.CaptureFixture, *argv: str):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    return json.loads(captured.out)
-
-
-def run_error(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, captured.err
-    assert "Traceback" not in captured.err
-    return code, lines[0]
 
 
 def test_markets_json_contract(db: Path, capsys: pytest.CaptureFixture) -> None:

@@ -148,3 +148,28 @@ def test_loading_settings_creates_no_files(tmp_path: Path) -> None:
     before = sorted(p.relative_to(home) for p in home.rglob("*"))
     load_settings()
     assert sorted(p.relative_to(home) for p in home.rglob("*")) == before
+
+
+def test_plan_split_must_make_100(config_file: Path) -> None:
+    config_file.write_text("[plan]\nneutral_pct = 60\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "must make 100, not 90" in str(info.value) and str(config_file) in str(info.value)
+    config_file.write_text("[plan]\nneutral_pct = 60\ndirectional_pct = 40\n")
+    assert load_settings().plan.neutral_pct == 60
+
+
+def test_account_sections_defaults_and_keymap(config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.account == "paper"
+    assert settings.paper.starting_capital == 5_000
+    assert settings.risk.risk_pct == 1.0
+    assert (settings.plan.neutral_pct, settings.plan.directional_pct) == (70, 30)
+    config_file.write_text('account = "exchange"\n[keymap]\nquit = "ctrl+q"\n[ui]\ntheme = "light"\n')
+    settings = load_settings()
+    assert settings.account == "exchange"
+    assert settings.keymap == {"quit": "ctrl+q"}
+    assert settings.ui.theme == "light"
+    monkeypatch.setenv("PERPTUI_ACCOUNT", "broker")
+    with pytest.raises(ConfigError, match="PERPTUI_ACCOUNT"):
+        load_settings()

@@ -73,8 +73,11 @@ def _has(tree: Mapping[str, Any], loc: tuple[str, ...]) -> bool:
 
 
 def _env_name(loc: tuple[str, ...]) -> str | None:
+    """The variable that set ``loc``; for a whole section, the first variable inside it."""
     wanted = ("PERPTUI_" + "__".join(loc)).upper()
-    return next((name for name in os.environ if name.upper() == wanted), None)
+    names = sorted(os.environ)
+    exact = next((name for name in names if name.upper() == wanted), None)
+    return exact or next((name for name in names if name.upper().startswith(wanted + "__")), None)
 
 
 def _config_error(
@@ -98,7 +101,8 @@ def _config_error(
     if error["type"] == "extra_forbidden":
         return ConfigError(f"unknown setting {key!r} in {where}; known settings: {_known_keys(loc[:-1])}")
     accepted = str(error["msg"]).removeprefix("Value error, ")
-    value = "" if loc[-1] in SECRET_KEYS else f" {error.get('input')!r}"
+    raw = error.get("input")
+    value = "" if loc[-1] in SECRET_KEYS or isinstance(raw, dict) else f" {raw!r}"
     return ConfigError(f"bad value{value} for {key} in {where}: {accepted}")
 
 

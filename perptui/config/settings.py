@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -62,6 +62,42 @@ class NetworkSettings(Section):
     """First wait before a retry, in seconds; each further retry waits twice as long."""
 
 
+class PaperSettings(Section):
+    starting_capital: float = Field(default=5_000.0, gt=0, le=1e9)
+    """Opening balance of the paper account, in the settle currency (USDT), when it is first created."""
+
+
+class RiskSettings(Section):
+    risk_pct: float = Field(default=1.0, gt=0, le=100)
+    """Risk per trade as a percent of equity (1 = 1%); the account pane can change it."""
+
+    max_risk_pct: float = Field(default=2.0, gt=0, le=100)
+    """The most a single trade may risk, as a percent of equity; more is warned about."""
+
+
+class PlanSettings(Section):
+    neutral_pct: float = Field(default=70.0, ge=0, le=100)
+    """Share of capital for the market-neutral funding base, in percent."""
+
+    directional_pct: float = Field(default=30.0, ge=0, le=100)
+    """Share of capital for the directional trend layer, in percent; with neutral_pct it makes 100."""
+
+    @model_validator(mode="after")
+    def _sums_to_100(self) -> PlanSettings:
+        if abs(self.neutral_pct + self.directional_pct - 100) > 1e-9:
+            total = self.neutral_pct + self.directional_pct
+            raise ValueError(f"neutral_pct + directional_pct must make 100, not {total:g}")
+        return self
+
+
+class UiSettings(Section):
+    theme: Literal["dark", "light"] = "dark"
+    """Colour theme: dark or light."""
+
+    refresh_s: float = Field(default=2.0, ge=0.5, le=3600)
+    """Seconds between two refreshes of live prices and balances (0.5 to 3600)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PERPTUI_",
@@ -95,8 +131,17 @@ class Settings(BaseSettings):
     offline: bool = False
     """Use the local cache only; never reach the network."""
 
+    account: Literal["paper", "exchange"] = "paper"
+    """Which account the app shows: the local paper account, or the exchange's (read-only; needs API keys)."""
+
     demo: DemoSettings = DemoSettings()
     network: NetworkSettings = NetworkSettings()
+    paper: PaperSettings = PaperSettings()
+    risk: RiskSettings = RiskSettings()
+    plan: PlanSettings = PlanSettings()
+    ui: UiSettings = UiSettings()
+    keymap: dict[str, str] = {}
+    """Key bindings by id, e.g. quit = "ctrl+q" or deposit = "D,+" (comma-separated keys)."""
 
     @field_validator("exchange")
     @classmethod

@@ -23,7 +23,7 @@ def _field_lines(model: type[BaseModel], instance: BaseModel) -> list[str]:
     lines: list[str] = []
     for name, field in model.model_fields.items():
         value = getattr(instance, name)
-        if isinstance(value, BaseModel):
+        if isinstance(value, BaseModel | dict):
             continue
         lines.append(f"# {field.description or name}")
         if value is None or isinstance(value, SecretStr):
@@ -43,11 +43,13 @@ def default_config_text() -> str:
         "",
         *_field_lines(Settings, defaults),
     ]
-    for name in Settings.model_fields:
+    for name, field in Settings.model_fields.items():
         section = getattr(defaults, name)
         if isinstance(section, BaseModel):
             out.append(f"[{name}]")
             out.extend(_field_lines(type(section), section))
+        elif isinstance(section, dict):
+            out += [f"[{name}]", f"# {field.description}", '# quit = "ctrl+q"', ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-
-from rich.table import Table
 
 from perptui.domain.errors import ExchangeUnavailable, PerptuiError
 from perptui.domain.symbols import resolve_symbol
@@ -21,17 +18,22 @@ def split_symbols(values: list[str] | None) -> list[str]:
     return [part for value in values or [] for part in value.split(",") if part.strip()]
 
 
+def cached_markets(settings, store) -> list[Market]:
+    exchange = settings.exchange_name
+    markets = store.load_markets(exchange)
+    if not markets:
+        raise PerptuiError(
+            f"the cache holds no markets for {exchange}; run 'perptui markets --exchange {exchange}' "
+            "online once first"
+        )
+    return markets
+
+
 async def load_markets(settings, store) -> list[Market]:
     """Markets from the source (refreshing the cache), or from the cache alone when offline."""
     exchange = settings.exchange_name
     if settings.offline:
-        markets = store.load_markets(exchange)
-        if not markets:
-            raise PerptuiError(
-                f"the cache holds no markets for {exchange}; run 'perptui markets --exchange {exchange}' "
-                "online once first"
-            )
-        return markets
+        return cached_markets(settings, store)
     from perptui.services.sources import open_market_data
 
     source = open_market_data(settings, store)
@@ -56,7 +58,12 @@ def select(markets: list[Market], names: list[str], exchange: str) -> list[Marke
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     with open_store(settings) as store:
-        markets = asyncio.run(load_markets(settings, store))
+        if settings.offline:  # no event loop needed: the cache is all there is
+            markets = cached_markets(settings, store)
+        else:
+            import asyncio
+
+            markets = asyncio.run(load_markets(settings, store))
     selected = select(markets, split_symbols(args.symbols), settings.exchange_name)
     approximate = [m.symbol for m in selected if m.tiers_approximate]
     if approximate:
@@ -72,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(markets: list[Market], exchange: str, detail: bool) -> None:
+    from rich.table import Table
+
     console = out()
     title = f"{exchange.upper()} — {len(markets)} linear perpetuals"
     if exchange == "demo":

@@ -13,7 +13,14 @@ Layout, and why:
 - ``coverage`` records, per series, the time ranges known complete (fetched page by page or imported
   from a file), so an interrupted backfill resumes exactly where it stopped, gaps included.
 - ``fetch_log`` holds the last fetch time per (exchange, kind) for the "cache is N minutes old" line.
-- ``equity`` is the first table of the paper/live account ledger; later issues add the rest.
+- ``equity`` is the first table of the paper/live account ledger (snapshots of equity over time).
+- Version 2 adds the rest of the ledger's base, which later issues extend with positions, orders and
+  fills: ``accounts`` (one row per ledger account: name, currency, creation time, opening balance),
+  ``cash_flows`` (every movement of the wallet in order: ``seq`` per account; amounts are integers in
+  1e-8 of the currency, signed: + into the wallet, - out of it, so the balance is an exact ``sum()``;
+  ``kind`` is 'opening', 'deposit' or 'withdrawal' now, and deliberately not closed by a CHECK so later
+  kinds such as fees and funding fit without a table rebuild) and ``account_settings`` (values edited in
+  the app, e.g. risk per trade and the plan's split, that override the config's defaults).
 """
 
 from __future__ import annotations
@@ -133,8 +140,41 @@ V1 = Migration(
     ),
 )
 
+V2 = Migration(
+    2,
+    "ledger: accounts, cash flows, account settings",
+    (
+        """CREATE TABLE accounts (
+            name TEXT NOT NULL PRIMARY KEY,  -- 'paper', or an exchange id for a live account
+            currency TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            opening_e8 INTEGER NOT NULL CHECK (opening_e8 >= 0)  -- opening balance, 1e-8 units
+        ) WITHOUT ROWID""",
+        """CREATE TABLE cash_flows (
+            account TEXT NOT NULL REFERENCES accounts (name),
+            seq INTEGER NOT NULL,  -- 1, 2, 3 ... per account, in the order recorded
+            time INTEGER NOT NULL,
+            kind TEXT NOT NULL,  -- 'opening', 'deposit', 'withdrawal' (later issues add more)
+            amount_e8 INTEGER NOT NULL,  -- signed: + into the wallet, - out of it; 1e-8 units
+            balance_e8 INTEGER NOT NULL,  -- the wallet's cash balance after this flow
+            PRIMARY KEY (account, seq),
+            CHECK (kind <> 'deposit' OR amount_e8 > 0),
+            CHECK (kind <> 'withdrawal' OR amount_e8 < 0),
+            CHECK (kind <> 'opening' OR amount_e8 >= 0)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX cash_flows_by_time ON cash_flows (account, time)",
+        """CREATE TABLE account_settings (
+            account TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,  -- JSON
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (account, key)
+        ) WITHOUT ROWID""",
+    ),
+)
+
 #: Every migration, in order. ``latest_version()`` is the schema version this perptui writes.
-MIGRATIONS: list[Migration] = [V1]
+MIGRATIONS: list[Migration] = [V1, V2]
 
 
 def latest_version() -> int:

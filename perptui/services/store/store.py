@@ -11,8 +11,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
+from perptui.domain.account import AccountInfo, CashFlow, from_units
 from perptui.domain.errors import StoreError
 from perptui.domain.types import Candle, FundingPrint, LeverageTier, Market, Ticker
+from perptui.services.store import ledger as _ledger
 from perptui.services.store import markets as _markets
 from perptui.services.store import series as _series
 from perptui.services.store import snapshots as _snap
@@ -306,6 +308,69 @@ class Store:
     @_guarded
     def load_equity(self, account: str, since: int | None = None) -> list[tuple[int, float]]:
         return _snap.load_equity(self._db, account, since)
+
+    @_guarded
+    def equity_at(self, account: str, time: int) -> tuple[int, float] | None:
+        """The last equity snapshot at or before ``time``, or None."""
+        return _ledger.equity_at(self._db, account, time)
+
+    @_guarded
+    def last_equity_time(self, account: str) -> int | None:
+        return _ledger.last_equity_time(self._db, account)
+
+    # --- the account ledger -----------------------------------------------------------------------
+
+    @_guarded
+    def create_account(
+        self,
+        name: str,
+        currency: str,
+        created_at: int,
+        opening_balance: float,
+        *,
+        snapshot: bool = True,
+    ) -> bool:
+        """Create a ledger account with its opening flow (and, with ``snapshot``, its first equity
+        snapshot) in one transaction. Idempotent: False, and nothing written, when it exists."""
+        with self.transaction():
+            created = _ledger.create_account(self._db, name, currency, created_at, opening_balance)
+            if created and snapshot:
+                _snap.record_equity(self._db, name, created_at, opening_balance, opening_balance)
+        return created
+
+    @_guarded
+    def load_account(self, name: str) -> AccountInfo | None:
+        return _ledger.load_account(self._db, name)
+
+    @_guarded
+    def cash_balance(self, account: str) -> float | None:
+        """The wallet's cash balance after the account's last flow (exact); None for no such account."""
+        units = _ledger.cash_balance_units(self._db, account)
+        return None if units is None else from_units(units)
+
+    @_guarded
+    def add_cash_flow(
+        self, account: str, time: int, kind: str, amount: float, *, min_balance: float = 0.0
+    ) -> CashFlow:
+        """Append a 'deposit' or 'withdrawal' (amount > 0). A withdrawal that would leave less than
+        ``min_balance`` is refused with UsageError and nothing is written. Joins an open transaction."""
+        with self.transaction():
+            return _ledger.add_cash_flow(self._db, account, time, kind, amount, min_balance=min_balance)
+
+    @_guarded
+    def load_cash_flows(self, account: str, since: int | None = None) -> list[CashFlow]:
+        """The account's flows in the order recorded; ``since``: only those at or after it."""
+        return _ledger.load_cash_flows(self._db, account, since)
+
+    @_guarded
+    def set_account_setting(self, account: str, key: str, value: Any, time: int) -> None:
+        """Store a JSON-able value edited in the app (replaces the previous one)."""
+        with self.transaction():
+            _ledger.set_setting(self._db, account, key, value, time)
+
+    @_guarded
+    def load_account_settings(self, account: str) -> dict[str, Any]:
+        return _ledger.load_settings(self._db, account)
 
     @_guarded
     def mark_fetched(self, exchange: str, kind: str, fetched_at: int) -> None:

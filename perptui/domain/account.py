@@ -1,0 +1,291 @@
+"""The account's capital: summary, cash flows, PnL windows, amount parsing and risk/plan checks. Pure.
+
+Conventions (as everywhere in the domain): times are epoch ms UTC, money is in the settle currency,
+every rate and share is a FRACTION (0.01 = 1%), and ``None`` means "not known" (never a guess).
+
+Amounts are kept to 8 decimals (``AMOUNT_DECIMALS``), the precision exchanges use for USDT; the ledger
+stores them as integer units of 1e-8 so sums are exact and a balance withdrawn to zero is exactly zero.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from perptui.domain.errors import UsageError
+
+#: Kinds of cash flow the ledger holds now. Later issues add more (fees, funding, realised PnL), each a
+#: signed movement of the wallet, so code reading flows must not assume this list is complete.
+CashFlowKind = Literal["opening", "deposit", "withdrawal"]
+CASH_FLOW_KINDS: tuple[str, ...] = ("opening", "deposit", "withdrawal")
+
+AMOUNT_DECIMALS = 8
+#: One unit of the ledger's integer amounts: 1e-8 of the currency.
+UNITS_PER_COIN = 10**AMOUNT_DECIMALS
+#: The largest single deposit or withdrawal accepted (far above any small account; catches typos).
+MAX_AMOUNT = 1e9
+
+MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+WEEK_MS = 7 * DAY_MS
+
+
+def to_units(amount: float) -> int:
+    """Money -> integer units of 1e-8 (rounded half away from zero)."""
+    return int(math.copysign(math.floor(abs(amount) * UNITS_PER_COIN + 0.5), amount))
+
+
+def from_units(units: int) -> float:
+    return units / UNITS_PER_COIN
+
+
+# --- values -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    """A ledger account as created: its name, currency, creation time and opening balance."""
+
+    name: str
+    currency: str
+    created_at: int
+    opening_balance: float
+
+
+@dataclass(frozen=True, slots=True)
+class CashFlow:
+    """Money moved into (opening, deposit) or out of (withdrawal) the wallet. ``amount`` is > 0 (or 0 for
+    an empty opening); ``signed`` is what it did to the balance. ``seq`` orders the account's flows."""
+
+    account: str
+    seq: int
+    time: int
+    kind: str
+    amount: float
+    balance_after: float
+
+    @property
+    def signed(self) -> float:
+        return -self.amount if self.kind == "withdrawal" else self.amount
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "account": self.account,
+            "seq": self.seq,
+            "time": self.time,
+            "kind": self.kind,
+            "amount": self.amount,
+            "balance_after": self.balance_after,
+        }
+
+
+#: The JSON keys of ``perptui account --json``, in order (``account, currency, as_of`` follow them).
+SUMMARY_KEYS = (
+    "equity",
+    "wallet_balance",
+    "free_margin",
+    "used_margin",
+    "unrealized_pnl",
+    "leverage",
+    "risk_pct",
+    "risk_budget",
+    "neutral_pct",
+    "directional_pct",
+    "pnl_today",
+    "pnl_week",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """What the account pane and ``perptui account`` show.
+
+    ``account`` is ``"paper"`` or the exchange id. ``leverage`` is the effective leverage: gross position
+    notional / equity (0 with no positions). ``risk_pct``, ``neutral_pct`` and ``directional_pct`` are
+    fractions (0.01 = 1%); ``risk_budget`` = risk_pct x equity, the most one trade should lose.
+    """
+
+    account: str
+    currency: str
+    as_of: int
+    equity: float | None
+    wallet_balance: float | None
+    free_margin: float | None
+    used_margin: float | None
+    unrealized_pnl: float | None
+    leverage: float | None
+    risk_pct: float
+    risk_budget: float | None
+    neutral_pct: float
+    directional_pct: float
+    pnl_today: float | None = None
+    pnl_week: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {key: getattr(self, key) for key in SUMMARY_KEYS}
+        data |= {"account": self.account, "currency": self.currency, "as_of": self.as_of}
+        return data
+
+
+def effective_leverage(gross_notional: float | None, equity: float | None) -> float | None:
+    """Gross position notional / equity; 0 without positions; None when unknown or equity <= 0."""
+    if gross_notional is None:
+        return None
+    if gross_notional == 0:
+        return 0.0
+    if equity is None or equity <= 0:
+        return None
+    return gross_notional / equity
+
+
+def risk_budget(risk_fraction: float, equity: float | None) -> float | None:
+    """The most one trade should lose: risk fraction x equity (0 when equity is not positive)."""
+    if equity is None:
+        return None
+    return max(0.0, risk_fraction * equity)
+
+
+# --- PnL windows ------------------------------------------------------------------------------------
+
+
+def day_start(now_ms: int) -> int:
+    """00:00 UTC of the day holding ``now_ms``."""
+    return now_ms - now_ms % DAY_MS
+
+
+def week_start(now_ms: int) -> int:
+    """Monday 00:00 UTC of the ISO week holding ``now_ms`` (1970-01-01 was a Thursday)."""
+    days = now_ms // DAY_MS
+    return (days - (days + 3) % 7) * DAY_MS
+
+
+def equity_at(history: Sequence[tuple[int, float]], time: int) -> tuple[int, float] | None:
+    """The last snapshot at or before ``time`` (history sorted by time), or None."""
+    found = None
+    for t, equity in history:
+        if t > time:
+            break
+        found = (t, equity)
+    return found
+
+
+def period_pnl(
+    equity_now: float | None,
+    start: int,
+    history: Sequence[tuple[int, float]],
+    flows: Iterable[CashFlow],
+    opening_balance: float,
+) -> float | None:
+    """PnL since ``start`` net of deposits and withdrawals.
+
+    pnl = equity now - equity at the start - net cash moved in after it. Equity at the start is the last
+    snapshot at or before ``start`` (a snapshot taken at a flow's time already holds that flow, so only
+    flows after the snapshot's time count). With no such snapshot (the account did not exist yet) it is
+    the opening balance, and every flow but the opening counts: the PnL since the account was created.
+    """
+    if equity_now is None:
+        return None
+    base = equity_at(history, start)
+    if base is None:
+        moved = math.fsum(f.signed for f in flows if f.kind != "opening")
+        return equity_now - opening_balance - moved
+    base_time, base_equity = base
+    moved = math.fsum(f.signed for f in flows if f.time > base_time and f.kind != "opening")
+    return equity_now - base_equity - moved
+
+
+# --- input ------------------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
+def _shown(text: str) -> str:
+    text = text if len(text) <= 30 else text[:30] + "..."
+    return repr(text)
+
+
+def parse_amount(text: str, field: str = "amount", currency: str = "USDT") -> float:
+    """A positive amount of money typed by a person.
+
+    Accepted: ``250``, ``250.5``, ``.5``, ``1000.50`` and ``1,000.50`` (commas only as thousands
+    separators in groups of three, so a decimal comma such as ``1,50`` is refused rather than read as
+    150), with optional spaces around and an optional currency suffix (``250 USDT``). Refused: empty,
+    anything else (including ``1e3``: exponents are a typo more often than an intent), NaN, infinity,
+    zero, negative, more than ``MAX_AMOUNT``. Kept to 8 decimals. Raises a one-line UsageError.
+    """
+    accepted = f"a positive number of {currency}, e.g. 250 or 1,000.50"
+    raw = str(text)
+    value = raw.strip()
+    if value.upper().endswith(currency.upper()) and len(value) > len(currency):
+        value = value[: -len(currency)].rstrip()
+    if not value:
+        raise UsageError(f"{field} is empty: give {accepted}")
+    negative = value.startswith("-")
+    body = value[1:].strip() if negative or value.startswith("+") else value
+    if not (_PLAIN.fullmatch(body) or _GROUPED.fullmatch(body)):
+        raise UsageError(f"{field} {_shown(raw)} is not a number: give {accepted}")
+    amount = float(body.replace(",", ""))
+    if not math.isfinite(amount) or amount > MAX_AMOUNT:
+        raise UsageError(f"{field} {_shown(raw)} is too large: give {accepted}, at most {MAX_AMOUNT:,.0f}")
+    if negative and amount != 0:
+        raise UsageError(f"{field} {_shown(raw)} is negative: give {accepted}")
+    if to_units(amount) <= 0:
+        raise UsageError(f"{field} {_shown(raw)} is zero: give {accepted}")
+    return from_units(to_units(amount))
+
+
+def check_amount(value: float | str, field: str = "amount", currency: str = "USDT") -> float:
+    """``parse_amount`` for text; for a number the same checks (finite, > 0 after rounding to 8
+    decimals, at most ``MAX_AMOUNT``). Returns the amount rounded to 8 decimals."""
+    if isinstance(value, str):
+        return parse_amount(value, field, currency)
+    accepted = f"a positive number of {currency}, e.g. 250 or 1,000.50"
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise UsageError(f"{field} {value!r} is not a number: give {accepted}")
+    if value > MAX_AMOUNT:
+        raise UsageError(f"{field} {value:g} is too large: give {accepted}, at most {MAX_AMOUNT:,.0f}")
+    if value < 0:
+        raise UsageError(f"{field} {value:g} is negative: give {accepted}")
+    if to_units(value) <= 0:
+        raise UsageError(f"{field} {value:g} is zero: give {accepted}")
+    return from_units(to_units(value))
+
+
+def parse_percent(text: str, field: str) -> float:
+    """A percent typed by a person (``1``, ``1.5``, ``1.5%``) -> a fraction (0.015). Range not checked."""
+    value = str(text).strip().removesuffix("%").strip()
+    if not _PLAIN.fullmatch(value):
+        raise UsageError(f"{field} {_shown(str(text))} is not a percent: give a number such as 1 or 1.5")
+    return float(value) / 100
+
+
+def check_risk_fraction(fraction: float) -> float:
+    """Risk per trade as a fraction of equity must be in (0, 1]; returns it."""
+    if not isinstance(fraction, int | float) or not math.isfinite(fraction) or not 0 < fraction <= 1:
+        raise UsageError(
+            f"risk per trade must be more than 0% and at most 100% of equity, not {_pct(fraction)}"
+        )
+    return float(fraction)
+
+
+def check_split(neutral: float, directional: float) -> tuple[float, float]:
+    """The hybrid plan's split as fractions: each in [0, 1], together 1 (to 1e-9). Returns it."""
+    for name, value in (("neutral base", neutral), ("directional layer", directional)):
+        if not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= 1:
+            raise UsageError(f"the {name} share must be between 0% and 100%, not {_pct(value)}")
+    if abs(neutral + directional - 1) > 1e-9:
+        raise UsageError(
+            f"the neutral base and directional layer shares must make 100%, not "
+            f"{_pct(neutral)} + {_pct(directional)} = {_pct(neutral + directional)}"
+        )
+    return float(neutral), float(directional)
+
+
+def _pct(value: object) -> str:
+    if isinstance(value, int | float) and math.isfinite(value):
+        return f"{value * 100:g}%"
+    return repr(value)

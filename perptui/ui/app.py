@@ -1,0 +1,147 @@
+"""``PerptuiApp``: the shell. Header, the panes in a switcher, the footer; global keys. Everything a
+pane shows lives in its own module; build the app with ``perptui.ui.factory.build_app``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingsMap, BindingType
+from textual.reactive import reactive
+from textual.widgets import ContentSwitcher, Footer
+
+from perptui.ui.commands import PerptuiCommands
+from perptui.ui.context import AppContext
+from perptui.ui.feed import MarketFeed
+from perptui.ui.keymap import binding
+from perptui.ui.panes import PANES, PaneSpec
+from perptui.ui.panes.base import Pane
+from perptui.ui.screens.help import HelpScreen, KeyRow
+from perptui.ui.widgets.status_bar import StatusBar
+
+THEMES = {"dark": "textual-dark", "light": "textual-light"}
+
+
+def _pane_bindings() -> list:
+    return [
+        binding(
+            f"pane_{p.id}", p.key, f"show_pane('{p.id}')", p.title, f"Show the {p.title} pane", show=False
+        )
+        for p in PANES
+    ]
+
+
+class PerptuiApp(App[None]):
+    TITLE = "perptui"
+    CSS_PATH = "styles/app.tcss"
+    COMMANDS = App.COMMANDS | {PerptuiCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding("quit", "q", "quit", "Quit", "Quit perptui"),
+        binding("help", "question_mark,f1", "help", "Help", "Every key of this pane and the global keys"),
+        binding("privacy", "p", "toggle_privacy", "Privacy", "Mask every money amount"),
+        binding("toggle_theme", "t", "toggle_theme", "Theme", "Switch between the dark and light theme"),
+        binding("palette", "ctrl+p", "command_palette", "Commands", "Open the command palette", show=False),
+        *_pane_bindings(),
+    ]
+
+    #: Mask every money amount on every pane (the ``p`` key).
+    privacy: reactive[bool] = reactive(False)
+
+    def __init__(self, ctx: AppContext, *, keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.panes: tuple[PaneSpec, ...] = PANES
+        self.current_pane = PANES[0].id
+        self._keymap_overrides = keymap or {}
+        self.theme = THEMES[ctx.settings.ui.theme]
+
+    def compose(self) -> ComposeResult:
+        tabs = [(p.id, p.key, p.title) for p in self.panes]
+        yield StatusBar(self.ctx.exchange_name, self.ctx.badge, tabs)
+        with ContentSwitcher(initial=self.current_pane):
+            for spec in self.panes:
+                yield spec.cls(self.ctx, id=spec.id)
+        yield Footer()
+        yield MarketFeed(self.ctx)
+
+    def on_mount(self) -> None:
+        if self._keymap_overrides:
+            self.set_keymap(self._keymap_overrides)
+        self._tick()
+        self.set_interval(1.0, self._tick, name="clock")
+        self.show_pane(self.current_pane)
+
+    async def on_unmount(self) -> None:
+        await self.ctx.close()
+
+    def _tick(self) -> None:
+        now = self.ctx.clock.now_ms() / 1000
+        self.query_one(StatusBar).clock_text = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
+
+    def on_market_feed_changed(self, message: MarketFeed.Changed) -> None:
+        bar = self.query_one(StatusBar)
+        bar.link_state, bar.link_text = message.state, message.label
+
+    # --- panes ------------------------------------------------------------------------------------
+
+    def pane_widgets(self) -> list[Pane]:
+        return list(self.query_one(ContentSwitcher).query_children(Pane))
+
+    def pane(self, pane_id: str | None = None) -> Pane:
+        return self.query_one(f"#{pane_id or self.current_pane}", Pane)
+
+    def show_pane(self, pane_id: str) -> None:
+        old = self.pane()
+        if old.id != pane_id and old.active:
+            old.deactivated()
+        self.current_pane = pane_id
+        self.query_one(ContentSwitcher).current = pane_id
+        self.query_one(StatusBar).active_tab = pane_id
+        new = self.pane()
+        new.focus()
+        if not new.active:
+            new.activated()
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.show_pane(pane_id)
+
+    def run_pane_command(self, pane: Pane, run: Callable[[], object]) -> None:
+        """A palette command of ``pane``: show the pane, then run it."""
+        self.show_pane(str(pane.id))
+        run()
+
+    # --- global actions ---------------------------------------------------------------------------
+
+    def action_toggle_privacy(self) -> None:
+        self.privacy = not self.privacy
+        self.notify("amounts hidden" if self.privacy else "amounts shown", timeout=2)
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES["light"] if self.theme == THEMES["dark"] else THEMES["dark"]
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        pane = self.pane()
+        title = next(p.title for p in self.panes if p.id == pane.id)
+        self.push_screen(HelpScreen(f"Keys · {title} pane", self.key_rows(pane, title)))
+
+    def key_rows(self, pane: Pane, title: str) -> list[KeyRow]:
+        """The pane's keys, then the global ones, with the keymap applied (hidden keys left out)."""
+        rows: list[KeyRow] = []
+        for node, section in ((pane, title), (self, "global")):
+            bindings = BindingsMap.from_keys({k: list(v) for k, v in node._bindings.key_to_bindings.items()})
+            if self._keymap:
+                bindings.apply_keymap(self._keymap)
+            by_id: dict[str, tuple[list[str], Binding]] = {}
+            for key_bindings in bindings.key_to_bindings.values():
+                for b in key_bindings:
+                    if b.id and node.check_action(b.action, ()) is not False:
+                        by_id.setdefault(b.id, ([], b))[0].append(self.get_key_display(b))
+            rows += [
+                KeyRow(section, ", ".join(keys), b.tooltip or b.description, binding_id)
+                for binding_id, (keys, b) in by_id.items()
+            ]
+        return rows

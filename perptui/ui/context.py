@@ -1,0 +1,75 @@
+"""What the app runs on: settings, clock, store, market source and account.
+
+The source and the account are built on first use, from a worker thread, so the heavy libraries they
+import (numpy for the demo market, ccxt for exchanges) load after the first frame.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from perptui.config.settings import Settings
+    from perptui.services.clock import Clock
+    from perptui.services.marketdata import MarketData
+    from perptui.services.store import Store
+
+Badge = Literal["DEMO", "PAPER", "LIVE"]
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    clock: Clock
+    store: Store
+    source_factory: Callable[[], MarketData]
+    account_factory: Callable[[MarketData | None], Any]
+    _source: MarketData | None = None
+    _account: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def exchange_name(self) -> str:
+        return self.settings.exchange_name
+
+    @property
+    def is_demo(self) -> bool:
+        return not self.settings.exchange
+
+    @property
+    def account_mode(self) -> Literal["paper", "exchange"]:
+        return "paper" if self.is_demo else self.settings.account
+
+    @property
+    def badge(self) -> Badge:
+        """DEMO on the demo market; on a real exchange LIVE for its account, PAPER for the paper one."""
+        if self.is_demo:
+            return "DEMO"
+        return "LIVE" if self.account_mode == "exchange" else "PAPER"
+
+    @property
+    def read_only(self) -> bool:
+        """The exchange's own account is shown, never changed."""
+        return self.account_mode == "exchange"
+
+    def source(self) -> MarketData:
+        """The market source, built on first call (call from a worker: it may import ccxt)."""
+        with self._lock:
+            if self._source is None:
+                self._source = self.source_factory()
+            return self._source
+
+    def account(self) -> Any:
+        """The paper or exchange account, built on first call (from a worker)."""
+        source = self.source() if self.account_mode == "exchange" else None
+        with self._lock:
+            if self._account is None:
+                self._account = self.account_factory(source)
+            return self._account
+
+    async def close(self) -> None:
+        if self._source is not None:
+            await self._source.close()

@@ -1,0 +1,65 @@
+"""``build_app``: the one way to build the app, for the CLI, the tests and the screenshots.
+
+Nothing heavy happens here: the market source and the account are built by the app's workers after
+the first frame unless given. Tests pass a DemoExchange on a FrozenClock and an in-memory Store.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from perptui.ui.app import PerptuiApp
+from perptui.ui.context import AppContext
+from perptui.ui.keymap import binding_ids, check_keymap
+
+if TYPE_CHECKING:
+    from perptui.config.settings import Settings
+    from perptui.services.clock import Clock
+    from perptui.services.marketdata import MarketData
+    from perptui.services.store import Store
+
+
+def known_binding_ids() -> dict[str, str]:
+    """Every remappable binding id -> its default keys."""
+    from perptui.ui.panes import PANES
+    from perptui.ui.screens.help import HelpScreen
+    from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
+    from perptui.ui.widgets.vim import VimScroll, VimTable
+
+    classes: list[type] = [PerptuiApp, HelpScreen, FormDialog, ConfirmDialog, VimScroll, VimTable]
+    return binding_ids(classes + [spec.cls for spec in PANES])
+
+
+def build_app(
+    settings: Settings,
+    *,
+    source: MarketData | None = None,
+    store: Store | None = None,
+    clock: Clock | None = None,
+) -> PerptuiApp:
+    """The app on ``settings``. Missing pieces are made from the settings: the store at the configured
+    path, the demo or ccxt source (built in a worker), the frozen or system clock. An unknown id in
+    ``[keymap]`` raises ConfigError before anything starts."""
+    from perptui.services.sources import clock_for, open_market_data
+
+    keymap = check_keymap(settings.keymap, known_binding_ids())
+    clock = clock or getattr(source, "clock", None) or clock_for(settings)
+    if store is None:
+        from perptui.cli.context import db_path
+        from perptui.services.store import Store
+
+        store = Store.open(db_path(settings))
+    chosen_store, chosen_clock = store, clock
+
+    def make_source() -> MarketData:
+        return source if source is not None else open_market_data(settings, chosen_store, chosen_clock)
+
+    def make_account(market: MarketData | None) -> Any:
+        from perptui.services.accounts import open_account
+
+        # The demo market has no account of its own: it always shows the paper account.
+        chosen = settings if settings.exchange else settings.model_copy(update={"account": "paper"})
+        return open_account(chosen, chosen_store, chosen_clock, market)
+
+    ctx = AppContext(settings, clock, store, make_source, make_account)
+    return PerptuiApp(ctx, keymap=keymap)

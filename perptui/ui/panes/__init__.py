@@ -1,0 +1,19 @@
+"""The pane registry: adding a pane is one line in ``PANES`` (its id, number key, title and class)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perptui.ui.panes.account import AccountPane
+from perptui.ui.panes.base import Pane
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    id: str
+    key: str
+    title: str
+    cls: type[Pane]
+
+
+PANES: tuple[PaneSpec, ...] = (PaneSpec("account", "1", "Account", AccountPane),)

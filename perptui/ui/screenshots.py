@@ -1,0 +1,116 @@
+"""Render every built pane on the demo market with a frozen clock to SVG.
+
+    python -m perptui.ui.screenshots [--out screenshots]
+
+Deterministic: seed 7, clock frozen at 2025-06-01T00:00Z, 120x40, an in-memory store holding a paper
+account opened a month earlier with a few deposits and a withdrawal (so the chart has a history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from perptui.ui.app import PerptuiApp
+
+FROZEN_AT = "2025-06-01T00:00"
+SIZE = (120, 40)
+DAY_MS = 86_400_000
+#: (days before now, kind, amount) of the sample account's history.
+HISTORY = ((21, "deposit", 1_500.0), (9, "withdraw", 400.0), (2, "deposit", 250.0))
+
+
+def demo_app(*, history: bool = True) -> PerptuiApp:
+    """The demo app the screenshots and snapshot tests use."""
+    from perptui.config.settings import Settings
+    from perptui.services.accounts import paper_account
+    from perptui.services.clock import FrozenClock
+    from perptui.services.demo import DemoExchange
+    from perptui.services.store import Store
+    from perptui.ui.factory import build_app
+
+    settings = Settings.model_validate({"demo": {"frozen_at": FROZEN_AT, "seed": 7}})
+    now = settings.demo.frozen_at_ms()
+    assert now is not None
+    store = Store.open(":memory:")
+    if history:
+        clock = FrozenClock(now - 30 * DAY_MS)
+        account = paper_account(settings, store, clock)
+        account.open()
+        for days, kind, amount in HISTORY:
+            clock.set(now - days * DAY_MS)
+            getattr(account, kind)(amount)
+    clock = FrozenClock(now)
+    return build_app(settings, source=DemoExchange(settings.demo.seed, clock), store=store, clock=clock)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until the workers are done and the screen has redrawn; no blinking cursor."""
+    app = pilot.app
+    for _ in range(3):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+SHOTS: dict[str, Callable[[Pilot], Awaitable[None]]] = {}
+
+
+def shot(name: str) -> Callable[[Callable[[Pilot], Awaitable[None]]], Callable[[Pilot], Awaitable[None]]]:
+    def register(fn: Callable[[Pilot], Awaitable[None]]) -> Callable[[Pilot], Awaitable[None]]:
+        SHOTS[name] = fn
+        return fn
+
+    return register
+
+
+@shot("account")
+async def _account(pilot: Pilot) -> None:
+    await settle(pilot)
+
+
+@shot("account-privacy")
+async def _privacy(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("p")
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+@shot("help")
+async def _help(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await settle(pilot)
+
+
+async def render(name: str) -> str:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await SHOTS[name](pilot)
+        return app.export_screenshot(title=f"perptui · {name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m perptui.ui.screenshots", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--out", type=Path, default=Path("screenshots"), help="folder (default: screenshots)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in SHOTS:
+        path = args.out / f"{name}.svg"
+        path.write_text(asyncio.run(render(name)), encoding="utf-8")
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -107,6 +107,31 @@ def _config(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPars
     p.set_defaults(command="cmd_config")
 
 
+def _account(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "account",
+        parents=parents,
+        help="the account's capital: equity, margin, risk budget, PnL; deposit and withdraw (paper)",
+        description="Show the account (the paper account by default; the exchange's, read-only, with "
+        'account = "exchange" and API keys).',
+    )
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_account", action="show")
+    actions = p.add_subparsers(title="actions", metavar="ACTION", parser_class=OneLineParser)
+    for action, verb in (("deposit", "add"), ("withdraw", "take")):
+        a = actions.add_parser(
+            action, parents=parents, help=f"{verb} AMOUNT to/from the paper account's wallet"
+        )
+        a.add_argument("amount", metavar="AMOUNT", help="a positive amount in the settle currency (USDT)")
+        a.add_argument("--json", action="store_true", help="print JSON and nothing else")
+        # Options may come before the action too (`account --db X --json deposit 5`): the action's own
+        # copies must not reset them to their defaults when absent.
+        for option in a._actions:
+            if option.option_strings and option.dest != "help":
+                option.default = argparse.SUPPRESS
+        a.set_defaults(command="cmd_account", action=action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="perptui",
@@ -116,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perptui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
-    for add in (_overview, _markets, _fetch, _import, _config):
+    for add in (_overview, _account, _markets, _fetch, _import, _config):
         add(sub, parents)
     parser.set_defaults(command="cmd_overview", symbols=None, json=False, top=DEFAULT_TOP)
     return parser

@@ -25,6 +25,7 @@ __all__ = [
     "AccountDefaults",
     "ExchangeAccount",
     "PaperAccount",
+    "check_exchange_account",
     "defaults_from",
     "open_account",
     "paper_account",
@@ -50,16 +51,7 @@ def open_account(
     a real exchange, API keys and ``source`` (its market data). Raises a one-line UsageError otherwise."""
     if settings.account == "paper":
         return paper_account(settings, store, clock)
-    if not settings.exchange:
-        raise UsageError(
-            'account = "exchange" needs a real exchange: set exchange (e.g. --exchange binanceusdm); '
-            "the demo market has no account"
-        )
-    if settings.api_key is None or settings.api_secret is None:
-        raise UsageError(
-            'account = "exchange" needs API keys: set PERPTUI_API_KEY and PERPTUI_API_SECRET '
-            "(read-only permissions are enough)"
-        )
+    check_exchange_account(settings)
     if source is None:
         raise ValueError("open_account needs the exchange's market data source in exchange mode")
     d = defaults_from(settings)
@@ -72,3 +64,17 @@ def open_account(
         directional_pct=d.directional_pct,
         name=settings.exchange_name,
     )
+
+
+def check_exchange_account(settings: Settings) -> None:
+    """Raise a one-line UsageError unless the settings can read an exchange account."""
+    if not settings.exchange:
+        raise UsageError(
+            'account = "exchange" needs a real exchange: set exchange (e.g. --exchange binanceusdm); '
+            "the demo market has no account"
+        )
+    if settings.api_key is None or settings.api_secret is None:
+        raise UsageError(
+            'account = "exchange" needs API keys: set PERPTUI_API_KEY and PERPTUI_API_SECRET '
+            "(read-only permissions are enough)"
+        )

@@ -135,3 +135,18 @@ def test_account_settings_round_trip(tmp_path: Path) -> None:
         store._db.execute("INSERT INTO account_settings VALUES ('paper', 'junk', '{not json', 3)")
         assert store.load_account_settings("paper") == {"risk_pct": 0.015, "split": [0.6, 0.4]}
         assert store.load_account_settings("other") == {}
+
+
+def test_a_read_block_sees_one_state_while_another_connection_writes(tmp_path: Path) -> None:
+    path = tmp_path / "cache.db"
+    with Store.open(path) as reader, Store.open(path) as writer:
+        writer.create_account("paper", "USDT", 0, 100.0)
+        with reader.read():
+            before = reader.cash_balance("paper")
+            writer.add_cash_flow("paper", 1, "deposit", 50)  # WAL: the writer is not blocked
+            assert reader.cash_balance("paper") == before == 100.0
+            assert len(reader.load_cash_flows("paper")) == 1
+        assert reader.cash_balance("paper") == 150.0
+        with reader.transaction(), reader.read():  # joins the open transaction
+            reader.add_cash_flow("paper", 2, "deposit", 1)
+        assert reader.cash_balance("paper") == 151.0

@@ -93,12 +93,15 @@ class PaperAccount:
 
     def summary(self) -> AccountSummary:
         info = self.open()
-        now = self._clock.now_ms()
-        wallet = self._wallet()
-        unrealized = 0.0  # no positions yet (a later issue adds them to this ledger)
-        used = 0.0
-        equity = wallet + unrealized
-        risk, neutral, directional = self._plan.current()
+        with self._store.read():  # balance, snapshots and flows from one consistent state
+            now = self._clock.now_ms()
+            wallet = self._wallet()
+            unrealized = 0.0  # no positions yet (a later issue adds them to this ledger)
+            used = 0.0
+            equity = wallet + unrealized
+            risk, neutral, directional = self._plan.current()
+            pnl_today = self._pnl_since(day_start(now), equity, info)
+            pnl_week = self._pnl_since(week_start(now), equity, info)
         return AccountSummary(
             account=self.name,
             currency=info.currency,
@@ -113,8 +116,8 @@ class PaperAccount:
             risk_budget=risk_budget(risk, equity),
             neutral_pct=neutral,
             directional_pct=directional,
-            pnl_today=self._pnl_since(day_start(now), equity, info),
-            pnl_week=self._pnl_since(week_start(now), equity, info),
+            pnl_today=pnl_today,
+            pnl_week=pnl_week,
         )
 
     def _wallet(self) -> float:

@@ -162,6 +162,27 @@ class Store:
                     self._ids.forget_all()
                 raise self._translate(exc) from exc
 
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """Several reads that must agree (a balance and the flows behind it): one read transaction,
+        held under the store's lock so no other thread writes in between. Inside ``transaction()``
+        (or another ``read()``) it just joins it. Do not write inside a ``read()`` block."""
+        with self._lock:
+            conn = self._db
+            if self._depth > 0 or conn.in_transaction:
+                yield
+                return
+            try:
+                conn.execute("BEGIN DEFERRED")
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+            try:
+                yield
+            finally:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")  # nothing was written: ending the read is enough
+
     def _write(self, fn: Callable[..., R], *args: Any) -> R:
         with self.transaction():
             return fn(self._db, *args)

@@ -59,8 +59,10 @@ class PerptuiApp(App[None]):
 
     def compose(self) -> ComposeResult:
         tabs = [(p.id, p.key, p.title) for p in self.panes]
-        yield StatusBar(self.ctx.exchange_name, self.ctx.badge, tabs)
-        with ContentSwitcher(initial=self.current_pane):
+        self.status_bar = StatusBar(self.ctx.exchange_name, self.ctx.badge, tabs)
+        self.switcher = ContentSwitcher(initial=self.current_pane)
+        yield self.status_bar
+        with self.switcher:
             for spec in self.panes:
                 yield spec.cls(self.ctx, id=spec.id)
         yield Footer()
@@ -78,27 +80,27 @@ class PerptuiApp(App[None]):
 
     def _tick(self) -> None:
         now = self.ctx.clock.now_ms() / 1000
-        self.query_one(StatusBar).clock_text = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
+        self.status_bar.clock_text = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
 
     def on_market_feed_changed(self, message: MarketFeed.Changed) -> None:
-        bar = self.query_one(StatusBar)
+        bar = self.status_bar
         bar.link_state, bar.link_text = message.state, message.label
 
     # --- panes ------------------------------------------------------------------------------------
 
     def pane_widgets(self) -> list[Pane]:
-        return list(self.query_one(ContentSwitcher).query_children(Pane))
+        return list(self.switcher.query_children(Pane))
 
     def pane(self, pane_id: str | None = None) -> Pane:
-        return self.query_one(f"#{pane_id or self.current_pane}", Pane)
+        return self.switcher.get_child_by_id(pane_id or self.current_pane, Pane)
 
     def show_pane(self, pane_id: str) -> None:
         old = self.pane()
         if old.id != pane_id and old.active:
             old.deactivated()
         self.current_pane = pane_id
-        self.query_one(ContentSwitcher).current = pane_id
-        self.query_one(StatusBar).active_tab = pane_id
+        self.switcher.current = pane_id
+        self.status_bar.active_tab = pane_id
         new = self.pane()
         new.focus()
         if not new.active:

@@ -49,7 +49,7 @@ class MarketFeed(Widget):
             self.link.go_offline()
             self.read_cache_age()
         else:
-            self.poll()
+            self.call_after_refresh(self.poll)  # after the first frame: building the source imports ccxt
 
     @work(exclusive=True, group="market", exit_on_error=False, name="poll")
     async def poll(self) -> dict[str, Ticker]:

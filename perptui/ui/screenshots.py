@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
+    from perptui.services.marketdata import MarketData
     from perptui.ui.app import PerptuiApp
 
 FROZEN_AT = "2025-06-01T00:00"
@@ -26,8 +27,9 @@ DAY_MS = 86_400_000
 HISTORY = ((21, "deposit", 1_500.0), (9, "withdraw", 400.0), (2, "deposit", 250.0))
 
 
-def demo_app(*, history: bool = True) -> PerptuiApp:
-    """The demo app the screenshots and snapshot tests use."""
+def demo_app(*, history: bool = True, source: MarketData | None = None) -> PerptuiApp:
+    """The demo app the screenshots and snapshot tests use. ``source``: a DemoExchange to reuse (its
+    clock must be frozen at ``FROZEN_AT``); tests share one so its caches stay warm."""
     from perptui.config.settings import Settings
     from perptui.services.accounts import paper_account
     from perptui.services.clock import FrozenClock
@@ -46,8 +48,10 @@ def demo_app(*, history: bool = True) -> PerptuiApp:
         for days, kind, amount in HISTORY:
             clock.set(now - days * DAY_MS)
             getattr(account, kind)(amount)
-    clock = FrozenClock(now)
-    return build_app(settings, source=DemoExchange(settings.demo.seed, clock), store=store, clock=clock)
+    if source is None:
+        source = DemoExchange(settings.demo.seed, FrozenClock(now))
+    clock = getattr(source, "clock", None) or FrozenClock(now)
+    return build_app(settings, source=source, store=store, clock=clock)
 
 
 async def settle(pilot: Pilot) -> None:

@@ -32,7 +32,7 @@ class AccountPane(AccountEdits):
         binding("deposit", "d", "deposit", "Deposit", "Add money to the paper account"),
         binding("withdraw", "w", "withdraw", "Withdraw", "Take money out of the paper account"),
         binding("risk", "r", "risk", "Risk %", "Change the risk per trade (% of equity)"),
-        binding("split", "s", "split", "Split", "Change the neutral / directional split of the plan"),
+        binding("split", "s", "split", "Split", "Change the plan's neutral / directional split"),
         binding("range_prev", "[", "range(-1)", "Range", "Shorter equity history range", show=False),
         binding("range_next", "]", "range(1)", "Range", "Longer equity history range"),
     ]

@@ -59,7 +59,7 @@ class HelpScreen(ModalScreen[None]):
         table = self.query_one(VimTable)
         table.add_column("section", width=8)
         table.add_column("keys", width=12)
-        table.add_column("what it does", width=52)
+        table.add_column("what it does", width=48)
         table.add_column("id", width=14)
         for row in self.rows:
             table.add_row(row.section, row.keys, row.description, row.binding_id)

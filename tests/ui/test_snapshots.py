@@ -1,0 +1,18 @@
+"""How the app looks (120x40, frozen clock, seeded demo market). Review the report before
+``pytest --snapshot-update``."""
+
+from __future__ import annotations
+
+from perptui.ui.screenshots import SHOTS, SIZE
+
+
+def test_shell_and_account_pane(snap_compare, make_app) -> None:
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["account"])
+
+
+def test_account_pane_in_privacy_mode(snap_compare, make_app) -> None:
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["account-privacy"])
+
+
+def test_help_screen(snap_compare, make_app) -> None:
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["help"])

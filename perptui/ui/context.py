@@ -1,7 +1,8 @@
 """What the app runs on: settings, clock, store, market source and account.
 
-The source and the account are built on first use, from a worker thread, so the heavy libraries they
-import (numpy for the demo market, ccxt for exchanges) load after the first frame.
+The store, the source and the account are built on first use, from a worker thread, so opening the
+database and the heavy libraries (numpy for the demo market, ccxt for exchanges) come after the first
+frame.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ Badge = Literal["DEMO", "PAPER", "LIVE"]
 class AppContext:
     settings: Settings
     clock: Clock
-    store: Store
+    store_factory: Callable[[], Store]
     source_factory: Callable[[], MarketData]
     account_factory: Callable[[MarketData | None], Any]
+    #: Close the store on exit (the factory opened it).
+    owns_store: bool = False
+    _store: Store | None = None
     _source: MarketData | None = None
     _account: Any = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def exchange_name(self) -> str:
@@ -55,6 +59,13 @@ class AppContext:
         """The exchange's own account is shown, never changed."""
         return self.account_mode == "exchange"
 
+    def store(self) -> Store:
+        """The SQLite cache, opened on first call (from a worker: opening checks and migrates it)."""
+        with self._lock:
+            if self._store is None:
+                self._store = self.store_factory()
+            return self._store
+
     def source(self) -> MarketData:
         """The market source, built on first call (call from a worker: it may import ccxt)."""
         with self._lock:
@@ -73,3 +84,5 @@ class AppContext:
     async def close(self) -> None:
         if self._source is not None:
             await self._source.close()
+        if self.owns_store and self._store is not None:
+            self._store.close()

@@ -37,29 +37,33 @@ def build_app(
     store: Store | None = None,
     clock: Clock | None = None,
 ) -> PerptuiApp:
-    """The app on ``settings``. Missing pieces are made from the settings: the store at the configured
-    path, the demo or ccxt source (built in a worker), the frozen or system clock. An unknown id in
+    """The app on ``settings``. Missing pieces are made from the settings (in workers, after the first
+    frame): the store at the configured path (closed on exit), the demo or ccxt source; the clock is the
+    frozen or system one. An unknown id in
     ``[keymap]`` raises ConfigError before anything starts."""
     from perptui.services.sources import clock_for, open_market_data
 
     keymap = check_keymap(settings.keymap, known_binding_ids())
     clock = clock or getattr(source, "clock", None) or clock_for(settings)
-    if store is None:
-        from perptui.cli.context import db_path
+    chosen_clock = clock
+
+    def make_store() -> Store:
+        if store is not None:
+            return store
+        from perptui.config.paths import default_db_file
         from perptui.services.store import Store
 
-        store = Store.open(db_path(settings))
-    chosen_store, chosen_clock = store, clock
+        return Store.open(settings.db or default_db_file())
 
     def make_source() -> MarketData:
-        return source if source is not None else open_market_data(settings, chosen_store, chosen_clock)
+        return source if source is not None else open_market_data(settings, ctx.store(), chosen_clock)
 
     def make_account(market: MarketData | None) -> Any:
         from perptui.services.accounts import open_account
 
         # The demo market has no account of its own: it always shows the paper account.
         chosen = settings if settings.exchange else settings.model_copy(update={"account": "paper"})
-        return open_account(chosen, chosen_store, chosen_clock, market)
+        return open_account(chosen, ctx.store(), chosen_clock, market)
 
-    ctx = AppContext(settings, clock, store, make_source, make_account)
+    ctx = AppContext(settings, clock, make_store, make_source, make_account, owns_store=store is None)
     return PerptuiApp(ctx, keymap=keymap)

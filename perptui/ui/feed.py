@@ -60,14 +60,14 @@ class MarketFeed(Widget):
 
     @work(thread=True, exclusive=True, group="market-cache", exit_on_error=False, name="cache")
     def save(self, tickers: list[Ticker]) -> int | None:
-        store, name, now = self.ctx.store, self.ctx.exchange_name, self.ctx.clock.now_ms()
+        store, name, now = self.ctx.store(), self.ctx.exchange_name, self.ctx.clock.now_ms()
         if tickers:
             store.insert_tickers(name, tickers)
         return store.cache_age_ms(name, "tickers", now)
 
     @work(thread=True, exclusive=True, group="market-cache", exit_on_error=False, name="cache")
     def read_cache_age(self) -> int | None:
-        return self.ctx.store.cache_age_ms(self.ctx.exchange_name, "tickers", self.ctx.clock.now_ms())
+        return self.ctx.store().cache_age_ms(self.ctx.exchange_name, "tickers", self.ctx.clock.now_ms())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker, state = event.worker, event.state

@@ -36,11 +36,21 @@ def data_options() -> argparse.ArgumentParser:
     return p
 
 
+def _app(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "app",
+        parents=parents,
+        help="the terminal app (the default command): account, and the panes as they arrive",
+        description="Open the keyboard-driven terminal app on the configured market.",
+    )
+    p.set_defaults(command="cmd_app")
+
+
 def _overview(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "overview",
         parents=parents,
-        help="prices, volume and funding of every perp, busiest first (the default command)",
+        help="prices, volume and funding of every perp, busiest first",
         description="Live prices, 24h volume, open interest and funding of the configured market.",
     )
     p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these markets")
@@ -136,14 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="perptui",
         description="Terminal tools for small-account traders of crypto perpetual futures. "
-        "With no command: an overview of the configured market (the offline demo market by default).",
+        "With no command: the terminal app on the configured market (the offline demo market by default).",
     )
     parser.add_argument("--version", action="version", version=f"perptui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
-    for add in (_overview, _account, _markets, _fetch, _import, _config):
+    for add in (_app, _overview, _account, _markets, _fetch, _import, _config):
         add(sub, parents)
-    parser.set_defaults(command="cmd_overview", symbols=None, json=False, top=DEFAULT_TOP)
+    parser.set_defaults(command="cmd_app")
     return parser
 
 

@@ -29,7 +29,7 @@ _DIALOG_CSS = """
 {name} .dialog--title {{ text-style: bold; color: $text-primary; margin-bottom: 1; }}
 {name} .dialog--hint {{ color: $text-muted; }}
 {name} .dialog--error {{ color: $text-error; height: auto; }}
-{name} .dialog--keys {{ color: $text-muted; margin-top: 1; }}
+{name} .dialog--keys {{ color: $text-muted; margin-top: 1; height: auto; }}
 """
 
 

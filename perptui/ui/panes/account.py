@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from perptui.domain.account import AccountSummary
+from perptui.domain.account import SUMMARY_KEYS, AccountSummary
 from perptui.ui import format as fmt
 from perptui.ui.keymap import binding
 from perptui.ui.panes.account_edits import AccountEdits
@@ -120,20 +120,7 @@ class AccountPane(AccountEdits):
 
     def show(self, summary: AccountSummary, history: list[tuple[int, float]]) -> None:
         self.summary = summary
-        for key in (
-            "equity",
-            "wallet_balance",
-            "free_margin",
-            "used_margin",
-            "unrealized_pnl",
-            "leverage",
-            "risk_pct",
-            "risk_budget",
-            "pnl_today",
-            "pnl_week",
-            "neutral_pct",
-            "directional_pct",
-        ):
+        for key in SUMMARY_KEYS:
             stat = self.query_one(f"#{key}", Stat)
             stat.currency = summary.currency
             stat.value = getattr(summary, key)

@@ -6,6 +6,9 @@ Rates of markets with different intervals only compare per hour or annualised; n
 from __future__ import annotations
 
 import itertools
+from collections import Counter
+
+from perptui.domain.timeframes import HOUR_MS
 
 HOURS_PER_YEAR = 24 * 365
 
@@ -22,15 +25,17 @@ def apr(rate: float | None, interval_hours: float | None) -> float | None:
     return None if per_hour is None else per_hour * HOURS_PER_YEAR
 
 
-def infer_interval_hours(times_ms: list[int]) -> float | None:
-    """The funding interval from the spacing of recent prints: the most common gap between the last
-    prints, in hours (timestamps may carry a few ms of jitter). None with fewer than two prints."""
-    if len(times_ms) < 2:
-        return None
-    recent = sorted(times_ms)[-9:]
-    gaps = [round((b - a) / 3_600_000 * 4) / 4 for a, b in itertools.pairwise(recent)]
-    gaps = [g for g in gaps if g > 0]
+def interval_hours_from_times(times: list[int]) -> float | None:
+    """The funding interval from the spacing of settlement times (ms): the most common of the last
+    three gaps, rounded to whole hours (times carry a few ms of lag); ties go to the most recent gap."""
+    ordered = sorted(set(times))
+    gaps = [round((b - a) / HOUR_MS) for a, b in itertools.pairwise(ordered)]
+    gaps = [g for g in gaps if g > 0][-3:]
     if not gaps:
         return None
-    # Most common gap; ties go to the latest, so a recent interval change wins.
-    return max(reversed(gaps), key=gaps.count)
+    counts = Counter(gaps)
+    best = max(counts.values())
+    for gap in reversed(gaps):
+        if counts[gap] == best:
+            return float(gap)
+    return None  # pragma: no cover

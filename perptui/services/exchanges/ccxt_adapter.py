@@ -25,6 +25,7 @@ from perptui.domain.errors import (
     UnknownExchange,
     UsageError,
 )
+from perptui.domain.funding import interval_hours_from_times
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.tiers import default_tiers
 from perptui.domain.timeframes import timeframe_ms
@@ -345,7 +346,7 @@ class CcxtExchange:
                 10,
                 symbol=symbol,
             )
-            hours = conv.interval_hours_from_times([int(r["timestamp"]) for r in rows if r.get("timestamp")])
+            hours = interval_hours_from_times([int(r["timestamp"]) for r in rows if r.get("timestamp")])
             if hours:
                 self._intervals[symbol] = hours
             result[symbol] = hours

@@ -6,13 +6,11 @@ multiplied by the market's contract size (1 on Binance, e.g. 0.01 BTC on OKX).
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections import Counter
 from typing import Any
 
+from perptui.domain.funding import interval_hours_from_times as interval_hours_from_times
 from perptui.domain.tiers import continuous_maint_amounts
-from perptui.domain.timeframes import HOUR_MS
 from perptui.domain.types import (
     Balance,
     Candle,
@@ -90,22 +88,6 @@ def interval_hours_from_text(interval: Any) -> float | None:
     except ValueError:
         return None
     return None
-
-
-def interval_hours_from_times(times: list[int]) -> float | None:
-    """The funding interval from the spacing of settlement times (ms): the most common of the last
-    three gaps, rounded to whole hours (times carry a few ms of lag); ties go to the most recent gap."""
-    ordered = sorted(set(times))
-    gaps = [round((b - a) / HOUR_MS) for a, b in itertools.pairwise(ordered)]
-    gaps = [g for g in gaps if g > 0][-3:]
-    if not gaps:
-        return None
-    counts = Counter(gaps)
-    best = max(counts.values())
-    for gap in reversed(gaps):
-        if counts[gap] == best:
-            return float(gap)
-    return None  # pragma: no cover
 
 
 def tiers_from_ccxt(raw: list[dict[str, Any]]) -> list[LeverageTier]:

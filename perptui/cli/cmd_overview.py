@@ -12,6 +12,7 @@ from rich.text import Text
 from perptui.domain.errors import ExchangeUnavailable
 from perptui.domain.funding import apr
 from perptui.domain.timeframes import iso_utc
+from perptui.services.clock import FrozenClock
 
 from .cmd_markets import load_markets, select, split_symbols
 from .context import open_store, settings_from_args, unreachable
@@ -74,7 +75,7 @@ async def _collect(settings, store, args):
             }
         )
     rows.sort(key=lambda r: -(r["volume_24h_usd"] or 0))
-    note = "" if clock.__class__.__name__ == "SystemClock" else f" (clock frozen at {iso_utc(now)})"
+    note = f" (clock frozen at {iso_utc(now)})" if isinstance(clock, FrozenClock) else ""
     return rows[: max(args.top, 0)] if args.top else rows, now, note
 
 

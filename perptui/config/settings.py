@@ -75,6 +75,36 @@ class RiskSettings(Section):
     """The most a single trade may risk, as a percent of equity; more is warned about."""
 
 
+class SizingSettings(Section):
+    margin_mode: Literal["isolated", "cross"] = "isolated"
+    """Margin mode the sizing calculator starts with: isolated or cross."""
+
+    leverage: float | None = Field(default=None, ge=1, le=200)
+    """Leverage the calculator starts with; unset = auto, the lowest whole leverage the margin allows."""
+
+    slippage_bps: float = Field(default=5.0, ge=0, lt=1000)
+    """Slippage allowance at the stop, in basis points of the stop price (5 = 0.05%)."""
+
+    atr_period: int = Field(default=14, ge=1, le=500)
+    """Bars in the ATR used by ATR stops (Wilder's smoothing)."""
+
+    atr_timeframe: Literal["1m", "5m", "15m", "1h", "4h", "8h", "1d"] = "1h"
+    """Timeframe of the candles the ATR is computed from."""
+
+    funding_warn_apr_pct: float = Field(default=20.0, ge=0, le=10_000)
+    """Warn when funding against a position costs more than this, in percent a year (20 = 20%)."""
+
+    kelly_fraction: float = Field(default=0.5, gt=0, le=1)
+    """Share of the Kelly fraction the Kelly helper suggests (0.5 = half Kelly)."""
+
+    @field_validator("leverage", mode="before")
+    @classmethod
+    def _auto_leverage(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+            return None
+        return value
+
+
 class PlanSettings(Section):
     neutral_pct: float = Field(default=70.0, ge=0, le=100)
     """Share of capital for the market-neutral funding base, in percent."""
@@ -138,6 +168,7 @@ class Settings(BaseSettings):
     network: NetworkSettings = NetworkSettings()
     paper: PaperSettings = PaperSettings()
     risk: RiskSettings = RiskSettings()
+    sizing: SizingSettings = SizingSettings()
     plan: PlanSettings = PlanSettings()
     ui: UiSettings = UiSettings()
     keymap: dict[str, str] = {}

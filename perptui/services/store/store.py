@@ -252,6 +252,14 @@ class Store:
         return _series.load_funding(self._db, sid, symbol, since, until)
 
     @_guarded
+    def load_funding_many(
+        self, exchange: str, since: int | None = None, until: int | None = None
+    ) -> dict[str, tuple[list[int], list[float]]]:
+        """Every cached funding series of ``exchange`` in [since, until): symbol -> (times, rates)."""
+        with self.read():
+            return _series.load_funding_many(self._db, exchange, since, until)
+
+    @_guarded
     def funding_bounds(self, exchange: str, symbol: str) -> tuple[int, int] | None:
         """(oldest, newest) print time, or None when there is none."""
         return _series.bounds(self._db, "funding", self._ids.find(exchange, _series.FUNDING, symbol))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,6 +58,79 @@ def _overview(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
     p.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N", help=f"rows (default {DEFAULT_TOP})")
     p.add_argument("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_overview")
+
+
+def _number(text: str) -> float:
+    """A finite number (``65000``, ``0.5``, ``-1``, ``1e3``); an argparse error naming the flag otherwise."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    """Comma-separated numbers: ``1,2,3``."""
+    parts = [part for part in text.split(",") if part.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"{text!r} holds no numbers (comma-separated, e.g. 1,2,3)")
+    try:
+        return tuple(_number(part) for part in parts)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+
+
+def _leverage(text: str) -> float | str:
+    return "auto" if text.strip().lower() == "auto" else _number(text)
+
+
+def _size(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "size",
+        parents=parents,
+        help="size a trade: the quantity a risk budget allows, margin, liquidation, fees, funding",
+        description="Size a position from the stop and the risk budget: the largest quantity whose loss at "
+        "the stop (fees and slippage included) stays within the risk, within the free margin and the "
+        "leverage brackets. Percents are percents (1 = 1%); --fee is a fraction (0.0005).",
+    )
+    add = p.add_argument
+    add("--symbol", required=True, metavar="SYM", help="the market (BTCUSDT, BTC/USDT:USDT, ...)")
+    add("--side", required=True, type=str.lower, choices=("long", "short"), help="long or short")
+    add("--entry", type=_number, metavar="P", help="entry price (default: the mark; offline: the cached one)")
+    stop = p.add_mutually_exclusive_group(required=True)
+    stop.add_argument("--stop", type=_number, metavar="P", help="stop price")
+    stop.add_argument("--stop-pct", type=_number, metavar="X", help="stop X%% away from the entry (1 = 1%%)")
+    stop.add_argument("--stop-atr", type=_number, metavar="K", help="stop K x ATR away from the entry")
+    add("--atr-period", type=int, metavar="N", help="bars in the ATR (default: sizing.atr_period, 14)")
+    add("--atr-timeframe", metavar="TF", help="ATR candles (default: sizing.atr_timeframe, 1h)")
+    add("--equity", type=_number, metavar="E", help="equity and free margin (default: the account's)")
+    risk = p.add_mutually_exclusive_group()
+    risk.add_argument(
+        "--risk-pct", type=_number, metavar="X", help="risk X%% of equity (default: the account's)"
+    )
+    risk.add_argument("--risk-usd", type=_number, metavar="X", help="risk this amount of the settle currency")
+    risk.add_argument(
+        "--kelly",
+        type=_numbers,
+        metavar="WIN%,PAYOFF",
+        help="win rate %% and payoff ratio (e.g. 55,1.5): risk sizing.kelly_fraction (half) of Kelly, "
+        "at most risk.max_risk_pct",
+    )
+    add("--leverage", type=_leverage, metavar="L", help="leverage, or auto (default: sizing.leverage)")
+    add("--margin-mode", choices=("isolated", "cross"), help="default: sizing.margin_mode")
+    add("--fee", type=_number, metavar="F", help="taker fee per side as a fraction (default: the market's)")
+    add(
+        "--slippage-bps",
+        type=_number,
+        metavar="B",
+        help="slippage at the stop (default: sizing.slippage_bps)",
+    )
+    add("--tp", type=_numbers, metavar="R1,R2,...", help="take-profits at R multiples, equal shares")
+    add("--tp-price", type=_numbers, metavar="P1,P2,...", help="take-profits at prices, equal shares")
+    add("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_size")
 
 
 def _markets(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -151,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perptui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
-    for add in (_app, _overview, _account, _markets, _fetch, _import, _config):
+    for add in (_app, _overview, _account, _size, _markets, _fetch, _import, _config):
         add(sub, parents)
     parser.set_defaults(command="cmd_app")
     return parser

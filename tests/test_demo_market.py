@@ -116,9 +116,15 @@ def test_the_names_a_user_types_all_resolve(demo: DemoExchange) -> None:
         assert list(run(demo.fetch_tickers([name]))) == ["BTCDEMO/USDT:USDT"], name
 
 
+def test_real_names_mean_their_demo_twin(demo: DemoExchange) -> None:
+    """A trader on the demo market types the names they know: BTC is BTCDEMO there."""
+    for name in ("BTC", "btcusdt", "BTC/USDT:USDT"):
+        assert list(run(demo.fetch_tickers([name]))) == ["BTCDEMO/USDT:USDT"], name
+
+
 def test_unknown_symbols_suggest_the_demo_market(demo: DemoExchange) -> None:
     with pytest.raises(UnknownSymbol) as info:
-        run(demo.fetch_funding_history("BTC", 0))
+        run(demo.fetch_funding_history("BTCDEM", 0))
     assert "BTCDEMO/USDT:USDT" in info.value.suggestions
     assert "demo" in str(info.value)
     with pytest.raises(UnknownSymbol) as info:

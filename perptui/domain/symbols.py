@@ -8,6 +8,8 @@ from perptui.domain.errors import UnknownSymbol
 
 # Longest first, so BTCFDUSD is read as BTC + FDUSD, not BTCFD + USD.
 KNOWN_QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "USD")
+#: The demo market's bases are real ones with this suffix (BTCDEMO).
+DEMO_SUFFIX = "DEMO"
 
 
 def split_exchange_id(exchange_id: str) -> tuple[str, str] | None:
@@ -64,6 +66,10 @@ def resolve_symbol(name: str, known: list[str], where: str = "") -> str:
     same_base = [k for k in known if k.upper().startswith(base.upper() + "/")]
     if "/" not in candidate and len(same_base) == 1:
         return same_base[0]
+    # The demo market names its assets after real ones (BTCDEMO): BTC and BTCUSDT mean BTCDEMO there.
+    demo_twin = [k for k in known if k.upper().startswith(base.upper() + DEMO_SUFFIX + "/")]
+    if not same_base and len(demo_twin) == 1:
+        return demo_twin[0]
     close = difflib.get_close_matches(candidate, known, n=3, cutoff=0.6)
     if not close:
         close = same_base[:3]

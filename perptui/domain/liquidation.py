@@ -69,7 +69,8 @@ class Liquidation:
     """The liquidation price and the bracket it was computed with.
 
     ``price`` is None when the position cannot be liquidated by any positive price (a long whose
-    margin covers a fall to zero); ``tier`` is the bracket used."""
+    margin covers a fall to zero); 0 for a short whose wallet is so negative that every price
+    liquidates it; ``tier`` is the bracket used."""
 
     price: float | None
     tier: LeverageTier
@@ -106,9 +107,12 @@ def liquidation_price(
     if not candidates:
         return Liquidation(None, tiers[0])
     consistent = [(p, t) for p, t in candidates if p > 0 and t.min_notional <= qty * p < t.max_notional]
-    positive = [(p, t) for p, t in candidates if p > 0]
-    pool = consistent or (positive if s < 0 else []) or candidates
+    pool = consistent or candidates
     price, tier = max(pool, key=lambda c: c[0]) if s > 0 else min(pool, key=lambda c: c[0])
+    if s < 0:
+        # A short's price is positive unless the wallet is below -Q x E: then every price is below
+        # maintenance (liquidated at once), reported as 0, never as "not liquidated".
+        return Liquidation(max(price, 0.0), tier)
     # A long whose margin covers a fall to zero is never liquidated.
     return Liquidation(price if price > 0 else None, tier)
 

@@ -39,6 +39,13 @@ CONSTRAINTS: tuple[Constraint, ...] = ("risk", "margin", "tier", "max_qty")
 DEFAULT_FUNDING_WARN_APR = 0.20
 MAX_FEE = 0.01
 MAX_SLIPPAGE_BPS = 1000.0
+#: Prices and amounts the calculator accepts: far beyond any market or account, near enough that every
+#: figure it derives (quantities, notionals, margins) stays a finite float.
+MIN_PRICE = 1e-12
+MAX_PRICE = 1e12
+MAX_AMOUNT = 1e15
+#: The highest leverage accepted when neither the market nor its brackets state a maximum.
+MAX_LEVERAGE = 1000.0
 
 #: The keys of ``perptui size --json``, in order; ``SizingResult.as_dict`` adds detail after them.
 JSON_KEYS: tuple[str, ...] = (
@@ -287,7 +294,7 @@ def stop_price(
 ) -> float:
     """The stop as a price from exactly one of: a price, a distance as a fraction of entry (``pct``), or
     a multiple of an ATR value. Checked for the side (a long's stop below the entry, a short's above)."""
-    _check_positive("entry", entry, "a price above 0")
+    _check_price("entry", entry)
     given = [price is not None, pct is not None, atr_mult is not None]
     if sum(given) != 1:
         raise SizingError("stop", "give exactly one of a stop price, a % distance or an ATR multiple")
@@ -317,6 +324,7 @@ def _check_stop(side: Side, entry: float, stop: float) -> None:
         raise SizingError("stop", f"must be a price, not {stop!r}")
     if stop <= 0:
         raise SizingError("stop", f"{_num(stop)} is not above 0; a stop is a positive price")
+    _check_price("stop", stop)
     if stop == entry:
         raise SizingError("stop", f"equals the entry {_num(entry)}; the stop needs a distance from it")
     if side == "long" and stop > entry:
@@ -353,10 +361,10 @@ def size_position(req: SizingRequest) -> SizingResult:
     m = req.market
     side = _check_side(req.side)
     s = side_sign(side)
-    entry = _check_positive("entry", req.entry, "a price above 0")
+    entry = _check_price("entry", req.entry)
     _check_stop(side, entry, req.stop)
     stop = float(req.stop)
-    equity = _check_positive("equity", req.equity, "an amount above 0")
+    equity = _check_amount("equity", _check_positive("equity", req.equity, "an amount above 0"))
     budget = _risk_budget(req, equity)
     fee_entry = _fee("fee", req.fee_entry, m.taker_fee)
     fee_exit = _fee("fee", req.fee_exit, m.taker_fee)
@@ -365,11 +373,21 @@ def size_position(req: SizingRequest) -> SizingResult:
     free = equity if req.free_margin is None else req.free_margin
     if not _finite(free) or free < 0:
         raise SizingError("free margin", f"must be 0 or more, not {free!r}")
+    _check_amount("free margin", free)
     if req.margin_mode not in ("isolated", "cross"):
         raise SizingError("margin mode", f"must be isolated or cross, not {req.margin_mode!r}")
     cross_balance = equity if req.cross_balance is None else req.cross_balance
-    if not _finite(cross_balance):
-        raise SizingError("cross balance", f"must be a number, not {cross_balance!r}")
+    if not _finite(cross_balance) or cross_balance <= 0:
+        raise SizingError(
+            "cross balance", f"must be above 0 (an account without one is liquidated), not {cross_balance!r}"
+        )
+    _check_amount("cross balance", cross_balance)
+    max_risk = req.max_risk_fraction
+    if max_risk is not None and (not _finite(max_risk) or not 0 < max_risk <= 1):
+        raise SizingError("max risk", f"must be above 0% and at most 100% of equity, not {_pct(max_risk)}")
+    warn_apr = req.funding_warn_apr
+    if not _finite(warn_apr) or warn_apr < 0:  # type: ignore[operator]
+        raise SizingError("funding warning", f"must be a yearly rate of 0 or more, not {warn_apr!r}")
 
     tiers = m.tiers
     market_max = max_leverage(tiers, m.max_leverage)
@@ -426,7 +444,7 @@ def size_position(req: SizingRequest) -> SizingResult:
     rate = req.funding_rate
     if rate is not None and not _finite(rate):
         raise SizingError("funding rate", f"must be a number, not {rate!r}")
-    mark = entry if req.mark is None else _check_positive("mark", req.mark, "a price above 0")
+    mark = entry if req.mark is None else _check_price("mark", req.mark)
     per_interval = -s * qty * mark * rate if rate is not None else None
     per_day = per_interval * 24 / interval if per_interval is not None and interval else None
     funding_apr = -s * rate * 24 / interval * 365 if rate is not None and interval else None
@@ -490,11 +508,29 @@ def _largest_quantity(limits, step, violated) -> tuple[float, Constraint]:
         while qty > 0 and violated(qty):  # float noise at the limit
             qty = math.nextafter(qty, 0.0)
         return qty, ordered[0]
+
+    def fits(k: int) -> bool:
+        return not violated(steps_to_qty(k, step))
+
+    # The estimate is a step or two from the answer; bracket the answer around it with doubling strides,
+    # then bisect (``fits`` falls with ``n``). Step by step would never end where one step is lost in
+    # the float of a huge quantity.
     n = max(0, math.floor(smallest / step + 1e-9))
-    while n > 0 and violated(steps_to_qty(n, step)):
-        n -= 1
-    while not violated(steps_to_qty(n + 1, step)):
-        n += 1
+    stride = 1
+    if fits(n):
+        while fits(n + stride):
+            n += stride
+            stride *= 2
+        low, high = n, n + stride
+    else:
+        while n - stride > 0 and not fits(n - stride):
+            n -= stride
+            stride *= 2
+        low, high = max(0, n - stride), n
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid)
+    n = low  # fits(0) always holds: an empty position breaks no constraint
     broken = violated(steps_to_qty(n + 1, step))
     binding = next(k for k in ordered if k in broken) if any(k in broken for k in ordered) else ordered[0]
     return steps_to_qty(n, step), binding
@@ -511,8 +547,10 @@ def _auto_leverage(q_risk, entry, free, fee_entry, tiers, market_max) -> float:
     room = free / (q_risk * entry) - fee_entry if q_risk > 0 else math.inf
     if room <= 0:
         return float(ceiling)
-    needed = 1 / room
-    return float(min(ceiling, max(1, math.ceil(needed - 1e-9))))
+    needed = 1 / room  # inf when the free margin is a vanishing fraction of the notional
+    if needed >= ceiling:
+        return float(ceiling)
+    return float(max(1, math.ceil(needed - 1e-9)))
 
 
 def _take_profits(
@@ -558,11 +596,12 @@ def _take_profits(
                 price = (entry * (1 - fee_entry) - spec.r * lpu) / (1 + fee_exit)
             if price <= 0:
                 raise SizingError(name, f"{spec.r:g}R would need a price below zero; use a smaller multiple")
+            if price > MAX_PRICE:
+                raise SizingError(name, f"{spec.r:g}R would need a price above {MAX_PRICE:g}")
             r = spec.r
         else:
             price = spec.price  # type: ignore[assignment]
-            if not _finite(price) or price <= 0:
-                raise SizingError(name, f"must be a price above 0, not {price!r}")
+            _check_price(name, price)
             per_unit = net_pnl_per_unit(side, entry, price, fee_entry, fee_exit)
             if per_unit <= 0:
                 where = "above" if s > 0 else "below"
@@ -734,6 +773,20 @@ def _check_positive(name: str, value: object, accepted: str) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
+def _check_price(name: str, value: object) -> float:
+    price = _check_positive(name, value, "a price above 0")
+    if not MIN_PRICE <= price <= MAX_PRICE:
+        handled = f"{MIN_PRICE:g} to {MAX_PRICE:g}"
+        raise SizingError(name, f"{_num(price)} is outside the prices the calculator handles ({handled})")
+    return price
+
+
+def _check_amount(name: str, value: float) -> float:
+    if abs(value) > MAX_AMOUNT:
+        raise SizingError(name, f"{_num(value)} is beyond what the calculator handles ({MAX_AMOUNT:g})")
+    return value
+
+
 def _risk_budget(req: SizingRequest, equity: float) -> float:
     if (req.risk_fraction is None) == (req.risk_amount is None):
         raise SizingError("risk", "give the risk as a % of equity or as an amount, exactly one")
@@ -775,6 +828,8 @@ def _check_leverage(value: object, market_max: float | None, symbol: str) -> flo
         raise SizingError("leverage", f"{_num(lev)}x is below 1x; leverage starts at 1")
     if market_max is not None and lev > market_max:
         raise SizingError("leverage", f"{_num(lev)}x is above {symbol}'s maximum of {_num(market_max)}x")
+    if lev > MAX_LEVERAGE:
+        raise SizingError("leverage", f"{_num(lev)}x is above the {MAX_LEVERAGE:g}x the calculator handles")
     return lev
 
 

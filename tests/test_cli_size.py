@@ -341,7 +341,7 @@ LONG = [*SYM, "--side", "long"]
         ([*LONG, "--stop-atr", "2", "--atr-period", "0"], "--atr-period must be"),
         ([*LONG, "--stop-atr", "2", "--atr-timeframe", "7x"], "--atr-timeframe: bad timeframe"),
         (["--symbol", "BTCDEMOO", "--side", "long", "--stop-pct", "2"], "did you mean BTCDEMO/USDT:USDT"),
-        (["--symbol", "BTC", "--side", "long", "--stop-pct", "2"], "unknown symbol 'BTC' on demo"),
+        (["--symbol", "XYZQ", "--side", "long", "--stop-pct", "2"], "unknown symbol 'XYZQ' on demo"),
         # argparse: non-numeric values, exclusive and missing flags
         ([*LONG, "--entry", "abc", "--stop", "1"], "argument --entry: 'abc' is not a number"),
         ([*LONG, "--stop", "nan"], "argument --stop: 'nan' is not a finite number"),
@@ -426,7 +426,8 @@ def test_offline_without_a_cached_mark_needs_the_entry(db: Path, capsys: pytest.
     assert code == 2 and "no mark price of BTCDEMO/USDT:USDT is known in the cache" in line
     assert "--entry" in line
     data = size(capsys, *SYM, "--side", "long", "--stop-pct", "2", "--entry", "80000", "--offline")
-    assert data["entry"] == 80_000 and data["market_data"]["mark"] is None
+    assert data["entry"] == 80_000
+    assert data["market_data"] == {"mark": None, "as_of": None, "cached": True}
 
 
 # --- real ccxt on the loopback Binance exchange ------------------------------------------------------

@@ -389,9 +389,10 @@ def build_request(settings: Settings, args: argparse.Namespace, plan: Plan, c: C
 
 def as_json(result: SizingResult, c: Collected, args: argparse.Namespace, plan: Plan) -> dict[str, object]:
     data = result.as_dict()
+    known = c.snapshot.mark is not None or not c.snapshot.cached  # a cache without a ticker has no time
     data["market_data"] = {
         "mark": c.snapshot.mark,
-        "as_of": iso_utc(c.snapshot.as_of),
+        "as_of": iso_utc(c.snapshot.as_of) if known else None,
         "cached": c.snapshot.cached,
     }
     if c.atr is not None:

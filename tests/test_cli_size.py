@@ -136,7 +136,7 @@ def test_percent_stop_risk_amount_fee_slippage_and_cross_margin(
                 "--equity", "8000", "--risk-usd", "120", "--fee", "0.0006", "--slippage-bps", "10",
                 "--margin-mode", "cross", "--leverage", "auto")  # fmt: skip
     eth = "ETHDEMO/USDT:USDT"
-    stop = stop_price("short", 6000.0, pct=0.025)
+    stop = stop_price("short", 6000.0, pct=0.025, tick=market("ETHDEMO/USDT:USDT").price_tick)
     assert data["stop"] == stop == pytest.approx(6150.0)
     assert (data["margin_mode"], data["fee_entry"], data["fee_exit"], data["slippage_bps"]) == (
         "cross", 0.0006, 0.0006, 10.0,
@@ -155,7 +155,7 @@ def test_defaults_mark_paper_equity_and_the_accounts_risk(db: Path, capsys: pyte
         PaperAccount(store, SystemClock(), starting_capital=5000, risk_pct=0.01, neutral_pct=0.7,
                      directional_pct=0.3).set_risk_pct(0.015)  # fmt: skip
     data = size(capsys, "--symbol", "BTCDEMO", "--side", "long", "--stop-pct", "2")
-    stop = stop_price("long", snap().mark, pct=0.02)
+    stop = stop_price("long", snap().mark, pct=0.02, tick=market().price_tick)
     assert (data["entry"], data["equity"], data["risk_budget_usd"]) == (snap().mark, 6000.0, 90.0)
     assert (data["leverage_auto"], data["margin_mode"], data["slippage_bps"]) == (True, "isolated", 5.0)
     assert data["fee_entry"] == market().taker_fee
@@ -248,7 +248,7 @@ def test_take_profits_at_r_multiples_and_prices(db: Path, capsys: pytest.Capture
                 "--tp-price", targets)  # fmt: skip
     prices = [float(p) for p in targets.split(",")]
     assert [tp["price"] for tp in data["take_profits"][1:]] == prices
-    want = expected(stop=stop_price("long", mark, pct=0.02), take_profits=(
+    want = expected(stop=stop_price("long", mark, pct=0.02, tick=market().price_tick), take_profits=(
         TakeProfitSpec(r=1), TakeProfitSpec(price=prices[0]), TakeProfitSpec(price=prices[1])))  # fmt: skip
     assert without_extras(data) == want
 
@@ -298,7 +298,7 @@ def test_human_output_is_the_ticket(db: Path, capsys: pytest.CaptureFixture) -> 
     captured = capsys.readouterr()
     m = market()
     result = size_position(SizingRequest(
-        market=m, side="long", entry=snap().mark, stop=stop_price("long", snap().mark, pct=0.05),
+        market=m, side="long", entry=snap().mark, stop=stop_price("long", snap().mark, pct=0.05, tick=m.price_tick),
         equity=5000.0, risk_fraction=0.01, leverage=50.0, slippage_bps=5.0,
         take_profits=(TakeProfitSpec(r=2),), funding_rate=snap().funding_rate,
         funding_interval_hours=snap().funding_interval_hours, mark=snap().mark, max_risk_fraction=0.02,

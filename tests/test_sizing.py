@@ -109,14 +109,15 @@ def test_btc_long_one_percent_risk_field_by_field(real_btc: Market) -> None:
     """10,000 equity, 1% risk (100), BTC long at 60,000, stop 58,800, taker 0.05% both ways, 5 bps of
     slippage, 10x isolated.
 
-    Loss per BTC at the stop = 1,200 + 60,000 x 0.0005 + 58,800 x 0.0005 + 58,800 x 0.0005
-    = 1,200 + 30 + 29.40 + 29.40 = 1,288.80; 100 / 1,288.80 = 0.07759 BTC, down to the step: 0.077.
-    Notional 4,620; margin 462; fees 2.31 in + 2.2638 out; risk 0.077 x 1,288.80 = 99.2376 (0.992%).
+    Loss per BTC at the stop = 1,200 + 60,000 x 0.0005 + 58,800 x 1.0005 x 0.0005 + 58,800 x 0.0005
+    (the exit fee on the worst fill the slippage allows) = 1,200 + 30 + 29.4147 + 29.40 = 1,288.8147;
+    100 / 1,288.8147 = 0.07759 BTC, down to the step: 0.077. Notional 4,620; margin 462; fees 2.31 in
+    + 2.264932 out; risk 0.077 x 1,288.8147 = 99.2387319 (0.992%).
     Break-even = 60,000 x 1.0005 / 0.9995 = 60,060.03. Liquidation (bracket 1, cum 0):
     60,000 x 0.9 / 0.996 = 54,216.87, 7.64% of the entry below the stop.
     Funding at +0.01% per 8h costs the long 0.077 x 60,000 x 0.0001 = 0.462 per interval, 1.386 a day,
     10.95% a year (under the 20% warning).
-    Take-profits: 2R on half = (60,030 + 2 x 1,288.80) / 0.9995 = 62,638.92 for 0.038 BTC, +97.9488;
+    Take-profits: 2R on half = (60,030 + 2 x 1,288.8147) / 0.9995 = 62,638.95 for 0.038 BTC, +97.9499;
     the rest (0.039) at 63,000 nets 3,000 - 30 - 31.50 = 2,938.50 a BTC = 2.28R, +114.6015."""
     r = size_position(
         trade(
@@ -127,9 +128,9 @@ def test_btc_long_one_percent_risk_field_by_field(real_btc: Market) -> None:
             take_profits=(TakeProfitSpec(r=2, share=0.5), TakeProfitSpec(price=63_000.0)),
         )
     )
-    assert r.loss_per_unit == pytest.approx(1_288.80)
+    assert r.loss_per_unit == pytest.approx(1_288.8147, rel=1e-12)
     assert r.risk_budget == 100.0
-    assert r.limits["risk"] == pytest.approx(100 / 1_288.80)
+    assert r.limits["risk"] == pytest.approx(100 / 1_288.8147)
     assert r.quantity == 0.077
     assert r.binding_constraint == "risk"
     assert r.binding_text == "risk: a stop-out loses at most the 100.00 budget"
@@ -137,10 +138,10 @@ def test_btc_long_one_percent_risk_field_by_field(real_btc: Market) -> None:
     assert r.initial_margin == pytest.approx(462.0)
     assert r.leverage == 10 and not r.leverage_auto
     assert r.fee_entry_usd == pytest.approx(2.31)
-    assert r.fee_exit_usd == pytest.approx(2.2638)
-    assert r.fees_usd == pytest.approx(4.5738)
-    assert r.risk_usd == pytest.approx(99.2376)
-    assert r.risk_pct == pytest.approx(0.00992376)
+    assert r.fee_exit_usd == pytest.approx(2.264932)
+    assert r.fees_usd == pytest.approx(4.574932)
+    assert r.risk_usd == pytest.approx(99.2387319)
+    assert r.risk_pct == pytest.approx(0.00992387319)
     assert r.breakeven_price == pytest.approx(60_030 / 0.9995)
     assert r.breakeven_price == pytest.approx(60_060.030015, rel=1e-10)
     assert r.liquidation_price == pytest.approx(54_216.867469879, rel=1e-12)
@@ -151,14 +152,14 @@ def test_btc_long_one_percent_risk_field_by_field(real_btc: Market) -> None:
     assert r.funding_apr == pytest.approx(-0.1095)
     tp1, tp2 = r.take_profits
     assert (tp1.r, tp1.share, tp1.qty) == (2, 0.5, 0.038)
-    assert tp1.price == pytest.approx(62_607.6 / 0.9995)
-    assert tp1.price == pytest.approx(62_638.919460, rel=1e-10)
-    assert tp1.pnl == pytest.approx(0.038 * 2 * 1_288.80)
+    assert tp1.price == pytest.approx(62_607.6294 / 0.9995)
+    assert tp1.price == pytest.approx(62_638.9488744, rel=1e-10)
+    assert tp1.pnl == pytest.approx(0.038 * 2 * 1_288.8147)
     assert (tp2.price, tp2.share, tp2.qty) == (63_000.0, 0.5, 0.039)  # the last takes what rounding left
-    assert tp2.r == pytest.approx(2_938.50 / 1_288.80)
+    assert tp2.r == pytest.approx(2_938.50 / 1_288.8147)
     assert tp2.pnl == pytest.approx(114.6015)
     assert r.min_quantity == 0.002  # 100 USDT minimum / 60,000 = 0.00167, up to the step
-    assert r.min_quantity_risk == pytest.approx(0.002 * 1_288.80)
+    assert r.min_quantity_risk == pytest.approx(0.002 * 1_288.8147)
     assert r.tradable and r.warnings == ()
 
 
@@ -290,7 +291,7 @@ def test_below_the_minimum_quantity_shows_the_minimum_sizes_risk() -> None:
     message = r.warnings[0].message
     assert "minimum quantity 0.001" in message
     assert "would risk 1.29 (1.289% of equity)" in message
-    assert r.min_quantity_risk == pytest.approx(1.2888)
+    assert r.min_quantity_risk == pytest.approx(1.2888147)
 
 
 def test_below_the_minimum_notional_names_it() -> None:
@@ -489,7 +490,7 @@ def test_break_even_and_loss_per_unit() -> None:
         be = breakeven_price(side, entry, 0.0005, 0.0004)  # type: ignore[arg-type]
         assert net_pnl_per_unit(side, entry, be, 0.0005, 0.0004) == pytest.approx(0.0, abs=1e-9)  # type: ignore[arg-type]
     assert breakeven_price("long", 60_000.0, 0.0, 0.0) == 60_000.0
-    assert loss_per_unit(60_000.0, 58_800.0, 0.0005, 0.0005, 0.0005) == pytest.approx(1_288.80)
+    assert loss_per_unit(60_000.0, 58_800.0, 0.0005, 0.0005, 0.0005) == pytest.approx(1_288.8147)
     assert loss_per_unit(60_000.0, 61_200.0, 0.0, 0.0, 0.0) == 1_200.0
 
 
@@ -540,3 +541,14 @@ def test_kelly_rejects_what_is_not_a_rate(
     with pytest.raises(SizingError) as caught:
         kelly(*args, **kwargs)
     assert caught.value.field == field
+
+
+def test_a_stop_from_a_distance_is_rounded_to_the_tick_away_from_the_entry() -> None:
+    """The stop a trader can place sits on the tick; rounding away from the entry never risks more than
+    was sized. A typed price is kept as typed."""
+    long_stop = stop_price("long", 60_001.3, pct=0.02, tick=0.1)  # 58,801.274 -> 58,801.2
+    assert long_stop == 58_801.2
+    short_stop = stop_price("short", 60_001.3, pct=0.02, tick=0.1)  # 61,201.326 -> 61,201.4
+    assert short_stop == 61_201.4
+    assert stop_price("short", 100.0, atr=0.333, atr_mult=2, tick=0.01) == 100.67  # 100.666 -> 100.67
+    assert stop_price("long", 60_000.0, price=58_800.123, tick=0.1) == 58_800.123

@@ -207,14 +207,22 @@ def budget_of(req: SizingRequest) -> float:
 
 
 def stop_loss(req: SizingRequest, qty: float) -> float:
-    """What a stop-out costs: the price move, the entry fee, the exit fee and the slippage allowance."""
+    """What a stop-out costs at worst: filled the full slippage allowance past the stop (below it for a
+    long, above it for a short), paying the entry fee and the exit fee on that fill."""
     fee_entry, fee_exit = fees_of(req)
     slip = req.slippage_bps / 10_000
-    return (
-        qty * abs(req.entry - req.stop)
-        + qty * req.entry * fee_entry
-        + qty * req.stop * fee_exit
-        + qty * req.stop * slip
+    s = 1 if req.side == "long" else -1
+    fill = req.stop * (1 - s * slip)
+    return qty * (s * (req.entry - fill) + req.entry * fee_entry + fill * fee_exit)
+
+
+def reported_risk(req: SizingRequest, qty: float) -> float:
+    """The calculator's risk figure: the stop distance, the slippage allowance, the entry fee and the exit
+    fee charged on the stop plus the allowance (conservative for both sides)."""
+    fee_entry, fee_exit = fees_of(req)
+    slip = req.slippage_bps / 10_000
+    return qty * (
+        abs(req.entry - req.stop) + req.stop * slip + req.entry * fee_entry + req.stop * (1 + slip) * fee_exit
     )
 
 
@@ -249,7 +257,7 @@ def broken_at(req: SizingRequest, r: SizingResult, qty: float, slack: float = LI
     ``slack`` > 0 forgives float noise above a limit (does it fit?); < 0 counts reaching a limit within
     float noise as breaking it (does one more step break it? An exact tie may be lost to rounding)."""
     broken = set()
-    if stop_loss(req, qty) > r.risk_budget * (1 + slack):
+    if reported_risk(req, qty) > r.risk_budget * (1 + slack):
         broken.add("risk")
     if margin_needed(req, qty, r.leverage) > free_of(req) * (1 + slack):
         broken.add("margin")
@@ -291,7 +299,8 @@ def test_sized_quantity_keeps_every_promise(req: SizingRequest) -> None:
     assert r.quantity >= 0 and is_step_multiple(r.quantity, step)
     assert broken_at(req, r, r.quantity) == set(), r
     assert stop_loss(req, r.quantity) <= budget_of(req) * (1 + REL)
-    assert math.isclose(r.risk_usd, stop_loss(req, r.quantity), rel_tol=REL, abs_tol=1e-12)
+    assert math.isclose(r.risk_usd, reported_risk(req, r.quantity), rel_tol=REL, abs_tol=1e-12)
+    assert stop_loss(req, r.quantity) <= r.risk_usd * (1 + REL) + 1e-12
     assert margin_needed(req, r.quantity, r.leverage) <= free_of(req) * (1 + REL)
     if r.quantity > 0:
         assert bracket_allowing(m.tiers, r.notional).max_leverage >= r.leverage

@@ -343,6 +343,7 @@ def build_request(settings: Settings, args: argparse.Namespace, plan: Plan, c: C
         pct=None if args.stop_pct is None else args.stop_pct / 100,
         atr=c.atr.value if c.atr is not None else None,
         atr_mult=args.stop_atr,
+        tick=market.price_tick,
     )
     risk_fraction: float | None = None
     risk_amount: float | None = None

@@ -291,9 +291,13 @@ def stop_price(
     pct: float | None = None,
     atr: float | None = None,
     atr_mult: float | None = None,
+    tick: float | None = None,
 ) -> float:
     """The stop as a price from exactly one of: a price, a distance as a fraction of entry (``pct``), or
-    a multiple of an ATR value. Checked for the side (a long's stop below the entry, a short's above)."""
+    a multiple of an ATR value. Checked for the side (a long's stop below the entry, a short's above).
+
+    A stop derived from a distance is rounded to the market's ``tick`` AWAY from the entry, so the stop
+    a trader can actually place never risks more than the one sized (a price given is kept as is)."""
     _check_price("entry", entry)
     given = [price is not None, pct is not None, atr_mult is not None]
     if sum(given) != 1:
@@ -315,6 +319,8 @@ def stop_price(
         if not _finite(atr) or atr <= 0:
             raise SizingError("stop", f"the ATR must be above 0, not {atr!r}")
         stop = entry - s * atr_mult * atr  # type: ignore[operator]
+    if price is None and tick is not None and tick > 0 and _finite(stop) and stop > 0:
+        stop = floor_to_step(stop, tick) if s > 0 else ceil_to_step(stop, tick)
     _check_stop(side, entry, stop)
     return stop
 
@@ -341,8 +347,12 @@ def _check_stop(side: Side, entry: float, stop: float) -> None:
 
 
 def loss_per_unit(entry: float, stop: float, fee_entry: float, fee_exit: float, slippage: float) -> float:
-    """The loss per unit of base if the stop fills: price distance, both fees, and the slippage allowance."""
-    return abs(entry - stop) + entry * fee_entry + stop * fee_exit + stop * slippage
+    """The loss per unit of base if the stop fills: price distance, both fees, and the slippage allowance.
+
+    domain.md charges the exit fee on the stop price; a short's stop fills up to ``S x (1 + slippage)``
+    and pays the fee on that, so the fee is charged on ``S x (1 + slippage)`` for both sides: never
+    less than the real loss (a long's fill is lower, its fee smaller)."""
+    return abs(entry - stop) + entry * fee_entry + stop * (1 + slippage) * fee_exit + stop * slippage
 
 
 def breakeven_price(side: Side, entry: float, fee_entry: float, fee_exit: float) -> float:
@@ -427,7 +437,7 @@ def size_position(req: SizingRequest) -> SizingResult:
     notional = qty * entry
     initial_margin = notional / leverage
     fee_entry_usd = qty * entry * fee_entry
-    fee_exit_usd = qty * stop * fee_exit
+    fee_exit_usd = qty * stop * (1 + slippage) * fee_exit  # on the worst fill the allowance permits
     risk_usd = qty * lpu
 
     wallet = initial_margin if req.margin_mode == "isolated" else cross_balance - fee_entry_usd

@@ -298,7 +298,8 @@ def test_human_output_is_the_ticket(db: Path, capsys: pytest.CaptureFixture) -> 
     captured = capsys.readouterr()
     m = market()
     result = size_position(SizingRequest(
-        market=m, side="long", entry=snap().mark, stop=stop_price("long", snap().mark, pct=0.05, tick=m.price_tick),
+        market=m, side="long", entry=snap().mark,
+        stop=stop_price("long", snap().mark, pct=0.05, tick=m.price_tick),
         equity=5000.0, risk_fraction=0.01, leverage=50.0, slippage_bps=5.0,
         take_profits=(TakeProfitSpec(r=2),), funding_rate=snap().funding_rate,
         funding_interval_hours=snap().funding_interval_hours, mark=snap().mark, max_risk_fraction=0.02,

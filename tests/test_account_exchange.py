@@ -58,6 +58,7 @@ def test_summary_from_balance_and_positions(loopback_real: LoopbackExchange, tmp
         assert (s.equity, s.free_margin, s.used_margin, s.unrealized_pnl) == (1010.0, 949.0, 61.0, 10.0)
         assert s.wallet_balance == pytest.approx(1000.0)
         assert s.leverage == pytest.approx(0.01 * 61_000 / 1010)
+        assert s.maintenance_margin == pytest.approx(0.01 * 61_000 * 0.004)  # the position's maintMargin
         assert s.risk_budget == pytest.approx(10.10)
         assert (s.pnl_today, s.pnl_week) == (None, None)  # deposits on the exchange are not known
         assert store.load_equity("binanceusdm") == [(FROZEN_NOW_MS, 1010.0)]
@@ -75,7 +76,7 @@ def test_failed_positions_leave_what_they_feed_unknown(loopback_real: LoopbackEx
     loopback_real.faults.http(500, "/fapi/v3/positionRisk", times=None)
     s = run(summary_of(lambda: ExchangeAccount(exchange(loopback_real), clock=FrozenClock(FROZEN_NOW_MS))))
     assert (s.equity, s.free_margin, s.used_margin) == (1010.0, 949.0, 61.0)
-    assert (s.unrealized_pnl, s.wallet_balance, s.leverage) == (None, None, None)
+    assert (s.unrealized_pnl, s.wallet_balance, s.leverage, s.maintenance_margin) == (None, None, None, None)
 
 
 def test_no_positions_mean_zero_leverage(loopback_real: LoopbackExchange) -> None:

@@ -26,7 +26,8 @@ def flows(db: Path) -> list[tuple[str, float]]:
 
 def test_account_json_keys(db: Path, capsys: pytest.CaptureFixture) -> None:
     data = run_json(capsys, "account", "--json")
-    assert list(data) == [*SUMMARY_KEYS, "account", "currency", "as_of"]
+    assert list(data) == [*SUMMARY_KEYS, "account", "currency", "as_of", "maintenance_margin"]
+    assert data["maintenance_margin"] == 0.0  # no positions
     assert data["equity"] == 5000.0 and data["risk_pct"] == 0.01 and data["risk_budget"] == 50.0
     assert (data["neutral_pct"], data["directional_pct"]) == (0.7, 0.3)
     assert (data["pnl_today"], data["pnl_week"], data["leverage"]) == (0.0, 0.0, 0.0)

@@ -552,3 +552,25 @@ def test_a_stop_from_a_distance_is_rounded_to_the_tick_away_from_the_entry() -> 
     assert short_stop == 61_201.4
     assert stop_price("short", 100.0, atr=0.333, atr_mult=2, tick=0.01) == 100.67  # 100.666 -> 100.67
     assert stop_price("long", 60_000.0, price=58_800.123, tick=0.1) == 58_800.123
+
+
+def test_cross_liquidation_takes_the_other_positions_maintenance_off_the_equity() -> None:
+    """Cross margin: the wallet backing the trade is the equity less the maintenance margin of the
+    account's other positions (and the entry fee). Unknown maintenance margin: unknown liquidation, never
+    an optimistic one."""
+    big = {"margin_mode": "cross", "leverage": 10, "risk_fraction": 0.05}  # 0.387 BTC, 23,220 of notional
+    base = size_position(trade(**big))
+    with_others = size_position(trade(**big, other_maintenance=2_000.0))
+    assert with_others.quantity == base.quantity
+    q, e, mmr = base.quantity, 60_000.0, BTC.tiers[0].mmr
+    wallet = 10_000.0 - 2_000.0 - base.fee_entry_usd
+    assert with_others.liquidation_price == pytest.approx((wallet - q * e) / (q * mmr - q))
+    assert base.liquidation_price is not None
+    assert with_others.liquidation_price > base.liquidation_price
+    unknown = size_position(trade(margin_mode="cross", leverage=10, other_maintenance=None))
+    assert unknown.liquidation_price is None and not unknown.never_liquidated
+    assert "liquidation_unknown" in codes(unknown)
+    assert "other positions" in next(w.message for w in unknown.warnings if w.code == "liquidation_unknown")
+    # Isolated margin does not depend on the other positions.
+    isolated = size_position(trade(leverage=10, other_maintenance=None))
+    assert isolated.liquidation_price is not None and "liquidation_unknown" not in codes(isolated)

@@ -64,6 +64,8 @@ class AccountFigures:
     equity: float
     free_margin: float | None  # None: the equity
     risk_fraction: float  # the account's current risk per trade
+    #: Maintenance margin of the account's open positions (cross liquidation); None when unknown.
+    other_maintenance: float | None = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +306,7 @@ async def _account(
         equity = "unknown" if summary.equity is None else f"{summary.equity:,.2f} {summary.currency}"
         hint = "deposit with 'perptui account deposit AMOUNT' or " if account.is_paper else ""
         raise UsageError(f"the {summary.account} account's equity is {equity}: {hint}give --equity")
-    return AccountFigures(summary.equity, summary.free_margin, summary.risk_pct)
+    return AccountFigures(summary.equity, summary.free_margin, summary.risk_pct, summary.maintenance_margin)
 
 
 def _account_risk(settings: Settings, store: Store) -> float:
@@ -373,6 +375,7 @@ def build_request(settings: Settings, args: argparse.Namespace, plan: Plan, c: C
         leverage=leverage,
         margin_mode=args.margin_mode or settings.sizing.margin_mode,
         free_margin=c.account.free_margin,
+        other_maintenance=c.account.other_maintenance,
         fee_entry=args.fee,
         fee_exit=args.fee,
         slippage_bps=settings.sizing.slippage_bps if args.slippage_bps is None else args.slippage_bps,

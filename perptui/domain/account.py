@@ -123,10 +123,18 @@ class AccountSummary:
     directional_pct: float
     pnl_today: float | None = None
     pnl_week: float | None = None
+    #: Maintenance margin of the open positions (0 without any; None when the exchange does not say).
+    #: Cross-margin liquidation of a new position depends on it.
+    maintenance_margin: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {key: getattr(self, key) for key in SUMMARY_KEYS}
-        data |= {"account": self.account, "currency": self.currency, "as_of": self.as_of}
+        data |= {
+            "account": self.account,
+            "currency": self.currency,
+            "as_of": self.as_of,
+            "maintenance_margin": self.maintenance_margin,
+        }
         return data
 
 

@@ -103,8 +103,12 @@ class SizingRequest:
     margin_mode: MarginMode = "isolated"
     free_margin: float | None = None  # default: equity
     #: Cross margin only: the cross wallet balance adjusted by the other positions (+ their unrealised
-    #: PnL - their maintenance margin). Default: equity (no other positions).
+    #: PnL - their maintenance margin). Default: equity - ``other_maintenance``.
     cross_balance: float | None = None
+    #: Cross margin only, when ``cross_balance`` is not given: the maintenance margin of the account's
+    #: other positions, taken off the equity. None = not known: the cross liquidation price is then
+    #: unknown rather than optimistic.
+    other_maintenance: float | None = 0.0
     fee_entry: float | None = None  # default: the market's taker fee
     fee_exit: float | None = None  # default: the market's taker fee
     slippage_bps: float = 0.0
@@ -121,7 +125,7 @@ class SizingRequest:
 
 @dataclass(frozen=True, slots=True)
 class SizingWarning:
-    code: str  # stop_beyond_liquidation, leverage_above_tier, below_min_qty, below_min_notional, ...
+    code: str  # stop_beyond_liquidation, liquidation_unknown, leverage_above_tier, below_min_qty, ...
     message: str
 
 
@@ -386,7 +390,11 @@ def size_position(req: SizingRequest) -> SizingResult:
     _check_amount("free margin", free)
     if req.margin_mode not in ("isolated", "cross"):
         raise SizingError("margin mode", f"must be isolated or cross, not {req.margin_mode!r}")
-    cross_balance = equity if req.cross_balance is None else req.cross_balance
+    other_mm = req.other_maintenance
+    if other_mm is not None and (not _finite(other_mm) or other_mm < 0):
+        raise SizingError("other positions' maintenance margin", f"must be 0 or more, not {other_mm!r}")
+    cross_known = req.cross_balance is not None or other_mm is not None
+    cross_balance = req.cross_balance if req.cross_balance is not None else equity - (other_mm or 0.0)
     if not _finite(cross_balance) or cross_balance <= 0:
         raise SizingError(
             "cross balance", f"must be above 0 (an account without one is liquidated), not {cross_balance!r}"
@@ -441,7 +449,8 @@ def size_position(req: SizingRequest) -> SizingResult:
     risk_usd = qty * lpu
 
     wallet = initial_margin if req.margin_mode == "isolated" else cross_balance - fee_entry_usd
-    liq = liquidation_price(side, qty, entry, wallet, tiers)
+    unknown_liq = req.margin_mode == "cross" and not cross_known
+    liq = None if unknown_liq else liquidation_price(side, qty, entry, wallet, tiers)
     liq_price = liq.price if liq else None
     never_liquidated = liq is not None and liq.price is None
     gap = s * (stop - liq_price) / entry if liq_price is not None else None
@@ -683,6 +692,13 @@ def _with_warnings(r: SizingResult, req: SizingRequest, budget: float) -> Sizing
                 f"(warning above {_pct(req.funding_warn_apr)})",
             )
         )
+    if r.quantity > 0 and r.liquidation_price is None and not r.never_liquidated:
+        why = (
+            "the maintenance margin of your other positions is not known"
+            if r.margin_mode == "cross" and req.cross_balance is None and req.other_maintenance is None
+            else "the market's margin brackets are not known"
+        )
+        warnings.append(SizingWarning("liquidation_unknown", f"the liquidation price is unknown: {why}"))
     if r.tiers_approximate:
         warnings.append(
             SizingWarning(

@@ -86,6 +86,7 @@ class ExchangeAccount:
             directional_pct=directional,
             pnl_today=None,
             pnl_week=None,
+            maintenance_margin=_maintenance(positions),
         )
 
     def _snapshot_if_due(self, summary: AccountSummary) -> bool:
@@ -112,6 +113,16 @@ def _unrealized(positions: list[Position] | None) -> float | None:
     if positions is None:
         return None
     values = [p.unrealized_pnl for p in positions]
+    if any(v is None for v in values):
+        return None
+    return math.fsum(v for v in values if v is not None)
+
+
+def _maintenance(positions: list[Position] | None) -> float | None:
+    """Total maintenance margin of the open positions; None when positions or any one's is unknown."""
+    if positions is None:
+        return None
+    values = [p.maintenance_margin for p in positions]
     if any(v is None for v in values):
         return None
     return math.fsum(v for v in values if v is not None)

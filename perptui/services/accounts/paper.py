@@ -118,6 +118,7 @@ class PaperAccount:
             directional_pct=directional,
             pnl_today=pnl_today,
             pnl_week=pnl_week,
+            maintenance_margin=0.0,
         )
 
     def _wallet(self) -> float:

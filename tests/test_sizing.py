@@ -199,7 +199,7 @@ def test_tier_binds_at_125x_and_the_stop_lies_beyond_liquidation(real_btc: Marke
     assert r.notional == pytest.approx(49_980.0)
     assert r.liquidation_price == pytest.approx(60_000 * 0.992 / 0.996)
     assert codes(r) == ["stop_beyond_liquidation"]
-    assert "59,400" in r.warnings[0].message and "59,759.036" in r.warnings[0].message
+    assert "the stop 59,400.0 lies beyond the liquidation price 59,759.0:" in r.warnings[0].message
     assert r.binding_text == "tier: at 125x the brackets allow at most 50,000.00 of notional"
 
 
@@ -362,7 +362,7 @@ def test_leverage_above_the_bracket_of_the_notional_on_inconsistent_brackets() -
     )
     assert r.notional == pytest.approx(56_580.0)
     assert codes(r) == ["stop_beyond_liquidation", "leverage_above_tier"]
-    assert "50x is above the 10x the bracket allows for 56,580 USDT" in r.warnings[1].message
+    assert "50x is above the 10x the bracket allows for 56,580.00 USDT" in r.warnings[1].message
     # on Binance's consistent brackets 50x stops at 600,000 of notional: never above its bracket
     assert "leverage_above_tier" not in codes(
         size_position(trade(equity=100_000.0, stop=59_000.0, leverage=50))

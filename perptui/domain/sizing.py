@@ -655,11 +655,13 @@ def _minimum_quantity(m: Market, entry: float) -> float | None:
 def _with_warnings(r: SizingResult, req: SizingRequest, budget: float) -> SizingResult:
     warnings: list[SizingWarning] = []
     m = req.market
+    tick = m.price_tick
     if r.liquidation_price is not None and r.stop_liquidation_gap is not None and r.stop_liquidation_gap <= 0:
         warnings.append(
             SizingWarning(
                 "stop_beyond_liquidation",
-                f"the stop {_num(r.stop)} lies beyond the liquidation price {_num(r.liquidation_price)}: "
+                f"the stop {_price(r.stop, tick)} lies beyond the liquidation price "
+                f"{_price(r.liquidation_price, tick)}: "
                 "it can never fill; lower the leverage or move the stop",
             )
         )
@@ -670,7 +672,7 @@ def _with_warnings(r: SizingResult, req: SizingRequest, budget: float) -> Sizing
                 SizingWarning(
                     "leverage_above_tier",
                     f"{_num(r.leverage)}x is above the {_num(tier.max_leverage)}x the bracket allows for "
-                    f"{_num(r.notional)} {m.settle} of notional",
+                    f"{_money(r.notional)} {m.settle} of notional",
                 )
             )
     if not r.tradable:
@@ -714,18 +716,20 @@ def _minimum_warning(r: SizingResult, m: Market) -> SizingWarning:
     if r.min_quantity is None:
         return SizingWarning("below_min_qty", "the budget buys nothing at this stop distance")
     code = "below_min_qty"
-    why = f"the minimum quantity {_num(r.min_quantity)}"
+    why = f"the minimum quantity {_qty(r.min_quantity, m.amount_step)}"
     if (
         m.min_notional
         and r.min_quantity * r.entry >= m.min_notional
         and (m.min_qty is None or r.min_quantity > m.min_qty)
     ):
         code = "below_min_notional"
-        why = f"the minimum order of {_num(m.min_notional)} {m.settle} ({_num(r.min_quantity)})"
+        why = (
+            f"the minimum order of {_num(m.min_notional)} {m.settle} ({_qty(r.min_quantity, m.amount_step)})"
+        )
     risk = r.min_quantity_risk or 0.0
     return SizingWarning(
         code,
-        f"{_num(r.quantity)} is below {why}; the minimum size would risk {_money(risk)} "
+        f"{_qty(r.quantity, m.amount_step)} is below {why}; the minimum size would risk {_money(risk)} "
         f"({_pct(risk / r.equity)} of equity)",
     )
 
@@ -857,6 +861,15 @@ def _check_leverage(value: object, market_max: float | None, symbol: str) -> flo
     if lev > MAX_LEVERAGE:
         raise SizingError("leverage", f"{_num(lev)}x is above the {MAX_LEVERAGE:g}x the calculator handles")
     return lev
+
+
+def _price(value: float, tick: float | None) -> str:
+    """A price with the decimals of the market's tick."""
+    return f"{value:,.{step_decimals(tick)}f}" if tick and tick > 0 else _num(value)
+
+
+def _qty(value: float, step: float | None) -> str:
+    return f"{value:,.{step_decimals(step)}f}" if step and step > 0 else _num(value)
 
 
 def _num(value: float) -> str:

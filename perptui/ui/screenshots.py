@@ -95,6 +95,35 @@ async def _help(pilot: Pilot) -> None:
     await settle(pilot)
 
 
+async def _size(pilot: Pilot, fields: dict[str, str], keys: tuple[str, ...] = ()) -> None:
+    """Open the sizing pane, type ``fields`` (name -> text) into the form, press ``keys`` on the pane."""
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+    form = pilot.app.pane("sizing").form_widget  # type: ignore[attr-defined]
+    for name, text in fields.items():
+        form.input(name).focus()
+        await pilot.press("ctrl+u", *[{",": "comma", ".": "full_stop"}.get(c, c) for c in text], "enter")
+    await pilot.press("escape", *keys)
+    await settle(pilot)
+
+
+@shot("sizing-long")
+async def _sizing_long(pilot: Pilot) -> None:
+    await _size(pilot, {"stop": "2", "targets": "1,2,3"})
+
+
+@shot("sizing-short")
+async def _sizing_short(pilot: Pilot) -> None:
+    await _size(pilot, {"stop": "1.5", "risk": "0.75", "leverage": "5", "targets": "1.5,3"}, ("s",))
+
+
+@shot("sizing-warning")
+async def _sizing_warning(pilot: Pilot) -> None:
+    """High leverage with the stop beyond the liquidation price, and more risk than the maximum."""
+    await _size(pilot, {"stop": "3", "risk": "3", "leverage": "50", "targets": "2"})
+
+
 async def render(name: str) -> str:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:

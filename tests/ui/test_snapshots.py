@@ -16,3 +16,16 @@ def test_account_pane_in_privacy_mode(snap_compare, make_app) -> None:
 
 def test_help_screen(snap_compare, make_app) -> None:
     assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["help"])
+
+
+def test_sizing_pane_long(snap_compare, make_app) -> None:
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["sizing-long"])
+
+
+def test_sizing_pane_short(snap_compare, make_app) -> None:
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["sizing-short"])
+
+
+def test_sizing_pane_warnings(snap_compare, make_app) -> None:
+    """High leverage with the stop beyond the liquidation price, and risk above the maximum."""
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["sizing-warning"])

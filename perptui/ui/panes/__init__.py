@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from perptui.ui.panes.account import AccountPane
 from perptui.ui.panes.base import Pane
+from perptui.ui.panes.sizing import SizingPane
 
 
 @dataclass(frozen=True)
@@ -16,4 +17,7 @@ class PaneSpec:
     cls: type[Pane]
 
 
-PANES: tuple[PaneSpec, ...] = (PaneSpec("account", "1", "Account", AccountPane),)
+PANES: tuple[PaneSpec, ...] = (
+    PaneSpec("account", "1", "Account", AccountPane),
+    PaneSpec("sizing", "2", "Size", SizingPane),
+)

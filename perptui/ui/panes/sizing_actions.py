@@ -1,0 +1,215 @@
+"""The sizing pane's keys: symbol picker, side, stop/risk/margin modes, follow the mark, nudges, leaving a
+field, copying the ticket and the Kelly helper. Everything here changes the form and asks the pane to
+recompute; the pane (``sizing.py``) reads the data and draws."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from perptui.domain.errors import UsageError
+from perptui.ui.panes.base import Pane, PaneCommand
+from perptui.ui.panes.sizing_form import SizingForm
+from perptui.ui.panes.sizing_model import (
+    RISK_MODES,
+    STOP_MODES,
+    Context,
+    FormState,
+    convert_risk,
+    convert_stop,
+    entry_price,
+    next_in,
+    nudge,
+    stop_of,
+)
+
+if TYPE_CHECKING:
+    from perptui.domain.sizing import SizingResult
+    from perptui.domain.types import Market, Side
+
+
+class SizingActions(Pane):
+    form: FormState
+    market: Market | None
+    markets: dict[str, Market]
+    recent: tuple[str, ...]
+    result: SizingResult | None
+    error: UsageError | None
+    pending_stop: float | None
+
+    # provided by the view and the pane
+    def context(self) -> Context | None: ...
+    def recompute(self) -> None: ...
+    def cancel_pending(self, name: str) -> None: ...
+    def select_symbol(self, symbol: str) -> None: ...
+    def need_atr(self) -> None: ...
+    def schedule_save(self, delay: float = 0.5) -> None: ...
+
+    @property
+    def form_widget(self) -> SizingForm:
+        return self.query_one(SizingForm)
+
+    def set_form(self, **changes: str) -> None:
+        """Change the form and the inputs showing it, then recompute and remember."""
+        self.form = replace(self.form, **changes)  # type: ignore[arg-type]
+        for name, text in changes.items():
+            if name in ("entry", "stop", "risk", "leverage", "targets"):
+                self.form_widget.set_text(name, text)
+        self.recompute()
+        self.schedule_save()
+
+    # --- symbol -----------------------------------------------------------------------------------
+
+    def action_pick_symbol(self) -> None:
+        self.pick_symbol()
+
+    @work(exclusive=True, group="sizing-dialog")
+    async def pick_symbol(self) -> None:
+        from perptui.ui.widgets.symbol_picker import SymbolChoice, SymbolPicker
+
+        if not self.markets:
+            self.notify("the markets are not loaded yet", severity="warning")
+            return
+        choices = [
+            SymbolChoice(m.symbol, m.base, _detail(m))
+            for m in sorted(self.markets.values(), key=lambda m: m.symbol)
+        ]
+        picked = await self.app.push_screen_wait(SymbolPicker(choices, self.recent, self.form.symbol))
+        if picked:
+            self.select_symbol(picked)
+
+    # --- toggles ----------------------------------------------------------------------------------
+
+    def action_side(self, side: Side) -> None:
+        if side != self.form.side:
+            self.set_form(side=side)
+
+    def action_stop_mode(self) -> None:
+        ctx = self.context()
+        mode = next_in(STOP_MODES, self.form.stop_mode)
+        self.pending_stop = None
+        text = ""
+        if ctx is not None:
+            text = convert_stop(self.form, ctx, mode)  # type: ignore[arg-type]
+            if not text and mode == "atr":
+                try:
+                    self.pending_stop = stop_of(self.form, ctx, entry_price(self.form, ctx))
+                except UsageError:
+                    self.pending_stop = None
+        self.set_form(stop_mode=mode, stop=text)
+        self.need_atr()
+
+    def carry_pending_stop(self) -> None:
+        """After switching to ATR stops, write the previous stop price as a multiple once the ATR is in."""
+        ctx, stop = self.context(), self.pending_stop
+        self.pending_stop = None
+        if ctx is None or stop is None or ctx.atr is None or self.form.stop.strip():
+            return
+        try:
+            entry = entry_price(self.form, ctx)
+        except UsageError:
+            return
+        self.set_form(stop=f"{abs(entry - stop) / ctx.atr:.2f}".rstrip("0").rstrip("."))
+
+    def action_risk_mode(self) -> None:
+        ctx = self.context()
+        mode = next_in(RISK_MODES, self.form.risk_mode)
+        text = convert_risk(self.form, ctx, mode) if ctx is not None else ""  # type: ignore[arg-type]
+        self.set_form(risk_mode=mode, risk=text)
+
+    def action_margin_mode(self) -> None:
+        self.set_form(margin_mode="cross" if self.form.margin_mode == "isolated" else "isolated")
+
+    def action_follow_mark(self) -> None:
+        self.set_form(entry="")
+        self.notify("the entry follows the mark", timeout=2)
+
+    # --- fields -----------------------------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        self.form_widget.input("entry").focus()
+
+    def action_leave_field(self) -> None:
+        if self.form_widget.focused_field() is not None:
+            self.focus()
+
+    def action_nudge(self, direction: int) -> None:
+        name = self.form_widget.focused_field()
+        ctx = self.context()
+        if name is None or ctx is None:
+            return
+        auto = self.result.leverage if self.result is not None else None
+        text = nudge(name, self.form, ctx, direction, auto_leverage=auto)
+        if text is not None:
+            self.set_form(**{name: text})
+
+    # --- ticket and Kelly -------------------------------------------------------------------------
+
+    def action_copy_ticket(self) -> None:
+        from perptui.domain.ticket import price_text, qty_text, ticket_text
+
+        r, m = self.result, self.market
+        if r is None or m is None:
+            why = str(self.error) if self.error is not None else "nothing is sized yet"
+            self.notify(f"no ticket to copy: {why}", severity="warning")
+            return
+        self.app.copy_to_clipboard(ticket_text(r, m.price_tick, m.amount_step, m.settle))
+        self.notify(
+            f"ticket copied: {r.side} {qty_text(r.quantity, m.amount_step)} {m.base} "
+            f"at {price_text(r.entry, m.price_tick)}",
+            timeout=3,
+        )
+
+    def action_kelly(self) -> None:
+        self.kelly()
+
+    @work(exclusive=True, group="sizing-dialog")
+    async def kelly(self) -> None:
+        from perptui.ui.panes.sizing_kelly import KellyDialog
+
+        settings = self.ctx.settings
+        cap = settings.risk.max_risk_pct / 100
+        fraction = await self.app.push_screen_wait(KellyDialog(settings.sizing.kelly_fraction, cap))
+        if fraction:
+            text = f"{fraction * 100:.2f}".rstrip("0").rstrip(".")
+            self.set_form(risk_mode="pct", risk=text)
+            self.notify(f"risk per trade {text}% (Kelly)", timeout=3)
+
+    def commands(self) -> list[PaneCommand]:
+        return [
+            PaneCommand(
+                "Size: pick a market", "fuzzy search over the perps (key /)", self.action_pick_symbol
+            ),
+            PaneCommand("Size: long", "size a long (key l)", partial(self.action_side, "long")),
+            PaneCommand("Size: short", "size a short (key s)", partial(self.action_side, "short")),
+            PaneCommand(
+                "Size: copy the trade ticket", "as text, to the clipboard (key c)", self.action_copy_ticket
+            ),
+            PaneCommand(
+                "Size: Kelly helper", "risk per trade from win rate and payoff (key k)", self.action_kelly
+            ),
+            PaneCommand(
+                "Size: entry follows the mark", "forget the typed entry (key f)", self.action_follow_mark
+            ),
+            PaneCommand(
+                "Size: switch the stop mode",
+                "price, % distance or ATR multiple (key x)",
+                self.action_stop_mode,
+            ),
+            PaneCommand(
+                "Size: switch the risk unit", "% of equity or an amount (key a)", self.action_risk_mode
+            ),
+            PaneCommand("Size: switch the margin mode", "isolated or cross (key m)", self.action_margin_mode),
+        ]
+
+
+def _detail(m: Market) -> str:
+    parts = []
+    if m.max_leverage:
+        parts.append(f"{m.max_leverage:g}x")
+    if m.funding_interval_hours:
+        parts.append(f"{m.funding_interval_hours:g}h funding")
+    return " · ".join(parts)

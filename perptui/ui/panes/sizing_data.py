@@ -1,0 +1,170 @@
+"""What the sizing pane reads, run from its workers: markets, remembered form, account, mark and funding,
+ATR. No Textual here. Blocking calls (SQLite, the demo market's numpy) go to threads; a ccxt source is
+awaited on the app's loop. Live reads fall back to the cache when the exchange is unreachable or the app
+is offline, and say so (``MarketSnapshot.cached``)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from perptui.domain.errors import PerptuiError
+from perptui.ui.panes import sizing_memory as memory
+from perptui.ui.panes.sizing_model import FormState
+
+if TYPE_CHECKING:
+    from perptui.domain.account import AccountSummary
+    from perptui.domain.types import Market
+    from perptui.services.marketdata import MarketData
+    from perptui.services.sizing_inputs import AtrReading, MarketSnapshot
+    from perptui.ui.context import AppContext
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """Read once, on the pane's first poll."""
+
+    markets: dict[str, Market]
+    remembered: memory.Remembered
+    markets_cached: bool
+    markets_error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Polled:
+    setup: Setup | None
+    symbol: str | None
+    summary: AccountSummary | None
+    account_error: str
+    snapshot: MarketSnapshot | None
+    snapshot_error: str
+
+
+async def on_source(source: MarketData, call: Callable[[], Awaitable[T]]) -> T:
+    """Run ``call`` against the source: the demo market computes in Python, so in a thread of its own."""
+    if source.is_demo:
+        return await asyncio.to_thread(lambda: asyncio.run(call()))  # type: ignore[arg-type]
+    return await call()
+
+
+async def source_of(ctx: AppContext) -> MarketData | None:
+    """The market source, or None when offline (the cache is all there is)."""
+    if ctx.settings.offline:
+        return None
+    return await asyncio.to_thread(ctx.source)
+
+
+async def setup(ctx: AppContext, source: MarketData | None) -> Setup:
+    store = await asyncio.to_thread(ctx.store)
+    exchange = ctx.exchange_name
+    remembered = await asyncio.to_thread(memory.load, store, exchange)
+    error = ""
+    if source is not None:
+        try:
+            markets = await on_source(source, source.load_markets)
+        except PerptuiError as exc:
+            error = str(exc)
+        else:
+            now = ctx.clock.now_ms()
+            await asyncio.to_thread(store.upsert_markets, exchange, markets, now)
+            return Setup({m.symbol: m for m in markets}, remembered, markets_cached=False)
+    cached = await asyncio.to_thread(store.load_markets, exchange)
+    return Setup({m.symbol: m for m in cached}, remembered, markets_cached=True, markets_error=error)
+
+
+def choose_symbol(wanted: str, recent: tuple[str, ...], markets: dict[str, Market]) -> str | None:
+    """The symbol to show: the one asked for, else the most recent, else the first BTC-like market."""
+    for symbol in (wanted, *recent):
+        if symbol in markets:
+            return symbol
+    if not markets:
+        return None
+    ms = list(markets.values())
+    return min(
+        ms,
+        key=lambda m: (not m.base.upper().startswith("BTC"), m.settle != "USDT", len(m.base), m.symbol),
+    ).symbol
+
+
+async def read_summary(ctx: AppContext) -> tuple[AccountSummary | None, str]:
+    try:
+        account = await asyncio.to_thread(ctx.account)
+        if ctx.read_only:
+            result: Any = account.summary()
+            return (await result if inspect.isawaitable(result) else result), ""
+        return await asyncio.to_thread(account.summary), ""
+    except PerptuiError as exc:
+        return None, f"the account is not readable: {exc}"
+
+
+async def read_snapshot(
+    ctx: AppContext, source: MarketData | None, market: Market
+) -> tuple[MarketSnapshot | None, str]:
+    from perptui.services.sizing_inputs import cached_snapshot, live_snapshot
+
+    now = ctx.clock.now_ms()
+    error = ""
+    if source is not None:
+        try:
+            return await on_source(source, lambda: live_snapshot(source, market, now)), ""
+        except PerptuiError as exc:
+            error = str(exc)
+    store = await asyncio.to_thread(ctx.store)
+    snapshot = await asyncio.to_thread(cached_snapshot, store, ctx.exchange_name, market, now)
+    return snapshot, error
+
+
+async def poll(ctx: AppContext, wanted: str, recent: tuple[str, ...], first: Setup | None) -> Polled:
+    """One refresh: setup on the first call (``first`` None), then the account and the market's snapshot."""
+    source = await source_of(ctx)
+    setup_now = await setup(ctx, source) if first is None else None
+    known = setup_now or first
+    assert known is not None
+    if setup_now is not None and not wanted and setup_now.remembered.form is not None:
+        wanted = setup_now.remembered.form.symbol
+    symbol = choose_symbol(wanted, setup_now.remembered.recent if setup_now else recent, known.markets)
+    summary, account_error = await read_summary(ctx)
+    snapshot, snapshot_error = (None, "")
+    if symbol is not None:
+        snapshot, snapshot_error = await read_snapshot(ctx, source, known.markets[symbol])
+    return Polled(setup_now, symbol, summary, account_error, snapshot, snapshot_error)
+
+
+async def atr(ctx: AppContext, market: Market) -> AtrReading:
+    """The ATR of the market's candles, topped up from the source first (the cache alone when offline or
+    when the source fails)."""
+    from perptui.services.sizing_inputs import read_atr
+
+    source = await source_of(ctx)
+    store = await asyncio.to_thread(ctx.store)
+    s = ctx.settings.sizing
+    now = ctx.clock.now_ms()
+
+    def call(src: MarketData | None) -> Awaitable[AtrReading]:
+        return read_atr(
+            store,
+            ctx.exchange_name,
+            market.symbol,
+            s.atr_timeframe,
+            s.atr_period,
+            now,
+            source=src,
+            clock=ctx.clock,
+        )
+
+    if source is not None and not source.is_demo:
+        try:
+            return await call(source)
+        except PerptuiError:
+            source = None
+    return await asyncio.to_thread(lambda: asyncio.run(call(source)))  # type: ignore[arg-type]
+
+
+def save(ctx: AppContext, recent: tuple[str, ...], form: FormState) -> None:
+    """Remember the recent symbols and the form (call from a thread)."""
+    memory.save(ctx.store(), ctx.exchange_name, recent, form, ctx.clock.now_ms())

@@ -1,0 +1,337 @@
+"""The sizing form as data: what was typed, how it becomes a ``SizingRequest``, nudges and mode switches.
+
+Pure (no Textual): the pane keeps a ``FormState`` of texts, and ``compute`` turns it and what the pane
+knows (market, mark, funding, account, ATR) into a ``SizingResult`` or a ``SizingError`` naming the field.
+Blank fields mean a default: entry = the mark, risk = the account's risk per trade, leverage = auto.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from perptui.domain.errors import UsageError
+
+if TYPE_CHECKING:
+    from perptui.domain.sizing import SizingError, SizingRequest, SizingResult, TakeProfitSpec
+    from perptui.domain.types import MarginMode, Market, Side
+
+StopMode = Literal["price", "pct", "atr"]
+RiskMode = Literal["pct", "amount"]
+STOP_MODES: tuple[StopMode, ...] = ("pct", "price", "atr")
+RISK_MODES: tuple[RiskMode, ...] = ("pct", "amount")
+MAX_TARGETS = 5
+_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+|\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
+# The calculator (``perptui.domain.sizing``) is imported on first use, not with the app: it is not needed
+# for the first frame.
+
+
+def error(field: str, message: str, *, missing: bool = False) -> SizingError:
+    """A SizingError naming ``field``; ``missing`` marks a field still to fill (a hint, not a mistake)."""
+    from perptui.domain.sizing import SizingError
+
+    exc = SizingError(field, message)
+    exc.missing = missing  # type: ignore[attr-defined]
+    return exc
+
+
+def is_missing(exc: UsageError) -> bool:
+    return bool(getattr(exc, "missing", False))
+
+
+@dataclass(frozen=True, slots=True)
+class FormState:
+    """The form's texts and toggles, as typed (what is remembered across restarts)."""
+
+    symbol: str = ""
+    side: Side = "long"
+    entry: str = ""  # blank: follow the mark
+    stop_mode: StopMode = "pct"
+    stop: str = ""
+    risk_mode: RiskMode = "pct"
+    risk: str = ""  # blank: the account's risk per trade
+    leverage: str = ""  # blank: auto
+    margin_mode: MarginMode = "isolated"
+    targets: str = ""  # R multiples: "1,2,3"
+
+    def as_dict(self) -> dict[str, str]:
+        data = asdict(self)
+        data.pop("entry")  # a typed entry goes stale: a restart follows the mark again
+        return data
+
+    @classmethod
+    def from_dict(cls, data: object) -> FormState:
+        """A remembered form; anything unreadable falls back to the default."""
+        if not isinstance(data, dict):
+            return cls()
+        default = cls()
+        choices: dict[str, tuple[str, ...]] = {
+            "side": ("long", "short"),
+            "stop_mode": STOP_MODES,
+            "risk_mode": RISK_MODES,
+            "margin_mode": ("isolated", "cross"),
+        }
+        values: dict[str, Any] = {}
+        for key in ("symbol", "side", "stop_mode", "stop", "risk_mode", "risk", "leverage", "margin_mode"):
+            value = data.get(key)
+            if isinstance(value, str) and (key not in choices or value in choices[key]):
+                values[key] = value
+        if isinstance(data.get("targets"), str):
+            values["targets"] = data["targets"]
+        return replace(default, **values)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the pane knows besides the form. Fractions throughout (0.01 = 1%)."""
+
+    market: Market
+    mark: float | None
+    funding_rate: float | None = None
+    funding_interval_hours: float | None = None
+    equity: float | None = None
+    free_margin: float | None = None
+    account_risk: float = 0.01
+    atr: float | None = None
+    slippage_bps: float = 0.0
+    max_risk_fraction: float | None = None
+    funding_warn_apr: float = 0.20
+
+
+# --- parsing ----------------------------------------------------------------------------------------
+
+
+def parse_number(text: str, field: str, *, suffixes: tuple[str, ...] = ()) -> float:
+    """A positive number typed by a person: ``104500``, ``104,500.5``, ``.5``; a suffix (``%``, ``x``,
+    ``R``) may follow. Raises SizingError naming ``field``."""
+    value = text.strip()
+    for suffix in suffixes:
+        if value.lower().endswith(suffix.lower()):
+            value = value[: -len(suffix)].strip()
+            break
+    if not _NUMBER.fullmatch(value):
+        shown = text.strip() if len(text.strip()) <= 20 else text.strip()[:20] + "…"
+        raise error(field, f"{shown!r} is not a number")
+    number = float(value.replace(",", ""))
+    if not math.isfinite(number):
+        raise error(field, f"{text.strip()!r} is not a number")
+    return number
+
+
+def entry_price(form: FormState, ctx: Context) -> float:
+    """The typed entry, or the mark on the tick grid when the entry is blank (it follows the mark)."""
+    if form.entry.strip():
+        return parse_number(form.entry, "entry")
+    if ctx.mark is None:
+        raise error("entry", "the mark price is not known yet: type an entry price", missing=True)
+    tick = ctx.market.price_tick
+    return _on_grid(ctx.mark, tick) if tick else ctx.mark  # an order's price is on the tick grid
+
+
+def stop_of(form: FormState, ctx: Context, entry: float) -> float:
+    """The stop as a price, from the stop field in its mode (checked for the side)."""
+    from perptui.domain.sizing import stop_price
+
+    if not form.stop.strip():
+        raise error(
+            "stop", "type a stop to size the trade: a price, a % distance or an ATR multiple", missing=True
+        )
+    if form.stop_mode == "price":
+        return stop_price(form.side, entry, price=parse_number(form.stop, "stop"))
+    if form.stop_mode == "pct":
+        return stop_price(form.side, entry, pct=parse_number(form.stop, "stop", suffixes=("%",)) / 100)
+    return stop_price(
+        form.side, entry, atr=ctx.atr, atr_mult=parse_number(form.stop, "stop", suffixes=("x",))
+    )
+
+
+def targets_of(text: str) -> tuple[TakeProfitSpec, ...]:
+    from perptui.domain.sizing import TakeProfitSpec
+
+    parts = [p for p in re.split(r"[,\s;]+", text.strip()) if p]
+    if len(parts) > MAX_TARGETS:
+        raise error("take-profit", f"at most {MAX_TARGETS} targets, not {len(parts)}")
+    return tuple(TakeProfitSpec(r=parse_number(p, "take-profit", suffixes=("r",))) for p in parts)
+
+
+def request(form: FormState, ctx: Context) -> SizingRequest:
+    """The calculator's request for the form; a SizingError names the bad (or missing) field."""
+    from perptui.domain.sizing import SizingRequest
+
+    entry = entry_price(form, ctx)
+    if entry <= 0:
+        raise error("entry", "must be a price above 0")
+    stop = stop_of(form, ctx, entry)
+    if ctx.equity is None:
+        raise error("equity", "the account's equity is not known yet", missing=True)
+    risk_fraction = risk_amount = None
+    if form.risk_mode == "pct":
+        risk_fraction = (
+            parse_number(form.risk, "risk", suffixes=("%",)) / 100 if form.risk.strip() else ctx.account_risk
+        )
+    else:
+        risk_amount = parse_number(form.risk, "risk") if form.risk.strip() else ctx.account_risk * ctx.equity
+    leverage = parse_number(form.leverage, "leverage", suffixes=("x",)) if form.leverage.strip() else None
+    return SizingRequest(
+        market=ctx.market,
+        side=form.side,
+        entry=entry,
+        stop=stop,
+        equity=ctx.equity,
+        risk_fraction=risk_fraction,
+        risk_amount=risk_amount,
+        leverage=leverage,
+        margin_mode=form.margin_mode,
+        free_margin=ctx.free_margin,
+        slippage_bps=ctx.slippage_bps,
+        take_profits=targets_of(form.targets),
+        funding_rate=ctx.funding_rate,
+        funding_interval_hours=ctx.funding_interval_hours,
+        mark=ctx.mark,
+        max_risk_fraction=ctx.max_risk_fraction,
+        funding_warn_apr=ctx.funding_warn_apr,
+    )
+
+
+def compute(form: FormState, ctx: Context) -> SizingResult:
+    from perptui.domain.sizing import size_position
+
+    return size_position(request(form, ctx))
+
+
+def field_of(exc: UsageError) -> str | None:
+    """The form field a SizingError belongs to (None: not one the form has)."""
+    name = str(getattr(exc, "field", ""))
+    if name.startswith("take-profit"):
+        return "targets"
+    return name if name in ("entry", "stop", "risk", "leverage") else None
+
+
+def message_of(exc: UsageError, *, with_field: bool = True) -> str:
+    text = str(exc)
+    return text if with_field else text.removeprefix(f"{getattr(exc, 'field', '')}: ")
+
+
+# --- nudges and mode switches -----------------------------------------------------------------------
+
+
+def price_input(value: float, tick: float | None) -> str:
+    """A price as typed into a field: the tick's decimals, no thousands separators."""
+    from perptui.domain.sizing import step_decimals
+
+    if tick:
+        return f"{value:.{step_decimals(tick)}f}"
+    return f"{value:.8g}"
+
+
+def _plain(value: float, decimals: int) -> str:
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _on_grid(value: float, step: float) -> float:
+    from perptui.domain.sizing import step_decimals
+
+    return round(round(value / step) * step, step_decimals(step))
+
+
+def nudge(
+    field: str, form: FormState, ctx: Context, direction: int, *, auto_leverage: float | None = None
+) -> str | None:
+    """The field's text one tick (prices), 0.1 (percents, ATR multiples), 1 (amounts) or 1x (leverage)
+    up or down; None when the field has nothing to nudge from or cannot be nudged."""
+    tick = ctx.market.price_tick
+    if field == "entry":
+        try:
+            base = entry_price(form, ctx)
+        except UsageError:
+            return None
+        step = tick or _tick_guess(base)
+        return price_input(max(step, _on_grid(base, step) + direction * step), tick)
+    if field == "stop":
+        if form.stop_mode == "price":
+            try:
+                base = parse_number(form.stop, "stop") if form.stop.strip() else entry_price(form, ctx)
+            except UsageError:
+                return None
+            step = tick or _tick_guess(base)
+            return price_input(max(step, _on_grid(base, step) + direction * step), tick)
+        return _step_text(form.stop, direction, 0.1, 1, suffixes=("%", "x"), floor=0.1)
+    if field == "risk":
+        if form.risk_mode == "pct":
+            base_text = form.risk if form.risk.strip() else _plain(ctx.account_risk * 100, 2)
+            return _step_text(base_text, direction, 0.1, 2, suffixes=("%",), floor=0.1)
+        if form.risk.strip():
+            base_text = form.risk
+        elif ctx.equity is not None:
+            base_text = _plain(ctx.account_risk * ctx.equity, 2)
+        else:
+            return None
+        return _step_text(base_text, direction, 1.0, 2, floor=1.0)
+    if field == "leverage":
+        try:
+            base = parse_number(form.leverage, "leverage", suffixes=("x",)) if form.leverage.strip() else None
+        except UsageError:
+            return None
+        if base is None:
+            base = auto_leverage or 1.0
+        ceiling = ctx.market.max_leverage or 125.0
+        return _plain(min(ceiling, max(1.0, math.floor(base + 1e-9) + direction)), 0)
+    return None
+
+
+def _tick_guess(price: float) -> float:
+    """A step for a market that publishes no tick: about 5 significant digits."""
+    return 10 ** (math.floor(math.log10(price)) - 4) if price > 0 else 1.0
+
+
+def _step_text(
+    text: str, direction: int, step: float, decimals: int, *, suffixes: tuple[str, ...] = (), floor: float
+) -> str | None:
+    try:
+        base = parse_number(text, "value", suffixes=suffixes) if text.strip() else None
+    except UsageError:
+        return None
+    if base is None:
+        return None
+    new = round(round(base / step) * step + direction * step, decimals)
+    return _plain(max(floor, new), decimals)
+
+
+def convert_stop(form: FormState, ctx: Context, mode: StopMode) -> str:
+    """The stop field's text in ``mode`` for the same stop price ("" when it cannot be carried over)."""
+    try:
+        entry = entry_price(form, ctx)
+        stop = stop_of(form, ctx, entry)
+    except UsageError:
+        return ""
+    distance = abs(entry - stop)
+    if mode == "price":
+        return price_input(stop, ctx.market.price_tick)
+    if mode == "pct":
+        return _plain(distance / entry * 100, 2)
+    if ctx.atr is None or ctx.atr <= 0:
+        return ""
+    return _plain(distance / ctx.atr, 2)
+
+
+def convert_risk(form: FormState, ctx: Context, mode: RiskMode) -> str:
+    """The risk field's text in ``mode`` for the same budget ("" = the account's default stays blank)."""
+    if not form.risk.strip() or ctx.equity is None:
+        return ""
+    try:
+        if form.risk_mode == "pct":
+            budget = parse_number(form.risk, "risk", suffixes=("%",)) / 100 * ctx.equity
+        else:
+            budget = parse_number(form.risk, "risk")
+    except UsageError:
+        return ""
+    return _plain(budget / ctx.equity * 100, 2) if mode == "pct" else _plain(budget, 2)
+
+
+def next_in(options: tuple[str, ...], current: str) -> str:
+    return options[(options.index(current) + 1) % len(options)] if current in options else options[0]

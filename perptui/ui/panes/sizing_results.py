@@ -1,0 +1,225 @@
+"""The sizing pane's results: the Position card, the take-profit table, and what decided the size with
+the warnings. Prices and quantities are written by ``perptui.domain.ticket`` so the pane and the copied
+ticket agree; money figures honour privacy mode; unknown figures say ``unknown``."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from perptui.ui import format as fmt
+from perptui.ui.widgets.stat import Stat
+
+if TYPE_CHECKING:
+    from perptui.domain.sizing import SizingResult, SizingWarning
+    from perptui.domain.types import Market
+
+#: Warnings about a trade that cannot work as planned; the others are cautions.
+SEVERE = {"stop_beyond_liquidation", "leverage_above_tier", "below_min_qty", "below_min_notional"}
+MAX_WARNINGS = 5
+_MONEY = re.compile(r"\d[\d,]*\.\d{2}(?!\d|%)")
+
+
+def masked(text: str, private: bool) -> str:
+    """Money amounts in a sentence masked in privacy mode (percentages and other prices stay)."""
+    return _MONEY.sub(fmt.MASK, text) if private else text
+
+
+class PositionCard(Vertical):
+    """The figures of the sized position. Money is formatted here (masked in privacy mode, ``unknown``
+    when not known), so the card is redrawn, not re-masked, when privacy changes."""
+
+    last: tuple[SizingResult, Market] | None = None
+
+    def compose(self) -> ComposeResult:
+        for name, label in ROWS:
+            yield Stat(label, "pct" if name == "risk-pct" else "text", id=f"res-{name}")
+
+    def stat(self, name: str) -> Stat:
+        return self.query_one(f"#res-{name}", Stat)
+
+    def show(self, r: SizingResult, m: Market, private: bool) -> None:
+        from perptui.domain.ticket import UNKNOWN, pct_text, price_text, qty_text
+
+        self.last = (r, m)
+        self.set_class(False, "-invalid")
+        tick, step = m.price_tick, m.amount_step
+
+        def money(value: float | None, *, signed: bool = False) -> str:
+            if value is None:
+                return UNKNOWN
+            return fmt.money(value, m.settle, private=private, signed=signed)
+
+        qty = f"{qty_text(r.quantity, step)} {m.base}"
+        self._set("quantity", qty if r.tradable else f"{qty} (too small)", bad=not r.tradable)
+        self._set("notional", money(r.notional))
+        self._set("margin", money(r.initial_margin))
+        self._set("leverage", f"{r.leverage:g}x{' auto' if r.leverage_auto else ''} · {r.margin_mode}")
+        self._set("risk", money(r.risk_usd))
+        self.stat("risk-pct").value = r.risk_pct
+        self._set("fees", money(r.fees_usd))
+        if r.never_liquidated:
+            liq = "none: margin covers 0"
+        elif r.liquidation_price is None:
+            liq = UNKNOWN
+        else:
+            liq = price_text(r.liquidation_price, tick) + (" (approx.)" if r.tiers_approximate else "")
+        self._set("liq", liq)
+        gap = r.stop_liquidation_gap
+        if gap is None:
+            self._set("gap", "no liquidation" if r.never_liquidated else UNKNOWN)
+        elif gap <= 0:
+            self._set("gap", f"BEYOND by {pct_text(-gap)}", bad=True)
+        else:
+            self._set("gap", f"{pct_text(gap)} of entry")
+        self._set("breakeven", price_text(r.breakeven_price, tick))
+        interval = f"{r.funding_interval_hours:g}h" if r.funding_interval_hours else "interval"
+        self.stat("funding").label = f"Funding per {interval}"
+        per, day = (None, None) if r.funding_rate is None else (r.funding_per_interval, r.funding_per_day)
+        self._set("funding", money(per, signed=True), sign=per)
+        self._set("funding-day", money(day, signed=True), sign=day)
+
+    def _set(self, name: str, text: str, *, bad: bool = False, sign: float | None = None) -> None:
+        stat = self.stat(name)
+        stat.value = text
+        stat.set_class(bad, "-bad")
+        for cls in ("-positive", "-negative"):
+            stat.set_class(cls == fmt.sign_class(sign), cls)
+        stat.refresh()
+
+    def invalidate(self, private: bool) -> None:
+        """The form is not valid: the last figures stay, dimmed, and no longer count."""
+        if self.last is not None:
+            self.show(*self.last, private)
+        self.set_class(True, "-invalid")
+
+
+ROWS = (
+    ("quantity", "Quantity"),
+    ("notional", "Notional"),
+    ("margin", "Initial margin"),
+    ("leverage", "Leverage"),
+    ("risk", "Risk at stop"),
+    ("risk-pct", "Risk % of equity"),
+    ("fees", "Fees (entry + stop)"),
+    ("liq", "Liquidation"),
+    ("gap", "Stop → liquidation"),
+    ("breakeven", "Break-even"),
+    ("funding", "Funding per interval"),
+    ("funding-day", "Funding per day"),
+)
+
+
+class TargetsCard(Vertical):
+    last: tuple[SizingResult, Market] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="targets-table")
+
+    def show(self, r: SizingResult | None, m: Market | None, private: bool) -> None:
+        from perptui.domain.ticket import price_text, qty_text
+
+        table = self.query_one("#targets-table", Static)
+        if r is None or m is None:
+            return
+        self.last = (r, m)
+        self.set_class(False, "-invalid")
+        if not r.take_profits:
+            table.update(Content.styled("no targets: type R multiples in Targets, e.g. 1,2,3", "$text-muted"))
+            return
+        widths = (5, 14, 15, 20, 18)
+        header = ("target", "price", "reward : risk", "closes", "PnL at target")
+        lines = [
+            Content.assemble(*(_cell(h, w, i) for i, (h, w) in enumerate(zip(header, widths, strict=True))))
+        ]
+        lines[0] = lines[0].stylize("bold")
+        for n, tp in enumerate(r.take_profits, 1):
+            pnl = fmt.money(tp.pnl, m.settle, private=private, signed=True)
+            cells = (
+                f"TP{n}",
+                price_text(tp.price, m.price_tick),
+                f"{tp.r:.2f} : 1",
+                f"{qty_text(tp.qty, m.amount_step)} ({tp.share * 100:.0f}%)",
+                pnl,
+            )
+            row = [_cell(c, w, i) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+            row[-1] = (row[-1], "$text-success" if tp.pnl > 0 else "$text-error")
+            lines.append(Content.assemble(*row))
+        table.update(Content("\n").join(lines))
+
+    def invalidate(self, private: bool) -> None:
+        if self.last is not None:
+            self.show(*self.last, private)
+        self.set_class(True, "-invalid")
+
+
+LIMIT_NAMES = {"risk": "risk", "margin": "margin", "tier": "tier", "max_qty": "max qty"}
+
+
+def limits_line(r: SizingResult, m: Market) -> Content:
+    """The largest quantity each constraint allows (on the amount step), the deciding one highlighted."""
+    from perptui.domain.sizing import CONSTRAINTS, floor_to_step
+    from perptui.domain.ticket import qty_text
+
+    parts: list[str | tuple[str, str]] = [("Largest size by ", "$text-muted")]
+    for name in CONSTRAINTS:
+        limit = r.limits.get(name)
+        if limit is None:
+            continue
+        if len(parts) > 1:
+            parts.append(("  ·  ", "$text-muted"))
+        text = (
+            "no limit"
+            if limit == float("inf")
+            else qty_text(floor_to_step(limit, m.amount_step), m.amount_step)
+        )
+        style = "bold $text-accent" if name == r.binding_constraint else ""
+        parts.append((f"{LIMIT_NAMES[name]} {text}", style))
+    return Content.assemble(*parts)
+
+
+def _cell(text: str, width: int, index: int) -> str:
+    return f"{text:<{width}}" if index == 0 else f"{text:>{width}}"
+
+
+class Verdict(Vertical):
+    """What decided the size (highlighted), then the warnings, each in its colour; or the error."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="size-binding")
+        yield Static("", id="size-limits")
+        for i in range(MAX_WARNINGS):
+            yield Static("", id=f"size-warning-{i}", classes="size-warning")
+
+    def show(self, r: SizingResult, m: Market, private: bool) -> None:
+        line = self.query_one("#size-binding", Static)
+        word, _, rest = masked(r.binding_text, private).partition(": ")
+        line.update(Content.assemble(("Sized by ", "$text-muted"), (word, "bold $text-accent"), f": {rest}"))
+        line.set_class(False, "-error")
+        line.set_class(False, "-hint")
+        self.query_one("#size-limits", Static).update(limits_line(r, m))
+        self._warnings(r.warnings, private)
+
+    def _warnings(self, warnings: tuple[SizingWarning, ...], private: bool) -> None:
+        shown = sorted(warnings, key=lambda w: w.code not in SEVERE)
+        for i, static in enumerate(self.query(".size-warning").results(Static)):
+            w = shown[i] if i < len(shown) else None
+            static.display = w is not None
+            if w is not None:
+                static.update(f"{'✖' if w.code in SEVERE else '⚠'} {masked(w.message, private)}")
+                static.set_class(w.code in SEVERE, "-error")
+                static.set_class(w.code not in SEVERE, "-warning")
+
+    def problem(self, text: str, private: bool, *, hint: bool = False) -> None:
+        """No result: say why (an error in the error colour, a missing input as a muted hint)."""
+        line = self.query_one("#size-binding", Static)
+        line.update(masked(text, private))
+        self.query_one("#size-limits", Static).update("")
+        line.set_class(not hint, "-error")
+        line.set_class(hint, "-hint")
+        self._warnings((), False)

@@ -1,0 +1,304 @@
+"""The sizing pane (key 2), driven from the keyboard on the seeded demo market with the clock frozen."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from perptui.config.settings import Settings
+from perptui.domain.sizing import SizingRequest, TakeProfitSpec, size_position
+from perptui.domain.ticket import ticket_text
+from perptui.services.clock import FrozenClock
+from perptui.services.demo import DemoExchange
+from perptui.services.store import Store
+from perptui.ui.factory import build_app
+from perptui.ui.panes.sizing_kelly import KellyDialog
+from perptui.ui.widgets.symbol_picker import SymbolPicker
+from tests.conftest import FROZEN_NOW_MS
+from tests.ui.helpers import settle, stat, sync, type_text
+
+SIZE = (120, 40)
+BTC = "BTCDEMO/USDT:USDT"
+ETH = "ETHDEMO/USDT:USDT"
+
+
+async def open_pane(pilot):
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+    return pilot.app.pane("sizing")
+
+
+async def fill(pilot, name: str, text: str, *, typed: bool = False) -> None:
+    """Focus a field, replace its text (typed key by key, or pasted), press Enter (which recomputes),
+    and go back to the keys with Escape."""
+    field(pilot, name).focus()
+    await pilot.pause()
+    if typed:
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, text)
+    else:
+        field(pilot, name).value = text
+    await pilot.press("enter", "escape")
+
+
+def field(pilot, name: str):
+    return pilot.app.pane("sizing").form_widget.input(name)
+
+
+@sync
+async def test_key_2_opens_the_pane_on_a_btc_market_with_the_entry_at_the_mark(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        assert app.current_pane == "sizing" and app.focused is pane
+        assert pane.form.symbol == BTC
+        mark, tick = pane.snapshot.mark, pane.market.price_tick
+        assert mark is not None and float(field(pilot, "entry").placeholder) == pytest.approx(
+            mark, abs=tick / 2
+        )
+        assert BTC in str(app.query_one("#size-heading").content)
+        # No stop yet: a hint, no result and no field in error.
+        assert pane.result is None and "type a stop" in str(app.query_one("#size-binding").content)
+        assert not any(field(pilot, f).has_class("-error") for f in ("entry", "stop", "risk"))
+
+
+@sync
+async def test_fuzzy_search_picks_a_symbol_and_remembers_it_first(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, SymbolPicker)
+        await type_text(pilot, "eth")
+        await pilot.pause()
+        assert app.screen.shown[0].symbol == ETH
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pane.form.symbol == ETH and pane.market.symbol == ETH
+        assert pane.snapshot.market.symbol == ETH
+        assert pane.recent[0] == ETH
+        await pilot.press("slash")
+        await pilot.pause()
+        assert app.screen.shown[0].symbol == ETH  # recent symbols first
+        await pilot.press("down", "escape")
+        await pilot.pause()
+        assert pane.form.symbol == ETH
+
+
+@sync
+async def test_long_then_short_and_the_quantity_is_the_domains(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await fill(pilot, "stop", "2", typed=True)
+        await fill(pilot, "risk", "1.5", typed=True)
+        await fill(pilot, "targets", "1,2")
+        long = pane.result
+        assert long is not None and long.side == "long" and long.stop < long.entry
+        await pilot.press("s")
+        short = pane.result
+        assert short is not None and short.side == "short" and short.stop > short.entry
+        assert "SHORT" in str(app.query_one("#size-side").content)
+
+        ctx = pane.context()
+        entry = float(field(pilot, "entry").placeholder)
+        assert entry == short.entry
+        expected = size_position(
+            SizingRequest(
+                market=pane.market,
+                side="short",
+                entry=entry,
+                stop=entry * 1.02,
+                equity=ctx.equity,
+                risk_fraction=0.015,
+                free_margin=ctx.free_margin,
+                slippage_bps=app.ctx.settings.sizing.slippage_bps,
+                take_profits=(TakeProfitSpec(r=1), TakeProfitSpec(r=2)),
+                funding_rate=ctx.funding_rate,
+                funding_interval_hours=ctx.funding_interval_hours,
+                mark=ctx.mark,
+                max_risk_fraction=app.ctx.settings.risk.max_risk_pct / 100,
+                funding_warn_apr=app.ctx.settings.sizing.funding_warn_apr_pct / 100,
+            )
+        )
+        assert short.quantity == expected.quantity > 0
+        assert short.liquidation_price == expected.liquidation_price
+        assert stat(pilot, "res-quantity") == f"{expected.quantity:.3f} BTCDEMO"
+        assert stat(pilot, "res-risk") == f"{expected.risk_usd:,.2f} USDT"
+        assert len(short.take_profits) == 2 and "TP2" in str(app.query_one("#targets-table").content)
+
+
+@sync
+async def test_up_and_down_nudge_a_field_by_one_tick_or_step(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        tick = pane.market.price_tick
+        mark = float(field(pilot, "entry").placeholder)
+        field(pilot, "entry").focus()
+        await pilot.press("up")
+        assert float(field(pilot, "entry").value) == pytest.approx(mark + tick)
+        await pilot.press("down", "down")
+        assert float(field(pilot, "entry").value) == pytest.approx(mark - tick)
+        field(pilot, "risk").focus()
+        await pilot.press("up")
+        assert field(pilot, "risk").value == "1.1"
+        field(pilot, "leverage").focus()
+        await pilot.press("up", "up")
+        assert field(pilot, "leverage").value == "3"
+        await pilot.press("escape")
+        assert app.focused is pane
+
+
+@sync
+async def test_a_stop_on_the_wrong_side_is_a_field_error_with_no_result(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await fill(pilot, "stop", "2")
+        assert pane.result is not None
+        await pilot.press("x")  # stop mode: % -> price, the same stop carried over
+        assert pane.form.stop_mode == "price" and pane.result is not None
+        above = f"{pane.snapshot.mark * 1.01:.1f}"
+        await fill(pilot, "stop", above)
+        assert pane.result is None
+        assert field(pilot, "stop").has_class("-error")
+        message = str(app.query_one("#size-binding").content)
+        assert "stop:" in message and "a long's stop goes below it" in message
+        assert app.query_one("#size-position").has_class("-invalid")
+        await pilot.press("c")
+        assert app.clipboard == ""
+        await pilot.press("s")  # the same stop is fine for a short
+        assert pane.result is not None and not field(pilot, "stop").has_class("-error")
+
+
+@sync
+async def test_leverage_above_the_markets_maximum_is_an_error(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await fill(pilot, "stop", "2")
+        await fill(pilot, "leverage", "200")
+        assert pane.result is None and field(pilot, "leverage").has_class("-error")
+        assert "above BTCDEMO/USDT:USDT's maximum of 125x" in str(app.query_one("#size-binding").content)
+        await fill(pilot, "leverage", "20")
+        assert pane.result is not None and pane.result.leverage == 20
+
+
+@sync
+async def test_the_entry_follows_the_mark_until_edited() -> None:
+    clock = FrozenClock(FROZEN_NOW_MS)
+    source = DemoExchange(7, clock)  # its own clock, moved by this test
+    settings = Settings.model_validate({"demo": {"frozen_at": "2025-06-01T00:00", "seed": 7}})
+    app = build_app(settings, source=source, store=Store.open(":memory:"), clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await fill(pilot, "stop", "2")
+        first = pane.result.entry
+        clock.set(FROZEN_NOW_MS + 7 * 60_000)
+        pane.refresh_data()
+        await settle(pilot)
+        moved = pane.result.entry
+        assert moved != first and moved == pytest.approx(pane.snapshot.mark, abs=0.05)
+        assert float(field(pilot, "entry").placeholder) == moved
+        await fill(pilot, "entry", "85000")
+        clock.set(FROZEN_NOW_MS + 13 * 60_000)
+        pane.refresh_data()
+        await settle(pilot)
+        assert abs(pane.snapshot.mark - moved) > 0.1 and pane.result.entry == 85_000
+        assert "fixed" in str(app.query_one("#unit-entry").content)
+        await pilot.press("f")
+        assert pane.result.entry == pytest.approx(pane.snapshot.mark, abs=0.05)
+        assert field(pilot, "entry").value == ""
+
+
+@sync
+async def test_c_copies_the_ticket(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await fill(pilot, "stop", "1.5")
+        await pilot.press("c")
+        m = pane.market
+        assert app.clipboard == ticket_text(pane.result, m.price_tick, m.amount_step, m.settle)
+        assert app.clipboard.startswith("Market") and "Quantity" in app.clipboard
+
+
+@sync
+async def test_the_kelly_helper_sets_the_risk(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await fill(pilot, "stop", "2")
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, KellyDialog)
+        await type_text(pilot, "40")
+        await pilot.press("enter")
+        await type_text(pilot, "1.6")
+        await pilot.pause()
+        assert "half Kelly 1.25%" in str(app.screen.query_one("#kelly-result").content)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pane.form.risk == "1.25" and field(pilot, "risk").value == "1.25"
+        assert pane.result.risk_budget == pytest.approx(0.0125 * pane.result.equity)
+
+
+@sync
+async def test_recent_symbols_and_the_form_survive_a_restart(tmp_path, demo_source) -> None:
+    settings = Settings.model_validate({"demo": {"frozen_at": "2025-06-01T00:00", "seed": 7}})
+    path = tmp_path / "perptui.db"
+    store = Store.open(path)
+    app = build_app(settings, source=demo_source, store=store, clock=demo_source.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pane(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "eth")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("s", "x", "m")
+        await fill(pilot, "stop", "6100")
+        await fill(pilot, "risk", "0.5")
+        await fill(pilot, "targets", "1.5,3")
+        await settle(pilot)
+    store.close()
+
+    store = Store.open(path)
+    app = build_app(settings, source=demo_source, store=store, clock=demo_source.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        form = pane.form
+        assert (form.symbol, form.side, form.stop_mode, form.stop) == (ETH, "short", "price", "6100")
+        assert (form.risk, form.margin_mode, form.targets, form.entry) == ("0.5", "cross", "1.5,3", "")
+        assert field(pilot, "stop").value == "6100" and pane.recent[:2] == (ETH, BTC)
+        assert pane.result is not None and pane.result.side == "short", pane.error
+    store.close()
+
+
+@sync
+async def test_palette_and_help_know_the_sizing_keys(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "size short")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pane.form.side == "short"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        ids = {r.binding_id for r in app.screen.rows if r.section == "Size"}
+        assert {"size_symbol", "size_long", "size_short", "size_copy", "size_kelly", "size_nudge_up"} <= ids
+
+
+def test_the_calculator_is_not_imported_before_the_first_frame() -> None:
+    """The pane's modules import the calculator, the ticket and the market inputs on first use."""
+    lazy = ("perptui.domain.sizing", "perptui.domain.ticket", "perptui.services.sizing_inputs")
+    script = f"import sys, perptui.ui.app\nprint([m for m in {lazy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

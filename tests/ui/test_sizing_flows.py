@@ -22,6 +22,7 @@ from tests.ui.helpers import settle, stat, sync, type_text
 SIZE = (120, 40)
 BTC = "BTCDEMO/USDT:USDT"
 ETH = "ETHDEMO/USDT:USDT"
+DEMO = {"frozen_at": "2025-06-01T00:00", "seed": 7}
 
 
 async def open_pane(pilot):
@@ -193,7 +194,7 @@ async def test_leverage_above_the_markets_maximum_is_an_error(make_app) -> None:
 async def test_the_entry_follows_the_mark_until_edited() -> None:
     clock = FrozenClock(FROZEN_NOW_MS)
     source = DemoExchange(7, clock)  # its own clock, moved by this test
-    settings = Settings.model_validate({"demo": {"frozen_at": "2025-06-01T00:00", "seed": 7}})
+    settings = Settings.model_validate({"demo": DEMO})
     app = build_app(settings, source=source, store=Store.open(":memory:"), clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_pane(pilot)
@@ -250,7 +251,7 @@ async def test_the_kelly_helper_sets_the_risk(make_app) -> None:
 
 @sync
 async def test_recent_symbols_and_the_form_survive_a_restart(tmp_path, demo_source) -> None:
-    settings = Settings.model_validate({"demo": {"frozen_at": "2025-06-01T00:00", "seed": 7}})
+    settings = Settings.model_validate({"demo": DEMO})
     path = tmp_path / "perptui.db"
     store = Store.open(path)
     app = build_app(settings, source=demo_source, store=store, clock=demo_source.clock)
@@ -292,7 +293,7 @@ async def test_palette_and_help_know_the_sizing_keys(make_app) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         ids = {r.binding_id for r in app.screen.rows if r.section == "Size"}
-        assert {"size_symbol", "size_long", "size_short", "size_copy", "size_kelly", "size_nudge_up"} <= ids
+        assert {"size_symbol", "size_long", "size_short", "size_copy", "size_kelly", "size_up"} <= ids
 
 
 def test_the_calculator_is_not_imported_before_the_first_frame() -> None:
@@ -302,3 +303,19 @@ def test_the_calculator_is_not_imported_before_the_first_frame() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@sync
+async def test_a_remapped_sizing_key_works_and_the_form_shows_it(demo_source) -> None:
+    keymap = {"size_short": "S", "size_edit": "i"}
+    settings = Settings.model_validate({"demo": DEMO, "keymap": keymap})
+    app = build_app(settings, source=demo_source, store=Store.open(":memory:"), clock=demo_source.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        assert str(app.query_one("#key-side").content) == "l S"
+        await pilot.press("s")
+        assert pane.form.side == "long"
+        await pilot.press("S")
+        assert pane.form.side == "short"
+        await pilot.press("i")
+        assert app.focused is field(pilot, "stop")

@@ -54,41 +54,16 @@ class SizingPane(SizingView):
         binding("size_symbol", "slash", "pick_symbol", "Symbol", "Pick a market by fuzzy search"),
         binding("size_long", "l", "side('long')", "Long", "Size a long"),
         binding("size_short", "s", "side('short')", "Short", "Size a short"),
-        binding("size_edit", "e", "edit", "Edit", "Edit the fields (tab: next field, esc: back to the keys)"),
+        binding("size_edit", "e", "edit", "Edit", "Edit the form, from the stop (tab: next)"),
         binding("size_copy", "c", "copy_ticket", "Copy", "Copy the trade ticket as text"),
-        binding("size_kelly", "k", "kelly", "Kelly", "Risk per trade from win rate and payoff (Kelly)"),
-        binding("size_follow", "f", "follow_mark", "Follow mark", "The entry follows the mark price again"),
-        binding(
-            "size_stop_mode",
-            "x",
-            "stop_mode",
-            "Stop mode",
-            "Stop as a price, % distance or ATR multiple",
-            show=False,
-        ),
-        binding(
-            "size_risk_mode", "a", "risk_mode", "Risk unit", "Risk as a % of equity or an amount", show=False
-        ),
+        binding("size_kelly", "k", "kelly", "Kelly", "Risk per trade from win rate and payoff"),
+        binding("size_follow", "f", "follow_mark", "Follow mark", "The entry follows the mark again"),
+        binding("size_stop_mode", "x", "stop_mode", "Stop", "Stop: price, % distance or ATR x", show=False),
+        binding("size_risk_mode", "a", "risk_mode", "Risk", "Risk as % of equity or an amount", show=False),
         binding("size_margin", "m", "margin_mode", "Margin", "Isolated or cross margin", show=False),
-        binding(
-            "size_nudge_up",
-            "up",
-            "nudge(1)",
-            "Nudge up",
-            "Field up a tick, 0.1 (%, ATR) or 1 (x, amount)",
-            show=False,
-        ),
-        binding(
-            "size_nudge_down", "down", "nudge(-1)", "Nudge down", "Field down a tick, 0.1 or 1", show=False
-        ),
-        binding(
-            "size_done",
-            "escape",
-            "leave_field",
-            "Done",
-            "Leave the field: the letter keys work again",
-            show=False,
-        ),
+        binding("size_up", "up", "nudge(1)", "Up", "Field: up a tick, 0.1 or 1", show=False),
+        binding("size_down", "down", "nudge(-1)", "Down", "Field: down a tick, 0.1 or 1", show=False),
+        binding("size_done", "escape", "leave_field", "Done", "Leave the field for the keys", show=False),
     ]
 
     def __init__(self, ctx, *, id: str) -> None:  # type: ignore[no-untyped-def]
@@ -120,10 +95,13 @@ class SizingPane(SizingView):
             yield _card(PriceLadder(id="size-ladder"), "Ladder")
 
     def on_mount(self) -> None:
-        keys = {row: " ".join(self._key(b) for b in ids) for row, ids in ROW_KEYS.items()}
-        self.form_widget.set_keys(keys)
         self.watch(self.app, "privacy", lambda _: self.recompute(), init=False)
         self.recompute()
+
+    def activated(self) -> None:
+        # The app applies the user's keymap after the panes mount: read the keys when shown.
+        self.form_widget.set_keys({row: " ".join(self._key(b) for b in ids) for row, ids in ROW_KEYS.items()})
+        super().activated()
 
     def _key(self, binding_id: str) -> str:
         keymap = getattr(self.app, "_keymap", {}) or {}

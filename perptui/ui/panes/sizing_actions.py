@@ -21,6 +21,8 @@ from perptui.ui.panes.sizing_model import (
     convert_risk,
     convert_stop,
     entry_price,
+    field_of,
+    is_missing,
     next_in,
     nudge,
     stop_of,
@@ -130,7 +132,9 @@ class SizingActions(Pane):
     # --- fields -----------------------------------------------------------------------------------
 
     def action_edit(self) -> None:
-        self.form_widget.input("entry").focus()
+        """Into the form: the field in error, else the stop (the entry usually follows the mark)."""
+        wrong = field_of(self.error) if self.error is not None and not is_missing(self.error) else None
+        self.form_widget.input(wrong or "stop").focus()
 
     def action_leave_field(self) -> None:
         if self.form_widget.focused_field() is not None:

@@ -119,7 +119,7 @@ class TargetsCard(Vertical):
     last: tuple[SizingResult, Market] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="targets-table")
+        yield Static("the targets appear once the trade is sized", id="targets-table")
 
     def show(self, r: SizingResult | None, m: Market | None, private: bool) -> None:
         from perptui.domain.ticket import price_text, qty_text

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from perptui.config.settings import Settings
+from perptui.domain.errors import UsageError
 from perptui.domain.sizing import SizingRequest, TakeProfitSpec, size_position
 from perptui.domain.ticket import ticket_text
 from perptui.services.clock import FrozenClock
@@ -15,6 +16,16 @@ from perptui.services.demo import DemoExchange
 from perptui.services.store import Store
 from perptui.ui.factory import build_app
 from perptui.ui.panes.sizing_kelly import KellyDialog
+from perptui.ui.panes.sizing_model import (
+    Context,
+    FormState,
+    convert_risk,
+    convert_stop,
+    entry_price,
+    nudge,
+    parse_number,
+)
+from perptui.ui.widgets.price_ladder import Level, layout
 from perptui.ui.widgets.symbol_picker import SymbolPicker
 from tests.conftest import FROZEN_NOW_MS
 from tests.ui.helpers import settle, stat, sync, type_text
@@ -319,3 +330,56 @@ async def test_a_remapped_sizing_key_works_and_the_form_shows_it(demo_source) ->
         assert pane.form.side == "short"
         await pilot.press("i")
         assert app.focused is field(pilot, "stop")
+
+
+# --- the pane's pure parts ---------------------------------------------------------------------------
+
+
+def test_the_ladder_clips_a_far_liquidation_and_keeps_levels_apart() -> None:
+    levels = [
+        Level("target", "TP1", 105.0),
+        Level("breakeven", "B/E", 100.1),
+        Level("entry", "Entry", 100.0),
+        Level("stop", "Stop", 98.0),
+        Level("liquidation", "Liq.", 10.0),
+    ]
+    placed = {p.level.label: p for p in layout(levels, 20)}
+    assert placed["TP1"].row <= 1 and placed["Liq."].row == 19 and placed["Liq."].clipped == -1
+    assert placed["B/E"].row < placed["Entry"].row < placed["Stop"].row < 19
+    assert len({p.row for p in placed.values()}) == 5  # never two on one row
+    near = layout([*levels[:4], Level("liquidation", "Liq.", 96.0)], 20)
+    assert all(p.clipped == 0 for p in near)
+    assert layout(levels, 1) == [] and layout([], 20) == []
+
+
+def test_the_remembered_form_ignores_what_it_cannot_read() -> None:
+    form = FormState(symbol=BTC, side="short", entry="90000", stop_mode="atr", stop="1.5", targets="1,2")
+    data = form.as_dict()
+    assert "entry" not in data  # a typed entry goes stale: a restart follows the mark again
+    assert FormState.from_dict(data) == FormState(
+        symbol=BTC, side="short", stop_mode="atr", stop="1.5", targets="1,2"
+    )
+    assert FormState.from_dict({"side": "sideways", "stop_mode": 3, "risk": "2"}) == FormState(risk="2")
+    assert FormState.from_dict(["not", "a", "dict"]) == FormState()
+
+
+def test_numbers_as_typed_and_nudges(demo_source) -> None:
+    import asyncio
+
+    market = next(m for m in asyncio.run(demo_source.load_markets()) if m.symbol == BTC)
+    ctx = Context(market, mark=85_913.46, equity=5_000.0, free_margin=5_000.0, account_risk=0.01)
+    assert (
+        parse_number("104,500.5", "entry") == 104_500.5 and parse_number("2%", "stop", suffixes=("%",)) == 2
+    )
+    with pytest.raises(UsageError, match=r"stop: '1,50' is not a number"):
+        parse_number("1,50", "stop")
+    assert entry_price(FormState(), ctx) == 85_913.5  # the mark on the tick grid
+    assert nudge("entry", FormState(), ctx, 1) == "85913.6"
+    assert nudge("risk", FormState(), ctx, -1) == "0.9"
+    assert nudge("risk", FormState(risk_mode="amount"), ctx, 1) == "51"
+    assert nudge("leverage", FormState(leverage="125"), ctx, 1) == "125"  # the market's maximum
+    assert nudge("stop", FormState(stop="0.1"), ctx, -1) == "0.1"
+    price = convert_stop(FormState(stop="2"), ctx, "price")
+    assert price == "84195.2"
+    assert convert_stop(FormState(stop_mode="price", stop=price), ctx, "pct") == "2"
+    assert convert_risk(FormState(risk="1.5"), ctx, "amount") == "75"

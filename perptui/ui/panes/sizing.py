@@ -216,10 +216,11 @@ class SizingPane(SizingView):
             stop = "" if self.form.stop_mode == "price" else self.form.stop
             self.market = self.markets[symbol]
             self.form = replace(self.form, symbol=symbol)
-            self.set_form(entry="", stop=stop)
+            self.set_form(entry="", stop=stop)  # recomputes and remembers
             self.need_atr()
             self.refresh_data()
-        self.schedule_save(0)
+        else:
+            self.schedule_save(0)
 
     # --- computing and drawing ----------------------------------------------------------------------
 

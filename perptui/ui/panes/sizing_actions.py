@@ -61,7 +61,7 @@ class SizingActions(Pane):
             if name in ("entry", "stop", "risk", "leverage", "targets"):
                 self.form_widget.set_text(name, text)
         self.recompute()
-        self.schedule_save()
+        self.schedule_save(0)  # a discrete change: remember it now (typing is remembered after a pause)
 
     # --- symbol -----------------------------------------------------------------------------------
 

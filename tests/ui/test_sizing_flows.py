@@ -13,6 +13,7 @@ from perptui.domain.sizing import SizingRequest, TakeProfitSpec, size_position
 from perptui.domain.ticket import ticket_text
 from perptui.services.clock import FrozenClock
 from perptui.services.demo import DemoExchange
+from perptui.services.sources import open_market_data
 from perptui.services.store import Store
 from perptui.ui.factory import build_app
 from perptui.ui.panes.sizing_kelly import KellyDialog
@@ -28,9 +29,12 @@ from perptui.ui.panes.sizing_model import (
 from perptui.ui.widgets.price_ladder import Level, layout
 from perptui.ui.widgets.symbol_picker import SymbolPicker
 from tests.conftest import FROZEN_NOW_MS
+from tests.loopback import fixtures
+from tests.loopback.server import LoopbackExchange
 from tests.ui.helpers import settle, stat, sync, type_text
 
 SIZE = (120, 40)
+loopback_demo = fixtures.loopback_demo
 BTC = "BTCDEMO/USDT:USDT"
 ETH = "ETHDEMO/USDT:USDT"
 DEMO = {"frozen_at": "2025-06-01T00:00", "seed": 7}
@@ -383,3 +387,29 @@ def test_numbers_as_typed_and_nudges(demo_source) -> None:
     assert price == "84195.2"
     assert convert_stop(FormState(stop_mode="price", stop=price), ctx, "pct") == "2"
     assert convert_risk(FormState(risk="1.5"), ctx, "amount") == "75"
+
+
+@sync
+async def test_on_an_exchange_the_mark_is_live_and_cached_when_the_exchange_fails(
+    loopback_demo: LoopbackExchange,
+) -> None:
+    settings = Settings.model_validate(
+        {
+            "exchange": "binanceusdm",
+            "api_base_url": loopback_demo.base_url,
+            "network": {"max_retries": 0, "timeout_ms": 2_000, "backoff_s": 0.01},
+        }
+    )
+    store = Store.open(":memory:")
+    app = build_app(settings, source=open_market_data(settings, store), store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        assert pane.market.base.startswith("BTC") and not pane.snapshot.cached
+        await fill(pilot, "stop", "2")
+        live = pane.result
+        assert live is not None and live.entry == pytest.approx(pane.snapshot.mark, rel=1e-6)
+        loopback_demo.faults.http(503, "/fapi/*", times=None)
+        pane.refresh_data()
+        await settle(pilot)
+        assert pane.snapshot.cached and "CACHED" in str(app.query_one("#size-heading").content)
+        assert pane.result is not None and pane.result.quantity > 0  # sized on the cached mark

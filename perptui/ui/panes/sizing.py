@@ -98,6 +98,10 @@ class SizingPane(SizingView):
         self.watch(self.app, "privacy", lambda _: self.recompute(), init=False)
         self.recompute()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``/`` types a slash in a field (Textual keeps its binding active there): hide it meanwhile."""
+        return not (action == "pick_symbol" and self.form_widget.focused_field() is not None)
+
     def activated(self) -> None:
         # The app applies the user's keymap after the panes mount: read the keys when shown.
         self.form_widget.set_keys({row: " ".join(self._key(b) for b in ids) for row, ids in ROW_KEYS.items()})

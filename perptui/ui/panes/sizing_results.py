@@ -121,14 +121,14 @@ class TargetsCard(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("the targets appear once the trade is sized", id="targets-table")
 
-    def show(self, r: SizingResult | None, m: Market | None, private: bool) -> None:
+    def show(self, r: SizingResult | None, m: Market | None, private: bool, *, valid: bool = True) -> None:
         from perptui.domain.ticket import price_text, qty_text
 
         table = self.query_one("#targets-table", Static)
         if r is None or m is None:
             return
         self.last = (r, m)
-        self.set_class(False, "-invalid")
+        self.set_class(not valid, "-invalid")
         if not r.take_profits:
             table.update(Content.styled("no targets: type R multiples in Targets, e.g. 1,2,3", "$text-muted"))
             return
@@ -148,13 +148,14 @@ class TargetsCard(Vertical):
                 pnl,
             )
             row = [_cell(c, w, i) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
-            row[-1] = (row[-1], "$text-success" if tp.pnl > 0 else "$text-error")
+            if valid:  # a stale table stays in the dimmed colour
+                row[-1] = (row[-1], "$text-success" if tp.pnl > 0 else "$text-error")
             lines.append(Content.assemble(*row))
         table.update(Content("\n").join(lines))
 
     def invalidate(self, private: bool) -> None:
         if self.last is not None:
-            self.show(*self.last, private)
+            self.show(*self.last, private, valid=False)
         self.set_class(True, "-invalid")
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from perptui.domain.errors import UsageError
 
 _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 

@@ -54,12 +54,16 @@ def insert_tickers(conn: sqlite3.Connection, exchange: str, tickers: Sequence[Ti
     return conn.total_changes - before
 
 
-def latest_tickers(conn: sqlite3.Connection, exchange: str) -> dict[str, Ticker]:
+def latest_tickers(conn: sqlite3.Connection, exchange: str, asof: int | None = None) -> dict[str, Ticker]:
+    """The newest snapshot per symbol (at or before ``asof`` when given)."""
     # SQLite takes the bare columns of an aggregate query from the row that holds the max().
+    where, args = (
+        ("exchange = ?", (exchange,)) if asof is None else ("exchange = ? AND time <= ?", (exchange, asof))
+    )
     cur = conn.execute(
         "SELECT symbol, max(time), last, mark, index_price, quote_volume_24h, open_interest, "
-        "open_interest_usd FROM tickers WHERE exchange = ? GROUP BY symbol ORDER BY symbol",
-        (exchange,),
+        f"open_interest_usd FROM tickers WHERE {where} GROUP BY symbol ORDER BY symbol",
+        args,
     )
     return {row[0]: Ticker(*row) for row in cur}
 

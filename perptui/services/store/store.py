@@ -324,8 +324,9 @@ class Store:
         return n
 
     @_guarded
-    def latest_tickers(self, exchange: str) -> dict[str, Ticker]:
-        return _snap.latest_tickers(self._db, exchange)
+    def latest_tickers(self, exchange: str, asof: int | None = None) -> dict[str, Ticker]:
+        """The newest cached ticker of each symbol, at or before ``asof`` when given."""
+        return _snap.latest_tickers(self._db, exchange, asof)
 
     @_guarded
     def record_equity(

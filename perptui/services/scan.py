@@ -1,0 +1,173 @@
+"""The funding scanner's data: one row per linear perp of an exchange, live or as of a past time.
+
+Live: the current funding state and tickers of every perp come from the source in two requests; the
+history statistics come from the cache (``Store.load_funding_many``), which ``backfill_history`` fills
+in the background. As of a past time (``--asof``) or offline, everything comes from the cache: the
+current rate is the last print at or before that time, the mark and volume the last cached ticker.
+
+Ticker snapshots are cached at most every ``TICKER_SNAPSHOT_EVERY_MS`` (they serve ``--asof`` and
+offline runs; 500 perps every 30 s would be 1.4M rows a day).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from perptui.domain.errors import ExchangeError, ExchangeUnavailable, UnknownSymbol
+from perptui.domain.funding import apr
+from perptui.domain.funding_stats import FundingHistoryStats, history_stats
+from perptui.domain.scanner import CarryCosts, ScanRow, scan_row
+from perptui.domain.timeframes import DAY_MS, MINUTE_MS
+from perptui.domain.types import FundingRate, Market
+
+if TYPE_CHECKING:
+    from perptui.services.clock import Clock
+    from perptui.services.marketdata import MarketData
+    from perptui.services.store import Store
+
+HISTORY_DAYS = 90
+#: Backfill stages in days back from now: every perp's recent prints before anyone's older ones.
+BACKFILL_STAGES: tuple[int, ...] = (7, 30, HISTORY_DAYS)
+TICKER_SNAPSHOT_EVERY_MS = 10 * MINUTE_MS
+DEFAULT_COSTS = CarryCosts()
+
+BackfillProgress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeScan:
+    exchange: str
+    asof: int
+    rows: list[ScanRow]
+    live: bool  # the current rates were read from the exchange just now
+    #: Why the cache stands in for the exchange (offline, unreachable, a past as-of time); None when live.
+    cached_reason: str | None = None
+    #: Time of the newest cached ticker used when not live (None: no ticker cached).
+    cached_as_of: int | None = None
+
+
+@dataclass(slots=True)
+class BackfillReport:
+    added: int = 0
+    done: int = 0
+    total: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)  # symbol -> why
+
+
+def linear_perps(markets: Sequence[Market]) -> list[Market]:
+    """The markets the scanner lists: active linear perps (settled in the quote currency)."""
+    return [m for m in markets if m.active and m.settle == m.quote]
+
+
+def history_stats_of(
+    store: Store,
+    exchange: str,
+    markets: Sequence[Market],
+    asof: int,
+    current: dict[str, FundingRate] | None = None,
+) -> dict[str, FundingHistoryStats]:
+    """Funding statistics of each market from the cache, as of ``asof``; the z-score uses the live
+    current rate when ``current`` has it, else the last print."""
+    data = store.load_funding_many(exchange, since=asof - (HISTORY_DAYS + 1) * DAY_MS, until=asof + 1)
+    stats: dict[str, FundingHistoryStats] = {}
+    for m in markets:
+        times, rates = data.get(m.symbol, ([], []))
+        fr = (current or {}).get(m.symbol)
+        interval = (fr.interval_hours if fr is not None else None) or m.funding_interval_hours
+        current_apr = apr(fr.rate, interval) if fr is not None else None
+        stats[m.symbol] = history_stats(
+            times, rates, asof, current_apr=current_apr, fallback_interval_h=m.funding_interval_hours
+        )
+    return stats
+
+
+async def live_scan(
+    source: MarketData,
+    store: Store,
+    markets: Sequence[Market],
+    now: int,
+    costs: CarryCosts = DEFAULT_COSTS,
+) -> ExchangeScan:
+    """Rows from the exchange's current funding and tickers plus the cached history."""
+    perps = linear_perps(markets)
+    rates = await source.fetch_funding_rates()
+    tickers = await source.fetch_tickers()
+    exchange = source.name
+    age = store.cache_age_ms(exchange, "tickers", now)
+    if tickers and (age is None or age >= TICKER_SNAPSHOT_EVERY_MS):
+        with store.transaction():
+            store.insert_tickers(exchange, list(tickers.values()))
+            store.mark_fetched(exchange, "tickers", now)
+    stats = history_stats_of(store, exchange, perps, now, rates)
+    rows = [
+        scan_row(
+            m,
+            funding=rates.get(m.symbol),
+            ticker=tickers.get(m.symbol),
+            stats=stats[m.symbol],
+            as_of=now,
+            costs=costs,
+        )
+        for m in perps
+    ]
+    return ExchangeScan(exchange, now, rows, live=True)
+
+
+def cached_scan(
+    store: Store,
+    exchange: str,
+    markets: Sequence[Market],
+    asof: int,
+    reason: str,
+    costs: CarryCosts = DEFAULT_COSTS,
+) -> ExchangeScan:
+    """Rows from the cache alone as of ``asof``: the current rate is the last print at or before it."""
+    perps = linear_perps(markets)
+    tickers = store.latest_tickers(exchange, asof)
+    stats = history_stats_of(store, exchange, perps, asof)
+    rows = [
+        scan_row(
+            m, funding=None, ticker=tickers.get(m.symbol), stats=stats[m.symbol], as_of=asof, costs=costs
+        )
+        for m in perps
+    ]
+    newest = max((t.timestamp for t in tickers.values()), default=None)
+    return ExchangeScan(exchange, asof, rows, live=False, cached_reason=reason, cached_as_of=newest)
+
+
+async def backfill_history(
+    source: MarketData,
+    store: Store,
+    symbols: Sequence[str],
+    now: int,
+    *,
+    clock: Clock | None = None,
+    on_progress: BackfillProgress | None = None,
+    stages: Sequence[int] = BACKFILL_STAGES,
+) -> BackfillReport:
+    """Fetch the funding prints the cache lacks for ``symbols`` over the last ``stages[-1]`` days.
+
+    Stage by stage (7, 30, then 90 days back), every symbol's recent gap before anyone's older one, so
+    the short windows fill first and the oldest gaps come last. Resumable: each stage fetches only what
+    is missing. A symbol the exchange refuses is skipped with the reason; an unreachable exchange stops
+    the backfill (ExchangeUnavailable) with everything fetched so far kept."""
+    from perptui.services.backfill import backfill_funding
+
+    report = BackfillReport(total=len(symbols) * len(stages))
+    for days in stages:
+        for symbol in symbols:
+            if symbol not in report.skipped:
+                try:
+                    report.added += await backfill_funding(
+                        source, store, symbol, now - days * DAY_MS, None, clock=clock
+                    )
+                except ExchangeUnavailable:
+                    raise
+                except (UnknownSymbol, ExchangeError) as exc:
+                    report.skipped[symbol] = str(exc)
+            report.done += 1
+            if on_progress is not None:
+                on_progress(report.done, report.total, symbol)
+    return report

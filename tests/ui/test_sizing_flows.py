@@ -413,3 +413,28 @@ async def test_on_an_exchange_the_mark_is_live_and_cached_when_the_exchange_fail
         await settle(pilot)
         assert pane.snapshot.cached and "CACHED" in str(app.query_one("#size-heading").content)
         assert pane.result is not None and pane.result.quantity > 0  # sized on the cached mark
+
+
+@sync
+async def test_an_atr_stop_carries_the_stop_over_and_rereads_the_atr_after_a_bar_closes() -> None:
+    clock = FrozenClock(FROZEN_NOW_MS + 10 * 60_000)
+    source = DemoExchange(7, clock)
+    settings = Settings.model_validate({"demo": DEMO})
+    app = build_app(settings, source=source, store=Store.open(":memory:"), clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await fill(pilot, "stop", "2")
+        stop = pane.result.stop
+        await pilot.press("x", "x")  # % -> price -> ATR multiple
+        await settle(pilot)
+        assert pane.form.stop_mode == "atr"
+        reading = pane.atr[1]
+        assert reading is not None and reading.value > 0 and reading.timeframe == "1h"
+        multiple = float(field(pilot, "stop").value)
+        assert multiple == pytest.approx((pane.result.entry - stop) / reading.value, abs=0.005)
+        assert pane.result.stop == pytest.approx(pane.result.entry - multiple * reading.value)
+        assert "ATR(14, 1h)" in str(app.query_one("#size-atr").content)
+        clock.set(FROZEN_NOW_MS + 70 * 60_000)  # the next hourly bar has closed
+        pane.refresh_data()
+        await settle(pilot)
+        assert pane.atr[1].last_close_time == reading.last_close_time + 3_600_000

@@ -78,6 +78,7 @@ class SizingPane(SizingView):
         self.summary: AccountSummary | None = None
         self.notes = {"market": "", "account": ""}
         self.atr: tuple[str, AtrReading | None, str] | None = None  # symbol, reading, error
+        self.atr_due = 0  # when to read the ATR again (ms)
         self.result: SizingResult | None = None
         self.error: UsageError | None = None
         self.pending_stop: float | None = None
@@ -123,11 +124,20 @@ class SizingPane(SizingView):
         return await data.poll(self.ctx, self.form.symbol, self.recent, self.setup)
 
     def need_atr(self) -> None:
-        """Read the ATR when the stop is an ATR multiple and this market's is not known yet."""
+        """Read the ATR when the stop is an ATR multiple and this market's is not known yet, or again once
+        a newer bar has closed (the last reading stays meanwhile)."""
         m = self.market
-        if m is not None and self.form.stop_mode == "atr" and (self.atr is None or self.atr[0] != m.symbol):
+        if m is None or self.form.stop_mode != "atr":
+            return
+        now = self.ctx.clock.now_ms()
+        if self.atr is None or self.atr[0] != m.symbol:
             self.atr = (m.symbol, None, "")
-            self.load_atr(m)
+        elif now < self.atr_due:
+            return
+        from perptui.domain.timeframes import timeframe_ms
+
+        self.atr_due = now + timeframe_ms(self.ctx.settings.sizing.atr_timeframe)
+        self.load_atr(m)
 
     @work(exclusive=True, group="sizing-atr", exit_on_error=False, name="sizing-atr")
     async def load_atr(self, market: Market) -> tuple[str, AtrReading]:
@@ -173,6 +183,11 @@ class SizingPane(SizingView):
             if state is WorkerState.SUCCESS:
                 symbol, reading = worker.result
                 self.atr = (symbol, reading, "")
+                if reading.last_close_time is not None:  # again once the next bar has closed
+                    from perptui.domain.timeframes import timeframe_ms
+
+                    next_close = reading.last_close_time + timeframe_ms(reading.timeframe)
+                    self.atr_due = max(next_close, self.ctx.clock.now_ms() + 60_000)
                 self.carry_pending_stop()
             else:
                 self.atr = (self.atr[0], None, str(worker.error))

@@ -105,6 +105,32 @@ class SizingSettings(Section):
         return value
 
 
+class ScanSettings(Section):
+    refresh_s: float = Field(default=30.0, ge=5, le=3600)
+    """Seconds between two refreshes of the current funding rates while the scanner is shown."""
+
+    hold_days: float = Field(default=30.0, gt=0, le=3650)
+    """Holding period of a cash-and-carry trade, in days: its round-trip cost is spread over it."""
+
+    borrow_apr_pct: float = Field(default=10.0, ge=0, le=1000)
+    """Yearly cost of borrowing spot to short it (negative-funding carry), in percent."""
+
+    spot_taker_fee_pct: float = Field(default=0.1, ge=0, lt=1)
+    """Taker fee of the spot leg of a carry trade, in percent (0.1 = 0.1%, Binance's base spot fee)."""
+
+    slippage_bps: float = Field(default=10.0, ge=0, lt=1000)
+    """Slippage of a carry round trip (all four fills together), in basis points of the notional."""
+
+    min_volume_usd: float = Field(default=0.0, ge=0)
+    """Hide perps whose 24h quote volume is below this (0 shows all)."""
+
+    min_apr_pct: float = Field(default=0.0, ge=0)
+    """Hide perps whose |funding APR| is below this, in percent (0 shows all)."""
+
+    exchanges: list[str] = []
+    """Other ccxt exchange ids to compare funding with in the cross-exchange view, e.g. ["bybit", "okx"]."""
+
+
 class PlanSettings(Section):
     neutral_pct: float = Field(default=70.0, ge=0, le=100)
     """Share of capital for the market-neutral funding base, in percent."""
@@ -169,6 +195,7 @@ class Settings(BaseSettings):
     paper: PaperSettings = PaperSettings()
     risk: RiskSettings = RiskSettings()
     sizing: SizingSettings = SizingSettings()
+    scan: ScanSettings = ScanSettings()
     plan: PlanSettings = PlanSettings()
     ui: UiSettings = UiSettings()
     keymap: dict[str, str] = {}

@@ -111,12 +111,17 @@ def scan_row(
     costs: CarryCosts = CarryCosts(),
 ) -> ScanRow:
     """Join what is known of one perp into a row. ``funding`` may be a live state or, for a past as-of
-    time, None (the current rate is then the last print at or before it, from ``stats``)."""
+    time, None (the current rate is then the last print at or before it, from ``stats``, and the
+    interval the one that print settled, from the spacing of the prints)."""
     rate = funding.rate if funding is not None else None
     interval = (funding.interval_hours if funding is not None else None) or market.funding_interval_hours
     inferred = False
-    if funding is None and stats is not None:
+    if funding is None and stats is not None and stats.last_rate is not None:
+        # The last settled print stands for the current rate, with the period it settled (the spacing
+        # from the print before): SOL settled every 2h in Nov 2022 whatever the market says today.
         rate = stats.last_rate
+        if stats.last_interval_h:
+            interval, inferred = stats.last_interval_h, True
     if interval is None and stats is not None and stats.last_interval_h:
         interval, inferred = stats.last_interval_h, True
     mark = funding.mark if funding is not None and funding.mark is not None else None
@@ -183,6 +188,7 @@ def sort_rows(rows: Iterable[ScanRow], key: str = "abs_apr", *, descending: bool
     """Sort by a column; unknown values always last, whichever the direction; ties by symbol."""
     if key not in SORT_KEYS:
         raise ValueError(f"unknown sort key {key!r}")
+    rows = list(rows)  # read twice below: a generator would give its rows to the first pass only
     known = [r for r in rows if sort_value(r, key) is not None]
     unknown = [r for r in rows if sort_value(r, key) is None]
     known.sort(key=lambda r: r.key)

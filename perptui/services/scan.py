@@ -11,15 +11,16 @@ offline runs; 500 perps every 30 s would be 1.4M rows a day).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import ExchangeError, ExchangeUnavailable, UnknownSymbol
 from perptui.domain.funding import apr
-from perptui.domain.funding_stats import FundingHistoryStats, history_stats
+from perptui.domain.funding_stats import MAX_INTERVAL_H, FundingHistoryStats, history_stats_many
 from perptui.domain.scanner import CarryCosts, ScanRow, scan_row
-from perptui.domain.timeframes import DAY_MS, MINUTE_MS
+from perptui.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS
 from perptui.domain.types import FundingRate, Market
 
 if TYPE_CHECKING:
@@ -71,16 +72,30 @@ def history_stats_of(
     """Funding statistics of each market from the cache, as of ``asof``; the z-score uses the live
     current rate when ``current`` has it, else the last print."""
     data = store.load_funding_many(exchange, since=asof - (HISTORY_DAYS + 1) * DAY_MS, until=asof + 1)
-    stats: dict[str, FundingHistoryStats] = {}
+    current_apr: dict[str, float | None] = {}
     for m in markets:
-        times, rates = data.get(m.symbol, ([], []))
         fr = (current or {}).get(m.symbol)
-        interval = (fr.interval_hours if fr is not None else None) or m.funding_interval_hours
-        current_apr = apr(fr.rate, interval) if fr is not None else None
-        stats[m.symbol] = history_stats(
-            times, rates, asof, current_apr=current_apr, fallback_interval_h=m.funding_interval_hours
-        )
-    return stats
+        if fr is not None:
+            # Binance states only adjusted intervals: an 8h market's comes from its prints' spacing.
+            interval = fr.interval_hours or m.funding_interval_hours
+            current_apr[m.symbol] = apr(fr.rate, interval or _last_spacing_h(data.get(m.symbol)))
+    # All series at once; the same numbers as ``history_stats`` per market (tests/test_scan_service.py).
+    return history_stats_many(
+        data,
+        asof,
+        symbols=[m.symbol for m in markets],
+        current_apr=current_apr,
+        fallback_interval_h={m.symbol: m.funding_interval_hours for m in markets},
+    )
+
+
+def _last_spacing_h(series: tuple[Sequence[int], Sequence[float]] | None) -> float | None:
+    """The interval the newest print settled, from its spacing (as ``print_intervals`` reads it)."""
+    times = series[0] if series is not None else ()
+    if len(times) < 2:
+        return None
+    hours = round((times[-1] - times[-2]) / HOUR_MS)
+    return float(hours) if 0 < hours <= MAX_INTERVAL_H else None
 
 
 async def live_scan(
@@ -92,8 +107,14 @@ async def live_scan(
 ) -> ExchangeScan:
     """Rows from the exchange's current funding and tickers plus the cached history."""
     perps = linear_perps(markets)
-    rates = await source.fetch_funding_rates()
-    tickers = await source.fetch_tickers()
+    # Both requests at once; if either fails, the other is still awaited before the error goes up.
+    rates, tickers = await asyncio.gather(
+        source.fetch_funding_rates(), source.fetch_tickers(), return_exceptions=True
+    )
+    for result in (rates, tickers):
+        if isinstance(result, BaseException):
+            raise result
+    assert isinstance(rates, dict) and isinstance(tickers, dict)
     exchange = source.name
     age = store.cache_age_ms(exchange, "tickers", now)
     if tickers and (age is None or age >= TICKER_SNAPSHOT_EVERY_MS):
@@ -149,20 +170,43 @@ async def backfill_history(
 ) -> BackfillReport:
     """Fetch the funding prints the cache lacks for ``symbols`` over the last ``stages[-1]`` days.
 
-    Stage by stage (7, 30, then 90 days back), every symbol's recent gap before anyone's older one, so
-    the short windows fill first and the oldest gaps come last. Resumable: each stage fetches only what
-    is missing. A symbol the exchange refuses is skipped with the reason; an unreachable exchange stops
-    the backfill (ExchangeUnavailable) with everything fetched so far kept."""
+    Stage by stage, every symbol's recent gap before anyone's older one, so the short windows fill
+    first and the oldest gaps come last: the first stage fetches from ``stages[0]`` days back up to
+    now (after the newest cached print, once the cache holds it), each later stage only the older
+    slice ``[now - stages[i] days, now - stages[i - 1] days)``. Resumable: each stage fetches only what
+    is missing, so a second run asks each symbol once, for the prints newer than its newest, and not
+    at all while the newest print's interval has not passed (no newer print exists yet). A symbol
+    the exchange refuses is skipped with the reason; an unreachable exchange stops the backfill
+    (ExchangeUnavailable) with everything fetched so far kept."""
     from perptui.services.backfill import backfill_funding
 
     report = BackfillReport(total=len(symbols) * len(stages))
+    exchange = source.name
+    recent = store.load_funding_many(exchange, since=now - 2 * DAY_MS, until=now + 1)
+
+    def nothing_due(symbol: str, since: int) -> bool:
+        """The cache is complete since ``since`` and the newest print's interval has not passed yet:
+        no newer print can exist, so the open-ended first stage need not ask (one request per perp
+        and run would soon hit the exchange's rate limits)."""
+        times = recent.get(symbol, ((), ()))[0]
+        if len(times) < 2:
+            return False
+        spacing = min(times[-1] - times[-2], int(MAX_INTERVAL_H * HOUR_MS))
+        if spacing <= 0 or now >= times[-1] + spacing:
+            return False
+        gaps = store.missing(exchange, "funding", symbol, "", since, None)
+        return len(gaps) == 1 and gaps[0][0] > times[-1]
+
+    newer: int | None = None  # the end of each stage's slice: None (now, open-ended) for the first
     for days in stages:
+        since = now - days * DAY_MS
         for symbol in symbols:
-            if symbol not in report.skipped:
+            wanted = newer is None or since < newer
+            if wanted and newer is None and nothing_due(symbol, since):
+                wanted = False
+            if symbol not in report.skipped and wanted:
                 try:
-                    report.added += await backfill_funding(
-                        source, store, symbol, now - days * DAY_MS, None, clock=clock
-                    )
+                    report.added += await backfill_funding(source, store, symbol, since, newer, clock=clock)
                 except ExchangeUnavailable:
                     raise
                 except (UnknownSymbol, ExchangeError) as exc:
@@ -170,4 +214,5 @@ async def backfill_history(
             report.done += 1
             if on_progress is not None:
                 on_progress(report.done, report.total, symbol)
+        newer = since if newer is None else min(newer, since)
     return report

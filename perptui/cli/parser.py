@@ -133,6 +133,51 @@ def _size(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser
     p.set_defaults(command="cmd_size")
 
 
+def _scan(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    # Its own copy of the data options: its --exchange takes several ids and replaces the shared one
+    # (conflict_handler="resolve" edits the parent's action, which must not reach other commands).
+    p = sub.add_parser(
+        "scan",
+        parents=[data_options()],
+        conflict_handler="resolve",
+        help="funding scanner: rates, APR, 7/30/90-day history, net carry; cross-exchange spreads",
+        description="Scan the funding of every linear perp: current rate and APR (any interval), the "
+        "7/30/90-day mean APR, spread and z-score of the cached history, the net cash-and-carry APR after "
+        "costs, and with several --exchange ids the cross-exchange spreads. Online it first fetches the "
+        "missing 90 days of history (only new prints once cached). Percents are percents (10 = 10%).",
+    )
+    add = p.add_argument
+    add(
+        "--exchange",
+        dest="exchanges",
+        nargs="+",
+        action="extend",
+        metavar="ID",
+        help="ccxt exchange id(s), demo = built-in; several compare funding across them "
+        "(default: the configured exchange and scan.exchanges)",
+    )
+    add("--symbols", nargs="+", metavar="SYM", help="only these markets (BTCUSDT, BTC/USDT:USDT, ...)")
+    add(
+        "--min-volume",
+        type=_number,
+        metavar="USD",
+        help="hide perps with less 24h volume (scan.min_volume_usd)",
+    )
+    add(
+        "--min-apr",
+        type=_number,
+        metavar="X",
+        help="hide perps whose |funding APR| is below X%% (scan.min_apr_pct)",
+    )
+    add("--sort", metavar="KEY", help="sort by a column of the JSON rows or abs_apr (default: abs_apr)")
+    add("--reverse", action="store_true", help="reverse the sort order")
+    add("--top", type=int, metavar="N", help="only the first N rows (and N spreads)")
+    add("--hold-days", type=_number, metavar="D", help="holding period of the carry trade (scan.hold_days)")
+    add("--asof", metavar="DATETIME", help="compute from the cache as of this UTC time (2024-05-01T08:00)")
+    add("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_scan")
+
+
 def _markets(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "markets",
@@ -225,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perptui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
-    for add in (_app, _overview, _account, _size, _markets, _fetch, _import, _config):
+    for add in (_app, _overview, _account, _size, _scan, _markets, _fetch, _import, _config):
         add(sub, parents)
     parser.set_defaults(command="cmd_app")
     return parser

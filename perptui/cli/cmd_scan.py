@@ -1,0 +1,471 @@
+"""`perptui scan`: the funding scanner on the command line, live or from the cache.
+
+Per exchange: the markets (refreshing the cache), the missing funding history of the selected perps
+(``backfill_history``: 90 days the first time, only new prints afterwards; a progress line on stderr
+unless --json), then the live rates and tickers joined with the cached history (``live_scan``).
+With --offline, or when the exchange cannot be reached, the rows come from the cache as of now
+(``cached_scan``) and a note on stderr says so and how old the cache is. --asof computes everything
+from the cache as of that time. With several exchanges the cross-exchange spreads of every base asset
+listed on two or more of them are computed from all their rows (per hour, so 1h and 8h markets compare).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from perptui.domain.carry import Spread
+from perptui.domain.errors import ExchangeUnavailable, UnknownSymbol, UsageError
+from perptui.domain.scanner import SORT_KEYS, CarryCosts, ScanRow, filter_rows, sort_rows, spreads
+from perptui.domain.symbols import resolve_symbol
+from perptui.domain.timeframes import iso_utc, parse_utc
+from perptui.domain.types import Market
+from perptui.services.clock import SystemClock
+
+from .cmd_markets import cached_markets, split_symbols
+from .context import open_store, settings_from_args, unreachable
+from .output import err, fmt_age, fmt_countdown, fmt_pct, out, print_json, say
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from perptui.config.settings import Settings
+    from perptui.services.scan import ExchangeScan
+    from perptui.services.store import Store
+
+#: Text columns sort A to Z by default, like the soonest funding and the quickest break-even; numbers
+#: sort largest first.
+ASCENDING_KEYS = frozenset({"symbol", "carry_direction", "next_funding_time", "breakeven_days"})
+MAX_HOLD_DAYS = 3650
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The flags, checked and completed from the settings before anything is opened."""
+
+    asof: int | None
+    sort: str
+    descending: bool
+    top: int | None
+    min_volume: float | None
+    min_abs_apr: float | None
+    costs: CarryCosts
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    scan: ExchangeScan
+    notes: tuple[str, ...] = ()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = _settings_per_exchange(args)
+    plan = check_flags(args, settings[0])
+    names = split_symbols(args.symbols)
+    with open_store(settings[0]) as store:
+        scanned = asyncio.run(_collect(settings, store, plan, names, quiet=args.json))
+    for item in scanned:
+        for line in item.notes:
+            err().print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
+    asof = plan.asof if plan.asof is not None else scanned[0].scan.asof
+    everything = [row for item in scanned for row in item.scan.rows]
+    rows = sort_rows(
+        filter_rows(everything, min_volume=plan.min_volume, min_abs_apr=plan.min_abs_apr),
+        plan.sort,
+        descending=plan.descending,
+    )
+    found = spreads(everything, plan.costs) if len(scanned) > 1 else []
+    if plan.top is not None:
+        rows, found = rows[: plan.top], found[: plan.top]
+    if args.json:
+        print_json(
+            {
+                "asof": iso_utc(asof),
+                "rows": [r.as_dict() for r in rows],
+                "spreads": [s.as_dict() for s in found],
+            }
+        )
+    else:
+        render(rows, found, scanned, asof, plan, total=len(everything))
+    return 0
+
+
+def _settings_per_exchange(args: argparse.Namespace) -> list[Settings]:
+    """The command's settings once per exchange to scan, each with that exchange as the data source:
+    the --exchange ids, else the configured exchange and the config's scan.exchanges to compare."""
+
+    def settings_for(exchange: str | None) -> Settings:
+        return settings_from_args(argparse.Namespace(**{**vars(args), "exchange": exchange}))
+
+    chosen = [settings_for(exchange) for exchange in args.exchanges or [None]]
+    if not args.exchanges:
+        chosen += [settings_for(other) for other in chosen[0].scan.exchanges]
+    unique: dict[str, Settings] = {}
+    for s in chosen:
+        unique.setdefault(s.exchange_name, s)
+    return list(unique.values())
+
+
+# --- the flags --------------------------------------------------------------------------------------
+
+
+def check_flags(args: argparse.Namespace, settings: Settings) -> Plan:
+    """What can be checked before opening anything; one-line UsageErrors naming the flag."""
+    scan = settings.scan
+    sort = (args.sort or "abs_apr").strip().lower()
+    if sort not in SORT_KEYS:
+        raise UsageError(f"unknown --sort key {args.sort!r}: use one of {', '.join(SORT_KEYS)}")
+    if args.top is not None and args.top <= 0:
+        raise UsageError(f"--top must be a whole number of rows above 0, not {args.top}")
+    hold_days = scan.hold_days if args.hold_days is None else args.hold_days
+    if not 0 < hold_days <= MAX_HOLD_DAYS:
+        raise UsageError(f"--hold-days must be above 0 and at most {MAX_HOLD_DAYS} days, not {hold_days:g}")
+    min_volume = scan.min_volume_usd if args.min_volume is None else args.min_volume
+    if min_volume < 0:
+        raise UsageError(f"--min-volume must be 0 or more USD of 24h volume, not {min_volume:g}")
+    min_apr = scan.min_apr_pct if args.min_apr is None else args.min_apr
+    if min_apr < 0:
+        raise UsageError(f"--min-apr is a minimum |APR| in percent, 0 or more (10 = 10%), not {min_apr:g}")
+    asof = None
+    if args.asof is not None:
+        asof = parse_utc(args.asof, "--asof")
+        if asof > SystemClock().now_ms():
+            raise UsageError(
+                f"--asof {args.asof} is in the future: give a past UTC time, e.g. 2024-05-01T08:00"
+            )
+    costs = CarryCosts(
+        spot_taker=scan.spot_taker_fee_pct / 100,
+        slippage=scan.slippage_bps / 10_000,
+        hold_days=hold_days,
+        borrow_apr=scan.borrow_apr_pct / 100,
+    )
+    descending = sort not in ASCENDING_KEYS
+    return Plan(
+        asof=asof,
+        sort=sort,
+        descending=descending != bool(args.reverse),
+        top=args.top,
+        min_volume=min_volume or None,  # 0 shows all, including perps whose volume is unknown
+        min_abs_apr=min_apr / 100 or None,
+        costs=costs,
+    )
+
+
+# --- collecting the rows ----------------------------------------------------------------------------
+
+
+async def _collect(
+    settings: list[Settings], store: Store, plan: Plan, names: list[str], quiet: bool
+) -> list[Scanned]:
+    """Every exchange's rows, scanned at the same time; a progress line per backfill unless quiet."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    strict = len(settings) == 1  # one exchange: an unknown symbol is an error at once
+    bar = Bar(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[symbol]}"),
+        TimeRemainingColumn(),
+        console=err(),
+        disable=quiet,
+    )
+
+    def progress_for(exchange: str) -> Progress:
+        task = None
+
+        def update(done: int, total: int, symbol: str) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task(f"{exchange} funding history", total=total, symbol="")
+            bar.update(task, completed=done, total=total, symbol=symbol)
+
+        return update
+
+    with bar:
+        results = await asyncio.gather(
+            *(_scan_exchange(s, store, plan, names, strict, progress_for(s.exchange_name)) for s in settings),
+            return_exceptions=True,
+        )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    scanned: list[Scanned] = list(results)  # type: ignore[arg-type]
+    if names and not strict:
+        _check_symbols_somewhere(names, settings, store)
+    return scanned
+
+
+def _check_symbols_somewhere(names: list[str], settings: list[Settings], store: Store) -> None:
+    """With several exchanges, a symbol need only be listed on one; unknown on all is an error."""
+    for name in names:
+        errors = []
+        for s in settings:
+            try:
+                resolve_symbol(name, [m.symbol for m in store.load_markets(s.exchange_name)], s.exchange_name)
+            except UnknownSymbol as exc:
+                errors.append(exc)
+        if len(errors) == len(settings):
+            raise errors[0]
+
+
+def _select(
+    markets: list[Market], names: list[str], exchange: str, strict: bool
+) -> tuple[list[Market], list[str]]:
+    """The markets ``names`` pick (every one without names) and, when not strict, the names not listed."""
+    if not names:
+        return markets, []
+    by_symbol = {m.symbol: m for m in markets}
+    chosen: list[str] = []
+    missing: list[str] = []
+    for name in names:
+        try:
+            chosen.append(resolve_symbol(name, list(by_symbol), exchange))
+        except UnknownSymbol:
+            if strict:
+                raise
+            missing.append(name)
+    return [by_symbol[s] for s in dict.fromkeys(chosen)], missing
+
+
+async def _scan_exchange(
+    settings: Settings, store: Store, plan: Plan, names: list[str], strict: bool, progress: Progress
+) -> Scanned:
+    from perptui.services.scan import backfill_history, cached_scan, linear_perps, live_scan
+    from perptui.services.sources import clock_for, open_market_data
+
+    exchange = settings.exchange_name
+    clock = clock_for(settings)
+    now = clock.now_ms()
+    notes: list[str] = []
+
+    def cached(markets: list[Market], asof: int, why: str) -> Scanned:
+        selected, missing = _select(markets, names, exchange, strict)
+        _note_missing(missing, exchange, notes)
+        scan = cached_scan(store, exchange, selected, asof, why, plan.costs)
+        if plan.asof is None:
+            notes.append(_cache_note(why, store, scan, selected, now))
+        return Scanned(scan, tuple(notes))
+
+    if plan.asof is not None:
+        markets = store.load_markets(exchange)
+        if not markets:
+            if settings.offline:
+                cached_markets(settings, store)  # the error that says how to fill the cache
+            from .cmd_markets import load_markets
+
+            markets = await load_markets(settings, store)
+        return cached(markets, plan.asof, f"as of {iso_utc(plan.asof)}")
+    if settings.offline:
+        return cached(cached_markets(settings, store), now, "offline")
+
+    source = open_market_data(settings, store, clock)
+    try:
+        try:
+            markets = await source.load_markets()
+        except ExchangeUnavailable as exc:
+            markets = store.load_markets(exchange)
+            if not markets:
+                raise unreachable(exc, store, exchange, "markets") from None
+            return cached(markets, now, f"{exchange} is unreachable ({exc})")
+        store.upsert_markets(exchange, markets, SystemClock().now_ms())
+        selected, missing = _select(markets, names, exchange, strict)
+        _note_missing(missing, exchange, notes)
+        symbols = [m.symbol for m in linear_perps(selected)]
+        try:
+            report = await backfill_history(source, store, symbols, now, on_progress=progress)
+        except ExchangeUnavailable as exc:
+            notes.append(
+                f"{exchange}: the history backfill stopped ({exc}); the statistics use what is cached"
+            )
+        else:
+            if report.skipped:
+                listed = ", ".join(sorted(report.skipped)[:3]) + (" ..." if len(report.skipped) > 3 else "")
+                notes.append(f"{exchange}: no funding history for {len(report.skipped)} perp(s): {listed}")
+        try:
+            scan = await live_scan(source, store, selected, now, plan.costs)
+        except ExchangeUnavailable as exc:
+            return cached(markets, now, f"{exchange} is unreachable ({exc})")
+        return Scanned(scan, tuple(notes))
+    finally:
+        await source.close()
+
+
+def _note_missing(missing: list[str], exchange: str, notes: list[str]) -> None:
+    if missing:
+        notes.append(f"{exchange} lists no {', '.join(missing)}: left out there")
+
+
+def _cache_note(why: str, store: Store, scan: ExchangeScan, markets: list[Market], now: int) -> str:
+    """One line: why the cache is used and how old each part of it is."""
+    exchange = scan.exchange
+    system_now = SystemClock().now_ms()
+    parts = [f"markets {fmt_age(store.cache_age_ms(exchange, 'markets', system_now))}"]
+    if scan.cached_as_of is None:
+        parts.append("no tickers cached (no mark, basis, volume or open interest)")
+    else:
+        parts.append(f"tickers {fmt_age(max(0, now - scan.cached_as_of))}")
+    newest = max(
+        (b[1] for m in markets if (b := store.funding_bounds(exchange, m.symbol)) is not None), default=None
+    )
+    if newest is None:
+        parts.append("no funding history cached (run perptui scan online or perptui fetch --kind funding)")
+    else:
+        parts.append(f"newest funding print {fmt_age(max(0, now - newest))} ({iso_utc(newest)})")
+    return f"{why}: {exchange} scanned from the cache: " + ", ".join(parts)
+
+
+# --- output -----------------------------------------------------------------------------------------
+
+
+#: The rows' columns: header, priority (0: always shown; on a narrow terminal the highest numbers go
+#: first), left-justified, and the cell of a row.
+Cell = Callable[[ScanRow, int], "str | Text"]
+
+
+def _columns() -> list[tuple[str, int, bool, Cell]]:
+    return [
+        ("exch", 0, True, lambda r, now: r.exchange),
+        ("perp", 0, True, lambda r, now: _perp_name(r.symbol)),
+        ("rate", 0, False, lambda r, now: _signed(r.funding_rate, fmt_pct(r.funding_rate, 4))),
+        ("per", 0, False, lambda r, now: "—" if r.interval_hours is None else f"{r.interval_hours:g}h"),
+        ("APR", 0, False, lambda r, now: _signed(r.apr, fmt_pct(r.apr, 1))),
+        ("next", 3, False, lambda r, now: _countdown(r.next_funding_time, now)),
+        ("7d", 2, False, lambda r, now: _signed(r.mean_apr_7d, fmt_pct(r.mean_apr_7d, 1))),
+        ("30d", 0, False, lambda r, now: _signed(r.mean_apr_30d, fmt_pct(r.mean_apr_30d, 1))),
+        ("90d", 3, False, lambda r, now: _signed(r.mean_apr_90d, fmt_pct(r.mean_apr_90d, 1))),
+        ("+30d", 4, False, lambda r, now: _share(r.pct_positive_30d)),
+        ("z30d", 4, False, lambda r, now: "—" if r.zscore_30d is None else f"{r.zscore_30d:+.1f}"),
+        ("basis", 6, False, lambda r, now: _signed(r.basis, fmt_pct(r.basis, 3))),
+        ("24h vol", 5, False, lambda r, now: _money(r.volume_24h_usd)),
+        ("OI", 6, False, lambda r, now: _money(r.open_interest_usd)),
+        ("carry", 2, True, lambda r, now: _direction(r.carry_direction)),
+        ("net APR", 0, False, lambda r, now: _signed(r.carry_net_apr, fmt_pct(r.carry_net_apr, 1))),
+        ("BE days", 1, False, lambda r, now: _days(r.breakeven_days)),
+    ]
+
+
+def render(
+    rows: list[ScanRow], found: list[Spread], scanned: list[Scanned], asof: int, plan: Plan, total: int
+) -> None:
+    from rich import box
+    from rich.table import Table
+
+    console = out()
+    exchanges = ", ".join(item.scan.exchange for item in scanned)
+    order = "" if plan.sort == "abs_apr" else f", by {plan.sort}"
+    say(f"{exchanges} funding — {iso_utc(asof)} — {len(rows)} of {total} perps{order}")
+    for item in scanned:
+        if not item.scan.live:
+            console.print(f"CACHED {item.scan.exchange}: {item.scan.cached_reason}", style="bold yellow",
+                          markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    if any(item.scan.exchange == "demo" for item in scanned):
+        say("DEMO market: simulated data for practice, not real prices")
+    if not rows:
+        say("no perp passes the filters (--min-volume, --min-apr, --symbols)")
+    else:
+        columns = [c for c in _columns() if c[0] != "exch" or len(scanned) > 1]
+        cells = [[cell(r, asof) for *_, cell in columns] for r in rows]
+        widths = [max(len(c[0]), *(len(str(row[i])) for row in cells)) for i, c in enumerate(columns)]
+        shown = list(range(len(columns)))
+        # On a terminal narrower than every column, the least important go (a pipe gets them all).
+        room = console.width if console.is_terminal else None
+        while room is not None and sum(widths[i] for i in shown) + 3 * len(shown) - 1 > room:
+            drop = max(shown, key=lambda i: (columns[i][1], i))
+            if columns[drop][1] == 0:
+                break
+            shown.remove(drop)
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+        for i in shown:
+            header, _, left, _ = columns[i]
+            table.add_column(header, justify="left" if left else "right", no_wrap=True)
+        for row in cells:
+            table.add_row(*(row[i] for i in shown))
+        if room is None:  # not a terminal: as wide as the table needs, never wrapped
+            from rich.console import Console
+
+            width = sum(widths) + 3 * len(widths)
+            console = Console(width=max(width, console.width), highlight=False, file=console.file)
+        console.print(table)
+    if found:
+        console.print(_spread_table(found, plan))
+
+
+def _spread_table(found: list[Spread], plan: Plan):
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=f"Cross-exchange funding spreads, per hour, net of four taker fills and slippage, "
+        f"held {plan.costs.hold_days:g} days",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
+    left = ("base", "long perp on", "short perp on")
+    for column in (*left, "long /8h", "short /8h", "spread APR", "cost", "net APR", "BE days"):
+        table.add_column(column, justify="left" if column in left else "right", no_wrap=True)
+    for s in found:
+        table.add_row(
+            s.base,
+            s.long.exchange,
+            s.short.exchange,
+            _signed(s.long.rate_per_hour, fmt_pct(s.long.rate_per_hour * 8, 4)),
+            _signed(s.short.rate_per_hour, fmt_pct(s.short.rate_per_hour * 8, 4)),
+            _signed(s.spread_apr, fmt_pct(s.spread_apr, 1)),
+            fmt_pct(s.round_trip_cost, 3),
+            _signed(s.net_apr, fmt_pct(s.net_apr, 1)),
+            _days(s.breakeven_days),
+        )
+    return table
+
+
+def _signed(value: float | None, text: str):
+    from rich.text import Text
+
+    style = "" if value is None or value == 0 else ("green" if value > 0 else "red")
+    return Text(text, style=style)
+
+
+def _direction(direction: str | None) -> str:
+    """The perp's side of the carry (the spot leg takes the other side)."""
+    return {"long_spot_short_perp": "short perp", "long_perp_short_spot": "long perp"}.get(
+        direction or "", "—"
+    )
+
+
+def _perp_name(symbol: str) -> str:
+    """``BTC/USDT:USDT`` -> ``BTC``; other quotes stay visible (``BTC/USDC``)."""
+    return symbol.split(":")[0].removesuffix("/USDT")
+
+
+def _countdown(next_time: int | None, now: int) -> str:
+    return "—" if next_time is None else fmt_countdown(next_time - now)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _days(days: float | None) -> str:
+    if days is None or not math.isfinite(days):
+        return "—"
+    return f"{days:,.1f}"
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    for suffix, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"${value / size:,.1f}{suffix}"
+    return f"${value:,.0f}"

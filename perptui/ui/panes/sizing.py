@@ -9,6 +9,7 @@ follows the mark until the user types one. Keys are in ``sizing_actions``; what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -83,30 +84,49 @@ class SizingPane(SizingView):
         self.error: UsageError | None = None
         self.pending_stop: float | None = None
         self._pending: dict[str, Timer] = {}
+        self.built = False
+        self.after_build: list[Callable[[], object]] = []
 
     def compose(self) -> ComposeResult:
+        # The rest is built when the pane is first shown: the first frame does not pay for it.
         yield Static("loading the markets…", id="size-heading")
-        with Horizontal(id="size-body"):
-            with Vertical(id="size-main"):
-                with Horizontal(id="size-cards"):
-                    yield _card(SizingForm(id="size-form"), "Trade")
-                    yield _card(PositionCard(id="size-position"), "Position")
-                yield _card(TargetsCard(id="size-targets"), "Take-profits")
-                yield Verdict(id="size-verdict")
-            yield _card(PriceLadder(id="size-ladder"), "Ladder")
 
-    def on_mount(self) -> None:
+    async def _build(self) -> None:
+        cards = Horizontal(
+            _card(SizingForm(id="size-form"), "Trade"),
+            _card(PositionCard(id="size-position"), "Position"),
+            id="size-cards",
+        )
+        main = Vertical(
+            cards,
+            _card(TargetsCard(id="size-targets"), "Take-profits"),
+            Verdict(id="size-verdict"),
+            id="size-main",
+        )
+        await self.mount(Horizontal(main, _card(PriceLadder(id="size-ladder"), "Ladder"), id="size-body"))
         self.watch(self.app, "privacy", lambda _: self.recompute(), init=False)
-        self.recompute()
+        self.built = True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``/`` types a slash in a field (Textual keeps its binding active there): hide it meanwhile."""
-        return not (action == "pick_symbol" and self.form_widget.focused_field() is not None)
+        return not (action == "pick_symbol" and self.built and self.form_widget.focused_field() is not None)
 
     def activated(self) -> None:
+        self.active = True
+        self.show_pane_body()
+
+    @work(exclusive=True, group="sizing-build")
+    async def show_pane_body(self) -> None:
+        if not self.built:
+            await self._build()
+        if not self.active:
+            return
         # The app applies the user's keymap after the panes mount: read the keys when shown.
         self.form_widget.set_keys({row: " ".join(self._key(b) for b in ids) for row, ids in ROW_KEYS.items()})
+        self.recompute()
         super().activated()
+        while self.after_build:
+            self.after_build.pop(0)()
 
     def _key(self, binding_id: str) -> str:
         keymap = getattr(self.app, "_keymap", {}) or {}

@@ -4,6 +4,7 @@ recompute; the pane (``sizing.py``) reads the data and draws."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -41,6 +42,8 @@ class SizingActions(Pane):
     result: SizingResult | None
     error: UsageError | None
     pending_stop: float | None
+    built: bool
+    after_build: list[Callable[[], object]]
 
     # provided by the view and the pane
     def context(self) -> Context | None: ...
@@ -49,6 +52,14 @@ class SizingActions(Pane):
     def select_symbol(self, symbol: str) -> None: ...
     def need_atr(self) -> None: ...
     def schedule_save(self, delay: float = 0.5) -> None: ...
+
+    def ready(self, action: Callable[..., object], *args: object) -> bool:
+        """True once the pane is built; before (a palette command on a pane never shown), run the action
+        when it is."""
+        if self.built:
+            return True
+        self.after_build.append(partial(action, *args))
+        return False
 
     @property
     def form_widget(self) -> SizingForm:
@@ -66,6 +77,8 @@ class SizingActions(Pane):
     # --- symbol -----------------------------------------------------------------------------------
 
     def action_pick_symbol(self) -> None:
+        if not self.ready(self.action_pick_symbol):
+            return
         self.pick_symbol()
 
     @work(exclusive=True, group="sizing-dialog")
@@ -86,10 +99,14 @@ class SizingActions(Pane):
     # --- toggles ----------------------------------------------------------------------------------
 
     def action_side(self, side: Side) -> None:
+        if not self.ready(self.action_side, side):
+            return
         if side != self.form.side:
             self.set_form(side=side)
 
     def action_stop_mode(self) -> None:
+        if not self.ready(self.action_stop_mode):
+            return
         ctx = self.context()
         mode = next_in(STOP_MODES, self.form.stop_mode)
         self.pending_stop = None
@@ -117,15 +134,21 @@ class SizingActions(Pane):
         self.set_form(stop=f"{abs(entry - stop) / ctx.atr:.2f}".rstrip("0").rstrip("."))
 
     def action_risk_mode(self) -> None:
+        if not self.ready(self.action_risk_mode):
+            return
         ctx = self.context()
         mode = next_in(RISK_MODES, self.form.risk_mode)
         text = convert_risk(self.form, ctx, mode) if ctx is not None else ""  # type: ignore[arg-type]
         self.set_form(risk_mode=mode, risk=text)
 
     def action_margin_mode(self) -> None:
+        if not self.ready(self.action_margin_mode):
+            return
         self.set_form(margin_mode="cross" if self.form.margin_mode == "isolated" else "isolated")
 
     def action_follow_mark(self) -> None:
+        if not self.ready(self.action_follow_mark):
+            return
         self.set_form(entry="")
         self.notify("the entry follows the mark", timeout=2)
 
@@ -133,14 +156,18 @@ class SizingActions(Pane):
 
     def action_edit(self) -> None:
         """Into the form: the field in error, else the stop (the entry usually follows the mark)."""
+        if not self.ready(self.action_edit):
+            return
         wrong = field_of(self.error) if self.error is not None and not is_missing(self.error) else None
         self.form_widget.input(wrong or "stop").focus()
 
     def action_leave_field(self) -> None:
-        if self.form_widget.focused_field() is not None:
+        if self.built and self.form_widget.focused_field() is not None:
             self.focus()
 
     def action_nudge(self, direction: int) -> None:
+        if not self.built:
+            return
         name = self.form_widget.focused_field()
         ctx = self.context()
         if name is None or ctx is None:
@@ -153,6 +180,8 @@ class SizingActions(Pane):
     # --- ticket and Kelly -------------------------------------------------------------------------
 
     def action_copy_ticket(self) -> None:
+        if not self.ready(self.action_copy_ticket):
+            return
         from perptui.domain.ticket import price_text, qty_text, ticket_text
 
         r, m = self.result, self.market
@@ -168,6 +197,8 @@ class SizingActions(Pane):
         )
 
     def action_kelly(self) -> None:
+        if not self.ready(self.action_kelly):
+            return
         self.kelly()
 
     @work(exclusive=True, group="sizing-dialog")

@@ -3,8 +3,9 @@
 The form (``sizing_form``) holds texts; every change recomputes on the UI thread with the pure
 ``size_position`` (debounced lightly while typing). Mark and funding are polled in a worker while the pane
 is shown (cache when offline or unreachable, marked "cached"), with the account's equity; the entry
-follows the mark until the user types one. Keys are in ``sizing_actions``; what is read, in
-``sizing_data``; the recent symbols and the last form survive restarts (``sizing_memory``).
+follows the mark until the user types one. The modules: ``sizing_actions`` (keys), ``sizing_view``
+(drawing), ``sizing_sync`` and ``sizing_data`` (workers: what is read), ``sizing_model`` and
+``sizing_edits`` (the form as data), ``sizing_memory`` (what survives a restart: recent symbols, the form).
 """
 
 from __future__ import annotations
@@ -19,15 +20,13 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Static
-from textual.worker import Worker, WorkerState
 
 from perptui.ui.keymap import binding
 from perptui.ui.panes import sizing_data as data
 from perptui.ui.panes.sizing_form import FIELDS, SizingForm
-from perptui.ui.panes.sizing_memory import with_recent
 from perptui.ui.panes.sizing_model import FormState
 from perptui.ui.panes.sizing_results import PositionCard, TargetsCard, Verdict
-from perptui.ui.panes.sizing_view import SizingView
+from perptui.ui.panes.sizing_sync import SizingSync
 from perptui.ui.widgets.price_ladder import PriceLadder
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ ROW_KEYS = {
 }
 
 
-class SizingPane(SizingView):
+class SizingPane(SizingSync):
     TITLE = "Size"
     BINDINGS: ClassVar[list[BindingType]] = [
         binding("size_symbol", "slash", "pick_symbol", "Symbol", "Pick a market by fuzzy search"),
@@ -133,133 +132,6 @@ class SizingPane(SizingView):
         default = next(b.key for b in self.BINDINGS if getattr(b, "id", None) == binding_id)  # type: ignore[union-attr]
         first = str(keymap.get(binding_id, default)).split(",")[0].strip()
         return {"slash": "/"}.get(first, first)
-
-    # --- data -------------------------------------------------------------------------------------
-
-    def refresh_data(self) -> None:
-        self.poll()
-
-    @work(exclusive=True, group="sizing-poll", exit_on_error=False, name="sizing-poll")
-    async def poll(self) -> data.Polled:
-        return await data.poll(self.ctx, self.form.symbol, self.recent, self.setup)
-
-    def need_atr(self) -> None:
-        """Read the ATR when the stop is an ATR multiple and this market's is not known yet, or again once
-        a newer bar has closed (the last reading stays meanwhile)."""
-        m = self.market
-        if m is None or self.form.stop_mode != "atr":
-            return
-        now = self.ctx.clock.now_ms()
-        if self.atr is None or self.atr[0] != m.symbol:
-            self.atr = (m.symbol, None, "")
-        elif now < self.atr_due:
-            return
-        from perptui.domain.timeframes import timeframe_ms
-
-        self.atr_due = now + timeframe_ms(self.ctx.settings.sizing.atr_timeframe)
-        self.load_atr(m)
-
-    @work(exclusive=True, group="sizing-atr", exit_on_error=False, name="sizing-atr")
-    async def load_atr(self, market: Market) -> tuple[str, AtrReading]:
-        return market.symbol, await data.atr(self.ctx, market)
-
-    def schedule_save(self, delay: float = 0.5) -> None:
-        if self.setup is None:
-            return  # the remembered form is not read yet: saving now would overwrite it
-        if delay <= 0:
-            self.cancel_pending("save")
-            self._save()
-        else:
-            self._restart("save", delay, self._save)
-
-    def _save(self) -> None:
-        recent, form = self.recent, self.form
-        self.run_worker(
-            lambda: data.save(self.ctx, recent, form),
-            thread=True,
-            group="sizing-save",
-            name="sizing-save",
-            exit_on_error=False,
-        )
-
-    def deactivated(self) -> None:
-        super().deactivated()
-        if "save" in self._pending:
-            self._pending.pop("save").stop()
-            self._save()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker, state = event.worker, event.state
-        if state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-            return
-        if worker.name == "sizing-poll":
-            if state is WorkerState.SUCCESS:
-                self._apply(worker.result)
-            else:
-                self.notes["market"] = f"could not refresh: {worker.error}"
-                self.show_heading()
-            self.schedule_next()
-        elif worker.name == "sizing-atr" and self.atr is not None:
-            if state is WorkerState.SUCCESS:
-                symbol, reading = worker.result
-                self.atr = (symbol, reading, "")
-                if reading.last_close_time is not None:  # again once the next bar has closed
-                    from perptui.domain.timeframes import timeframe_ms
-
-                    next_close = reading.last_close_time + timeframe_ms(reading.timeframe)
-                    self.atr_due = max(next_close, self.ctx.clock.now_ms() + 60_000)
-                self.carry_pending_stop()
-            else:
-                self.atr = (self.atr[0], None, str(worker.error))
-            self.recompute()
-        elif worker.name == "sizing-save" and state is WorkerState.ERROR:
-            self.notify(f"could not remember the sizing form: {worker.error}", severity="warning")
-
-    def _apply(self, p: data.Polled) -> None:
-        if p.setup is not None and self.setup is None:
-            self.setup = p.setup
-            self.markets = p.setup.markets
-            self.recent = p.setup.remembered.recent
-            remembered = p.setup.remembered.form
-            if remembered is not None:
-                self.form = remembered
-                for name in FIELDS:
-                    self.form_widget.set_text(name, getattr(remembered, name))
-        if p.symbol and p.symbol != self.form.symbol and self.form.symbol not in self.markets:
-            self.form = replace(
-                self.form, symbol=p.symbol, stop="" if self.form.stop_mode == "price" else self.form.stop
-            )
-            self.form_widget.set_text("stop", self.form.stop)
-        self.market = self.markets.get(self.form.symbol)
-        if self.market is not None and self.form.symbol not in self.recent:
-            self.recent = with_recent(self.recent, self.form.symbol)
-        if p.summary is not None or p.account_error:
-            self.summary = p.summary or self.summary
-        self.notes["account"] = p.account_error
-        if p.snapshot is not None and p.snapshot.market.symbol == self.form.symbol:
-            self.snapshot = p.snapshot
-            self.notes["market"] = p.snapshot_error
-        elif self.setup is not None and not self.markets:
-            self.notes["market"] = self.setup.markets_error or "the cache holds no markets: go online once"
-        self.show_heading()
-        self.need_atr()
-        self.recompute()
-
-    def select_symbol(self, symbol: str) -> None:
-        if symbol not in self.markets:
-            return
-        self.recent = with_recent(self.recent, symbol)
-        if symbol != self.form.symbol:
-            self.snapshot = None
-            self.pending_stop = None
-            stop = "" if self.form.stop_mode == "price" else self.form.stop
-            self.market = self.markets[symbol]
-            self.form = replace(self.form, symbol=symbol)
-            self.set_form(entry="", stop=stop)  # recomputes and remembers
-            self.need_atr()
-            self.refresh_data()
-        else:
-            self.schedule_save(0)
 
     # --- computing and drawing ----------------------------------------------------------------------
 

@@ -13,19 +13,16 @@ from textual import work
 
 from perptui.domain.errors import UsageError
 from perptui.ui.panes.base import Pane, PaneCommand
+from perptui.ui.panes.sizing_edits import convert_risk, convert_stop, next_in, nudge
 from perptui.ui.panes.sizing_form import SizingForm
 from perptui.ui.panes.sizing_model import (
     RISK_MODES,
     STOP_MODES,
     Context,
     FormState,
-    convert_risk,
-    convert_stop,
     entry_price,
     field_of,
     is_missing,
-    next_in,
-    nudge,
     stop_of,
 )
 

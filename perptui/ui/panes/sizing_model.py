@@ -1,4 +1,4 @@
-"""The sizing form as data: what was typed, how it becomes a ``SizingRequest``, nudges and mode switches.
+"""The sizing form as data: what was typed and how it becomes a ``SizingRequest``.
 
 Pure (no Textual): the pane keeps a ``FormState`` of texts, and ``compute`` turns it and what the pane
 knows (market, mark, funding, account, ATR) into a ``SizingResult`` or a ``SizingError`` naming the field.
@@ -129,7 +129,7 @@ def entry_price(form: FormState, ctx: Context) -> float:
     if ctx.mark is None:
         raise error("entry", "the mark price is not known yet: type an entry price", missing=True)
     tick = ctx.market.price_tick
-    return _on_grid(ctx.mark, tick) if tick else ctx.mark  # an order's price is on the tick grid
+    return on_grid(ctx.mark, tick) if tick else ctx.mark  # an order's price is on the tick grid
 
 
 def stop_of(form: FormState, ctx: Context, entry: float) -> float:
@@ -216,7 +216,7 @@ def message_of(exc: UsageError, *, with_field: bool = True) -> str:
     return text if with_field else text.removeprefix(f"{getattr(exc, 'field', '')}: ")
 
 
-# --- nudges and mode switches -----------------------------------------------------------------------
+# --- typed numbers -----------------------------------------------------------------------------------
 
 
 def price_input(value: float, tick: float | None) -> str:
@@ -228,110 +228,12 @@ def price_input(value: float, tick: float | None) -> str:
     return f"{value:.8g}"
 
 
-def _plain(value: float, decimals: int) -> str:
+def plain(value: float, decimals: int) -> str:
     text = f"{value:.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _on_grid(value: float, step: float) -> float:
+def on_grid(value: float, step: float) -> float:
     from perptui.domain.sizing import step_decimals
 
     return round(round(value / step) * step, step_decimals(step))
-
-
-def nudge(
-    field: str, form: FormState, ctx: Context, direction: int, *, auto_leverage: float | None = None
-) -> str | None:
-    """The field's text one tick (prices), 0.1 (percents, ATR multiples), 1 (amounts) or 1x (leverage)
-    up or down; None when the field has nothing to nudge from or cannot be nudged."""
-    tick = ctx.market.price_tick
-    if field == "entry":
-        try:
-            base = entry_price(form, ctx)
-        except UsageError:
-            return None
-        step = tick or _tick_guess(base)
-        return price_input(max(step, _on_grid(base, step) + direction * step), tick)
-    if field == "stop":
-        if form.stop_mode == "price":
-            try:
-                base = parse_number(form.stop, "stop") if form.stop.strip() else entry_price(form, ctx)
-            except UsageError:
-                return None
-            step = tick or _tick_guess(base)
-            return price_input(max(step, _on_grid(base, step) + direction * step), tick)
-        return _step_text(form.stop, direction, 0.1, 1, suffixes=("%", "x"), floor=0.1)
-    if field == "risk":
-        if form.risk_mode == "pct":
-            base_text = form.risk if form.risk.strip() else _plain(ctx.account_risk * 100, 2)
-            return _step_text(base_text, direction, 0.1, 2, suffixes=("%",), floor=0.1)
-        if form.risk.strip():
-            base_text = form.risk
-        elif ctx.equity is not None:
-            base_text = _plain(ctx.account_risk * ctx.equity, 2)
-        else:
-            return None
-        return _step_text(base_text, direction, 1.0, 2, floor=1.0)
-    if field == "leverage":
-        try:
-            base = parse_number(form.leverage, "leverage", suffixes=("x",)) if form.leverage.strip() else None
-        except UsageError:
-            return None
-        if base is None:
-            base = auto_leverage or 1.0
-        ceiling = ctx.market.max_leverage or 125.0
-        return _plain(min(ceiling, max(1.0, math.floor(base + 1e-9) + direction)), 0)
-    return None
-
-
-def _tick_guess(price: float) -> float:
-    """A step for a market that publishes no tick: about 5 significant digits."""
-    return 10 ** (math.floor(math.log10(price)) - 4) if price > 0 else 1.0
-
-
-def _step_text(
-    text: str, direction: int, step: float, decimals: int, *, suffixes: tuple[str, ...] = (), floor: float
-) -> str | None:
-    try:
-        base = parse_number(text, "value", suffixes=suffixes) if text.strip() else None
-    except UsageError:
-        return None
-    if base is None:
-        return None
-    new = round(round(base / step) * step + direction * step, decimals)
-    return _plain(max(floor, new), decimals)
-
-
-def convert_stop(form: FormState, ctx: Context, mode: StopMode) -> str:
-    """The stop field's text in ``mode`` for the same stop price ("" when it cannot be carried over)."""
-    try:
-        entry = entry_price(form, ctx)
-        stop = stop_of(form, ctx, entry)
-    except UsageError:
-        return ""
-    distance = abs(entry - stop)
-    if mode == "price":
-        return price_input(stop, ctx.market.price_tick)
-    if mode == "pct":
-        return _plain(distance / entry * 100, 2)
-    if ctx.atr is None or ctx.atr <= 0:
-        return ""
-    return _plain(distance / ctx.atr, 2)
-
-
-def convert_risk(form: FormState, ctx: Context, mode: RiskMode) -> str:
-    """The risk field's text in ``mode`` for the same budget ("" = the account's default stays blank)."""
-    if not form.risk.strip() or ctx.equity is None:
-        return ""
-    try:
-        if form.risk_mode == "pct":
-            budget = parse_number(form.risk, "risk", suffixes=("%",)) / 100 * ctx.equity
-        else:
-            budget = parse_number(form.risk, "risk")
-    except UsageError:
-        return ""
-    return _plain(budget / ctx.equity * 100, 2) if mode == "pct" else _plain(budget, 2)
-
-
-def next_in(options: tuple[str, ...], current: str) -> str:
-    return options[(options.index(current) + 1) % len(options)] if current in options else options[0]

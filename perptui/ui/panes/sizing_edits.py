@@ -1,0 +1,118 @@
+"""Edits of the sizing form as data: nudging a field a step up or down, and carrying a value over when
+the stop's or the risk's mode changes. Pure (no Textual)."""
+
+from __future__ import annotations
+
+import math
+
+from perptui.domain.errors import UsageError
+from perptui.ui.panes.sizing_model import (
+    Context,
+    FormState,
+    RiskMode,
+    StopMode,
+    entry_price,
+    on_grid,
+    parse_number,
+    plain,
+    price_input,
+    stop_of,
+)
+
+
+def nudge(
+    field: str, form: FormState, ctx: Context, direction: int, *, auto_leverage: float | None = None
+) -> str | None:
+    """The field's text one tick (prices), 0.1 (percents, ATR multiples), 1 (amounts) or 1x (leverage)
+    up or down; None when the field has nothing to nudge from or cannot be nudged."""
+    tick = ctx.market.price_tick
+    if field == "entry":
+        try:
+            base = entry_price(form, ctx)
+        except UsageError:
+            return None
+        step = tick or _tick_guess(base)
+        return price_input(max(step, on_grid(base, step) + direction * step), tick)
+    if field == "stop":
+        if form.stop_mode == "price":
+            try:
+                base = parse_number(form.stop, "stop") if form.stop.strip() else entry_price(form, ctx)
+            except UsageError:
+                return None
+            step = tick or _tick_guess(base)
+            return price_input(max(step, on_grid(base, step) + direction * step), tick)
+        return _step_text(form.stop, direction, 0.1, 1, suffixes=("%", "x"), floor=0.1)
+    if field == "risk":
+        if form.risk_mode == "pct":
+            base_text = form.risk if form.risk.strip() else plain(ctx.account_risk * 100, 2)
+            return _step_text(base_text, direction, 0.1, 2, suffixes=("%",), floor=0.1)
+        if form.risk.strip():
+            base_text = form.risk
+        elif ctx.equity is not None:
+            base_text = plain(ctx.account_risk * ctx.equity, 2)
+        else:
+            return None
+        return _step_text(base_text, direction, 1.0, 2, floor=1.0)
+    if field == "leverage":
+        try:
+            base = parse_number(form.leverage, "leverage", suffixes=("x",)) if form.leverage.strip() else None
+        except UsageError:
+            return None
+        if base is None:
+            base = auto_leverage or 1.0
+        ceiling = ctx.market.max_leverage or 125.0
+        return plain(min(ceiling, max(1.0, math.floor(base + 1e-9) + direction)), 0)
+    return None
+
+
+def _tick_guess(price: float) -> float:
+    """A step for a market that publishes no tick: about 5 significant digits."""
+    return 10 ** (math.floor(math.log10(price)) - 4) if price > 0 else 1.0
+
+
+def _step_text(
+    text: str, direction: int, step: float, decimals: int, *, suffixes: tuple[str, ...] = (), floor: float
+) -> str | None:
+    try:
+        base = parse_number(text, "value", suffixes=suffixes) if text.strip() else None
+    except UsageError:
+        return None
+    if base is None:
+        return None
+    new = round(round(base / step) * step + direction * step, decimals)
+    return plain(max(floor, new), decimals)
+
+
+def convert_stop(form: FormState, ctx: Context, mode: StopMode) -> str:
+    """The stop field's text in ``mode`` for the same stop price ("" when it cannot be carried over)."""
+    try:
+        entry = entry_price(form, ctx)
+        stop = stop_of(form, ctx, entry)
+    except UsageError:
+        return ""
+    distance = abs(entry - stop)
+    if mode == "price":
+        return price_input(stop, ctx.market.price_tick)
+    if mode == "pct":
+        return plain(distance / entry * 100, 2)
+    if ctx.atr is None or ctx.atr <= 0:
+        return ""
+    return plain(distance / ctx.atr, 2)
+
+
+def convert_risk(form: FormState, ctx: Context, mode: RiskMode) -> str:
+    """The risk field's text in ``mode`` for the same budget ("" = the account's default stays blank)."""
+    if not form.risk.strip() or ctx.equity is None:
+        return ""
+    try:
+        if form.risk_mode == "pct":
+            budget = parse_number(form.risk, "risk", suffixes=("%",)) / 100 * ctx.equity
+        else:
+            budget = parse_number(form.risk, "risk")
+    except UsageError:
+        return ""
+    return plain(budget / ctx.equity * 100, 2) if mode == "pct" else plain(budget, 2)
+
+
+def next_in(options: tuple[str, ...], current: str) -> str:
+    return options[(options.index(current) + 1) % len(options)] if current in options else options[0]

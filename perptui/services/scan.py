@@ -32,6 +32,9 @@ HISTORY_DAYS = 90
 #: Backfill stages in days back from now: every perp's recent prints before anyone's older ones.
 BACKFILL_STAGES: tuple[int, ...] = (7, 30, HISTORY_DAYS)
 TICKER_SNAPSHOT_EVERY_MS = 10 * MINUTE_MS
+#: Up to this many markets, ``history_stats_of`` reads their series one by one instead of every
+#: series of the exchange at once.
+FEW_SERIES = 20
 DEFAULT_COSTS = CarryCosts()
 
 BackfillProgress = Callable[[int, int, str], None]
@@ -71,7 +74,15 @@ def history_stats_of(
 ) -> dict[str, FundingHistoryStats]:
     """Funding statistics of each market from the cache, as of ``asof``; the z-score uses the live
     current rate when ``current`` has it, else the last print."""
-    data = store.load_funding_many(exchange, since=asof - (HISTORY_DAYS + 1) * DAY_MS, until=asof + 1)
+    since, until = asof - (HISTORY_DAYS + 1) * DAY_MS, asof + 1
+    data: dict[str, tuple[list[int], list[float]]]
+    if len(markets) <= FEW_SERIES:  # a few symbols: their series only, not all of the exchange's
+        data = {}
+        for m in markets:
+            found = store.load_funding(exchange, m.symbol, since, until)
+            data[m.symbol] = ([p.time for p in found], [p.rate for p in found])
+    else:
+        data = store.load_funding_many(exchange, since=since, until=until)
     current_apr: dict[str, float | None] = {}
     for m in markets:
         fr = (current or {}).get(m.symbol)

@@ -432,7 +432,9 @@ async def test_an_atr_stop_carries_the_stop_over_and_rereads_the_atr_after_a_bar
         assert reading is not None and reading.value > 0 and reading.timeframe == "1h"
         multiple = float(field(pilot, "stop").value)
         assert multiple == pytest.approx((pane.result.entry - stop) / reading.value, abs=0.005)
-        assert pane.result.stop == pytest.approx(pane.result.entry - multiple * reading.value)
+        # an ATR stop lands on the tick (0.1), rounded away from the entry
+        assert pane.result.stop == pytest.approx(pane.result.entry - multiple * reading.value, abs=0.1)
+        assert pane.result.stop <= pane.result.entry - multiple * reading.value
         assert "ATR(14, 1h)" in str(app.query_one("#size-atr").content)
         clock.set(FROZEN_NOW_MS + 70 * 60_000)  # the next hourly bar has closed
         pane.refresh_data()

@@ -95,6 +95,8 @@ class Context:
     funding_interval_hours: float | None = None
     equity: float | None = None
     free_margin: float | None = None
+    #: Maintenance margin of the account's open positions (cross liquidation); None when unknown.
+    other_maintenance: float | None = 0.0
     account_risk: float = 0.01
     atr: float | None = None
     slippage_bps: float = 0.0
@@ -143,10 +145,10 @@ def stop_of(form: FormState, ctx: Context, entry: float) -> float:
     if form.stop_mode == "price":
         return stop_price(form.side, entry, price=parse_number(form.stop, "stop"))
     if form.stop_mode == "pct":
-        return stop_price(form.side, entry, pct=parse_number(form.stop, "stop", suffixes=("%",)) / 100)
-    return stop_price(
-        form.side, entry, atr=ctx.atr, atr_mult=parse_number(form.stop, "stop", suffixes=("x",))
-    )
+        pct = parse_number(form.stop, "stop", suffixes=("%",)) / 100
+        return stop_price(form.side, entry, pct=pct, tick=ctx.market.price_tick)
+    multiple = parse_number(form.stop, "stop", suffixes=("x",))
+    return stop_price(form.side, entry, atr=ctx.atr, atr_mult=multiple, tick=ctx.market.price_tick)
 
 
 def targets_of(text: str) -> tuple[TakeProfitSpec, ...]:
@@ -187,6 +189,7 @@ def request(form: FormState, ctx: Context) -> SizingRequest:
         leverage=leverage,
         margin_mode=form.margin_mode,
         free_margin=ctx.free_margin,
+        other_maintenance=ctx.other_maintenance,
         slippage_bps=ctx.slippage_bps,
         take_profits=targets_of(form.targets),
         funding_rate=ctx.funding_rate,

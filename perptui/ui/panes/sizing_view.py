@@ -50,6 +50,7 @@ class SizingView(SizingActions):
             funding_interval_hours=snap.funding_interval_hours if snap else m.funding_interval_hours,
             equity=s.equity if s else None,
             free_margin=s.free_margin if s else None,
+            other_maintenance=s.maintenance_margin if s else None,
             account_risk=s.risk_pct if s else settings.risk.risk_pct / 100,
             atr=atr.value if atr else None,
             slippage_bps=settings.sizing.slippage_bps,

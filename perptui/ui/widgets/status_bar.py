@@ -64,8 +64,9 @@ class StatusBar(Horizontal):
             link.add_class(f"-{new.value}")
 
     def watch_clock_text(self, text: str) -> None:
-        if self.is_mounted:
-            self.query_one("#clock", Static).update(text)
+        # The clock ticks every second; during shutdown it can tick after the children are gone.
+        for clock in self.query("#clock").results(Static):
+            clock.update(text)
 
     def watch_active_tab(self, pane_id: str) -> None:
         if self.is_mounted:

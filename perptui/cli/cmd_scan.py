@@ -184,16 +184,21 @@ async def _collect(
         def update(done: int, total: int, symbol: str) -> None:
             nonlocal task
             if task is None:
+                if not bar.live.is_started:  # shown once a backfill starts: nothing otherwise
+                    bar.start()
                 task = bar.add_task(f"{exchange} funding history", total=total, symbol="")
             bar.update(task, completed=done, total=total, symbol=symbol)
 
         return update
 
-    with bar:
+    try:
         results = await asyncio.gather(
             *(_scan_exchange(s, store, plan, names, strict, progress_for(s.exchange_name)) for s in settings),
             return_exceptions=True,
         )
+    finally:
+        if bar.live.is_started:
+            bar.stop()
     for result in results:
         if isinstance(result, BaseException):
             raise result

@@ -16,6 +16,7 @@ from perptui.cli import main
 from perptui.domain.funding import apr
 from perptui.domain.scanner import ROW_KEYS, SORT_KEYS
 from perptui.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, parse_utc
+from perptui.domain.types import FundingPrint, Market
 from perptui.services.clock import FrozenClock, SystemClock
 from perptui.services.demo import DemoExchange
 from perptui.services.store import Store
@@ -411,3 +412,30 @@ def test_loopback_binance_history_unreachable_still_gives_live_rates(
     for r in rows:
         assert r["funding_rate"] is not None and r["mark"] is not None  # live
         assert (r["mean_apr_7d"], r["zscore_30d"], r["carry_net_apr"]) == (None, None, None)  # no history
+
+
+def test_several_exchanges_scan_each_and_a_symbol_need_only_be_listed_on_one(
+    db: Path, capsys: pytest.CaptureFixture
+) -> None:
+    scan(capsys, "--top", "1")  # the demo market's markets and history in the cache
+    real_now = SystemClock().now_ms() // HOUR_MS * HOUR_MS  # a ccxt exchange runs on the system's clock
+    with Store.open(db) as store:  # a second exchange, cached by hand: BTC only, 8h prints
+        store.upsert_markets("bybit", [Market("bybit", "BTC/USDT:USDT", "BTCUSDT", "BTC", "USDT", "USDT",
+                                              taker_fee=0.00055)], NOW)  # fmt: skip
+        store.upsert_funding(
+            "bybit", [FundingPrint("BTC/USDT:USDT", real_now - k * 8 * HOUR_MS, 1e-4) for k in range(3)]
+        )
+    assert (
+        main(["scan", "--exchange", "demo", "bybit", "--offline", "--symbols", "ETH", "BTCUSDT", "--json"])
+        == 0
+    )
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)["rows"]
+    assert {(r["exchange"], r["symbol"]) for r in rows} == {
+        ("demo", "ETHDEMO/USDT:USDT"), ("demo", "BTCDEMO/USDT:USDT"), ("bybit", "BTC/USDT:USDT"),
+    }  # fmt: skip
+    bybit = next(r for r in rows if r["exchange"] == "bybit")
+    assert bybit["funding_rate"] == 1e-4 and bybit["interval_hours"] == 8 and bybit["mean_apr_7d"] is None
+    assert "bybit lists no ETH: left out there" in captured.err
+    code, line = scan_error(capsys, "--exchange", "demo", "bybit", "--offline", "--symbols", "NOPE")
+    assert code == 2 and "unknown symbol 'NOPE'" in line

@@ -251,9 +251,10 @@ async def _scan_exchange(
     now = clock.now_ms()
     notes: list[str] = []
 
-    def cached(markets: list[Market], asof: int, why: str) -> Scanned:
-        selected, missing = _select(markets, names, exchange, strict)
-        _note_missing(missing, exchange, notes)
+    def cached(markets: list[Market], asof: int, why: str, selected: list[Market] | None = None) -> Scanned:
+        if selected is None:
+            selected, missing = _select(markets, names, exchange, strict)
+            _note_missing(missing, exchange, notes)
         scan = cached_scan(store, exchange, selected, asof, why, plan.costs)
         if plan.asof is None:
             notes.append(_cache_note(why, store, scan, selected, now))
@@ -297,7 +298,7 @@ async def _scan_exchange(
         try:
             scan = await live_scan(source, store, selected, now, plan.costs)
         except ExchangeUnavailable as exc:
-            return cached(markets, now, f"{exchange} is unreachable ({exc})")
+            return cached(markets, now, f"{exchange} is unreachable ({exc})", selected)
         return Scanned(scan, tuple(notes))
     finally:
         await source.close()

@@ -324,3 +324,17 @@ def test_history_stats_many_takes_symbols_without_history_and_unsorted_input_ord
     assert many["A"] == history_stats(t[60:], r[60:], NOW)
     assert many["B"].longest_run_30d == 3 and many["B"].longest_run_sign_30d == -1  # ties: the latest run
     assert many["A"].mean_apr[7] is not None and many["A"].mean_apr[30] is None  # A has 20 days
+
+
+def test_a_single_ticker_stored_by_another_command_does_not_hold_back_the_scanners_snapshot(
+    store: Store, clock: FrozenClock
+) -> None:
+    """'perptui size' caches one market's ticker and marks the tickers as fetched; the scanner's snapshot
+    of every market is still taken."""
+    source = RecordingDemo(clock)
+    markets = run(source.load_markets())
+    one = run(source.fetch_tickers([markets[0].symbol]))
+    store.insert_tickers(EX, list(one.values()))
+    store.mark_fetched(EX, "tickers", NOW)
+    run(live_scan(source, store, markets, NOW + MINUTE_MS))
+    assert len(store.latest_tickers(EX)) == len(markets)

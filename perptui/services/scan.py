@@ -32,6 +32,7 @@ HISTORY_DAYS = 90
 #: Backfill stages in days back from now: every perp's recent prints before anyone's older ones.
 BACKFILL_STAGES: tuple[int, ...] = (7, 30, HISTORY_DAYS)
 TICKER_SNAPSHOT_EVERY_MS = 10 * MINUTE_MS
+TICKER_SNAPSHOT_KIND = "ticker_snapshot"
 #: Up to this many markets, ``history_stats_of`` reads their series one by one instead of every
 #: series of the exchange at once.
 FEW_SERIES = 20
@@ -127,11 +128,14 @@ async def live_scan(
             raise result
     assert isinstance(rates, dict) and isinstance(tickers, dict)
     exchange = source.name
-    age = store.cache_age_ms(exchange, "tickers", now)
+    # Throttled by the scanner's own log entry: 'tickers' is also marked by the commands that store
+    # one market's ticker (perptui size), which must not hold back the scanner's snapshot of all.
+    age = store.cache_age_ms(exchange, TICKER_SNAPSHOT_KIND, now)
     if tickers and (age is None or age >= TICKER_SNAPSHOT_EVERY_MS):
         with store.transaction():
             store.insert_tickers(exchange, list(tickers.values()))
             store.mark_fetched(exchange, "tickers", now)
+            store.mark_fetched(exchange, TICKER_SNAPSHOT_KIND, now)
     stats = history_stats_of(store, exchange, perps, now, rates)
     rows = [
         scan_row(

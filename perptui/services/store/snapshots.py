@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from perptui.domain.types import Ticker
 
-#: The kinds ``cache_age_ms`` knows.
-KINDS = ("markets", "tiers", "funding", "ohlcv", "tickers")
+#: The kinds ``cache_age_ms`` knows; ``ticker_snapshot`` is when the scanner last stored every ticker.
+KINDS = ("markets", "tiers", "funding", "ohlcv", "tickers", "ticker_snapshot")
 
 
 def mark_fetched(conn: sqlite3.Connection, exchange: str, kind: str, fetched_at: int) -> None:

@@ -284,9 +284,22 @@ def binance() -> Iterator[LoopbackExchange]:
     yield from fixtures.serve(fixtures.make_real(SERVED_UNTIL))
 
 
+def binance_argv(server: LoopbackExchange) -> list[str]:
+    """``perptui scan`` of the test symbols on the loopback Binance, as JSON."""
+    return [
+        "scan",
+        "--exchange",
+        "binanceusdm",
+        "--api-base-url",
+        server.base_url,
+        "--symbols",
+        *SYMBOLS,
+        "--json",
+    ]
+
+
 def binance_scan(capsys: pytest.CaptureFixture, server: LoopbackExchange, *extra: str) -> dict[str, Any]:
-    return scan(capsys, "--exchange", "binanceusdm", "--api-base-url", server.base_url, "--symbols", *SYMBOLS,
-                *extra)  # fmt: skip
+    return scan(capsys, *binance_argv(server)[1:-1], *extra)
 
 
 def csv_prints(binance_data: Path, stem: str) -> list[tuple[int, float]]:
@@ -358,16 +371,7 @@ def test_loopback_binance_unreachable_uses_the_cache_with_a_note(
 ) -> None:  # fmt: skip
     online = {r["symbol"]: r for r in binance_scan(capsys, binance)["rows"]}
     binance.faults.drop("*", times=None)
-    argv = [
-        "scan",
-        "--exchange",
-        "binanceusdm",
-        "--api-base-url",
-        binance.base_url,
-        "--symbols",
-        *SYMBOLS,
-        "--json",
-    ]
+    argv = binance_argv(binance)
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1, captured.err
@@ -394,16 +398,7 @@ def test_loopback_binance_history_unreachable_still_gives_live_rates(
     binance: LoopbackExchange, at_loopback_now: list[int], capsys: pytest.CaptureFixture
 ) -> None:
     binance.faults.http(503, "/fapi/v1/fundingRate", times=None)
-    argv = [
-        "scan",
-        "--exchange",
-        "binanceusdm",
-        "--api-base-url",
-        binance.base_url,
-        "--symbols",
-        *SYMBOLS,
-        "--json",
-    ]
+    argv = binance_argv(binance)
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "the history backfill stopped" in captured.err and captured.err.count("\n") == 1

@@ -13,10 +13,11 @@ from perptui.domain.errors import ExchangeUnavailable
 from perptui.domain.funding import apr
 from perptui.domain.timeframes import iso_utc
 from perptui.services.clock import FrozenClock
+from perptui.ui.scan_format import countdown as fmt_countdown
 
 from .cmd_markets import load_markets, select, split_symbols
 from .context import open_store, settings_from_args, unreachable
-from .output import fmt_countdown, fmt_pct, fmt_price, out, print_json
+from .output import fmt_pct, fmt_price, out, print_json
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,22 +13,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from perptui.domain.carry import Spread
 from perptui.domain.errors import ExchangeUnavailable, UnknownSymbol, UsageError
-from perptui.domain.scanner import SORT_KEYS, CarryCosts, ScanRow, filter_rows, sort_rows, spreads
+from perptui.domain.scanner import (
+    ASCENDING_KEYS,
+    SORT_KEYS,
+    CarryCosts,
+    ScanRow,
+    filter_rows,
+    sort_rows,
+    spreads,
+)
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.timeframes import iso_utc, parse_utc
 from perptui.domain.types import Market
 from perptui.services.clock import SystemClock
+from perptui.services.scan_costs import carry_costs
+from perptui.ui import scan_format as sf
 
 from .cmd_markets import cached_markets, split_symbols
 from .context import open_store, settings_from_args, unreachable
-from .output import err, fmt_age, fmt_countdown, fmt_pct, out, print_json, say
+from .output import err, fmt_age, fmt_pct, out, print_json, say
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -37,9 +46,6 @@ if TYPE_CHECKING:
     from perptui.services.scan import ExchangeScan
     from perptui.services.store import Store
 
-#: Text columns sort A to Z by default, like the soonest funding and the quickest break-even; numbers
-#: sort largest first.
-ASCENDING_KEYS = frozenset({"symbol", "carry_direction", "next_funding_time", "breakeven_days"})
 MAX_HOLD_DAYS = 3650
 
 Progress = Callable[[int, int, str], None]
@@ -139,12 +145,7 @@ def check_flags(args: argparse.Namespace, settings: Settings) -> Plan:
             raise UsageError(
                 f"--asof {args.asof} is in the future: give a past UTC time, e.g. 2024-05-01T08:00"
             )
-    costs = CarryCosts(
-        spot_taker=scan.spot_taker_fee_pct / 100,
-        slippage=scan.slippage_bps / 10_000,
-        hold_days=hold_days,
-        borrow_apr=scan.borrow_apr_pct / 100,
-    )
+    costs = carry_costs(scan, hold_days)
     descending = sort not in ASCENDING_KEYS
     return Plan(
         asof=asof,
@@ -339,22 +340,27 @@ Cell = Callable[[ScanRow, int], "str | Text"]
 def _columns() -> list[tuple[str, int, bool, Cell]]:
     return [
         ("exch", 0, True, lambda r, now: r.exchange),
-        ("perp", 0, True, lambda r, now: _perp_name(r.symbol)),
+        ("perp", 0, True, lambda r, now: sf.perp_name(r.symbol)),
         ("rate", 0, False, lambda r, now: _signed(r.funding_rate, fmt_pct(r.funding_rate, 4))),
         ("per", 0, False, lambda r, now: "—" if r.interval_hours is None else f"{r.interval_hours:g}h"),
         ("APR", 0, False, lambda r, now: _signed(r.apr, fmt_pct(r.apr, 1))),
-        ("next", 3, False, lambda r, now: _countdown(r.next_funding_time, now)),
+        (
+            "next",
+            3,
+            False,
+            lambda r, now: sf.countdown_to(r.next_funding_time, now),
+        ),
         ("7d", 2, False, lambda r, now: _signed(r.mean_apr_7d, fmt_pct(r.mean_apr_7d, 1))),
         ("30d", 0, False, lambda r, now: _signed(r.mean_apr_30d, fmt_pct(r.mean_apr_30d, 1))),
         ("90d", 3, False, lambda r, now: _signed(r.mean_apr_90d, fmt_pct(r.mean_apr_90d, 1))),
-        ("+30d", 4, False, lambda r, now: _share(r.pct_positive_30d)),
+        ("+30d", 4, False, lambda r, now: sf.share(r.pct_positive_30d)),
         ("z30d", 4, False, lambda r, now: "—" if r.zscore_30d is None else f"{r.zscore_30d:+.1f}"),
         ("basis", 6, False, lambda r, now: _signed(r.basis, fmt_pct(r.basis, 3))),
-        ("24h vol", 5, False, lambda r, now: _money(r.volume_24h_usd)),
-        ("OI", 6, False, lambda r, now: _money(r.open_interest_usd)),
-        ("carry", 2, True, lambda r, now: _direction(r.carry_direction)),
+        ("24h vol", 5, False, lambda r, now: sf.money_short(r.volume_24h_usd)),
+        ("OI", 6, False, lambda r, now: sf.money_short(r.open_interest_usd)),
+        ("carry", 2, True, lambda r, now: sf.perp_side(r.carry_direction)),
         ("net APR", 0, False, lambda r, now: _signed(r.carry_net_apr, fmt_pct(r.carry_net_apr, 1))),
-        ("BE days", 1, False, lambda r, now: _days(r.breakeven_days)),
+        ("BE days", 1, False, lambda r, now: sf.days(r.breakeven_days)),
     ]
 
 
@@ -430,7 +436,7 @@ def _spread_table(found: list[Spread], plan: Plan):
             _signed(s.spread_apr, fmt_pct(s.spread_apr, 1)),
             fmt_pct(s.round_trip_cost, 3),
             _signed(s.net_apr, fmt_pct(s.net_apr, 1)),
-            _days(s.breakeven_days),
+            sf.days(s.breakeven_days),
         )
     return table
 
@@ -440,38 +446,3 @@ def _signed(value: float | None, text: str):
 
     style = "" if value is None or value == 0 else ("green" if value > 0 else "red")
     return Text(text, style=style)
-
-
-def _direction(direction: str | None) -> str:
-    """The perp's side of the carry (the spot leg takes the other side)."""
-    return {"long_spot_short_perp": "short perp", "long_perp_short_spot": "long perp"}.get(
-        direction or "", "—"
-    )
-
-
-def _perp_name(symbol: str) -> str:
-    """``BTC/USDT:USDT`` -> ``BTC``; other quotes stay visible (``BTC/USDC``)."""
-    return symbol.split(":")[0].removesuffix("/USDT")
-
-
-def _countdown(next_time: int | None, now: int) -> str:
-    return "—" if next_time is None else fmt_countdown(next_time - now)
-
-
-def _share(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
-
-
-def _days(days: float | None) -> str:
-    if days is None or not math.isfinite(days):
-        return "—"
-    return f"{days:,.1f}"
-
-
-def _money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for suffix, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= size:
-            return f"${value / size:,.1f}{suffix}"
-    return f"${value:,.0f}"

@@ -89,12 +89,5 @@ def fmt_price(value: float | None, tick: float | None) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def fmt_countdown(ms: int | None) -> str:
-    if ms is None:
-        return "—"
-    minutes = max(0, ms) // 60_000
-    return f"{minutes // 60}h{minutes % 60:02d}m"
-
-
 def fmt_pct(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"

@@ -176,6 +176,9 @@ def scan_row(
 
 #: Sort keys a user may give, with the column each sorts by; ``abs_apr`` sorts by |APR|.
 SORT_KEYS: tuple[str, ...] = (*ROW_KEYS[1:], "abs_apr")
+#: Keys that sort smallest first by default: text A to Z, the soonest funding, the quickest break-even;
+#: numbers sort largest first.
+ASCENDING_KEYS = frozenset({"symbol", "carry_direction", "next_funding_time", "breakeven_days"})
 
 
 def sort_value(row: ScanRow, key: str) -> float | str | None:

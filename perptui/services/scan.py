@@ -21,7 +21,7 @@ from perptui.domain.funding import apr
 from perptui.domain.funding_stats import MAX_INTERVAL_H, FundingHistoryStats, history_stats_many
 from perptui.domain.scanner import CarryCosts, ScanRow, scan_row
 from perptui.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS
-from perptui.domain.types import FundingRate, Market
+from perptui.domain.types import FundingRate, Market, Ticker
 
 if TYPE_CHECKING:
     from perptui.services.clock import Clock
@@ -118,8 +118,13 @@ async def live_scan(
     costs: CarryCosts = DEFAULT_COSTS,
 ) -> ExchangeScan:
     """Rows from the exchange's current funding and tickers plus the cached history."""
-    perps = linear_perps(markets)
-    # Both requests at once; if either fails, the other is still awaited before the error goes up.
+    rates, tickers = await fetch_live(source)
+    return live_rows(store, source.name, markets, rates, tickers, now, costs)
+
+
+async def fetch_live(source: MarketData) -> tuple[dict[str, FundingRate], dict[str, Ticker]]:
+    """The current funding state and the tickers of every perp, in two requests made at once; if
+    either fails, the other is still awaited before the error goes up."""
     rates, tickers = await asyncio.gather(
         source.fetch_funding_rates(), source.fetch_tickers(), return_exceptions=True
     )
@@ -127,7 +132,21 @@ async def live_scan(
         if isinstance(result, BaseException):
             raise result
     assert isinstance(rates, dict) and isinstance(tickers, dict)
-    exchange = source.name
+    return rates, tickers
+
+
+def live_rows(
+    store: Store,
+    exchange: str,
+    markets: Sequence[Market],
+    rates: dict[str, FundingRate],
+    tickers: dict[str, Ticker],
+    now: int,
+    costs: CarryCosts = DEFAULT_COSTS,
+) -> ExchangeScan:
+    """Join fetched rates and tickers with the cached history (blocking: SQLite and numpy; the app
+    calls it from a thread). Caches a ticker snapshot when the last one is old enough."""
+    perps = linear_perps(markets)
     # Throttled by the scanner's own log entry: 'tickers' is also marked by the commands that store
     # one market's ticker (perptui size), which must not hold back the scanner's snapshot of all.
     age = store.cache_age_ms(exchange, TICKER_SNAPSHOT_KIND, now)

@@ -7,6 +7,11 @@ follows a seeded path, so ticks move as the clock does and the current bar alway
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
 import numpy as np
 
 from perptui.domain.errors import AuthenticationError, ExchangeError
@@ -37,6 +42,24 @@ _MONDAY_OFFSET_MS = 4 * DAY_MS  # 1970-01-01 was a Thursday; weekly bars open on
 FUNDING_PAGE = 1000
 OHLCV_PAGE = 1500
 _WHERE = "the demo market"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _serialised(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """One call at a time: the app's workers call the demo market from several threads (each with its
+    own event loop), and its series grow and cache as they are read. The methods never await, so the
+    lock is never held across a suspension."""
+
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        with args[0]._lock:  # type: ignore[attr-defined]
+            return await method(*args, **kwargs)
+
+    return call
+
+
 OFFERED_TIMEFRAMES = (
     "1m, 3m, 5m, 15m, 30m (any number of minutes dividing an hour) "
     "and whole hours: 1h, 2h, 4h, 8h, 12h, 1d, 3d, 1w"
@@ -59,6 +82,7 @@ class DemoExchange:
         self._tiers: dict[str, tuple[LeverageTier, ...]] = {s.symbol: build_tiers(s) for s in UNIVERSE}
         self._spot_to_perp = {s.spot_symbol.upper(): s.symbol for s in UNIVERSE}
         self._perps = [s.symbol for s in UNIVERSE]
+        self._lock = threading.RLock()
 
     # -- symbols ------------------------------------------------------------------------------------
 
@@ -118,14 +142,17 @@ class DemoExchange:
 
     # -- MarketData ---------------------------------------------------------------------------------
 
+    @_serialised
     async def load_markets(self) -> list[Market]:
         """Every market, sorted by symbol (as the ccxt adapter and the cache return them)."""
         now = self._now()
         return sorted((build_market(spec, now) for spec in UNIVERSE), key=lambda m: m.symbol)
 
+    @_serialised
     async def fetch_leverage_tiers(self, symbols: list[str] | None = None) -> dict[str, list[LeverageTier]]:
         return {s: list(self._tiers[s]) for s in self._resolve_many(symbols)}
 
+    @_serialised
     async def fetch_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
         """Last (the path of the current hour at the clock's ms), mark (last within 0.2 bp), index (the
         spot price: last / (1 + premium)), 24h quote volume and open interest."""
@@ -160,6 +187,7 @@ class DemoExchange:
             )
         return out
 
+    @_serialised
     async def fetch_funding_rates(self, symbols: list[str] | None = None) -> dict[str, FundingRate]:
         """The current period: ``rate`` is the accruing rate (Binance's formula on the premium of the
         period's completed hours), ``predicted_rate`` what a period at the latest hour's premium would
@@ -196,6 +224,7 @@ class DemoExchange:
             )
         return out
 
+    @_serialised
     async def fetch_funding_history(
         self, symbol: str, since: int, until: int | None = None, limit: int | None = None
     ) -> list[FundingPrint]:
@@ -211,6 +240,7 @@ class DemoExchange:
         hi = min(hi, lo + page)
         return [FundingPrint(perp, int(times[j]), float(rates[j])) for j in range(lo, hi)]
 
+    @_serialised
     async def fetch_ohlcv(
         self,
         symbol: str,

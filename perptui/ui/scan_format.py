@@ -1,0 +1,69 @@
+"""How the funding scanner words its figures, shared by the pane and ``perptui scan``. Pure text, no
+Textual: ``—`` for anything unknown."""
+
+from __future__ import annotations
+
+import math
+
+UNKNOWN = "—"
+
+
+def perp_name(symbol: str) -> str:
+    """``BTC/USDT:USDT`` -> ``BTC``; other quotes stay visible (``BTC/USDC``)."""
+    return symbol.split(":")[0].removesuffix("/USDT")
+
+
+def signed_pct(value: float | None, digits: int) -> str:
+    """A fraction as a signed percent: 0.0001 -> ``+0.0100%`` (4 digits); huge APRs drop the decimals."""
+    if value is None or not math.isfinite(value):
+        return UNKNOWN
+    if digits and abs(value) >= 100:  # 10,000% and up: the decimals are noise and widen the column
+        digits = 0
+    return f"{value * 100:+.{digits}f}%"
+
+
+def money_short(value: float | None) -> str:
+    """``$1.2B``, ``$350.0M``, ``$12.5k``, ``$900``."""
+    if value is None or not math.isfinite(value):
+        return UNKNOWN
+    for suffix, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"${value / size:,.1f}{suffix}"
+    return f"${value:,.0f}"
+
+
+def days(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return UNKNOWN
+    return f"{value:,.1f}"
+
+
+def share(value: float | None) -> str:
+    """A fraction of prints as a whole percent: 0.634 -> ``63%``."""
+    return UNKNOWN if value is None else f"{value * 100:.0f}%"
+
+
+def countdown(ms: int | None) -> str:
+    """Time left as ``7h59m``; ``0h00m`` once due."""
+    if ms is None:
+        return UNKNOWN
+    minutes = max(0, ms) // 60_000
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def countdown_to(when: int | None, now: int) -> str:
+    return countdown(None if when is None else when - now)
+
+
+def perp_side(direction: str | None) -> str:
+    """The perp's side of the carry (the spot leg takes the other side)."""
+    return {"long_spot_short_perp": "short perp", "long_perp_short_spot": "long perp"}.get(
+        direction or "", UNKNOWN
+    )
+
+
+def interval(hours: float | None, inferred: bool = False) -> str:
+    """``8h``; ``8h~`` when read from the spacing of the prints rather than stated by the exchange."""
+    if hours is None:
+        return UNKNOWN
+    return f"{hours:g}h" + ("~" if inferred else "")

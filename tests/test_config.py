@@ -10,6 +10,7 @@ import pytest
 
 from perptui.cli import main
 from perptui.config.loader import load_settings
+from perptui.config.settings import Settings
 from perptui.config.template import default_config_text
 from perptui.domain.errors import ConfigError
 
@@ -173,3 +174,23 @@ def test_account_sections_defaults_and_keymap(config_file: Path, monkeypatch: py
     monkeypatch.setenv("PERPTUI_ACCOUNT", "broker")
     with pytest.raises(ConfigError, match="PERPTUI_ACCOUNT"):
         load_settings()
+
+
+def test_another_exchange_gets_none_of_the_configured_exchanges_keys_or_mirror() -> None:
+    from perptui.services.sources import for_other_exchange
+
+    settings = Settings.model_validate(
+        {
+            "exchange": "binanceusdm",
+            "api_key": "k-123",
+            "api_secret": "s-456",
+            "api_password": "p-789",
+            "api_base_url": "http://127.0.0.1:9",
+        }
+    )
+    other = for_other_exchange(settings, " Bybit ")
+    assert other.exchange == "bybit"
+    assert (other.api_key, other.api_secret, other.api_password, other.api_base_url) == (None,) * 4
+    assert for_other_exchange(settings, "bybit", keep_base_url=True).api_base_url == "http://127.0.0.1:9"
+    assert for_other_exchange(settings, "BINANCEUSDM") is settings  # the configured one keeps its keys
+    assert for_other_exchange(settings, "demo").exchange_name == "demo"

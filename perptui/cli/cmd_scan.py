@@ -106,8 +106,17 @@ def _settings_per_exchange(args: argparse.Namespace) -> list[Settings]:
     """The command's settings once per exchange to scan, each with that exchange as the data source:
     the --exchange ids, else the configured exchange and the config's scan.exchanges to compare."""
 
+    from perptui.services.sources import for_other_exchange
+
+    configured = settings_from_args(argparse.Namespace(**{**vars(args), "exchange": None}))
+
     def settings_for(exchange: str | None) -> Settings:
-        return settings_from_args(argparse.Namespace(**{**vars(args), "exchange": exchange}))
+        if exchange is None or exchange == configured.exchange:
+            return configured
+        # An explicit --api-base-url is meant for the exchanges named on the command line.
+        return for_other_exchange(
+            configured, exchange, keep_base_url=bool(getattr(args, "api_base_url", None))
+        )
 
     chosen = [settings_for(exchange) for exchange in args.exchanges or [None]]
     if not args.exchanges:

@@ -16,6 +16,19 @@ if TYPE_CHECKING:
     from perptui.services.store import Store
 
 
+def for_other_exchange(settings: Settings, exchange: str, *, keep_base_url: bool = False) -> Settings:
+    """The settings to read another exchange's public data with: the configured exchange's API keys
+    (and its mirror URL, unless ``keep_base_url``) never go to another exchange."""
+    exchange = exchange.strip().lower()
+    exchange = "" if exchange == "demo" else exchange
+    if exchange == settings.exchange:
+        return settings
+    cleared = dict.fromkeys(("api_key", "api_secret", "api_password"))
+    if not keep_base_url:
+        cleared["api_base_url"] = None
+    return settings.model_copy(update={"exchange": exchange, **cleared})
+
+
 def clock_for(settings: Settings) -> Clock:
     """The demo market's clock: frozen when ``demo.frozen_at`` is set, else the system's."""
     frozen = settings.demo.frozen_at_ms() if not settings.exchange else None

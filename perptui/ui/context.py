@@ -30,8 +30,11 @@ class AppContext:
     account_factory: Callable[[MarketData | None], Any]
     #: Close the store on exit (the factory opened it).
     owns_store: bool = False
+    #: The source of another exchange the scanner compares funding with (``[scan] exchanges``).
+    other_source_factory: Callable[[str], MarketData] | None = None
     _store: Store | None = None
     _source: MarketData | None = None
+    _others: dict[str, MarketData] = field(default_factory=dict)
     _account: Any = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -73,6 +76,15 @@ class AppContext:
                 self._source = self.source_factory()
             return self._source
 
+    def other_source(self, exchange: str) -> MarketData:
+        """The market source of another exchange (a ccxt id), built on first call (from a worker)."""
+        with self._lock:
+            if exchange not in self._others:
+                if self.other_source_factory is None:
+                    raise RuntimeError("this app was built without other exchanges")
+                self._others[exchange] = self.other_source_factory(exchange)
+            return self._others[exchange]
+
     def account(self) -> Any:
         """The paper or exchange account, built on first call (from a worker)."""
         source = self.source() if self.account_mode == "exchange" else None
@@ -82,7 +94,8 @@ class AppContext:
             return self._account
 
     async def close(self) -> None:
-        if self._source is not None:
-            await self._source.close()
+        for source in [self._source, *self._others.values()]:
+            if source is not None:
+                await source.close()
         if self.owns_store and self._store is not None:
             self._store.close()

@@ -36,12 +36,14 @@ def build_app(
     source: MarketData | None = None,
     store: Store | None = None,
     clock: Clock | None = None,
+    other_sources: dict[str, MarketData] | None = None,
 ) -> PerptuiApp:
     """The app on ``settings``. Missing pieces are made from the settings (in workers, after the first
     frame): the store at the configured path (closed on exit), the demo or ccxt source; the clock is the
-    frozen or system one. An unknown id in
-    ``[keymap]`` raises ConfigError before anything starts."""
-    from perptui.services.sources import clock_for, open_market_data
+    frozen or system one; the sources of the other exchanges the scanner compares (``[scan] exchanges``)
+    are ``other_sources`` or ccxt's. An unknown id in ``[keymap]`` raises ConfigError before anything
+    starts."""
+    from perptui.services.sources import clock_for, for_other_exchange, open_market_data
 
     keymap = check_keymap(settings.keymap, known_binding_ids())
     clock = clock or getattr(source, "clock", None) or clock_for(settings)
@@ -58,6 +60,11 @@ def build_app(
     def make_source() -> MarketData:
         return source if source is not None else open_market_data(settings, ctx.store(), chosen_clock)
 
+    def make_other_source(exchange: str) -> MarketData:
+        if other_sources is not None and exchange in other_sources:
+            return other_sources[exchange]
+        return open_market_data(for_other_exchange(settings, exchange), ctx.store(), chosen_clock)
+
     def make_account(market: MarketData | None) -> Any:
         from perptui.services.accounts import open_account
 
@@ -65,5 +72,13 @@ def build_app(
         chosen = settings if settings.exchange else settings.model_copy(update={"account": "paper"})
         return open_account(chosen, ctx.store(), chosen_clock, market)
 
-    ctx = AppContext(settings, clock, make_store, make_source, make_account, owns_store=store is None)
+    ctx = AppContext(
+        settings,
+        clock,
+        make_store,
+        make_source,
+        make_account,
+        owns_store=store is None,
+        other_source_factory=make_other_source,
+    )
     return PerptuiApp(ctx, keymap=keymap)

@@ -42,3 +42,10 @@ def test_cli_start_up_imports_nothing_heavy() -> None:
     top = _top_level(_loaded_after_importing(["perptui.cli"]))
     for heavy in ("ccxt", "pandas", "scipy", "numpy", "textual"):
         assert heavy not in top, f"`perptui` imports {heavy} before running any command"
+
+
+def test_the_app_and_its_panes_import_nothing_heavy_before_the_first_frame() -> None:
+    """The panes' maths, the cache and the charts load in workers after the first frame."""
+    top = _top_level(_loaded_after_importing(["perptui.ui.factory", "perptui.ui.app", "perptui.ui.panes"]))
+    for heavy in ("ccxt", "pandas", "scipy", "numpy", "sqlite3", "textual_plotext", "plotext", "arch"):
+        assert heavy not in top, f"the app imports {heavy} before its first frame"

@@ -124,6 +124,37 @@ async def _sizing_warning(pilot: Pilot) -> None:
     await _size(pilot, {"stop": "3", "risk": "3", "leverage": "50", "targets": "2"})
 
 
+async def _scanner(pilot: Pilot, keys: tuple[str, ...] = ()) -> None:
+    """Open the scanner, wait for the backfill and the side panel's history, press ``keys``."""
+    await settle(pilot)
+    await pilot.press("3")
+    pane = pilot.app.pane("scanner")  # type: ignore[attr-defined]
+
+    def ready() -> bool:
+        key = pane.table.cursor_key
+        return pane.backfill_done_at is not None and pane.history is not None and pane.history[0] == key
+
+    for _ in range(200):
+        await settle(pilot)
+        if ready():
+            break
+        await pilot.pause(0.05)
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+@shot("scanner")
+async def _scanner_default(pilot: Pilot) -> None:
+    await _scanner(pilot, ("j", "j"))
+
+
+@shot("scanner-wide")
+async def _scanner_wide(pilot: Pilot) -> None:
+    """The side panel hidden, sorted by the 30-day mean, perps under 10% |APR| hidden."""
+    keys = ("i", "full_stop", "full_stop", "full_stop", "a", "1", "0", "enter")
+    await _scanner(pilot, keys)
+
+
 async def render(name: str) -> str:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:

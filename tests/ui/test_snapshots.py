@@ -29,3 +29,12 @@ def test_sizing_pane_short(snap_compare, make_app) -> None:
 def test_sizing_pane_warnings(snap_compare, make_app) -> None:
     """High leverage with the stop beyond the liquidation price, and risk above the maximum."""
     assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["sizing-warning"])
+
+
+def test_scanner_pane(snap_compare, make_app) -> None:
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["scanner"])
+
+
+def test_scanner_pane_wide_sorted_and_filtered(snap_compare, make_app) -> None:
+    """No side panel, sorted by the 30-day mean APR, perps under 10% |APR| hidden."""
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["scanner-wide"])

@@ -15,6 +15,8 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from perptui.ui import format as fmt
+from perptui.ui import scan_format as sf
+from perptui.ui.panes.scanner_columns import STRONG_APR
 from perptui.ui.widgets.stat import Stat
 
 if TYPE_CHECKING:
@@ -23,8 +25,6 @@ if TYPE_CHECKING:
     from perptui.domain.scanner import ScanRow
 
 DAY_MS = 86_400_000
-#: |APR| from which a figure is shown bold.
-STRONG_APR = 0.30
 DIRECTIONS = {
     "long_spot_short_perp": "short perp + long spot",
     "long_perp_short_spot": "long perp + short spot (borrow)",
@@ -39,29 +39,6 @@ SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
                 ("run30", "longest same-sign 30d")),
     "Cash and carry on the 30d mean": (("legs", "legs"), ("net", "net APR"), ("breakeven", "break-even")),
 }  # fmt: skip
-
-
-def perp_name(symbol: str) -> str:
-    """``BTC/USDT:USDT`` -> ``BTC``; other quotes stay visible (``BTC/USDC``)."""
-    return symbol.split(":")[0].removesuffix("/USDT")
-
-
-def countdown(next_ms: int | None, now_ms: int) -> str:
-    """``3h12m`` until the next funding; ``0h00m`` once due; ``—`` when unknown."""
-    if next_ms is None:
-        return fmt.UNKNOWN
-    minutes = max(0, next_ms - now_ms) // 60_000
-    return f"{minutes // 60}h{minutes % 60:02d}m"
-
-
-def usd(value: float | None) -> str:
-    """``$1.2B``, ``$350.0M``, ``$12.5k``, ``$800``."""
-    if value is None or not math.isfinite(value):
-        return fmt.UNKNOWN
-    for suffix, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= size:
-            return f"${value / size:,.1f}{suffix}"
-    return f"${value:,.0f}"
 
 
 def price(value: float | None) -> str:
@@ -144,7 +121,7 @@ class ScanDetail(Vertical):
         if row is None:
             self.border_title, self.border_subtitle = "funding", ""
             return
-        self.border_title = f"{perp_name(row.symbol)} · {row.exchange}"
+        self.border_title = f"{sf.perp_name(row.symbol)} · {row.exchange}"
         self._stats(row, now_ms)
         self._chart(row, history, now_ms)
 
@@ -171,10 +148,10 @@ class ScanDetail(Vertical):
         self._set("interval", hours + ("~" if r.interval_inferred and r.interval_hours else ""))
         self._signed("apr", r.apr, 1, apr=True)
         self._signed("predicted", r.predicted_rate, 4)
-        self._set("next", countdown(r.next_funding_time, now_ms))
+        self._set("next", sf.countdown_to(r.next_funding_time, now_ms))
         self._set("prices", f"{price(r.mark)} · {price(r.index)}")
         self._signed("basis", r.basis, 3)
-        self._set("size", f"{usd(r.volume_24h_usd)} · {usd(r.open_interest_usd)}")
+        self._set("size", f"{sf.money_short(r.volume_24h_usd)} · {sf.money_short(r.open_interest_usd)}")
         for days in (7, 30, 90):
             self._signed(f"mean{days}", getattr(r, f"mean_apr_{days}d"), 1, apr=True)
         self._set("std30", fmt.pct(r.std_apr_30d, 1))

@@ -26,12 +26,22 @@ class SizingSync(SizingView):
 
     def _restart(self, name: str, delay: float, callback) -> None: ...  # type: ignore[no-untyped-def]
 
+    #: A symbol asked for (the scanner's Enter) before the markets were read: the first poll shows it.
+    wanted: str | None = None
+
     def refresh_data(self) -> None:
         self.poll()
 
+    def open_symbol(self, symbol: str) -> None:
+        """Size ``symbol`` (the scanner's Enter): now if the markets are known, else after the first poll."""
+        if self.setup is None:
+            self.wanted = symbol
+        else:
+            self.select_symbol(symbol)
+
     @work(exclusive=True, group="sizing-poll", exit_on_error=False, name="sizing-poll")
     async def poll(self) -> data.Polled:
-        return await data.poll(self.ctx, self.form.symbol, self.recent, self.setup)
+        return await data.poll(self.ctx, self.wanted or self.form.symbol, self.recent, self.setup)
 
     def need_atr(self) -> None:
         """Read the ATR when the stop is an ATR multiple and this market's is not known yet, or again once
@@ -134,6 +144,9 @@ class SizingSync(SizingView):
         self.show_heading()
         self.need_atr()
         self.recompute()
+        if self.wanted is not None and self.setup is not None:
+            wanted, self.wanted = self.wanted, None
+            self.select_symbol(wanted)
 
     def select_symbol(self, symbol: str) -> None:
         if symbol not in self.markets:

@@ -1,0 +1,155 @@
+"""What the scanner pane reads, run from its workers: the perps, one scan (live, else the cache), the
+other exchanges' rates for the cross-exchange view, the history backfill, and one perp's prints for
+the side panel. No Textual here. Network calls are awaited on the app's loop (the demo market computes,
+so it runs in a thread of its own); SQLite and the statistics run in threads."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from perptui.domain.errors import PerptuiError
+from perptui.ui.panes.sizing_data import on_source, source_of
+
+if TYPE_CHECKING:
+    from perptui.domain.scanner import CarryCosts
+    from perptui.domain.types import FundingRate, Market, Ticker
+    from perptui.services.marketdata import MarketData
+    from perptui.services.scan import BackfillProgress, BackfillReport, ExchangeScan
+    from perptui.ui.context import AppContext
+
+HISTORY_DAYS = 90
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class Perps:
+    """The exchange's linear perps, from the exchange or (offline, unreachable) the cache."""
+
+    markets: list[Market]
+    cached: bool
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    scan: ExchangeScan
+    #: The fetched rates and tickers (live scans), kept to recompute the statistics after a backfill
+    #: without asking the exchange again.
+    fetched: tuple[dict[str, FundingRate], dict[str, Ticker]] | None
+    error: str = ""  # why the cache stands in, when it does
+
+
+async def perps(ctx: AppContext, source: MarketData | None, exchange: str) -> Perps:
+    from perptui.services.scan import linear_perps
+
+    store = await asyncio.to_thread(ctx.store)
+    error = ""
+    if source is not None:
+        try:
+            markets = await on_source(source, source.load_markets)
+        except PerptuiError as exc:
+            error = str(exc)
+        else:
+            await asyncio.to_thread(store.upsert_markets, exchange, markets, ctx.clock.now_ms())
+            return Perps(linear_perps(markets), cached=False)
+    cached = await asyncio.to_thread(store.load_markets, exchange)
+    return Perps(linear_perps(cached), cached=True, error=error)
+
+
+async def scan(
+    ctx: AppContext, source: MarketData | None, exchange: str, markets: list[Market], costs: CarryCosts
+) -> Scanned:
+    """One scan as of now: live rates and tickers with the cached history, else the cache alone."""
+    from perptui.services.scan import cached_scan, fetch_live, live_rows
+
+    store = await asyncio.to_thread(ctx.store)
+    now = ctx.clock.now_ms()
+    error = "offline"
+    if source is not None:
+        try:
+            rates, tickers = await on_source(source, lambda: fetch_live(source))
+        except PerptuiError as exc:
+            error = f"{exchange} is unreachable ({exc})"
+        else:
+            found = await asyncio.to_thread(live_rows, store, exchange, markets, rates, tickers, now, costs)
+            return Scanned(found, (rates, tickers))
+    found = await asyncio.to_thread(cached_scan, store, exchange, markets, now, error, costs)
+    return Scanned(found, None, error)
+
+
+def restat(ctx: AppContext, last: Scanned, markets: list[Market], costs: CarryCosts) -> Scanned:
+    """The last scan again with the statistics of the history cached since (call from a thread)."""
+    from perptui.services.scan import cached_scan, live_rows
+
+    store, exchange, asof = ctx.store(), last.scan.exchange, last.scan.asof
+    if last.fetched is None:
+        return Scanned(cached_scan(store, exchange, markets, asof, last.error, costs), None, last.error)
+    rates, tickers = last.fetched
+    return Scanned(live_rows(store, exchange, markets, rates, tickers, asof, costs), last.fetched)
+
+
+async def other_exchanges(
+    ctx: AppContext, costs: CarryCosts, bases: set[str]
+) -> tuple[list[ExchangeScan], list[str]]:
+    """The configured other exchanges' rows (``[scan] exchanges``) and a note per one not read. Only
+    the perps of ``bases`` (the assets of the primary exchange) are compared."""
+    scans: list[ExchangeScan] = []
+    notes: list[str] = []
+    for exchange in ctx.settings.scan.exchanges:
+        if exchange.strip().lower() in (ctx.exchange_name, ""):
+            continue
+        try:
+            source = None if ctx.settings.offline else await asyncio.to_thread(ctx.other_source, exchange)
+            found = await perps(ctx, source, exchange)
+            markets = [m for m in found.markets if m.base in bases]
+            if not markets:
+                notes.append(
+                    f"{exchange}: no perps of the same assets known ({found.error or 'none listed'})"
+                )
+                continue
+            if source is not None:
+                await _recent_prints(ctx, source, markets)
+            scanned = await scan(ctx, source, exchange, markets, costs)
+        except PerptuiError as exc:
+            notes.append(f"{exchange}: {exc}")
+            continue
+        scans.append(scanned.scan)
+        if scanned.error:
+            notes.append(scanned.error)
+    return scans, notes
+
+
+async def _recent_prints(ctx: AppContext, source: MarketData, markets: list[Market]) -> None:
+    """A few days of prints for the perps whose funding interval the exchange does not state (Binance
+    states only adjusted ones): the interval is read from their spacing. Once cached, a later call asks
+    only for prints newer than the cache's."""
+    from perptui.services.scan import backfill_history
+
+    unknown = [m.symbol for m in markets if m.funding_interval_hours is None]
+    if unknown:
+        store = await asyncio.to_thread(ctx.store)
+        now = ctx.clock.now_ms()
+        await on_source(source, lambda: backfill_history(source, store, unknown, now, stages=(3,)))
+
+
+async def backfill(ctx: AppContext, symbols: list[str], progress: BackfillProgress) -> BackfillReport | None:
+    """Fetch the funding history the cache lacks for ``symbols`` (None: offline, nothing to fetch)."""
+    from perptui.services.scan import backfill_history
+
+    source = await source_of(ctx)
+    if source is None:
+        return None
+    store = await asyncio.to_thread(ctx.store)
+    now = ctx.clock.now_ms()
+    return await on_source(
+        source, lambda: backfill_history(source, store, symbols, now, clock=ctx.clock, on_progress=progress)
+    )
+
+
+def history(ctx: AppContext, exchange: str, symbol: str) -> list[tuple[int, float]]:
+    """One perp's cached prints over the last 90 days, oldest first (call from a thread)."""
+    now = ctx.clock.now_ms()
+    found = ctx.store().load_funding(exchange, symbol, now - HISTORY_DAYS * DAY_MS, now + 1)
+    return [(p.time, p.rate) for p in found]

@@ -1,0 +1,117 @@
+"""The scanner pane against exchanges through ccxt (the loopback exchange, never a mock): the cross-
+exchange view with a second exchange, and an exchange that stops answering (the cache stands in and
+the heading says so)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from textual.widgets import Static
+
+from perptui.config.settings import Settings
+from perptui.domain.scanner import spreads
+from perptui.services.clock import FrozenClock
+from perptui.services.scan_costs import carry_costs
+from perptui.services.sources import open_market_data
+from perptui.services.store import Store
+from perptui.ui.factory import build_app
+from tests.conftest import FROZEN_NOW_MS
+from tests.loopback import fixtures
+from tests.loopback.server import LoopbackExchange
+from tests.ui.helpers import settle, sync
+from tests.ui.test_scanner_flows import heading, open_scanner
+
+loopback_demo = fixtures.loopback_demo
+NETWORK = {"max_retries": 0, "timeout_ms": 3_000, "backoff_s": 0.01}
+
+
+@pytest.fixture
+def second_exchange() -> Iterator[LoopbackExchange]:
+    """The demo market under another seed, served as Binance: the same assets, other funding."""
+    yield from fixtures.serve(fixtures.make_demo(seed=8))
+
+
+@sync
+async def test_cross_exchange_view_shows_each_assets_spread_between_the_exchanges(
+    demo_source, second_exchange: LoopbackExchange
+) -> None:
+    settings = Settings.model_validate(
+        {"demo": {"frozen_at": "2025-06-01T00:00", "seed": 7}, "scan": {"exchanges": ["binanceusdm"]}}
+    )
+    store = Store.open(":memory:")
+    other_settings = Settings.model_validate(
+        {"exchange": "binanceusdm", "api_base_url": second_exchange.base_url, "network": NETWORK}
+    )
+    other = open_market_data(other_settings, store)
+    app = build_app(settings, source=demo_source, store=store, other_sources={"binanceusdm": other})
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_scanner(pilot)
+        await pilot.press("x")
+        for _ in range(100):
+            await settle(pilot)
+            if pane.spreads_table.row_count:
+                break
+            await pilot.pause(0.05)
+        assert app.focused is pane.spreads_table
+        [other_scan] = pane.others
+        expected = spreads([*pane.rows.values(), *other_scan.rows], carry_costs(settings.scan))
+        assert len(expected) == len(pane.rows) > 20  # every demo asset is listed on both
+        assert pane.spreads_table.keys_in_order() == [s.base for s in expected]
+        top = expected[0]
+        assert top.long.rate_per_hour <= top.short.rate_per_hour
+        assert str(pane.spreads_table.get_cell(top.base, "long")).strip() == top.long.exchange
+        assert (
+            str(pane.spreads_table.get_cell(top.base, "net")).strip() == f"{(top.net_apr or 0) * 100:+.1f}%"
+        )
+        note = str(pane.query_one("#scan-cross-note", Static).render())
+        assert "of demo, binanceusdm" in note
+        await pilot.press("x")  # back to the perps
+        assert app.focused is pane.table
+
+
+@sync
+async def test_cross_exchange_view_without_other_exchanges_says_how_to_add_them(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_scanner(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        note = str(pane.query_one("#scan-cross-note", Static).render())
+        assert "demo is the only one configured" in note and '[scan] exchanges = ["bybit", "okx"]' in note
+        assert pane.spreads_table.row_count == 0
+        await pilot.press("enter")  # nothing to size in this view
+        assert app.current_pane == "scanner"  # type: ignore[attr-defined]
+
+
+@sync
+async def test_an_unreachable_exchange_leaves_the_cached_rows_marked_as_cached(
+    loopback_demo: LoopbackExchange,
+) -> None:
+    settings = Settings.model_validate(
+        {"exchange": "binanceusdm", "api_base_url": loopback_demo.base_url, "network": NETWORK}
+    )
+    store = Store.open(":memory:")
+    # The app's clock at the loopback's time, so the history windows end where its data does.
+    clock = FrozenClock(FROZEN_NOW_MS)
+    app = build_app(settings, source=open_market_data(settings, store), store=store, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_scanner(pilot)
+        live_rows = dict(pane.rows)
+        assert "live" in heading(pane) and len(live_rows) > 20
+        btc = "binanceusdm:BTCDEMO/USDT:USDT"
+        assert live_rows[btc].mean_apr_30d is not None  # backfilled through ccxt
+        loopback_demo.faults.http(503, "/fapi/*", times=None)
+        pane.refresh_data()
+        for _ in range(100):
+            await settle(pilot)
+            if pane.last is not None and pane.last.fetched is None:
+                break
+            await pilot.pause(0.05)
+        text = heading(pane)
+        assert "CACHED: binanceusdm is unreachable" in text and "tickers" in text
+        assert pane.query_one("#scan-heading").has_class("-stale")
+        assert set(pane.rows) == set(live_rows)  # every perp still listed, from the cache
+        cached = pane.rows[btc]
+        assert cached.mark is not None and cached.mean_apr_30d == pytest.approx(live_rows[btc].mean_apr_30d)
+        assert pane.table.row_count == len(live_rows)

@@ -24,9 +24,10 @@ def known_binding_ids() -> dict[str, str]:
     from perptui.ui.panes import PANES
     from perptui.ui.screens.help import HelpScreen
     from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
+    from perptui.ui.widgets.live_table import LiveTable
     from perptui.ui.widgets.vim import VimScroll, VimTable
 
-    classes: list[type] = [PerptuiApp, HelpScreen, FormDialog, ConfirmDialog, VimScroll, VimTable]
+    classes: list[type] = [PerptuiApp, HelpScreen, FormDialog, ConfirmDialog, VimScroll, VimTable, LiveTable]
     return binding_ids(classes + [spec.cls for spec in PANES])
 
 

@@ -34,7 +34,7 @@ async def open_scanner(pilot: Pilot) -> ScannerPane:
 
 
 def cell(pane: ScannerPane, key: str, column: str) -> str:
-    return str(pane.table.get_cell(key, column)).strip()
+    return pane.table.cell_text(key, column)
 
 
 def heading(pane: ScannerPane) -> str:
@@ -68,7 +68,7 @@ async def test_a_changed_rate_rewrites_one_cell_and_keeps_sort_cursor_and_scroll
         pane = await open_scanner(pilot)
         await pilot.press("j", "j", "j")
         order, key = pane.table.keys_in_order(), pane.table.cursor_key
-        scroll = pane.table.scroll_offset
+        scroll = pane.table.scroll_y
         assert key == order[3]
         last = pane.last
         assert last is not None
@@ -83,7 +83,7 @@ async def test_a_changed_rate_rewrites_one_cell_and_keeps_sort_cursor_and_scroll
         assert pane.table.last_written == 1
         assert cell(pane, target, "rate") == f"{(pane.rows[target].funding_rate or 0) * 100:+.4f}%"
         assert pane.table.keys_in_order() == order
-        assert (pane.table.cursor_key, pane.table.scroll_offset) == (key, scroll)
+        assert (pane.table.cursor_key, pane.table.scroll_y) == (key, scroll)
         # A change that moves a row in the sort: the order follows, the cursor stays on its perp.
         mover = order[-1]
         rows = [replace(r, apr=9.99) if r.key == mover else r for r in rows]
@@ -117,8 +117,7 @@ async def test_sort_by_any_column_from_the_keyboard_and_reverse(make_app) -> Non
         assert pane.table.keys_in_order() == [
             r.key for r in sort_rows(pane.rows.values(), "mean_apr_30d", descending=True)
         ]
-        header = pane.table.columns[next(k for k in pane.table.columns if k.value == "30d")].label
-        assert header.plain.strip() == "30d▼"
+        assert pane.table.header_text("30d") == "30d▼"
 
 
 @sync

@@ -60,10 +60,8 @@ async def test_cross_exchange_view_shows_each_assets_spread_between_the_exchange
         assert pane.spreads_table.keys_in_order() == [s.base for s in expected]
         top = expected[0]
         assert top.long.rate_per_hour <= top.short.rate_per_hour
-        assert str(pane.spreads_table.get_cell(top.base, "long")).strip() == top.long.exchange
-        assert (
-            str(pane.spreads_table.get_cell(top.base, "net")).strip() == f"{(top.net_apr or 0) * 100:+.1f}%"
-        )
+        assert pane.spreads_table.cell_text(top.base, "long") == top.long.exchange
+        assert pane.spreads_table.cell_text(top.base, "net") == f"{(top.net_apr or 0) * 100:+.1f}%"
         note = str(pane.query_one("#scan-cross-note", Static).render())
         assert "of demo, binanceusdm" in note
         await pilot.press("x")  # back to the perps

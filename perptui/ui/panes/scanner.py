@@ -17,7 +17,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher, DataTable, Input, Label, ProgressBar, Static
+from textual.widgets import ContentSwitcher, Input, Label, ProgressBar, Static
 
 from perptui.ui.keymap import binding
 from perptui.ui.panes.base import PaneCommand
@@ -181,16 +181,14 @@ class ScannerPane(ScannerSync):
         self.change_view(sort=view.sort, descending=view.descending)
         self.show_sort_headers()
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+    def on_live_table_header_clicked(self, event: LiveTable.HeaderClicked) -> None:
         event.stop()
-        if event.data_table is self.table:
-            column = next(c for c in COLUMNS if c.spec.key == event.column_key.value)
+        if event.table is self.table:
+            column = next(c for c in COLUMNS if c.spec.key == event.column_key)
             self.sort_by(column.sort_key)
 
     def show_sort_headers(self) -> None:
         table = self.table
-        if not table.columns:
-            return
         chosen = column_of_sort_key(self.view.sort)
         for column in COLUMNS:
             label = column.spec.header
@@ -220,9 +218,9 @@ class ScannerPane(ScannerSync):
 
     # --- Enter: size the perp ----------------------------------------------------------------------
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_live_table_selected(self, event: LiveTable.Selected) -> None:
         event.stop()
-        if event.data_table is self.table:
+        if event.table is self.table:
             self.action_size_selected()
 
     def action_size_selected(self) -> None:

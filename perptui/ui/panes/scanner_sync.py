@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from perptui.ui import format as fmt
@@ -24,11 +24,11 @@ from perptui.ui.panes.base import Pane
 from perptui.ui.panes.scanner_columns import View, cells, column_of_sort_key
 from perptui.ui.panes.scanner_detail import ScanDetail
 from perptui.ui.panes.scanner_spreads import spread_cells
+from perptui.ui.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
     from perptui.domain.scanner import CarryCosts, ScanRow
     from perptui.services.scan import BackfillReport, ExchangeScan
-    from perptui.ui.widgets.live_table import LiveTable
 
 #: The backfill runs again this long after the last one finished (it then asks only for new prints).
 BACKFILL_EVERY_MS = 10 * 60_000
@@ -239,8 +239,8 @@ class ScannerSync(Pane):
         key = self.table.cursor_key
         return self.rows.get(key) if key is not None else None
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table is self.table:
+    def on_live_table_highlighted(self, event: LiveTable.Highlighted) -> None:
+        if event.table is self.table:
             self.show_detail()
 
     def show_detail(self) -> None:

@@ -1,24 +1,36 @@
-"""``LiveTable``: a DataTable of rows keyed by a stable id (``exchange:symbol``), refreshed in place.
+"""``LiveTable``: a table of rows keyed by a stable id (``exchange:symbol``), refreshed in place, fast
+with hundreds of rows.
 
-``show(rows, order)`` writes only the cells whose text or tone changed, adds new rows, removes gone ones
-and puts the rows in ``order``, in one batch. The cursor stays on the row it was on (by key, not by
-position) and the view scrolls only if that row would leave it. Clearing and refilling instead would
-re-measure every cell and reset the cursor and the scroll (style.md, "Tables that update").
+``show(rows, order)`` compares each row's cells with the shown ones, re-renders only the rows that
+changed, adds and removes rows and puts them in ``order``. The cursor stays on the row it was on (by
+key, not by position) and the view scrolls only if that row would leave it (style.md, "Tables that
+update").
 
-Cells are ``(text, tone)`` pairs; the tone names a colour of the theme (``TONES``), resolved when the
-table mounts and again when the theme changes, so the cells follow the dark and light themes.
+Why not ``DataTable``: any change there invalidates every cached cell, so each refresh renders every
+visible cell again through Rich (about 90 ms for 20 rows of 17 columns here, benchmarks/
+bench_scan_table.py). Here the columns have fixed widths and the cells are plain ``(text, tone)``
+pairs, so a row renders to one cached ``Strip`` of segments and a line on screen is a crop of it
+(the Line API of ``ScrollView``, as toolong's log view does). The header row and the first column stay
+in place while the rest scrolls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey
+from textual import events
+from textual.binding import BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-from perptui.ui.widgets.vim import VimTable
+from perptui.ui.keymap import binding
 
 Cell = tuple[str, str]  # (text, tone)
 
@@ -33,6 +45,7 @@ TONES: dict[str, tuple[str | None, bool, bool]] = {
     "strong": (None, True, False),
     "muted": (None, False, True),  # the theme's text-muted is relative ("auto 60%"): dim is the same idea
 }
+PAD = 1  # blank cells on each side of a column
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,124 +56,237 @@ class ColumnSpec:
     left: bool = False  # text columns are left-aligned, numbers right-aligned
 
 
-class _KeyedText(Text):
-    """A first-column cell that knows its row, so ``DataTable.sort`` can order rows by key."""
-
-    def __init__(self, text: str, row_key: str, **kwargs: object) -> None:
-        super().__init__(text, **kwargs)  # type: ignore[arg-type]
-        self.row_key = row_key
-
-
-class LiveTable(VimTable):
+class LiveTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    LiveTable { height: 1fr; }
+    LiveTable { height: 1fr; background: $surface; }
+    LiveTable > .live-table--header { background: $panel; text-style: bold; }
+    LiveTable > .live-table--odd { background: $surface-lighten-1; }
+    LiveTable > .live-table--fixed { background: $panel-darken-1; }
+    LiveTable > .live-table--cursor { background: $block-cursor-blurred-background; }
+    LiveTable:focus > .live-table--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "live-table--header",
+        "live-table--odd",
+        "live-table--fixed",
+        "live-table--cursor",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding("down", "j,down", "cursor(1)", "Down", "Next row", show=False),
+        binding("up", "k,up", "cursor(-1)", "Up", "Previous row", show=False),
+        binding("top", "g,home", "cursor_to(0)", "Top", "First row", show=False),
+        binding("bottom", "G,end", "cursor_to(-1)", "Bottom", "Last row", show=False),
+        binding("page_down", "ctrl+d,pagedown", "page(1)", "Page down", "A page down", show=False),
+        binding("page_up", "ctrl+u,pageup", "page(-1)", "Page up", "A page up", show=False),
+        binding(
+            "scroll_right", "right,l", "scroll_right", "Right", "Show the columns to the right", show=False
+        ),
+        binding("scroll_left", "left,h", "scroll_left", "Left", "Show the columns to the left", show=False),
+        binding("select", "enter", "select", "Select", "Act on the row", show=False),
+    ]
 
-    def __init__(
-        self, columns: Sequence[ColumnSpec], *, id: str | None = None, fixed_columns: int = 1
-    ) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True, fixed_columns=fixed_columns)
+    class Highlighted(Message):
+        """The cursor moved to another row."""
+
+        def __init__(self, table: LiveTable, key: str | None) -> None:
+            super().__init__()
+            self.table, self.key = table, key
+
+    class Selected(Message):
+        """Enter (or a click on the cursor's row)."""
+
+        def __init__(self, table: LiveTable, key: str) -> None:
+            super().__init__()
+            self.table, self.key = table, key
+
+    class HeaderClicked(Message):
+        def __init__(self, table: LiveTable, column_key: str) -> None:
+            super().__init__()
+            self.table, self.column_key = table, column_key
+
+    cursor_row: reactive[int] = reactive(0, always_update=False)
+
+    def __init__(self, columns: Sequence[ColumnSpec], *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.specs = list(columns)
+        self._headers = {spec.key: spec.header for spec in self.specs}
         self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._order: list[str] = []
+        self._strips: dict[str, Strip] = {}  # key -> the rendered row, all columns, without background
         self._styles: dict[str, Style] = {}
+        self._fixed_width = self.specs[0].width + 2 * PAD if self.specs else 0
+        self._total_width = sum(spec.width + 2 * PAD for spec in self.specs)
         #: Cells written by the last ``show`` (tests and the benchmark read it).
         self.last_written = 0
 
     def on_mount(self) -> None:
         self._resolve_tones()
-        for spec in self.specs:
-            self.add_column(self._header_text(spec, spec.header), width=spec.width, key=spec.key)
         self.watch(self.app, "theme", self._theme_changed, init=False)
+        self._resize()
 
     # --- the rows ---------------------------------------------------------------------------------
 
     @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
     def cursor_key(self) -> str | None:
         """The key of the row under the cursor (None when the table is empty)."""
-        if not self.row_count:
-            return None
-        try:
-            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except CellDoesNotExist:
-            return None
-        return row_key.value
+        return self._order[self.cursor_row] if 0 <= self.cursor_row < len(self._order) else None
 
     def keys_in_order(self) -> list[str]:
-        return [str(row.key.value) for row in self.ordered_rows]
+        return list(self._order)
+
+    def cell_text(self, key: str, column_key: str) -> str:
+        index = next(i for i, spec in enumerate(self.specs) if spec.key == column_key)
+        return self._cells[key][index][0]
+
+    def header_text(self, column_key: str) -> str:
+        return self._headers[column_key]
 
     def show(self, rows: Mapping[str, Sequence[Cell]], order: Sequence[str]) -> int:
-        """Make the table hold ``rows`` (key -> one cell per column) in ``order``; returns how many cells
-        were written (changed, added or removed rows' cells)."""
-        written = 0
+        """Make the table hold ``rows`` (key -> one cell per column) in ``order`` (keys missing from it
+        go last); returns how many cells were written (changed, added or removed rows' cells)."""
         cursor = self.cursor_key
-        with self.app.batch_update():
-            for key in [k for k in self._cells if k not in rows]:
-                self.remove_row(key)
-                written += len(self._cells.pop(key))
-            for key, cells in rows.items():
-                cells = tuple(cells)
-                old = self._cells.get(key)
-                if old is None:
-                    self.add_row(*self._render(key, cells), key=key)
-                    written += len(cells)
-                elif old != cells:
-                    for i, (spec, cell) in enumerate(zip(self.specs, cells, strict=True)):
-                        if cell != old[i]:
-                            self.update_cell(key, spec.key, self._cell(key, i, cell))
-                            written += 1
+        written = 0
+        for key in [k for k in self._cells if k not in rows]:
+            written += len(self._cells.pop(key))
+            self._strips.pop(key, None)
+        for key, cells in rows.items():
+            cells = tuple(cells)
+            old = self._cells.get(key)
+            if old != cells:
+                written += len(cells) if old is None else sum(a != b for a, b in zip(old, cells, strict=True))
                 self._cells[key] = cells
-            self._arrange(list(order))
-            if cursor is not None and cursor in self._cells:
-                index = self.get_row_index(cursor)
-                if index != self.cursor_row:
-                    self.move_cursor(row=index)
+                self._strips.pop(key, None)
+        listed = [k for k in order if k in self._cells]
+        seen = set(listed)
+        self._order = listed + [k for k in self._cells if k not in seen]
         self.last_written = written
+        self._resize()
+        if cursor is not None and cursor in self._cells:
+            self._move(self._order.index(cursor), announce=False)
+        else:
+            self._move(min(self.cursor_row, max(0, len(self._order) - 1)), announce=cursor != self.cursor_key)
+        self.refresh()
         return written
 
     def select_key(self, key: str) -> bool:
         """Put the cursor on the row ``key``; False when no such row."""
         if key not in self._cells:
             return False
-        self.move_cursor(row=self.get_row_index(key))
+        self._move(self._order.index(key))
         return True
 
-    def _arrange(self, order: list[str]) -> None:
-        known = [k for k in order if k in self._cells]
-        rest = [k for k in self._cells if k not in set(known)]
-        order = known + rest
-        if self.keys_in_order() == order:
-            return
-        rank = {key: i for i, key in enumerate(order)}
-        self.sort(self.specs[0].key, key=lambda cell: rank[cell.row_key])
-
-    # --- headers ----------------------------------------------------------------------------------
-
     def set_header(self, column_key: str, label: str) -> None:
-        spec = next(s for s in self.specs if s.key == column_key)
-        column = self.columns[ColumnKey(column_key)]
-        column.label = self._header_text(spec, label)
-        self._update_count += 1
+        if self._headers.get(column_key) != label:
+            self._headers[column_key] = label
+            self.refresh()
+
+    # --- the cursor -------------------------------------------------------------------------------
+
+    def _move(self, row: int, *, announce: bool = True) -> None:
+        row = max(0, min(row, len(self._order) - 1)) if self._order else 0
+        moved = row != self.cursor_row
+        self.cursor_row = row
+        self._scroll_to_cursor()
+        if moved and announce:
+            self.post_message(self.Highlighted(self, self.cursor_key))
         self.refresh()
 
-    @staticmethod
-    def _header_text(spec: ColumnSpec, label: str) -> Text:
-        return Text(label.ljust(spec.width) if spec.left else label.rjust(spec.width))
+    def _scroll_to_cursor(self) -> None:
+        visible = self._visible_rows()
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
 
-    # --- cells and tones --------------------------------------------------------------------------
+    def _visible_rows(self) -> int:
+        """Rows on screen: the height less the header and a horizontal scrollbar when there is one."""
+        return max(1, self.scrollable_content_region.height - 1)
 
-    def _render(self, key: str, cells: tuple[Cell, ...]) -> list[Text]:
-        return [self._cell(key, i, cell) for i, cell in enumerate(cells)]
+    def action_cursor(self, step: int) -> None:
+        self._move(self.cursor_row + step)
 
-    def _cell(self, key: str, index: int, cell: Cell) -> Text:
-        text, tone = cell
-        spec = self.specs[index]
-        # Padded here rather than justified: the DataTable draws its cursor row without the Text's
-        # justification, which would shift that row's numbers against the others'.
-        text = text.ljust(spec.width) if spec.left else text.rjust(spec.width)
-        style = self._styles.get(tone, Style())
-        if index == 0:
-            return _KeyedText(text, key, style=style, no_wrap=True, overflow="ellipsis")
-        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+    def action_cursor_to(self, row: int) -> None:
+        self._move(row if row >= 0 else len(self._order) - 1)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.cursor_row + direction * max(1, self._visible_rows() - 1))
+
+    def action_select(self) -> None:
+        if self.cursor_key is not None:
+            self.post_message(self.Selected(self, self.cursor_key))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            x = event.x if event.x < self._fixed_width else event.x + int(self.scroll_x)
+            for spec in self.specs:
+                x -= spec.width + 2 * PAD
+                if x < 0:
+                    self.post_message(self.HeaderClicked(self, spec.key))
+                    return
+            return
+        row = int(self.scroll_y) + event.y - 1
+        if 0 <= row < len(self._order):
+            if row == self.cursor_row:
+                self.action_select()
+            else:
+                self._move(row)
+
+    # --- drawing ----------------------------------------------------------------------------------
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self._total_width, len(self._order) + 1)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._line(
+                self._header_strip(), self.get_component_rich_style("live-table--header"), width
+            )
+        row = int(self.scroll_y) + y - 1
+        if row >= len(self._order):
+            return Strip.blank(width, self.rich_style)
+        key = self._order[row]
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._row_strip(self._cells[key])
+        if row == self.cursor_row:
+            cursor = self.get_component_rich_style("live-table--cursor")
+            plain = Strip([Segment(s.text, cursor) for s in strip])  # the cursor's colours win
+            return self._line(plain, cursor, width, cursor=True)
+        background = self.get_component_rich_style("live-table--odd") if row % 2 else self.rich_style
+        return self._line(strip, background, width)
+
+    def _line(self, strip: Strip, background: Style, width: int, cursor: bool = False) -> Strip:
+        """The first column fixed, the rest scrolled sideways, on the row's background."""
+        fixed = self._fixed_width
+        scroll_x = int(self.scroll_x)
+        head = strip.crop(0, fixed)
+        if not cursor:
+            head = head.apply_style(self.get_component_rich_style("live-table--fixed"))
+        rest = strip.crop(fixed + scroll_x, fixed + scroll_x + max(0, width - fixed))
+        line = Strip.join([head, rest]).apply_style(background)
+        return line.extend_cell_length(width, background).crop(0, width)
+
+    def _row_strip(self, cells: tuple[Cell, ...]) -> Strip:
+        segments = []
+        for spec, (text, tone) in zip(self.specs, cells, strict=True):
+            text = text[: spec.width]
+            text = text.ljust(spec.width) if spec.left else text.rjust(spec.width)
+            segments.append(Segment(" " * PAD))
+            segments.append(Segment(text, self._styles.get(tone)))
+            segments.append(Segment(" " * PAD))
+        return Strip(segments, self._total_width)
+
+    def _header_strip(self) -> Strip:
+        cells = tuple((self._headers[spec.key], "strong") for spec in self.specs)
+        return self._row_strip(cells)
 
     def _resolve_tones(self) -> None:
         variables = self.app.get_css_variables()
@@ -171,7 +297,8 @@ class LiveTable(VimTable):
 
     def _theme_changed(self) -> None:
         self._resolve_tones()
-        with self.app.batch_update():
-            for key, cells in self._cells.items():
-                for i, (spec, cell) in enumerate(zip(self.specs, cells, strict=True)):
-                    self.update_cell(key, spec.key, self._cell(key, i, cell))
+        self._strips.clear()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._scroll_to_cursor()

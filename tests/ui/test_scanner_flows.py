@@ -189,3 +189,24 @@ async def test_the_view_is_remembered_across_a_restart(demo_source) -> None:
         assert pane.view == view
         assert pane.query_one("#scan-min-volume", Input).value == "5m"
         assert not pane.query_one("#scan-detail").display
+
+
+@sync
+async def test_a_hidden_scanner_neither_polls_nor_redraws_and_catches_up_when_shown(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_scanner(pilot)
+        assert pane._poll_timer is not None  # the next refresh is scheduled while shown
+        await pilot.press("1")
+        assert pane._poll_timer is None and not pane.active
+        last = pane.last
+        assert last is not None
+        key = pane.table.keys_in_order()[0]
+        rows = [replace(r, funding_rate=0.0042) if r.key == key else r for r in last.scan.rows]
+        pane.apply_scan(data.Scanned(replace(last.scan, rows=rows), last.fetched))  # a poll in flight
+        assert cell(pane, key, "rate") != "+0.4200%"  # kept, not drawn
+        polls: list[bool] = []
+        pane.refresh_data = lambda: polls.append(True)  # type: ignore[method-assign]
+        await pilot.press("3")
+        assert polls == [True]  # showing it polls at once ...
+        assert cell(pane, key, "rate") == "+0.4200%"  # ... and draws what arrived while hidden

@@ -4,6 +4,7 @@ the heading says so)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +25,9 @@ from tests.ui.test_scanner_flows import heading, open_scanner
 
 loopback_demo = fixtures.loopback_demo
 NETWORK = {"max_retries": 0, "timeout_ms": 3_000, "backoff_s": 0.01}
+#: The header's ticker feed polls once a minute: its requests would share ccxt's rate limiter with the
+#: scanner's and slow the test, not change it.
+QUIET = {"refresh_s": 60}
 
 
 @pytest.fixture
@@ -87,7 +91,7 @@ async def test_an_unreachable_exchange_leaves_the_cached_rows_marked_as_cached(
     loopback_demo: LoopbackExchange,
 ) -> None:
     settings = Settings.model_validate(
-        {"exchange": "binanceusdm", "api_base_url": loopback_demo.base_url, "network": NETWORK}
+        {"exchange": "binanceusdm", "api_base_url": loopback_demo.base_url, "network": NETWORK, "ui": QUIET}
     )
     store = Store.open(":memory:")
     # The app's clock at the loopback's time, so the history windows end where its data does.
@@ -113,3 +117,43 @@ async def test_an_unreachable_exchange_leaves_the_cached_rows_marked_as_cached(
         cached = pane.rows[btc]
         assert cached.mark is not None and cached.mean_apr_30d == pytest.approx(live_rows[btc].mean_apr_30d)
         assert pane.table.row_count == len(live_rows)
+
+
+@sync
+async def test_first_view_backfills_the_history_in_the_background_with_a_progress_bar(
+    loopback_demo: LoopbackExchange,
+) -> None:
+    settings = Settings.model_validate(
+        {"exchange": "binanceusdm", "api_base_url": loopback_demo.base_url, "network": NETWORK, "ui": QUIET}
+    )
+    store = Store.open(":memory:")
+    clock = FrozenClock(FROZEN_NOW_MS)
+    app = build_app(settings, source=open_market_data(settings, store), store=store, clock=clock)
+    loopback_demo.faults.latency(0.01, "/fapi/v1/fundingRate", times=None)  # a slow history endpoint
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        pane = app.pane("scanner")  # type: ignore[attr-defined]
+        bar, label = pane.query_one("#scan-progress"), pane.query_one("#scan-progress-label", Static)
+        seen: set[str] = set()
+        started = time.monotonic()
+        while time.monotonic() - started < 120:  # the table is there and usable while the history arrives
+            await pilot.pause(0.05)
+            if bar.display:
+                seen.add(str(label.render()).split(" · ")[0])
+                assert pane.table.row_count > 20
+            if pane.backfill_done_at is not None:
+                break
+        assert pane.backfill_done_at is not None
+        assert {"history 7d", "history 90d"} <= seen  # recent gaps first, the oldest last
+        assert not bar.display
+        await settle(pilot)
+        btc = pane.rows["binanceusdm:BTCDEMO/USDT:USDT"]
+        assert btc.mean_apr_90d is not None and btc.zscore_30d is not None
+        # Afterwards only new prints are asked for: nothing is due at the frozen time, so no request.
+        before = len(loopback_demo.requests_to("/fapi/v1/fundingRate"))
+        pane.backfill_done_at = None
+        pane.backfill_if_due()
+        await settle(pilot)
+        assert pane.backfill_done_at is not None
+        assert len(loopback_demo.requests_to("/fapi/v1/fundingRate")) == before

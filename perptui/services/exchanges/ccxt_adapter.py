@@ -52,6 +52,10 @@ T = TypeVar("T")
 MAX_OPEN_INTEREST_SYMBOLS = 20
 #: Per-symbol tier requests (exchanges without a bulk endpoint): never for more than this many.
 MAX_PER_SYMBOL_TIER_REQUESTS = 20
+#: The largest page of funding history each exchange serves (its documented maximum). Without a limit
+#: ccxt asks for the exchange's default page (Binance: 100), so 90 days of 1h prints took 22 requests
+#: instead of 3; the scanner's first backfill of every perp is where that counts.
+FUNDING_HISTORY_PAGE = {"binanceusdm": 1000, "binance": 1000, "bybit": 200, "okx": 100, "bitget": 100}
 
 
 def _ccxt() -> Any:
@@ -388,6 +392,7 @@ class CcxtExchange:
         params: dict[str, Any] = {}
         if until is not None:
             params["until"] = int(until) - 1  # ccxt's until is inclusive; ours is exclusive
+        limit = limit or FUNDING_HISTORY_PAGE.get(self.name)
         rows = await self._call(
             f"reading funding history of {symbol}",
             self._ex.fetch_funding_rate_history,

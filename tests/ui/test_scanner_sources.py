@@ -16,6 +16,7 @@ from perptui.services.clock import FrozenClock
 from perptui.services.scan_costs import carry_costs
 from perptui.services.sources import open_market_data
 from perptui.services.store import Store
+from perptui.ui.app import PerptuiApp
 from perptui.ui.factory import build_app
 from tests.conftest import FROZEN_NOW_MS
 from tests.loopback import fixtures
@@ -28,6 +29,17 @@ NETWORK = {"max_retries": 0, "timeout_ms": 3_000, "backoff_s": 0.01}
 #: The header's ticker feed polls once a minute: its requests would share ccxt's rate limiter with the
 #: scanner's and slow the test, not change it.
 QUIET = {"refresh_s": 60}
+
+
+def binance_app(server: LoopbackExchange) -> PerptuiApp:
+    """The app on the loopback Binance, its clock at the loopback's time (the history windows end
+    where its data does)."""
+    settings = Settings.model_validate(
+        {"exchange": "binanceusdm", "api_base_url": server.base_url, "network": NETWORK, "ui": QUIET}
+    )
+    store = Store.open(":memory:")
+    source = open_market_data(settings, store)
+    return build_app(settings, source=source, store=store, clock=FrozenClock(FROZEN_NOW_MS))
 
 
 @pytest.fixture
@@ -90,13 +102,7 @@ async def test_cross_exchange_view_without_other_exchanges_says_how_to_add_them(
 async def test_an_unreachable_exchange_leaves_the_cached_rows_marked_as_cached(
     loopback_demo: LoopbackExchange,
 ) -> None:
-    settings = Settings.model_validate(
-        {"exchange": "binanceusdm", "api_base_url": loopback_demo.base_url, "network": NETWORK, "ui": QUIET}
-    )
-    store = Store.open(":memory:")
-    # The app's clock at the loopback's time, so the history windows end where its data does.
-    clock = FrozenClock(FROZEN_NOW_MS)
-    app = build_app(settings, source=open_market_data(settings, store), store=store, clock=clock)
+    app = binance_app(loopback_demo)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_scanner(pilot)
         live_rows = dict(pane.rows)
@@ -123,12 +129,7 @@ async def test_an_unreachable_exchange_leaves_the_cached_rows_marked_as_cached(
 async def test_first_view_backfills_the_history_in_the_background_with_a_progress_bar(
     loopback_demo: LoopbackExchange,
 ) -> None:
-    settings = Settings.model_validate(
-        {"exchange": "binanceusdm", "api_base_url": loopback_demo.base_url, "network": NETWORK, "ui": QUIET}
-    )
-    store = Store.open(":memory:")
-    clock = FrozenClock(FROZEN_NOW_MS)
-    app = build_app(settings, source=open_market_data(settings, store), store=store, clock=clock)
+    app = binance_app(loopback_demo)
     loopback_demo.faults.latency(0.01, "/fapi/v1/fundingRate", times=None)  # a slow history endpoint
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

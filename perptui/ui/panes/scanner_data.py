@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import PerptuiError
-from perptui.ui.panes.sizing_data import on_source, source_of
+from perptui.ui.reads import on_source, read_markets, source_of
 
 if TYPE_CHECKING:
     from perptui.domain.scanner import CarryCosts
@@ -44,18 +44,8 @@ class Scanned:
 async def perps(ctx: AppContext, source: MarketData | None, exchange: str) -> Perps:
     from perptui.services.scan import linear_perps
 
-    store = await asyncio.to_thread(ctx.store)
-    error = ""
-    if source is not None:
-        try:
-            markets = await on_source(source, source.load_markets)
-        except PerptuiError as exc:
-            error = str(exc)
-        else:
-            await asyncio.to_thread(store.upsert_markets, exchange, markets, ctx.clock.now_ms())
-            return Perps(linear_perps(markets), cached=False)
-    cached = await asyncio.to_thread(store.load_markets, exchange)
-    return Perps(linear_perps(cached), cached=True, error=error)
+    markets, cached, error = await read_markets(ctx, source, exchange)
+    return Perps(linear_perps(markets), cached=cached, error=error)
 
 
 async def scan(

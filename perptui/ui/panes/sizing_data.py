@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from perptui.domain.errors import PerptuiError
 from perptui.ui.panes import sizing_memory as memory
 from perptui.ui.panes.sizing_model import FormState
+from perptui.ui.reads import on_source, read_markets, source_of
 
 if TYPE_CHECKING:
     from perptui.domain.account import AccountSummary
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
     from perptui.services.marketdata import MarketData
     from perptui.services.sizing_inputs import AtrReading, MarketSnapshot
     from perptui.ui.context import AppContext
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,36 +44,11 @@ class Polled:
     snapshot_error: str
 
 
-async def on_source(source: MarketData, call: Callable[[], Awaitable[T]]) -> T:
-    """Run ``call`` against the source: the demo market computes in Python, so in a thread of its own."""
-    if source.is_demo:
-        return await asyncio.to_thread(lambda: asyncio.run(call()))  # type: ignore[arg-type]
-    return await call()
-
-
-async def source_of(ctx: AppContext) -> MarketData | None:
-    """The market source, or None when offline (the cache is all there is)."""
-    if ctx.settings.offline:
-        return None
-    return await asyncio.to_thread(ctx.source)
-
-
 async def setup(ctx: AppContext, source: MarketData | None) -> Setup:
     store = await asyncio.to_thread(ctx.store)
-    exchange = ctx.exchange_name
-    remembered = await asyncio.to_thread(memory.load, store, exchange)
-    error = ""
-    if source is not None:
-        try:
-            markets = await on_source(source, source.load_markets)
-        except PerptuiError as exc:
-            error = str(exc)
-        else:
-            now = ctx.clock.now_ms()
-            await asyncio.to_thread(store.upsert_markets, exchange, markets, now)
-            return Setup({m.symbol: m for m in markets}, remembered, markets_cached=False)
-    cached = await asyncio.to_thread(store.load_markets, exchange)
-    return Setup({m.symbol: m for m in cached}, remembered, markets_cached=True, markets_error=error)
+    remembered = await asyncio.to_thread(memory.load, store, ctx.exchange_name)
+    markets, cached, error = await read_markets(ctx, source, ctx.exchange_name)
+    return Setup({m.symbol: m for m in markets}, remembered, markets_cached=cached, markets_error=error)
 
 
 def choose_symbol(wanted: str, recent: tuple[str, ...], markets: dict[str, Market]) -> str | None:

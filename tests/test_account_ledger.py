@@ -48,7 +48,7 @@ def test_migration_from_a_version_1_file_keeps_its_data(
     monkeypatch.undo()
 
     with Store.open(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == latest_version()
         assert store.load_equity("paper") == [(1_000, 4_900.0)]
         account = PaperAccount(
             store,

@@ -261,6 +261,63 @@ def _account(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
         a.set_defaults(command="cmd_account", action=action)
 
 
+def _paper_action(
+    actions: argparse._SubParsersAction, parents: list[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    a = actions.add_parser(name, parents=parents, help=help_text, description=help_text)
+    a.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    a.set_defaults(command="cmd_paper", action=name)
+    return a
+
+
+def _quiet_defaults(parser: argparse.ArgumentParser, shared: set[str]) -> None:
+    """Shared options may come before the action too (`paper --db X positions`): the action's own
+    copies must not reset them to their defaults when absent."""
+    for option in parser._actions:
+        if option.dest in shared:
+            option.default = argparse.SUPPRESS
+
+
+def _paper(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "paper",
+        parents=parents,
+        help="paper trading on the paper account: orders, positions, fills (never sent to an exchange)",
+        description="Paper trading on the local paper account at the configured market's marks (the demo "
+        "market by default; --offline: the cached tickers). Nothing is ever sent to an exchange. With no "
+        "action: the open positions.",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_paper", action="positions")
+    actions = p.add_subparsers(title="actions", metavar="ACTION", parser_class=OneLineParser)
+    o = _paper_action(actions, parents, "order", "place a market order, or a limit order with --price")
+    add = o.add_argument
+    add("--symbol", required=True, metavar="SYM", help="the market (BTC, BTCUSDT, BTC/USDT:USDT ...)")
+    add("--side", required=True, type=str.lower, choices=("long", "short"), help="long or short")
+    add("--qty", required=True, type=_number, metavar="Q", help="quantity in base units (0.01 = 0.01 BTC)")
+    add("--price", type=_number, metavar="P", help="limit price: rests until the mark reaches it")
+    add("--leverage", type=_number, metavar="L", help="leverage of a new position (default: paper.leverage)")
+    add("--margin-mode", choices=("isolated", "cross"), help="default: paper.margin_mode")
+    add("--stop", type=_number, metavar="P", help="attach a stop-loss at this price")
+    add("--tp", type=_number, metavar="P", help="attach a take-profit at this price")
+    add("--yes", action="store_true", help="do not ask for a confirmation on a terminal")
+    c = _paper_action(actions, parents, "close", "close a position, or --qty of it (always allowed)")
+    c.add_argument("symbol", metavar="SYMBOL", help="the position's market")
+    c.add_argument("--qty", type=_number, metavar="Q", help="close only this quantity")
+    _paper_action(actions, parents, "positions", "open positions at the current marks")
+    orders = _paper_action(actions, parents, "orders", "resting limits, attached stops and take-profits")
+    orders.add_argument("--all", action="store_true", help="every order, filled and cancelled too")
+    fills = _paper_action(actions, parents, "fills", "executions, newest last")
+    fills.add_argument("--limit", type=int, default=50, metavar="N", help="the last N fills (default 50)")
+    x = _paper_action(actions, parents, "cancel", "cancel a resting limit order")
+    x.add_argument("order_id", type=int, metavar="ID", help="the order's number (see 'perptui paper orders')")
+    r = _paper_action(actions, parents, "reset-breaker", "reset a tripped circuit breaker (needs --yes)")
+    r.add_argument("--yes", action="store_true", help="confirm the reset")
+    shared = {a.dest for a in p._actions if a.option_strings and a.dest != "help"}
+    for a in actions.choices.values():
+        _quiet_defaults(a, shared)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="perptui",
@@ -270,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perptui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
-    for add in (_app, _overview, _account, _size, _scan, _markets, _fetch, _import, _config):
+    for add in (_app, _overview, _account, _size, _paper, _scan, _markets, _fetch, _import, _config):
         add(sub, parents)
     parser.set_defaults(command="cmd_app")
     return parser

@@ -66,6 +66,37 @@ class PaperSettings(Section):
     starting_capital: float = Field(default=5_000.0, gt=0, le=1e9)
     """Opening balance of the paper account, in the settle currency (USDT), when it is first created."""
 
+    slippage_bps: float = Field(default=5.0, ge=0, lt=1000)
+    """Slippage of paper market orders, stops and take-profits, in basis points of the mark, always against
+    the trader (5 = 0.05%). Resting limit orders fill at their price, without slippage."""
+
+    taker_fee_pct: float = Field(default=0.05, ge=0, lt=1)
+    """Taker fee in percent (0.05 = 0.05%) for paper fills on a market that does not publish its own."""
+
+    maker_fee_pct: float = Field(default=0.02, ge=0, lt=1)
+    """Maker fee in percent for resting limit fills on a market that does not publish its own."""
+
+    leverage: float | None = Field(default=None, ge=1, le=200)
+    """Leverage of a new paper position when the order gives none; unset = auto, the lowest whole leverage
+    whose initial margin and fee fit in the free margin."""
+
+    margin_mode: Literal["isolated", "cross"] = "isolated"
+    """Margin mode of a new paper position when the order gives none: isolated or cross."""
+
+    catch_up_timeframe: Literal["1m", "5m", "15m", "1h"] = "5m"
+    """Candles used on start-up to settle the stops, take-profits, limits and liquidations that fell due
+    while perptui was not running (fetched for the open positions when online; else the cached ones)."""
+
+    catch_up_days: float = Field(default=30.0, gt=0, le=365)
+    """How far back start-up catch-up fetches history for the open positions, in days."""
+
+    @field_validator("leverage", mode="before")
+    @classmethod
+    def _auto_leverage(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+            return None
+        return value
+
 
 class RiskSettings(Section):
     risk_pct: float = Field(default=1.0, gt=0, le=100)
@@ -73,6 +104,27 @@ class RiskSettings(Section):
 
     max_risk_pct: float = Field(default=2.0, gt=0, le=100)
     """The most a single trade may risk, as a percent of equity; more is warned about."""
+
+    daily_loss_limit_pct: float = Field(default=5.0, ge=0, le=100)
+    """Daily loss limit in percent of the equity at 00:00 UTC (deposits and withdrawals excluded). Hitting
+    it trips the circuit breaker: new paper orders are refused until the next UTC day or a reset. 0 = off."""
+
+    max_drawdown_pct: float = Field(default=15.0, ge=0, le=100)
+    """Maximum drawdown from the equity peak, in percent. Hitting it trips the circuit breaker. 0 = off."""
+
+    max_leverage: float = Field(default=5.0, ge=0, le=200)
+    """Maximum effective leverage (gross position notional / equity); more raises an alert. 0 = off."""
+
+    min_liq_distance_pct: float = Field(default=10.0, ge=0, le=100)
+    """Minimum distance from the mark to a position's liquidation price, in percent; closer raises an
+    alert. 0 = off."""
+
+    max_margin_ratio_pct: float = Field(default=50.0, ge=0, le=100)
+    """Maximum margin ratio (maintenance margin / margin balance) in percent; 100% is liquidation. More
+    raises an alert. 0 = off."""
+
+    warn_at_pct: float = Field(default=80.0, gt=0, le=100)
+    """A warning is raised once a value has used this percent of its limit (80 = 80% of the way there)."""
 
 
 class SizingSettings(Section):

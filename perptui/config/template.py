@@ -27,7 +27,7 @@ def _field_lines(model: type[BaseModel], instance: BaseModel) -> list[str]:
         value = getattr(instance, name)
         if isinstance(value, BaseModel | dict):
             continue
-        lines.append(f"# {field.description or name}")
+        lines.extend(f"# {line.strip()}" for line in (field.description or name).splitlines())
         if value is None or isinstance(value, SecretStr):
             lines.append(f'# {name} = ""')
         else:

@@ -17,10 +17,13 @@ from typing import Literal
 
 from perptui.domain.errors import UsageError
 
-#: Kinds of cash flow the ledger holds now. Later issues add more (fees, funding, realised PnL), each a
-#: signed movement of the wallet, so code reading flows must not assume this list is complete.
+#: Kinds of cash flow moved in or out by the trader. The paper engine adds trading kinds (realised PnL,
+#: fees, funding, liquidation: ``perptui.domain.paper.TRADE_FLOW_KINDS``), each a signed movement of the
+#: wallet, so code reading flows must not assume this list is complete.
 CashFlowKind = Literal["opening", "deposit", "withdrawal"]
 CASH_FLOW_KINDS: tuple[str, ...] = ("opening", "deposit", "withdrawal")
+#: Money moved in or out after the opening: what PnL is measured net of.
+TRANSFER_KINDS: tuple[str, ...] = ("deposit", "withdrawal")
 
 AMOUNT_DECIMALS = 8
 #: One unit of the ledger's integer amounts: 1e-8 of the currency.
@@ -57,8 +60,9 @@ class AccountInfo:
 
 @dataclass(frozen=True, slots=True)
 class CashFlow:
-    """Money moved into (opening, deposit) or out of (withdrawal) the wallet. ``amount`` is > 0 (or 0 for
-    an empty opening); ``signed`` is what it did to the balance. ``seq`` orders the account's flows."""
+    """Money moved into (opening, deposit) or out of (withdrawal) the wallet, or a trading flow (realised
+    PnL, fee, funding, liquidation). ``amount`` is >= 0; ``signed`` is what it did to the balance (from
+    ``delta`` when the ledger gives it, else from the kind). ``seq`` orders the account's flows."""
 
     account: str
     seq: int
@@ -66,9 +70,12 @@ class CashFlow:
     kind: str
     amount: float
     balance_after: float
+    delta: float | None = None
 
     @property
     def signed(self) -> float:
+        if self.delta is not None:
+            return self.delta
         return -self.amount if self.kind == "withdrawal" else self.amount
 
     def as_dict(self) -> dict[str, object]:
@@ -189,19 +196,20 @@ def period_pnl(
 ) -> float | None:
     """PnL since ``start`` net of deposits and withdrawals.
 
-    pnl = equity now - equity at the start - net cash moved in after it. Equity at the start is the last
-    snapshot at or before ``start`` (a snapshot taken at a flow's time already holds that flow, so only
-    flows after the snapshot's time count). With no such snapshot (the account did not exist yet) it is
-    the opening balance, and every flow but the opening counts: the PnL since the account was created.
+    pnl = equity now - equity at the start - net cash moved in after it (deposits and withdrawals only:
+    realised PnL, fees and funding in ``flows`` are part of the PnL, not cash moved in). Equity at the
+    start is the last snapshot at or before ``start`` (a snapshot taken at a flow's time already holds
+    that flow, so only flows after the snapshot's time count). With no such snapshot (the account did not
+    exist yet) it is the opening balance, and every transfer counts: the PnL since it was created.
     """
     if equity_now is None:
         return None
     base = equity_at(history, start)
     if base is None:
-        moved = math.fsum(f.signed for f in flows if f.kind != "opening")
+        moved = math.fsum(f.signed for f in flows if f.kind in TRANSFER_KINDS)
         return equity_now - opening_balance - moved
     base_time, base_equity = base
-    moved = math.fsum(f.signed for f in flows if f.time > base_time and f.kind != "opening")
+    moved = math.fsum(f.signed for f in flows if f.time > base_time and f.kind in TRANSFER_KINDS)
     return equity_now - base_equity - moved
 
 

@@ -2,31 +2,41 @@
 
 Synchronous on purpose: every call is a few small SQLite statements, and the app runs them in thread
 workers. Each change (deposit, withdrawal) is one transaction that appends the cash flow and records an
-equity snapshot, so a kill leaves either both or neither. Positions arrive in a later issue: until then
-unrealised PnL and used margin are 0 and equity is the wallet's cash balance.
+equity snapshot, so a kill leaves either both or neither. Positions are the paper engine's
+(``perptui.services.paper``): equity = wallet + unrealised PnL at the newest mark known of each position
+(the marks given, else the newest of the engine's live marks, the cached tickers and the position's last
+mark), used and free margin and maintenance margin as ``domain.paper_margin`` defines them.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 from perptui.domain.account import (
     MINUTE_MS,
+    TRANSFER_KINDS,
     AccountInfo,
     AccountSummary,
     CashFlow,
     check_amount,
     day_start,
     effective_leverage,
+    from_units,
     period_pnl,
     risk_budget,
     to_units,
     week_start,
 )
 from perptui.domain.errors import UsageError
+from perptui.domain.paper import PaperPosition
+from perptui.domain.paper_margin import MarginState
+from perptui.domain.risk_portfolio import PortfolioRisk, portfolio_risk
 from perptui.services.accounts.settings import RiskAndPlan
 from perptui.services.clock import Clock
-from perptui.services.store import Store
+from perptui.services.paper.book import tiers_lookup
+from perptui.services.paper.state import BookState, load_state
+from perptui.services.store import Store, paper_book
 
 #: Snapshots taken by ``snapshot_if_due`` are at least this far apart.
 SNAPSHOT_EVERY_MS = MINUTE_MS
@@ -69,6 +79,16 @@ class PaperAccount:
         )
         self._info: AccountInfo | None = None
         self._lock = threading.Lock()
+        #: (exchange, symbol) -> (time, mark): the newest marks the paper engine has seen.
+        self._marks: dict[tuple[str, str], tuple[int, float]] = {}
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     # --- the account ------------------------------------------------------------------------------
 
@@ -91,39 +111,101 @@ class PaperAccount:
                 self.currency = info.currency
             return self._info
 
-    def summary(self) -> AccountSummary:
+    def summary(self, marks: Mapping[str, float] | None = None) -> AccountSummary:
+        """Equity, margin, leverage, risk budget and PnL windows; ``marks`` (symbol -> mark) win over
+        every other mark for the positions of those symbols."""
         info = self.open()
-        with self._store.read():  # balance, snapshots and flows from one consistent state
+        with self._store.read():  # balance, positions, snapshots and flows from one consistent state
             now = self._clock.now_ms()
-            wallet = self._wallet()
-            unrealized = 0.0  # no positions yet (a later issue adds them to this ledger)
-            used = 0.0
-            equity = wallet + unrealized
+            st = self._book(marks)
+            ms = st.margin(tiers_lookup(self._store, st.positions))
             risk, neutral, directional = self._plan.current()
-            pnl_today = self._pnl_since(day_start(now), equity, info)
-            pnl_week = self._pnl_since(week_start(now), equity, info)
+            pnl_today = self._pnl_since(day_start(now), ms.equity, info)
+            pnl_week = self._pnl_since(week_start(now), ms.equity, info)
         return AccountSummary(
             account=self.name,
             currency=info.currency,
             as_of=now,
-            equity=equity,
-            wallet_balance=wallet,
-            free_margin=equity - used,
-            used_margin=used,
-            unrealized_pnl=unrealized,
-            leverage=effective_leverage(0.0, equity),
+            equity=ms.equity,
+            wallet_balance=ms.wallet,
+            free_margin=ms.free_margin,
+            used_margin=ms.used_margin,
+            unrealized_pnl=ms.unrealized_pnl,
+            leverage=effective_leverage(ms.gross_notional, ms.equity),
             risk_pct=risk,
-            risk_budget=risk_budget(risk, equity),
+            risk_budget=risk_budget(risk, ms.equity),
             neutral_pct=neutral,
             directional_pct=directional,
             pnl_today=pnl_today,
             pnl_week=pnl_week,
-            maintenance_margin=0.0,
+            maintenance_margin=ms.maintenance_margin,
         )
 
-    def _wallet(self) -> float:
-        balance = self._store.cash_balance(self.name)
-        return 0.0 if balance is None else balance
+    # --- positions and marks ----------------------------------------------------------------------
+
+    def note_marks(self, exchange: str, marks: Mapping[str, float], time: int) -> None:
+        """Remember live marks (the paper engine calls this) for summaries without marks given."""
+        for symbol, mark in marks.items():
+            known = self._marks.get((exchange, symbol))
+            if known is None or time >= known[0]:
+                self._marks[(exchange, symbol)] = (time, mark)
+
+    def positions(self, marks: Mapping[str, float] | None = None) -> list[PaperPosition]:
+        """Open paper positions (every exchange), ``last_mark`` set to the newest mark known."""
+        self.open()
+        with self._store.read():
+            return list(self._book(marks).positions)
+
+    def margin(self, marks: Mapping[str, float] | None = None) -> MarginState:
+        """The account's margin state (``domain.paper_margin.MarginState``) at the newest marks."""
+        self.open()
+        with self._store.read():
+            st = self._book(marks)
+            return st.margin(tiers_lookup(self._store, st.positions))
+
+    def _book(self, marks: Mapping[str, float] | None) -> BookState:
+        """The book with each position at its newest mark (call inside a read or a transaction)."""
+        with self._store.reading() as conn:
+            st = load_state(conn, self.name)
+            positions = []
+            for p in st.positions:
+                best = (p.checked_at, p.last_mark) if p.last_mark else (p.opened_at, p.entry)
+                for seen in (
+                    self._marks.get((p.exchange, p.symbol)),
+                    paper_book.latest_mark(conn, p.exchange, p.symbol),
+                ):
+                    if seen is not None and seen[1] and seen[0] > best[0]:
+                        best = seen
+                mark = marks[p.symbol] if marks and marks.get(p.symbol) else best[1]
+                positions.append(p.with_(last_mark=mark))
+        return BookState(st.account, st.wallet, tuple(positions), st.orders)
+
+    def portfolio(self, now: int | None = None, marks: Mapping[str, float] | None = None) -> PortfolioRisk:
+        """Portfolio risk (``domain.risk_portfolio``) of the paper account: equity, exposure, leverage,
+        today's PnL and daily loss net of transfers, drawdown on the equity history; per-position metrics
+        at the newest marks (funding fields unset: the engine's ``position_inputs`` has them)."""
+        info = self.open()
+        with self._store.read():
+            now = self._clock.now_ms() if now is None else now
+            st = self._book(marks)
+            risks = st.risks(tiers_lookup(self._store, st.positions))
+            transfers = [f for f in self._store.load_cash_flows(self.name) if f.kind in TRANSFER_KINDS]
+            history = self._store.load_equity(self.name)
+            base = self._store.equity_at(self.name, day_start(now))
+        if base is None:
+            start_equity, since = info.opening_balance, None
+        else:
+            start_equity, since = base[1], base[0]
+        moved_today = sum(f.signed for f in transfers if since is None or f.time > since)
+        return portfolio_risk(
+            risks,
+            st.wallet,
+            now_ms=now,
+            equity_day_start=start_equity,
+            flows_today=moved_today,
+            equity_history=history,
+            flows=[(f.time, f.signed) for f in transfers],
+        )
 
     def _pnl_since(self, start: int, equity: float, info: AccountInfo) -> float:
         base = self._store.equity_at(self.name, start)
@@ -147,21 +229,26 @@ class PaperAccount:
         value = check_amount(amount, "amount", self.currency)
         self.open()
         now = self._clock.now_ms()
-        used = 0.0
         with self._store.transaction():
+            st = self._book(None)
+            ms = st.margin(tiers_lookup(self._store, st.positions))
             if kind == "withdrawal":
-                free = self._wallet() - used
+                free = ms.withdrawable
                 if to_units(value) > to_units(free):
                     raise UsageError(
                         f"cannot withdraw {value:,.2f} {self.currency}: only {max(free, 0.0):,.2f} "
                         f"{self.currency} is free"
                     )
-            flow = self._store.add_cash_flow(self.name, now, kind, value, min_balance=used)
-            self._store.record_equity(self.name, now, flow.balance_after, flow.balance_after)
+            # exact: the ledger compares integer units
+            keep = from_units(to_units(ms.wallet) - to_units(ms.withdrawable))
+            flow = self._store.add_cash_flow(self.name, now, kind, value, min_balance=keep)
+            equity = flow.balance_after + ms.unrealized_pnl
+            self._store.record_equity(self.name, now, equity, flow.balance_after)
         return flow
 
     def cash_flows(self) -> list[CashFlow]:
-        """Every flow (opening, deposits, withdrawals) in the order recorded."""
+        """Every flow (opening, deposits, withdrawals, and the paper engine's realised PnL, fees, funding
+        and liquidations) in the order recorded; ``signed`` is what each did to the wallet."""
         self.open()
         return self._store.load_cash_flows(self.name)
 
@@ -178,8 +265,9 @@ class PaperAccount:
             last = self._store.last_equity_time(self.name)
             if last is not None and now - last < SNAPSHOT_EVERY_MS:
                 return False
-            wallet = self._wallet()
-            self._store.record_equity(self.name, now, wallet, wallet)
+            st = self._book(None)
+            ms = st.margin(tiers_lookup(self._store, st.positions))
+            self._store.record_equity(self.name, now, ms.equity, ms.wallet)
         return True
 
     def equity_history(self, since: int | None = None) -> list[tuple[int, float]]:

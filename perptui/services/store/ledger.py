@@ -90,7 +90,7 @@ def load_cash_flows(conn: sqlite3.Connection, account: str, since: int | None = 
         sql += " AND time >= ?"
         args.append(since)
     return [
-        CashFlow(account, seq, time, kind, from_units(abs(amount)), from_units(balance))
+        CashFlow(account, seq, time, kind, from_units(abs(amount)), from_units(balance), from_units(amount))
         for seq, time, kind, amount, balance in conn.execute(sql + " ORDER BY seq", args)
     ]
 

@@ -21,6 +21,15 @@ Layout, and why:
   ``kind`` is 'opening', 'deposit' or 'withdrawal' now, and deliberately not closed by a CHECK so later
   kinds such as fees and funding fit without a table rebuild) and ``account_settings`` (values edited in
   the app, e.g. risk per trade and the plan's split, that override the config's defaults).
+- Version 3 adds the paper trading book and the risk log: ``paper_positions`` (one row per open position,
+  one-way mode, keyed by account, exchange and symbol; isolated margin and funding in 1e-8 units),
+  ``paper_orders`` (every order: market orders filled at once, limits open until filled or cancelled),
+  ``paper_fills`` (every execution, with its fee and realised PnL in 1e-8 units), ``paper_funding`` (one
+  row per settlement and position: the primary key makes settling the same funding time twice
+  impossible) and ``risk_events`` (alerts, circuit-breaker trips and resets, liquidations: the log the
+  breaker's state is computed from). The paper engine's cash flows go to ``cash_flows`` with the kinds
+  'realized_pnl', 'fee', 'funding' and 'liquidation', written in the same transaction as the fill or
+  settlement they belong to.
 """
 
 from __future__ import annotations
@@ -173,8 +182,94 @@ V2 = Migration(
     ),
 )
 
+V3 = Migration(
+    3,
+    "paper trading: positions, orders, fills, funding payments; the risk event log",
+    (
+        """CREATE TABLE paper_positions (
+            account TEXT NOT NULL,
+            exchange TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('long', 'short')),
+            qty REAL NOT NULL CHECK (qty > 0),  -- base units
+            entry REAL NOT NULL CHECK (entry > 0),  -- weighted average entry price
+            leverage REAL NOT NULL CHECK (leverage > 0),
+            margin_mode TEXT NOT NULL CHECK (margin_mode IN ('isolated', 'cross')),
+            isolated_e8 INTEGER NOT NULL,  -- the isolated wallet, 1e-8 units; 0 for cross
+            opened_at INTEGER NOT NULL,
+            stop REAL,
+            take_profit REAL,
+            last_mark REAL,
+            checked_at INTEGER NOT NULL,  -- marks and history applied up to here
+            funding_until INTEGER NOT NULL,  -- last funding time settled on it
+            funding_e8 INTEGER NOT NULL DEFAULT 0,  -- funding settled on it so far, + received
+            PRIMARY KEY (account, exchange, symbol)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE paper_orders (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            exchange TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('long', 'short')),
+            kind TEXT NOT NULL CHECK (kind IN ('market', 'limit')),
+            qty REAL NOT NULL CHECK (qty > 0),
+            price REAL,  -- the limit price; NULL for a market order
+            leverage REAL,
+            margin_mode TEXT,
+            reduce_only INTEGER NOT NULL DEFAULT 0,
+            stop REAL,
+            take_profit REAL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'filled', 'cancelled')),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            note TEXT
+        )""",
+        "CREATE INDEX paper_orders_open ON paper_orders (account, exchange, status)",
+        """CREATE TABLE paper_fills (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            order_id INTEGER REFERENCES paper_orders (id),  -- NULL for stops, take-profits, liquidations
+            exchange TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('long', 'short')),
+            qty REAL NOT NULL CHECK (qty > 0),
+            price REAL NOT NULL,
+            mark REAL,
+            fee_e8 INTEGER NOT NULL CHECK (fee_e8 >= 0),
+            realized_e8 INTEGER NOT NULL,
+            liquidation_e8 INTEGER NOT NULL DEFAULT 0,  -- margin left to the insurance fund, signed
+            liquidity TEXT CHECK (liquidity IN ('maker', 'taker')),
+            reason TEXT NOT NULL
+        )""",
+        "CREATE INDEX paper_fills_by_time ON paper_fills (account, time)",
+        """CREATE TABLE paper_funding (
+            account TEXT NOT NULL,
+            exchange TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            side TEXT NOT NULL,
+            qty REAL NOT NULL,
+            mark REAL NOT NULL,
+            rate REAL NOT NULL,
+            amount_e8 INTEGER NOT NULL,  -- + received, - paid
+            PRIMARY KEY (account, exchange, symbol, time)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE risk_events (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            kind TEXT NOT NULL,  -- 'breaker_trip', 'breaker_reset', 'liquidation', or a limit's kind
+            symbol TEXT,
+            severity TEXT NOT NULL,  -- 'info', 'warning', 'critical'
+            message TEXT NOT NULL
+        )""",
+        "CREATE INDEX risk_events_by_time ON risk_events (account, time)",
+    ),
+)
+
 #: Every migration, in order. ``latest_version()`` is the schema version this perptui writes.
-MIGRATIONS: list[Migration] = [V1, V2]
+MIGRATIONS: list[Migration] = [V1, V2, V3]
 
 
 def latest_version() -> int:

@@ -183,6 +183,26 @@ class Store:
                     with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")  # nothing was written: ending the read is enough
 
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that hands out the connection, for store modules whose SQL lives next to
+        their tables (the paper book, the risk event log): everything done in the block commits together
+        or not at all. sqlite3 errors become one-line StoreErrors."""
+        with self._lock, self.transaction():
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """Like ``read()`` (several reads that agree), handing out the connection. Do not write in it."""
+        with self._lock, self.read():
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+
     def _write(self, fn: Callable[..., R], *args: Any) -> R:
         with self.transaction():
             return fn(self._db, *args)

@@ -1,0 +1,303 @@
+"""`perptui paper`: paper trading on the paper account. Nothing is ever sent to an exchange.
+
+Each run is a short session (``services.paper.session``): the configured market's marks (demo by
+default; --offline: cached tickers, with a note of their age on stderr), what fell due since the last
+run settled from history first (funding, stops, take-profits, limits, liquidations), then the action.
+Bad input is one line on stderr and exit code 2; a refused order records nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+from perptui.domain.errors import UsageError
+from perptui.domain.paper import OrderRequest, opposite, position_dict
+from perptui.domain.paper_orders import check_request
+from perptui.domain.timeframes import iso_utc
+
+from .context import open_store, settings_from_args
+from .output import err, fmt_num, out, print_json, say
+
+if TYPE_CHECKING:
+    from perptui.domain.paper import PaperFill
+    from perptui.domain.risk_breaker import BreakerState
+    from perptui.services.paper.engine import PaperEngine
+    from perptui.services.paper.events import OrderResult
+    from perptui.services.paper.session import Session
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    action = args.action
+    as_json = bool(getattr(args, "json", False))
+    if action == "reset-breaker" and not args.yes:
+        raise UsageError(
+            "a reset lets new paper orders through again until the next UTC day: add --yes to confirm"
+        )
+    request = _request(args) if action == "order" else None
+    if action == "close" and args.qty is not None and args.qty <= 0:
+        raise UsageError(f"--qty must be a quantity above 0, not {args.qty:g}")
+    from perptui.services.paper.session import open_session
+    from perptui.services.sources import clock_for
+
+    clock = clock_for(settings)
+    names = [request.symbol] if request else [args.symbol] if action == "close" else []
+    with open_store(settings) as store:
+        session = asyncio.run(open_session(settings, store, clock, names))
+        for note in session.notes:
+            err().print(note, style="dim", markup=False, highlight=False, soft_wrap=True)
+        if not as_json:
+            for event in session.events:
+                say(event.message)
+        return _ACTIONS[action](session, args, request, as_json)
+
+
+def _request(args: argparse.Namespace) -> OrderRequest:
+    return check_request(
+        OrderRequest(
+            symbol=args.symbol,
+            side=args.side,
+            qty=args.qty,
+            price=args.price,
+            leverage=args.leverage,
+            margin_mode=args.margin_mode,
+            stop=args.stop,
+            take_profit=args.tp,
+        )
+    )
+
+
+# --- actions ----------------------------------------------------------------------------------------
+
+
+def _order(session: Session, args: argparse.Namespace, request: OrderRequest | None, as_json: bool) -> int:
+    assert request is not None
+    engine = session.engine
+    symbol = session.symbols[0]
+    mark = engine.marks.get(symbol)
+    if mark is None:
+        where = "in the cache (drop --offline)" if not session.live else f"from {engine.exchange}"
+        raise UsageError(f"no mark of {symbol} is known {where}: cannot fill a paper order")
+    request = OrderRequest(**{**_fields(request), "symbol": symbol, "mark": mark})
+    if not (args.yes or as_json) and sys.stdin.isatty() and not _confirm(engine, request):
+        say("nothing placed")
+        return 1
+    return _report(engine.place_order(request), session, as_json)
+
+
+def _close(session: Session, args: argparse.Namespace, _req: OrderRequest | None, as_json: bool) -> int:
+    symbol = session.symbols[0]
+    return _report(session.engine.close(symbol, args.qty), session, as_json)
+
+
+def _report(result: OrderResult, session: Session, as_json: bool) -> int:
+    if as_json:
+        print_json(result.as_dict() | {"events": [e.as_dict() for e in session.events]})
+        return 0
+    say(result.message)
+    for warning in result.warnings:
+        out().print(f"! {warning}", style="bold yellow", markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
+def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
+    from perptui.services.paper.state import BookState
+
+    engine = session.engine
+    book = engine.read_state()
+    st = BookState(book.account, book.wallet, tuple(engine.account.positions()), book.orders)
+    risks = st.risks(engine.tiers_of(st.positions))
+    rows = []
+    for p, risk in zip(st.positions, risks, strict=True):
+        if p.exchange != engine.exchange:
+            continue
+        row = position_dict(p, p.last_mark)
+        row |= {
+            "liq_price": risk.liq_price,
+            "liq_distance_pct": risk.liq_distance,
+            "margin_ratio": risk.margin_ratio,
+        }
+        rows.append(row)
+    breaker = engine.breaker()
+    summary = engine.account.summary()
+    if as_json:
+        print_json(
+            {
+                "exchange": engine.exchange,
+                "as_of": summary.as_of,
+                "equity": summary.equity,
+                "free_margin": summary.free_margin,
+                "positions": rows,
+                "circuit_breaker": _breaker_dict(breaker),
+            }
+        )
+        return 0
+    if not rows:
+        say(f"no open paper positions on {engine.exchange}; equity {summary.equity:,.2f} {summary.currency}")
+    else:
+        _table(
+            f"paper positions on {engine.exchange} — equity {summary.equity:,.2f} {summary.currency}",
+            ("symbol", "side", "qty", "entry", "mark", "uPnL", "liq", "lev", "stop", "tp"),
+            [_position_row(r) for r in rows],
+        )
+    if breaker.tripped:
+        say(f"circuit breaker TRIPPED until {iso_utc(breaker.until)}: {breaker.reason or 'a limit was hit'}")
+    return 0
+
+
+def _orders(session: Session, args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
+    engine = session.engine
+    orders = engine.orders(open_only=not args.all)
+    attached = [
+        {"symbol": p.symbol, "kind": kind, "side": opposite(p.side), "qty": p.qty, "price": price}
+        for p in engine.positions()
+        for kind, price in (("stop", p.stop), ("take_profit", p.take_profit))
+        if price is not None
+    ]
+    if as_json:
+        print_json({"orders": [o.as_dict() for o in orders], "attached": attached})
+        return 0
+    if not orders and not attached:
+        say("no open paper orders" if not args.all else "no paper orders yet")
+        return 0
+    rows = [
+        (f"#{o.id}", o.symbol, o.kind, o.side, fmt_num(o.qty), fmt_num(o.price, 8), o.status, o.note or "")
+        for o in orders
+    ]
+    for a in attached:
+        shown = (a["symbol"], a["kind"], a["side"], fmt_num(a["qty"]), fmt_num(a["price"], 8))  # type: ignore[arg-type]
+        rows.append(("", *shown, "attached", ""))  # type: ignore[arg-type]
+    _table("paper orders", ("id", "symbol", "kind", "side", "qty", "price", "status", "note"), rows)
+    return 0
+
+
+def _fills(session: Session, args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
+    fills = session.engine.fills(limit=max(1, args.limit))
+    if as_json:
+        print_json({"fills": [f.as_dict() for f in fills]})
+        return 0
+    if not fills:
+        say("no paper fills yet")
+        return 0
+    rows = [_fill_row(f) for f in fills]
+    _table("paper fills", ("time", "symbol", "reason", "side", "qty", "price", "fee", "realised"), rows)
+    return 0
+
+
+def _cancel(session: Session, args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
+    order = session.engine.cancel(args.order_id)
+    if as_json:
+        print_json(order.as_dict())
+    else:
+        say(f"paper order #{order.id} ({order.side} {fmt_num(order.qty)} {order.symbol}) cancelled")
+    return 0
+
+
+def _reset(session: Session, _args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
+    from perptui.services.paper import breaker_now, reset_breaker
+
+    engine = session.engine
+    before = breaker_now(engine.store, engine.account.name, engine.now())
+    state = reset_breaker(engine.store, engine.account.name, engine.now())
+    if as_json:
+        print_json(_breaker_dict(state) | {"was_tripped": before.tripped})
+    elif before.tripped:
+        say("circuit breaker reset: new paper orders are allowed; it will not trip again before 00:00 UTC")
+    else:
+        say("the circuit breaker is not tripped: nothing to reset")
+    return 0
+
+
+_ACTIONS = {
+    "order": _order,
+    "close": _close,
+    "positions": _positions,
+    "orders": _orders,
+    "fills": _fills,
+    "cancel": _cancel,
+    "reset-breaker": _reset,
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _position_row(r: dict) -> tuple[str, ...]:
+    return (
+        r["symbol"],
+        r["side"],
+        fmt_num(r["qty"]),
+        fmt_num(r["entry"], 8),
+        fmt_num(r["mark"], 8),
+        f"{r['upnl']:+,.2f}",
+        fmt_num(r["liq_price"], 8),
+        f"{r['leverage']:g}x {r['margin_mode']}",
+        fmt_num(r["stop"], 8),
+        fmt_num(r["take_profit"], 8),
+    )
+
+
+def _fill_row(f: PaperFill) -> tuple[str, ...]:
+    return (
+        iso_utc(f.time) or "",
+        f.symbol,
+        f.reason,
+        f.side,
+        fmt_num(f.qty),
+        fmt_num(f.price, 8),
+        f"{f.fee:,.4f}",
+        f"{f.realized_pnl + f.liquidation_loss:+,.2f}",
+    )
+
+
+def _fields(req: OrderRequest) -> dict[str, object]:
+    return {name: getattr(req, name) for name in req.__dataclass_fields__}
+
+
+def _confirm(engine: PaperEngine, req: OrderRequest) -> bool:
+    what = "at market" if req.price is None else f"limit {req.price:,.8g}"
+    extra = "".join(
+        f", {label} {value:,.8g}"
+        for label, value in (("leverage", req.leverage), ("stop", req.stop), ("tp", req.take_profit))
+        if value is not None
+    )
+    slip = engine.config.slippage * 10_000
+    question = (
+        f"PAPER {req.side} {req.qty:g} {req.symbol} {what} (mark {req.mark:,.8g}, slippage {slip:g} bp"
+        f"{extra}). Place it? [y/N] "
+    )
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def _breaker_dict(state: BreakerState) -> dict[str, object]:
+    return {
+        "tripped": state.tripped,
+        "since": state.since,
+        "until": state.until,
+        "reason": state.reason,
+        "reset_at": state.reset_at,
+    }
+
+
+def _table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A plain table; not on a terminal (a pipe, a file) as wide as it needs, never cut or wrapped."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = out()
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i < 2 else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    if not console.is_terminal:
+        width = sum(max(len(h), *(len(r[i]) for r in rows)) + 3 for i, h in enumerate(headers))
+        console = Console(width=max(width, console.width), highlight=False, file=console.file)
+    console.print(table)

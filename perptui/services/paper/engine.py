@@ -1,0 +1,248 @@
+"""``PaperEngine``: paper trading on the paper account's ledger. Nothing is ever sent to an exchange.
+
+The service API the CLI, the sizing pane and the risk pane call. Synchronous and thread-safe (one lock):
+each call is a few SQLite statements, so the app calls it from a thread worker. Every event (order,
+fill, cancel, stop/take-profit trigger, liquidation, funding settlement) is ONE transaction writing the
+fill, the position, the cash flows and an equity snapshot together: a kill leaves all or nothing.
+
+One engine trades one exchange's markets (``exchange``: the configured source, ``demo`` by default);
+margin is account-wide. Marks come in through ``place_order(mark=...)``, ``on_marks`` and
+``on_funding_rates``; the engine remembers the latest (and shares them with the account's summary).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from perptui.domain.errors import UsageError
+from perptui.domain.liquidation import max_leverage
+from perptui.domain.paper import (
+    FundingPayment,
+    OrderRequest,
+    PaperFill,
+    PaperOrder,
+    PaperPosition,
+    opposite,
+)
+from perptui.domain.paper_orders import check_request
+from perptui.domain.risk_position import PositionInput
+from perptui.domain.types import FundingRate, Market
+from perptui.services.paper import breaker, funding, marks, orders
+from perptui.services.paper.book import MarketBook, fees_of, tiers_lookup
+from perptui.services.paper.config import PaperConfig
+from perptui.services.paper.events import OrderResult, PaperEvent
+from perptui.services.paper.state import BookState, TiersOf, load_state
+from perptui.services.store import paper_book
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from perptui.domain.risk_breaker import BreakerState
+    from perptui.services.accounts.paper import PaperAccount
+
+#: ``on_marks`` records the marks it saw (for catch-up after a restart) at most this often.
+CHECKPOINT_EVERY_MS = 60_000
+
+
+class PaperEngine:
+    """Paper trading for ``account`` on ``exchange``'s markets (``markets``: fresh metadata; otherwise
+    the cached markets are used). From a worker thread the UI calls ``place_order``/``close``/``cancel``/
+    ``set_stop``/``set_take_profit`` for the trader's actions, and on each poll ``on_marks`` and
+    ``on_funding_rates`` (or ``live.refresh``); ``catch_up`` (or ``live.prepare``) once at start-up."""
+
+    def __init__(
+        self,
+        account: PaperAccount,
+        *,
+        exchange: str = "demo",
+        config: PaperConfig | None = None,
+        markets: Iterable[Market] = (),
+    ) -> None:
+        self.account = account
+        self.store = account.store
+        self.clock = account.clock
+        self.exchange = exchange
+        self.config = config or PaperConfig()
+        self.book = MarketBook(self.store, exchange, markets)
+        self.lock = threading.RLock()
+        self.marks: dict[str, float] = {}
+        self.rates: dict[str, FundingRate] = {}
+        self.last_checkpoint = 0
+
+    # --- helpers the event modules share ------------------------------------------------------------
+
+    def now(self, now: int | None = None) -> int:
+        return self.clock.now_ms() if now is None else int(now)
+
+    def tiers_of(self, positions: Iterable[PaperPosition]) -> TiersOf:
+        return tiers_lookup(self.store, list(positions), {self.exchange: self.book})
+
+    def fees(self, symbol: str) -> tuple[float, float]:
+        """(taker, maker) of ``symbol``: the market's, else the configured fallback."""
+        return fees_of(self.book.get(symbol), self.config.taker_fee, self.config.maker_fee)
+
+    def max_leverage(self, symbol: str) -> float | None:
+        market = self.book.get(symbol)
+        return max_leverage(self.book.tiers(symbol), market.max_leverage if market else None)
+
+    def state(self, conn: sqlite3.Connection) -> BookState:
+        """The book in this transaction, this exchange's positions at the latest marks."""
+        return load_state(conn, self.account.name).with_marks(self.exchange, self.marks)
+
+    def read_state(self) -> BookState:
+        self.account.open()
+        with self.store.reading() as conn:
+            return self.state(conn)
+
+    def note_marks(self, new: Mapping[str, float], now: int) -> None:
+        clean = {s: float(m) for s, m in new.items() if m is not None and m > 0}
+        self.marks.update(clean)
+        self.account.note_marks(self.exchange, clean, now)
+
+    # --- reads --------------------------------------------------------------------------------------
+
+    def positions(self) -> list[PaperPosition]:
+        """Open positions on this exchange, ``last_mark`` = the newest mark known (live, cached ticker,
+        or the last the engine saw)."""
+        return [p for p in self.account.positions() if p.exchange == self.exchange]
+
+    def position(self, symbol: str) -> PaperPosition | None:
+        return next((p for p in self.positions() if p.symbol == symbol), None)
+
+    def orders(self, *, open_only: bool = True, limit: int | None = None) -> list[PaperOrder]:
+        self.account.open()
+        with self.store.reading() as conn:
+            return paper_book.load_orders(
+                conn, self.account.name, self.exchange, open_only=open_only, limit=limit
+            )
+
+    def fills(self, *, since: int | None = None, limit: int | None = None) -> list[PaperFill]:
+        self.account.open()
+        with self.store.reading() as conn:
+            return paper_book.load_fills(conn, self.account.name, self.exchange, since=since, limit=limit)
+
+    def funding_payments(self, since: int | None = None) -> list[FundingPayment]:
+        self.account.open()
+        with self.store.reading() as conn:
+            return paper_book.load_funding_payments(conn, self.account.name, self.exchange, since)
+
+    def watched_symbols(self) -> list[str]:
+        """Symbols with an open position or a resting order: the ones to poll marks for."""
+        st = self.read_state()
+        symbols = {p.symbol for p in st.positions if p.exchange == self.exchange}
+        symbols |= {o.symbol for o in st.orders if o.exchange == self.exchange}
+        return sorted(symbols)
+
+    def position_inputs(self) -> list[PositionInput]:
+        """This exchange's positions as the risk metrics take them (cross wallets filled in), with the
+        funding rate, interval and next time from the last ``on_funding_rates``."""
+        return funding.position_inputs(self)
+
+    def breaker(self, now: int | None = None) -> BreakerState:
+        """The circuit breaker now, after checking the daily loss and drawdown limits (may trip it)."""
+        now = self.now(now)
+        return breaker.check_breaker(self.store, self.account, now, self.config.limits, self.marks)
+
+    # --- the trader's actions -----------------------------------------------------------------------
+
+    def place_order(self, req: OrderRequest, *, now: int | None = None) -> OrderResult:
+        """A market order fills now at the mark plus slippage (taker fee); a limit order rests until the
+        mark crosses its price (maker fee), or fills at once as a taker when marketable. Orders that open
+        or add are refused (UsageError, one line, nothing recorded) while the circuit breaker is tripped,
+        without enough free margin, above the market's leverage brackets, or if they would be liquidated
+        at once; reducing and closing are always allowed."""
+        check_request(req)
+        with self.lock:
+            self.account.open()
+            now = self.now(now)
+            market = self.book.market(req.symbol)
+            mark = req.mark if req.mark is not None else self.marks.get(market.symbol)
+            if mark is None:
+                raise UsageError(f"no mark of {market.symbol} is known yet: fetch one before ordering")
+            self.note_marks({market.symbol: mark}, now)
+            if not req.reduce_only:
+                self.breaker(now)
+            return orders.place(self, req, market, mark, now)
+
+    def close(
+        self, symbol: str, qty: float | None = None, *, mark: float | None = None, now: int | None = None
+    ) -> OrderResult:
+        """Close the position (or ``qty`` of it) with a reduce-only market order: always allowed."""
+        market = self.book.market(symbol)
+        pos = next(
+            (
+                p
+                for p in self.read_state().positions
+                if p.exchange == self.exchange and p.symbol == market.symbol
+            ),
+            None,
+        )
+        if pos is None:
+            raise UsageError(f"there is no open paper position in {market.symbol}")
+        if qty is not None and qty > pos.qty * (1 + 1e-12):
+            raise UsageError(f"only {pos.qty:g} {market.base} of {market.symbol} is open; close at most that")
+        req = OrderRequest(
+            market.symbol, opposite(pos.side), pos.qty if qty is None else qty, reduce_only=True, mark=mark
+        )
+        return self.place_order(req, now=now)
+
+    def cancel(self, order_id: int, *, now: int | None = None) -> PaperOrder:
+        """Cancel a resting limit order (one transaction, no cash moves)."""
+        with self.lock:
+            return orders.cancel(self, order_id, self.now(now))
+
+    def set_stop(
+        self, symbol: str, price: float | None, *, mark: float | None = None, now: int | None = None
+    ) -> tuple[PaperPosition, tuple[str, ...]]:
+        """Attach (or with None remove) the position's stop-loss; returns it and any warning (a stop
+        beyond the liquidation price can never fill)."""
+        with self.lock:
+            return orders.set_level(self, symbol, "stop", price, mark, self.now(now))
+
+    def set_take_profit(
+        self, symbol: str, price: float | None, *, mark: float | None = None, now: int | None = None
+    ) -> tuple[PaperPosition, tuple[str, ...]]:
+        with self.lock:
+            return orders.set_level(self, symbol, "take_profit", price, mark, self.now(now))
+
+    # --- the market moves ---------------------------------------------------------------------------
+
+    def on_marks(self, new_marks: Mapping[str, float], now: int | None = None) -> list[PaperEvent]:
+        """Apply new marks: resting limits, stops, take-profits and liquidations they reach, each its own
+        transaction, in the order the move meets them. Returns what happened (for alerts)."""
+        with self.lock:
+            now = self.now(now)
+            events = marks.process(self, new_marks, now)[0]
+            if now - self.last_checkpoint >= CHECKPOINT_EVERY_MS:
+                self.checkpoint(now)
+            return events
+
+    def on_funding_rates(self, rates: Mapping[str, FundingRate], now: int | None = None) -> list[PaperEvent]:
+        """Remember each symbol's live funding state; when a remembered funding time has passed, settle
+        it on the open position with the rate that was announced for it."""
+        with self.lock:
+            return funding.on_rates(self, rates, self.now(now))
+
+    def settle_funding(self, symbol: str, time: int, rate: float, mark: float) -> list[PaperEvent]:
+        """Settle the funding of ``time`` on the position (if it was open before then and that time is
+        not settled yet), then check its liquidation at ``mark``."""
+        with self.lock:
+            return funding.settle(self, symbol, time, rate, mark)
+
+    def catch_up(self, now: int | None = None) -> list[PaperEvent]:
+        """Settle, in time order, the funding prints and the limits, stops, take-profits and liquidations
+        that the CACHED history (funding prints, candles) says fell due since the book was last checked."""
+        from perptui.services.paper.catchup import catch_up
+
+        with self.lock:
+            return catch_up(self, self.now(now))
+
+    def checkpoint(self, now: int | None = None) -> None:
+        """Record that marks were applied up to ``now`` (catch-up after a restart starts there)."""
+        with self.lock:
+            now = self.now(now)
+            self.last_checkpoint = now
+            with self.store.writing() as conn:
+                paper_book.checkpoint(conn, self.account.name, self.exchange, dict(self.marks), now)

@@ -1,0 +1,195 @@
+"""New marks against the book: what they reach (``domain.paper_triggers``), executed one event at a time.
+
+A poll that reaches nothing costs one read transaction; only an event takes the write lock, and it
+re-checks the trigger inside its transaction (another process may have changed the book meanwhile).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from perptui.domain.errors import UsageError
+from perptui.domain.paper import PaperOrder, PaperPosition, opposite
+from perptui.domain.paper_fills import taker_price
+from perptui.domain.paper_margin import liquidation_reached
+from perptui.domain.paper_triggers import Trigger, first_trigger
+from perptui.domain.risk_breaker import is_reducing
+from perptui.services.paper.events import PaperEvent, price_text, qty_text
+from perptui.services.paper.execute import book_liquidation
+from perptui.services.paper.orders import execute_fill, position_text
+from perptui.services.paper.state import BookState
+from perptui.services.store import paper_book
+
+if TYPE_CHECKING:
+    from perptui.services.paper.engine import PaperEngine
+
+#: Events one mark can set off on one symbol (a limit that opens, then its stop ...): a guard, never hit.
+MAX_EVENTS = 20
+
+
+def scan(
+    engine: PaperEngine, st: BookState, symbol: str, p0: float | None, p1: float, now: int, history: bool
+) -> Trigger | None:
+    """The first event the move sets off on ``symbol``. With ``history`` (catch-up), a position or order
+    only sees marks after it was last checked / created."""
+    pos = st.position(engine.exchange, symbol)
+    orders = st.orders_of(engine.exchange, symbol)
+    if history:
+        pos = pos if pos is not None and pos.checked_at < now else None
+        orders = [o for o in orders if o.created_at < now]
+    liq = None
+    if pos is not None:
+        risk = st.risk_of(engine.exchange, symbol, engine.tiers_of(st.positions))
+        liq = risk.liq_price if risk is not None else None
+    return first_trigger(pos, orders, liq, p0, p1)
+
+
+def process(
+    engine: PaperEngine,
+    marks: Mapping[str, float],
+    now: int,
+    *,
+    history: bool = False,
+    state: BookState | None = None,
+) -> tuple[list[PaperEvent], BookState]:
+    """Apply ``marks`` at ``now``; returns the events and the book after them."""
+    prev = {s: engine.marks.get(s) for s in marks}
+    engine.note_marks(marks, now)
+    st = (state or engine.read_state()).with_marks(engine.exchange, engine.marks)
+    events: list[PaperEvent] = []
+    for symbol in sorted(marks):
+        p1 = engine.marks.get(symbol)
+        if p1 is None:
+            continue
+        pos = st.position(engine.exchange, symbol)
+        p0 = prev.get(symbol) or (pos.last_mark if pos else None)
+        for _ in range(MAX_EVENTS):
+            trigger = scan(engine, st, symbol, p0, p1, now, history)
+            if trigger is None:
+                break
+            with engine.store.writing() as conn:
+                st = engine.state(conn)
+                trigger = scan(engine, st, symbol, p0, p1, now, history)
+                if trigger is None:
+                    break
+                event, st = execute(engine, conn, st, symbol, trigger, p1, now)
+            events.append(event)
+            p0 = trigger.level
+    return events, st
+
+
+def execute(
+    engine: PaperEngine,
+    conn: sqlite3.Connection,
+    st: BookState,
+    symbol: str,
+    t: Trigger,
+    mark: float,
+    now: int,
+) -> tuple[PaperEvent, BookState]:
+    pos = st.position(engine.exchange, symbol)
+    if t.kind == "limit":
+        order = next(o for o in st.orders if o.id == t.order_id)
+        return _fill_limit(engine, conn, st, pos, order, t.price, mark, now)
+    assert pos is not None
+    if t.kind == "liquidation":
+        return _liquidate(engine, conn, st, pos, t.price, now)
+    side = opposite(pos.side)
+    price = taker_price(t.price, side, engine.config.slippage)
+    order = PaperOrder(
+        0, engine.exchange, symbol, side, "market", pos.qty, None, pos.leverage, pos.margin_mode, True,
+        None, None, "filled", now, now, f"{t.kind.replace('_', '-')} at {price_text(t.level)}",
+    )  # fmt: skip
+    order = paper_book.insert_order(conn, st.account, order)
+    booked = execute_fill(
+        engine, conn, st, engine.book.get(symbol), pos, order, price, mark, engine.fees(symbol)[0], "taker",
+        t.kind, now, True,
+    )  # fmt: skip
+    fill = booked.fills[0]
+    what = "stop-loss" if t.kind == "stop" else "take-profit"
+    message = (
+        f"{symbol} {what} {price_text(t.level)} hit: {pos.side} {qty_text(pos.qty)} closed at "
+        f"{price_text(fill.price)}, realised {fill.realized_pnl:+,.2f}, fee {fill.fee:,.2f}"
+    )
+    return PaperEvent(now, t.kind, symbol, message, booked.fills), booked.state
+
+
+def _fill_limit(
+    engine: PaperEngine,
+    conn: sqlite3.Connection,
+    st: BookState,
+    pos: PaperPosition | None,
+    order: PaperOrder,
+    price: float,
+    mark: float,
+    now: int,
+) -> tuple[PaperEvent, BookState]:
+    """A resting limit reached: fill it as a maker at its price; cancel it (with the reason) when it can
+    no longer fill (a reduce-only with nothing left to reduce, not enough margin, ...)."""
+    qty = order.qty
+    if order.reduce_only:
+        if pos is None or pos.side == order.side:
+            return _cancel(conn, st, order, now, "nothing left to reduce")
+        qty = min(qty, pos.qty)
+    if pos is not None and pos.side == order.side:
+        order = replace(order, leverage=pos.leverage, margin_mode=pos.margin_mode)
+    order = replace(order, qty=qty)
+    reducing = is_reducing(order.side, qty, (pos.side, pos.qty) if pos else None)
+    try:
+        booked = execute_fill(
+            engine, conn, st, engine.book.get(order.symbol), pos, order, price, mark,
+            engine.fees(order.symbol)[1], "maker", "limit", now, reducing,
+        )  # fmt: skip
+    except UsageError as exc:
+        return _cancel(conn, st, order, now, str(exc))
+    after = booked.state.position(engine.exchange, order.symbol)
+    message = (
+        f"limit {order.side} {qty_text(qty)} {order.symbol} filled at {price_text(price)} "
+        f"(order #{order.id}); " + (position_text(after) if after else "position closed")
+    )
+    return PaperEvent(now, "limit", order.symbol, message, booked.fills), booked.state
+
+
+def _cancel(
+    conn: sqlite3.Connection, st: BookState, order: PaperOrder, now: int, why: str
+) -> tuple[PaperEvent, BookState]:
+    paper_book.set_order_status(conn, st.account, order.id, "cancelled", now, why)
+    orders = tuple(o for o in st.orders if o.id != order.id)
+    message = f"limit order #{order.id} on {order.symbol} cancelled when its price was reached: {why}"
+    return PaperEvent(now, "cancel", order.symbol, message), BookState(
+        st.account, st.wallet, st.positions, orders
+    )
+
+
+def _liquidate(
+    engine: PaperEngine, conn: sqlite3.Connection, st: BookState, pos: PaperPosition, price: float, now: int
+) -> tuple[PaperEvent, BookState]:
+    """Isolated: this position, at its liquidation price, losing its isolated margin. Cross: every cross
+    position, each at its liquidation price when the mark reached it (else at its mark), losing the
+    cross wallet."""
+    if pos.margin_mode == "isolated":
+        closes = [(pos, price)]
+        backing, how = pos.isolated_margin, "isolated"
+    else:
+        tiers_of = engine.tiers_of(st.positions)
+        risks = st.risks(tiers_of)
+        closes = []
+        for p, risk in zip(st.positions, risks, strict=True):
+            if p.margin_mode != "cross":
+                continue
+            if p is pos:
+                closes.append((p, price))
+            elif liquidation_reached(risk) and risk.liq_price is not None:
+                closes.append((p, risk.liq_price))
+            else:
+                closes.append((p, p.last_mark or p.entry))
+        backing = st.wallet - sum(p.isolated_margin for p in st.positions if p.margin_mode == "isolated")
+        how = "cross"
+    booked = book_liquidation(conn, st, closes, backing, now, how)
+    lost = -sum(f.realized_pnl + f.liquidation_loss for f in booked.fills)
+    names = ", ".join(f"{p.symbol} {p.side} {qty_text(p.qty)} at {price_text(px)}" for p, px in closes)
+    message = f"LIQUIDATED ({how}): {names}; {lost:,.2f} lost"
+    return PaperEvent(now, "liquidation", pos.symbol, message, booked.fills), booked.state

@@ -1,0 +1,258 @@
+"""The trader's actions on the book: place an order, fill it, cancel it, move a stop or take-profit."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from perptui.domain.errors import UsageError
+from perptui.domain.paper import (
+    FillReason,
+    Liquidity,
+    OrderRequest,
+    PaperOrder,
+    PaperPosition,
+    opposite,
+)
+from perptui.domain.paper_fills import apply_fill, taker_price
+from perptui.domain.paper_margin import auto_leverage, liquidation_reached
+from perptui.domain.paper_orders import check_leverage, check_same_terms, check_stop, check_take_profit
+from perptui.domain.paper_triggers import limit_marketable
+from perptui.domain.risk_breaker import is_reducing, order_allowed
+from perptui.domain.types import MarginMode, Market, Side
+from perptui.services.paper.breaker import state_in
+from perptui.services.paper.events import OrderResult, price_text, qty_text
+from perptui.services.paper.execute import Booked, book_fill
+from perptui.services.paper.state import BookState
+from perptui.services.store import paper_book
+
+if TYPE_CHECKING:
+    from perptui.services.paper.engine import PaperEngine
+
+
+def _terms(
+    engine: PaperEngine, req: OrderRequest, pos: PaperPosition | None, st: BookState, notional: float
+) -> tuple[float, MarginMode]:
+    """Leverage and margin mode of what the order opens: an add keeps the position's; otherwise the
+    order's, the configured default, or auto (the lowest whole leverage the free margin allows)."""
+    if pos is not None and pos.side == req.side:
+        return pos.leverage, pos.margin_mode
+    mode: MarginMode = req.margin_mode or (pos.margin_mode if pos else engine.config.margin_mode)
+    leverage = req.leverage or engine.config.leverage
+    if leverage is None:
+        free = st.margin(engine.tiers_of(st.positions)).free_margin
+        leverage = auto_leverage(notional, free, engine.fees(req.symbol)[0], engine.max_leverage(req.symbol))
+    return float(leverage), mode
+
+
+def place(engine: PaperEngine, req: OrderRequest, market: Market, mark: float, now: int) -> OrderResult:
+    symbol = market.symbol
+    req = replace(req, symbol=symbol)
+    with engine.store.writing() as conn:
+        st = engine.state(conn)
+        pos = st.position(engine.exchange, symbol)
+        reducing = is_reducing(req.side, req.qty, (pos.side, pos.qty) if pos else None)
+        if req.reduce_only and not reducing:
+            raise UsageError(
+                f"a close must be on the other side of the open {symbol} position and not larger"
+            )
+        allowed, why = order_allowed(state_in(conn, engine.account.name, now), reducing)
+        if not allowed:
+            raise UsageError(why)
+        if reducing and (req.stop is not None or req.take_profit is not None):
+            raise UsageError("--stop and --tp belong to what an order opens; this one only reduces")
+        if pos is not None:
+            check_same_terms(pos, req)
+        opened = req.qty if pos is None or pos.side == req.side else max(0.0, req.qty - pos.qty)
+        leverage, mode = _terms(engine, req, pos, st, opened * (req.price or mark))
+        taker = engine.fees(symbol)[0]
+        resting = req.price is not None and not limit_marketable(req.side, req.price, mark)
+        price = req.price if resting else taker_price(mark, req.side, engine.config.slippage)
+        if req.price is not None and not resting:  # a marketable limit takes, never worse than its price
+            price = min(price, req.price) if req.side == "long" else max(price, req.price)
+        assert price is not None
+        what = "the limit price" if resting else "the fill price"
+        if req.stop is not None:
+            check_stop(req.side, req.stop, price, what)
+        if req.take_profit is not None:
+            check_take_profit(req.side, req.take_profit, price, what)
+        order = PaperOrder(
+            0, engine.exchange, symbol, req.side, req.kind, req.qty, req.price, leverage, mode,
+            req.reduce_only, req.stop, req.take_profit, "open" if resting else "filled", now, now,
+        )  # fmt: skip
+        if resting:
+            if not reducing:
+                _check_reserve(engine, st, order, market, mark)
+            order = paper_book.insert_order(conn, engine.account.name, order)
+            message = (
+                f"limit {req.side} {qty_text(req.qty)} {symbol} at {price_text(price)} rests (mark "
+                f"{price_text(mark)}); order #{order.id}"
+            )
+            return OrderResult(order, (), pos, message)
+        order = paper_book.insert_order(conn, engine.account.name, order)
+        reason: FillReason = "close" if req.reduce_only else "order"
+        booked = execute_fill(
+            engine, conn, st, market, pos, order, price, mark, taker, "taker", reason, now, reducing
+        )
+    fill = booked.fills[0]
+    after = booked.state.position(engine.exchange, symbol)
+    message = (
+        f"{req.side} {qty_text(req.qty)} {symbol} filled at {price_text(fill.price)}, fee {fill.fee:,.2f}"
+    )
+    if fill.realized_pnl:
+        message += f", realised {fill.realized_pnl:+,.2f}"
+    message += "; " + (position_text(after) if after else "position closed")
+    return OrderResult(order, booked.fills, after, message, stop_warnings(engine, booked.state, after))
+
+
+def execute_fill(
+    engine: PaperEngine,
+    conn: sqlite3.Connection,
+    st: BookState,
+    market: Market | None,
+    pos: PaperPosition | None,
+    order: PaperOrder,
+    price: float,
+    mark: float,
+    fee_rate: float,
+    liquidity: Liquidity,
+    reason: FillReason,
+    now: int,
+    reducing: bool,
+) -> Booked:
+    """Fill ``order`` (all of it) at ``price``; an order that opens or adds is checked first (margin,
+    brackets, not liquidated at once): UsageError, nothing written."""
+    symbol = order.symbol
+    outcome = apply_fill(
+        pos,
+        exchange=engine.exchange,
+        symbol=symbol,
+        side=order.side,
+        qty=order.qty,
+        price=price,
+        fee_rate=fee_rate,
+        leverage=order.leverage or 1.0,
+        margin_mode=order.margin_mode or "isolated",
+        time=now,
+        stop=order.stop,
+        take_profit=order.take_profit,
+        mark=mark,
+    )
+    if not reducing and outcome.position is not None:
+        new = outcome.position
+        check_leverage(
+            symbol, new.leverage, new.qty * mark, engine.book.tiers(symbol), market and market.max_leverage
+        )
+        after = st.with_position(engine.exchange, symbol, new)
+        after = BookState(
+            st.account, st.wallet + outcome.realized_pnl - outcome.fee, after.positions, st.orders
+        )
+        tiers_of = engine.tiers_of(after.positions)
+        free = after.margin(tiers_of).free_margin
+        if free < 0:
+            was = st.margin(engine.tiers_of(st.positions)).free_margin
+            need = outcome.opened_qty * price / new.leverage + outcome.fee
+            raise UsageError(
+                f"not enough free margin: this needs {need:,.2f} (initial margin at {new.leverage:g}x + fee) "
+                f"and {max(was, 0.0):,.2f} is free; lower the quantity or raise the leverage"
+            )
+        risk = after.risk_of(engine.exchange, symbol, tiers_of)
+        if risk is not None and liquidation_reached(risk):
+            raise UsageError(
+                f"at {new.leverage:g}x this {symbol} position would be liquidated at once (liquidation price "
+                f"{price_text(risk.liq_price or 0)}, mark {price_text(mark)}): lower the leverage"
+            )
+    booked = book_fill(
+        conn, st, outcome, exchange=engine.exchange, symbol=symbol, side=order.side, qty=order.qty,
+        price=price, mark=mark, time=now, liquidity=liquidity, reason=reason, order_id=order.id,
+    )  # fmt: skip
+    paper_book.set_order_status(conn, st.account, order.id, "filled", now)
+    return booked
+
+
+def _check_reserve(
+    engine: PaperEngine, st: BookState, order: PaperOrder, market: Market, mark: float
+) -> None:
+    assert order.price is not None and order.leverage is not None
+    pos = st.position(engine.exchange, order.symbol)
+    qty_after = order.qty + (pos.qty if pos and pos.side == order.side else 0.0)
+    check_leverage(
+        order.symbol,
+        order.leverage,
+        qty_after * order.price,
+        engine.book.tiers(order.symbol),
+        market.max_leverage,
+    )
+    free = st.margin(engine.tiers_of(st.positions)).free_margin
+    hold = order.qty * order.price * (1 / order.leverage + engine.fees(order.symbol)[1])
+    if hold > free:
+        raise UsageError(
+            f"not enough free margin: this limit needs {hold:,.2f} (initial margin at {order.leverage:g}x + "
+            f"maker fee) and {max(free, 0.0):,.2f} is free; lower the quantity or raise the leverage"
+        )
+
+
+def cancel(engine: PaperEngine, order_id: int, now: int) -> PaperOrder:
+    engine.account.open()
+    with engine.store.writing() as conn:
+        order = paper_book.load_order(conn, engine.account.name, order_id)
+        if order is None or order.exchange != engine.exchange:
+            raise UsageError(f"there is no paper order #{order_id}")
+        if order.status != "open":
+            raise UsageError(f"paper order #{order_id} is {order.status}: only open orders can be cancelled")
+        paper_book.set_order_status(
+            conn, engine.account.name, order_id, "cancelled", now, "cancelled by the trader"
+        )
+        cancelled = paper_book.load_order(conn, engine.account.name, order_id)
+    assert cancelled is not None
+    return cancelled
+
+
+def set_level(
+    engine: PaperEngine, symbol: str, which: str, price: float | None, mark: float | None, now: int
+) -> tuple[PaperPosition, tuple[str, ...]]:
+    """Set the position's stop (``which`` = "stop") or take-profit against the mark, one transaction."""
+    market = engine.book.market(symbol)
+    if mark is not None:
+        engine.note_marks({market.symbol: mark}, now)
+    with engine.store.writing() as conn:
+        st = engine.state(conn)
+        pos = st.position(engine.exchange, market.symbol)
+        if pos is None:
+            raise UsageError(f"there is no open paper position in {market.symbol}")
+        reference = pos.last_mark or pos.entry
+        if price is not None:
+            if not price > 0:
+                raise UsageError(f"a {which.replace('_', '-')} must be a price above 0, not {price!r}")
+            (check_stop if which == "stop" else check_take_profit)(pos.side, price, reference)
+        updated = pos.with_(**{which: price})
+        paper_book.save_position(conn, st.account, updated)
+        after = st.with_position(engine.exchange, market.symbol, updated)
+    return updated, stop_warnings(engine, after, updated)
+
+
+def stop_warnings(engine: PaperEngine, st: BookState, pos: PaperPosition | None) -> tuple[str, ...]:
+    """A stop at or beyond the liquidation price can never fill: say so loudly."""
+    if pos is None or pos.stop is None:
+        return ()
+    risk = st.risk_of(pos.exchange, pos.symbol, engine.tiers_of(st.positions))
+    if risk is None or risk.liq_price is None or (pos.stop - risk.liq_price) * pos.sign > 0:
+        return ()
+    return (
+        f"the stop {price_text(pos.stop)} lies beyond the liquidation price {price_text(risk.liq_price)}: "
+        "the position is liquidated before it can fill",
+    )
+
+
+def position_text(p: PaperPosition) -> str:
+    text = f"position {p.side} {qty_text(p.qty)} @ {price_text(p.entry)}, {p.leverage:g}x {p.margin_mode}"
+    if p.stop is not None:
+        text += f", stop {price_text(p.stop)}"
+    if p.take_profit is not None:
+        text += f", tp {price_text(p.take_profit)}"
+    return text
+
+
+def closing_side(p: PaperPosition) -> Side:
+    return opposite(p.side)

@@ -1,0 +1,83 @@
+"""The book as one transaction sees it: wallet, positions, open orders; and the values derived from it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from perptui.domain.account import from_units
+from perptui.domain.paper import PaperOrder, PaperPosition
+from perptui.domain.paper_margin import MarginState, margin_state, position_risks
+from perptui.domain.risk_position import PositionRisk
+from perptui.domain.types import LeverageTier
+from perptui.services.store import ledger, paper_book
+
+TiersOf = Callable[[PaperPosition], Sequence[LeverageTier]]
+
+
+@dataclass(frozen=True, slots=True)
+class BookState:
+    """Every position and open order of the account (all exchanges: margin is account-wide)."""
+
+    account: str
+    wallet: float
+    positions: tuple[PaperPosition, ...]
+    orders: tuple[PaperOrder, ...]
+
+    def position(self, exchange: str, symbol: str) -> PaperPosition | None:
+        for p in self.positions:
+            if p.exchange == exchange and p.symbol == symbol:
+                return p
+        return None
+
+    def orders_of(self, exchange: str, symbol: str) -> list[PaperOrder]:
+        return [o for o in self.orders if o.exchange == exchange and o.symbol == symbol]
+
+    def with_marks(self, exchange: str, marks: Mapping[str, float]) -> BookState:
+        """The positions of ``exchange`` carrying these marks as their last mark."""
+        positions = tuple(
+            p.with_(last_mark=marks[p.symbol]) if p.exchange == exchange and p.symbol in marks else p
+            for p in self.positions
+        )
+        return replace(self, positions=positions)
+
+    def with_position(self, exchange: str, symbol: str, position: PaperPosition | None) -> BookState:
+        others = tuple(p for p in self.positions if not (p.exchange == exchange and p.symbol == symbol))
+        return replace(self, positions=others + ((position,) if position is not None else ()))
+
+    def reserved(self) -> float:
+        """Initial margin held by resting limits that may open or add: qty x price / leverage. (Their
+        maker fee is checked when they fill.)"""
+        return sum(
+            o.qty * o.price / (o.leverage or 1.0)
+            for o in self.orders
+            if o.status == "open" and not o.reduce_only and o.price is not None
+        )
+
+    def margin(self, tiers_of: TiersOf) -> MarginState:
+        """The account at the positions' marks, resting limits' margin reserved."""
+        return margin_state(self.wallet, self.positions, {}, tiers_of, self.reserved())
+
+    def risks(self, tiers_of: TiersOf) -> list[PositionRisk]:
+        """Per-position metrics (liquidation prices included) at the positions' own marks."""
+        cross_wallet = self.wallet - sum(
+            p.isolated_margin for p in self.positions if p.margin_mode == "isolated"
+        )
+        return position_risks(self.positions, {}, tiers_of, cross_wallet)
+
+    def risk_of(self, exchange: str, symbol: str, tiers_of: TiersOf) -> PositionRisk | None:
+        for p, risk in zip(self.positions, self.risks(tiers_of), strict=True):
+            if p.exchange == exchange and p.symbol == symbol:
+                return risk
+        return None
+
+
+def load_state(conn: sqlite3.Connection, account: str) -> BookState:
+    units = ledger.cash_balance_units(conn, account)
+    return BookState(
+        account=account,
+        wallet=0.0 if units is None else from_units(units),
+        positions=tuple(paper_book.load_positions(conn, account)),
+        orders=tuple(paper_book.load_orders(conn, account, open_only=True)),
+    )

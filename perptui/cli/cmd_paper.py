@@ -47,12 +47,14 @@ def run(args: argparse.Namespace) -> int:
     names = [request.symbol] if request else [args.symbol] if action == "close" else []
     with open_store(settings) as store:
         session = asyncio.run(open_session(settings, store, clock, names))
-        for note in session.notes:
-            err().print(note, style="dim", markup=False, highlight=False, soft_wrap=True)
         if not as_json:
             for event in session.events:
                 say(event.message)
-        return _ACTIONS[action](session, args, request, as_json)
+        code = _ACTIONS[action](session, args, request, as_json)
+    # Where the marks came from, once the action succeeded (an error stays one line).
+    for note in session.notes:
+        err().print(note, style="dim", markup=False, highlight=False, soft_wrap=True)
+    return code
 
 
 def _request(args: argparse.Namespace) -> OrderRequest:

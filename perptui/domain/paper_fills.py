@@ -11,17 +11,25 @@ and fees are cash in the wallet, never in the isolated margin.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from perptui.domain.liquidation import side_sign
 from perptui.domain.paper import PaperPosition, clean_qty, money
+from perptui.domain.sizing import step_decimals
 from perptui.domain.types import MarginMode, Side
 
 
-def taker_price(mark: float, side: Side, slippage: float) -> float:
+def taker_price(mark: float, side: Side, slippage: float, tick: float | None = None) -> float:
     """A taker's fill: the mark moved against it by ``slippage`` (a fraction): buying pays more,
-    selling gets less."""
-    return mark * (1 + side_sign(side) * slippage)
+    selling gets less; on the market's price tick when known (rounded against the taker too)."""
+    s = side_sign(side)
+    raw = mark * (1 + s * slippage)
+    if not tick or tick <= 0:
+        return float(f"{raw:.12g}")
+    steps = raw / tick
+    n = math.ceil(steps - 1e-9) if s > 0 else math.floor(steps + 1e-9)
+    return round(n * tick, step_decimals(tick))
 
 
 def fee_of(rate: float, qty: float, price: float) -> float:

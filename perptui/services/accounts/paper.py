@@ -34,8 +34,8 @@ from perptui.domain.paper_margin import MarginState
 from perptui.domain.risk_portfolio import PortfolioRisk, portfolio_risk
 from perptui.services.accounts.settings import RiskAndPlan
 from perptui.services.clock import Clock
-from perptui.services.paper.book import tiers_lookup
-from perptui.services.paper.state import BookState, load_state
+from perptui.services.paper.book import MarketBook, tiers_lookup
+from perptui.services.paper.state import BookState, TiersOf, load_state
 from perptui.services.store import Store, paper_book
 
 #: Snapshots taken by ``snapshot_if_due`` are at least this far apart.
@@ -81,6 +81,8 @@ class PaperAccount:
         self._lock = threading.Lock()
         #: (exchange, symbol) -> (time, mark): the newest marks the paper engine has seen.
         self._marks: dict[tuple[str, str], tuple[int, float]] = {}
+        #: The paper engines' market books by exchange (their brackets win over the cached ones).
+        self._books: dict[str, MarketBook] = {}
 
     @property
     def store(self) -> Store:
@@ -118,7 +120,7 @@ class PaperAccount:
         with self._store.read():  # balance, positions, snapshots and flows from one consistent state
             now = self._clock.now_ms()
             st = self._book(marks)
-            ms = st.margin(tiers_lookup(self._store, st.positions))
+            ms = st.margin(self._tiers(st))
             risk, neutral, directional = self._plan.current()
             pnl_today = self._pnl_since(day_start(now), ms.equity, info)
             pnl_week = self._pnl_since(week_start(now), ms.equity, info)
@@ -143,6 +145,13 @@ class PaperAccount:
 
     # --- positions and marks ----------------------------------------------------------------------
 
+    def attach_book(self, book: MarketBook) -> None:
+        """Use the paper engine's markets (brackets) for its exchange's positions."""
+        self._books[book.exchange] = book
+
+    def _tiers(self, st: BookState) -> TiersOf:
+        return tiers_lookup(self._store, st.positions, self._books)
+
     def note_marks(self, exchange: str, marks: Mapping[str, float], time: int) -> None:
         """Remember live marks (the paper engine calls this) for summaries without marks given."""
         for symbol, mark in marks.items():
@@ -161,7 +170,7 @@ class PaperAccount:
         self.open()
         with self._store.read():
             st = self._book(marks)
-            return st.margin(tiers_lookup(self._store, st.positions))
+            return st.margin(self._tiers(st))
 
     def _book(self, marks: Mapping[str, float] | None) -> BookState:
         """The book with each position at its newest mark (call inside a read or a transaction)."""
@@ -188,7 +197,7 @@ class PaperAccount:
         with self._store.read():
             now = self._clock.now_ms() if now is None else now
             st = self._book(marks)
-            risks = st.risks(tiers_lookup(self._store, st.positions))
+            risks = st.risks(self._tiers(st))
             transfers = [f for f in self._store.load_cash_flows(self.name) if f.kind in TRANSFER_KINDS]
             history = self._store.load_equity(self.name)
             base = self._store.equity_at(self.name, day_start(now))
@@ -231,7 +240,7 @@ class PaperAccount:
         now = self._clock.now_ms()
         with self._store.transaction():
             st = self._book(None)
-            ms = st.margin(tiers_lookup(self._store, st.positions))
+            ms = st.margin(self._tiers(st))
             if kind == "withdrawal":
                 free = ms.withdrawable
                 if to_units(value) > to_units(free):
@@ -266,7 +275,7 @@ class PaperAccount:
             if last is not None and now - last < SNAPSHOT_EVERY_MS:
                 return False
             st = self._book(None)
-            ms = st.margin(tiers_lookup(self._store, st.positions))
+            ms = st.margin(self._tiers(st))
             self._store.record_equity(self.name, now, ms.equity, ms.wallet)
         return True
 

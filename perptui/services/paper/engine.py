@@ -66,6 +66,7 @@ class PaperEngine:
         self.exchange = exchange
         self.config = config or PaperConfig()
         self.book = MarketBook(self.store, exchange, markets)
+        account.attach_book(self.book)
         self.lock = threading.RLock()
         self.marks: dict[str, float] = {}
         self.rates: dict[str, FundingRate] = {}

@@ -98,15 +98,15 @@ def execute(
     if t.kind == "liquidation":
         return _liquidate(engine, conn, st, pos, t.price, now)
     side = opposite(pos.side)
-    price = taker_price(t.price, side, engine.config.slippage)
+    market = engine.book.get(symbol)
+    price = taker_price(t.price, side, engine.config.slippage, market.price_tick if market else None)
     order = PaperOrder(
         0, engine.exchange, symbol, side, "market", pos.qty, None, pos.leverage, pos.margin_mode, True,
         None, None, "filled", now, now, f"{t.kind.replace('_', '-')} at {price_text(t.level)}",
     )  # fmt: skip
     order = paper_book.insert_order(conn, st.account, order)
     booked = execute_fill(
-        engine, conn, st, engine.book.get(symbol), pos, order, price, mark, engine.fees(symbol)[0], "taker",
-        t.kind, now, True,
+        engine, conn, st, market, pos, order, price, mark, engine.fees(symbol)[0], "taker", t.kind, now, True,
     )  # fmt: skip
     fill = booked.fills[0]
     what = "stop-loss" if t.kind == "stop" else "take-profit"

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
+from perptui.domain.liquidation import tier_allowing
 from perptui.domain.paper import (
     FillReason,
     Liquidity,
@@ -42,7 +43,9 @@ def _terms(
     leverage = req.leverage or engine.config.leverage
     if leverage is None:
         free = st.margin(engine.tiers_of(st.positions)).free_margin
-        leverage = auto_leverage(notional, free, engine.fees(req.symbol)[0], engine.max_leverage(req.symbol))
+        bracket = tier_allowing(engine.book.tiers(req.symbol), notional)
+        limits = [x for x in (engine.max_leverage(req.symbol), bracket and bracket.max_leverage) if x]
+        leverage = auto_leverage(notional, free, engine.fees(req.symbol)[0], min(limits) if limits else None)
     return float(leverage), mode
 
 
@@ -68,7 +71,8 @@ def place(engine: PaperEngine, req: OrderRequest, market: Market, mark: float, n
         leverage, mode = _terms(engine, req, pos, st, opened * (req.price or mark))
         taker = engine.fees(symbol)[0]
         resting = req.price is not None and not limit_marketable(req.side, req.price, mark)
-        price = req.price if resting else taker_price(mark, req.side, engine.config.slippage)
+        slippage, tick = engine.config.slippage, market.price_tick
+        price = req.price if resting else taker_price(mark, req.side, slippage, tick)
         if req.price is not None and not resting:  # a marketable limit takes, never worse than its price
             price = min(price, req.price) if req.side == "long" else max(price, req.price)
         assert price is not None

@@ -45,10 +45,8 @@ def _age(ms: int) -> str:
 def cached_marks(
     engine: PaperEngine, symbols: Sequence[str]
 ) -> tuple[dict[str, tuple[int, float]], list[str]]:
-    """Each symbol's newest cached (time, mark) newer than what the book already applied, and a note of
-    their ages."""
+    """Each symbol's newest cached ticker (time, mark), and a note of their ages."""
     now = engine.now()
-    st = engine.read_state()
     marks: dict[str, tuple[int, float]] = {}
     ages: list[str] = []
     with engine.store.reading() as conn:
@@ -56,12 +54,24 @@ def cached_marks(
             seen = paper_book.latest_mark(conn, engine.exchange, symbol)
             if seen is None:
                 ages.append(f"no cached mark of {symbol}")
-                continue
-            pos = st.position(engine.exchange, symbol)
-            if pos is None or seen[0] > pos.checked_at:
+            else:
                 marks[symbol] = seen
-            ages.append(f"{symbol} ticker {_age(now - seen[0])}")
+                ages.append(f"{symbol} ticker {_age(now - seen[0])}")
     return marks, ages
+
+
+def _apply_cached(engine: PaperEngine, marks: dict[str, tuple[int, float]]) -> list[PaperEvent]:
+    """Cached marks newer than what the book already applied move it (as of the ticker's time); an
+    older one only stands in as the symbol's mark behind the position's own last mark."""
+    events: list[PaperEvent] = []
+    st = engine.read_state()
+    for symbol, (time, mark) in sorted(marks.items(), key=lambda item: item[1][0]):
+        pos = st.position(engine.exchange, symbol)
+        if pos is not None and pos.checked_at >= time and pos.last_mark:
+            engine.note_marks({symbol: pos.last_mark}, pos.checked_at)
+        else:
+            events += engine.on_marks({symbol: mark}, time)
+    return events
 
 
 async def open_session(
@@ -102,8 +112,7 @@ async def open_session(
             session.events += engine.catch_up()
         watched = sorted(set(engine.watched_symbols()) | set(symbols))
         marks, ages = cached_marks(engine, watched)
-        for symbol, (time, mark) in sorted(marks.items(), key=lambda item: item[1][0]):
-            session.events += engine.on_marks({symbol: mark}, time)  # applied as of the ticker's time
+        session.events += _apply_cached(engine, marks)
         if watched:
             session.notes.append(f"{why}: marks from the cache: " + ", ".join(ages))
         return session

@@ -1,0 +1,104 @@
+"""The circuit breaker on the ledger: trips on the daily loss limit or the max drawdown, refuses orders
+that add risk while tripped (closing always passes), holds until the next UTC day or a reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from perptui.config.loader import load_settings
+from perptui.domain.errors import UsageError
+from perptui.domain.limits import Limits
+from perptui.domain.timeframes import parse_utc
+from perptui.services.clock import FrozenClock
+from perptui.services.paper import OrderRequest, breaker_now, check_breaker, limits_from, reset_breaker
+from perptui.services.store import Store, risk_events
+from tests.test_paper_engine import BTC, ETH, make_engine
+
+DAY = 86_400_000
+T0 = parse_utc("2025-06-02T09:00")
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.open(tmp_path / "cache.db") as s:
+        yield s
+
+
+def events(store: Store) -> list[str]:
+    with store.reading() as conn:
+        return [e.kind for e in risk_events.load_events(conn, "paper")]
+
+
+def test_limits_come_from_the_config_as_fractions(monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = limits_from(load_settings({}, {}))
+    assert limits == Limits(0.02, 5.0, 0.10, 0.5, 0.05, 0.15, 0.8)
+    monkeypatch.setenv("PERPTUI_RISK__DAILY_LOSS_LIMIT_PCT", "0")
+    monkeypatch.setenv("PERPTUI_RISK__MAX_DRAWDOWN_PCT", "25")
+    monkeypatch.setenv("PERPTUI_RISK__MAX_LEVERAGE", "0")
+    limits = limits_from(load_settings({}, {}))
+    assert (limits.daily_loss_limit, limits.max_drawdown, limits.max_leverage) == (None, 0.25, None)
+
+
+def test_a_drawdown_trips_it_and_only_reducing_orders_pass(store: Store) -> None:
+    clock = FrozenClock(T0)
+    limits = Limits(daily_loss_limit=None, max_drawdown=0.15)
+    engine = make_engine(store, clock, capital=10_000.0, slippage=0.0, limits=limits)
+    engine.account.open()  # the peak: 10,000 at 09:00
+    clock.advance(60_000)
+    engine.place_order(OrderRequest(BTC, "long", 1, leverage=10, margin_mode="cross", mark=40_000))
+    clock.advance(60_000)
+    engine.on_marks({BTC: 38_600})  # -1,400 - 20 of fees: a 14.2% drawdown, within the limit
+    assert check_breaker(store, engine.account, clock.now_ms(), limits).tripped is False
+    clock.advance(60_000)
+    engine.on_marks({BTC: 38_400})  # -1,600 - 20: 16.2% from the peak
+    state = check_breaker(store, engine.account, clock.now_ms(), limits)
+    assert state.tripped and state.since == clock.now_ms() and state.until == parse_utc("2025-06-03")
+    assert state.reason is not None and state.reason.startswith("drawdown 16.20% breaches the limit 15.00%")
+    assert events(store) == ["breaker_trip"]
+    assert check_breaker(store, engine.account, clock.now_ms(), limits).tripped  # logged once
+    assert events(store) == ["breaker_trip"]
+
+    fills = len(engine.fills())
+    for req in (
+        OrderRequest(ETH, "long", 0.1, leverage=2, mark=2_000),  # a new position
+        OrderRequest(BTC, "long", 0.1, mark=38_400),  # adding
+        OrderRequest(BTC, "short", 1.5, leverage=2, mark=38_400),  # a flip opens risk too
+        OrderRequest(ETH, "long", 0.1, price=1_900, leverage=2, mark=2_000),  # a resting limit
+    ):
+        with pytest.raises(UsageError, match=r"^circuit breaker tripped at 2025-06-02 09:03 UTC \(drawdown"):
+            engine.place_order(req)
+    assert len(engine.fills()) == fills
+    engine.place_order(OrderRequest(BTC, "short", 0.4, mark=38_400))  # reducing passes
+    engine.close(BTC, mark=38_400)  # closing passes
+    assert engine.positions() == []
+
+
+def test_a_reset_holds_for_the_day_and_the_next_day_starts_afresh(store: Store) -> None:
+    clock = FrozenClock(T0)
+    limits = Limits(daily_loss_limit=0.05, max_drawdown=None)
+    engine = make_engine(store, clock, capital=10_000.0, slippage=0.0, limits=limits)
+    assert reset_breaker(store, "paper", clock.now_ms()).reset_at is None  # not tripped: nothing logged
+    assert events(store) == []
+    engine.place_order(OrderRequest(BTC, "long", 1, leverage=10, margin_mode="cross", mark=40_000))
+    clock.advance(60_000)
+    engine.on_marks({BTC: 39_400})  # -600 - 20: a 6.2% loss today
+    with pytest.raises(UsageError, match=r"loss today 6\.20% breaches the limit 5\.00%: circuit breaker"):
+        engine.place_order(OrderRequest(ETH, "long", 0.1, leverage=2, mark=2_000))
+    state = reset_breaker(store, "paper", clock.now_ms())
+    assert not state.tripped and state.reset_at == clock.now_ms()
+    engine.place_order(OrderRequest(ETH, "long", 0.1, leverage=2, mark=2_000))  # the limit is still hit
+    assert events(store) == ["breaker_trip", "breaker_reset"]
+    # The next UTC day: the trip is over and the day's loss starts from 00:00's equity.
+    clock.set(parse_utc("2025-06-03T00:05"))
+    assert breaker_now(store, "paper", clock.now_ms()).tripped is False
+    engine.account.snapshot_if_due()
+    clock.advance(60_000)
+    engine.on_marks({BTC: 39_300})  # -100 more today: 1.1%
+    engine.place_order(OrderRequest(ETH, "long", 0.1, leverage=2, mark=2_000))
+    assert events(store) == ["breaker_trip", "breaker_reset"]
+    clock.advance(60_000)
+    engine.on_marks({BTC: 38_800})  # -600 today on ~9,300: trips again
+    with pytest.raises(UsageError, match="circuit breaker tripped at 2025-06-03 00:07 UTC"):
+        engine.place_order(OrderRequest(ETH, "long", 0.1, leverage=2, mark=2_000))

@@ -172,14 +172,7 @@ class PaperEngine:
     ) -> OrderResult:
         """Close the position (or ``qty`` of it) with a reduce-only market order: always allowed."""
         market = self.book.market(symbol)
-        pos = next(
-            (
-                p
-                for p in self.read_state().positions
-                if p.exchange == self.exchange and p.symbol == market.symbol
-            ),
-            None,
-        )
+        pos = self.read_state().position(self.exchange, market.symbol)
         if pos is None:
             raise UsageError(f"there is no open paper position in {market.symbol}")
         if qty is not None and qty > pos.qty * (1 + 1e-12):

@@ -40,10 +40,7 @@ def scan(
     if history:
         pos = pos if pos is not None and pos.checked_at < now else None
         orders = [o for o in orders if o.created_at < now]
-    liq = None
-    if pos is not None:
-        risk = st.risk_of(engine.exchange, symbol, engine.tiers_of(st.positions))
-        liq = risk.liq_price if risk is not None else None
+    liq = st.liq_price(pos, engine.tiers_of(st.positions)) if pos is not None else None
     return first_trigger(pos, orders, liq, p0, p1)
 
 
@@ -58,7 +55,7 @@ def process(
     """Apply ``marks`` at ``now``; returns the events and the book after them."""
     prev = {s: engine.marks.get(s) for s in marks}
     engine.note_marks(marks, now)
-    st = (state or engine.read_state()).with_marks(engine.exchange, engine.marks)
+    st = state.with_marks(engine.exchange, marks) if state else engine.read_state()
     events: list[PaperEvent] = []
     for symbol in sorted(marks):
         p1 = engine.marks.get(symbol)

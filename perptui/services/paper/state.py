@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from perptui.domain.account import from_units
+from perptui.domain.liquidation import liquidation_price
 from perptui.domain.paper import PaperOrder, PaperPosition
 from perptui.domain.paper_margin import MarginState, margin_state, position_risks
 from perptui.domain.risk_position import PositionRisk
@@ -65,6 +66,17 @@ class BookState:
             p.isolated_margin for p in self.positions if p.margin_mode == "isolated"
         )
         return position_risks(self.positions, {}, tiers_of, cross_wallet)
+
+    def liq_price(self, position: PaperPosition, tiers_of: TiersOf) -> float | None:
+        """The position's liquidation price (None: never liquidated). An isolated one depends on itself
+        only, so the other positions are not looked at (catch-up asks this for every mark)."""
+        if position.margin_mode == "isolated":
+            liq = liquidation_price(
+                position.side, position.qty, position.entry, position.isolated_margin, tiers_of(position)
+            )
+            return liq.price if liq else None
+        risk = self.risk_of(position.exchange, position.symbol, tiers_of)
+        return risk.liq_price if risk else None
 
     def risk_of(self, exchange: str, symbol: str, tiers_of: TiersOf) -> PositionRisk | None:
         for p, risk in zip(self.positions, self.risks(tiers_of), strict=True):

@@ -318,6 +318,21 @@ def _paper(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
         _quiet_defaults(a, shared)
 
 
+def _risk(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "risk",
+        parents=parents,
+        help="the account's risk: liquidation distance, margin, VaR, drawdown, limits, alerts, breaker",
+        description="The risk of the open positions now: per position the distance to liquidation (in %% "
+        "and in daily sigmas), margin ratio and next funding; the portfolio's equity, exposure, leverage, "
+        "today's PnL and drawdown; 1-day VaR/CVaR at 95%% and 99%%; the limits of [risk] and how close "
+        "each is; alerts and the circuit breaker. The paper account by default, the exchange's read-only "
+        'with account = "exchange". Amounts in the settle currency; JSON shares are fractions.',
+    )
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_risk")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="perptui",
@@ -327,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perptui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
-    for add in (_app, _overview, _account, _size, _paper, _scan, _markets, _fetch, _import, _config):
+    for add in (_app, _overview, _account, _size, _paper, _risk, _scan, _markets, _fetch, _import, _config):
         add(sub, parents)
     parser.set_defaults(command="cmd_app")
     return parser

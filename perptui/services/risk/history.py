@@ -73,7 +73,8 @@ async def fetch_missing(ctx: RiskContext, source: MarketData, symbols: Iterable[
             while cursor < end:
                 page = await source.fetch_ohlcv(symbol, TIMEFRAME, cursor, end, None)
                 fresh = sorted((c for c in page if cursor <= c.time < end), key=lambda c: c.time)
-                stop = fresh[-1].time + 1 if fresh else end  # nothing more in [cursor, end)
+                # Past the last bar, or the last possible bar reached: [cursor, stop) is complete.
+                stop = fresh[-1].time + 1 if fresh and fresh[-1].time + DAY_MS < end else end
                 await asyncio.to_thread(_write, ctx.store, ctx.exchange, symbol, fresh, cursor, stop)
                 added += len(fresh)
                 cursor = stop

@@ -64,6 +64,10 @@ class LoopbackAccount:
         notional = amount * mark
         pnl = amount * (mark - entry)
         initial = abs(notional) / leverage
+        # An isolated position's own wallet (the margin put in at the entry) and margin balance: how
+        # clients (ccxt) tell isolated from cross in v3, whose rows have no marginType.
+        isolated = raw.get("marginType") == "isolated"
+        own_wallet = abs(amount) * entry / leverage if isolated else 0.0
         out = {
             "symbol": raw["symbol"],
             "positionSide": raw.get("positionSide", "BOTH"),
@@ -73,9 +77,9 @@ class LoopbackAccount:
             "markPrice": raw["markPrice"],
             "unRealizedProfit": bf.dec(round(pnl, 8)),
             "liquidationPrice": raw.get("liquidationPrice", "0"),
-            "isolatedMargin": "0",
+            "isolatedMargin": bf.dec(round(own_wallet + pnl, 8)) if isolated else "0",
             "notional": bf.dec(round(notional, 8)),
-            "isolatedWallet": "0",
+            "isolatedWallet": bf.dec(round(own_wallet, 8)) if isolated else "0",
             "updateTime": 1_700_000_000_000,
         }
         if version >= 3:

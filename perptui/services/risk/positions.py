@@ -5,8 +5,9 @@ Paper: the engine's ``position_inputs()`` (cross wallets, funding state) and the
 the last read of ``fetch_positions``/``fetch_balance``; the mark is the live funding read's where there is
 one, else the position's own; brackets are the market's (the conservative default ladder when unknown);
 an isolated position's wallet is its initial margin (margin added by hand is not known); the wallet
-balance is the balance's total less the positions' unrealised PnL, and the cross wallet that less the
-isolated margins. Deposits on the exchange are not known, so today's PnL and daily loss are None there.
+balance is the balance's total less the unrealised PnL the exchange reports (at its marks, which is
+what the total holds), and the cross wallet that less the isolated margins. Deposits on the exchange
+are not known, so today's PnL and daily loss are None there.
 """
 
 from __future__ import annotations
@@ -115,6 +116,15 @@ def _exchange_input(p: Position, read: ExchangeRead, ctx: RiskContext) -> Positi
     )
 
 
+def _exchange_upnl(positions: tuple[Position, ...], inputs: list[PositionInput]) -> float:
+    """The unrealised PnL inside the balance's total: the exchange's own figures (at ITS marks); where
+    one is missing, ours at the live marks."""
+    reported = [p.unrealized_pnl for p in positions]
+    if all(v is not None and math.isfinite(v) for v in reported):
+        return math.fsum(v for v in reported if v is not None)
+    return math.fsum(side_sign(i.side) * i.qty * (i.mark - i.entry) for i in inputs if i.mark)
+
+
 def _exchange_book(ctx: RiskContext) -> Book:
     read = ctx.read
     if read is None:
@@ -133,9 +143,8 @@ def _exchange_book(ctx: RiskContext) -> Book:
         market = ctx.markets.get(p.symbol)
         if market is None or not market.tiers or market.tiers_approximate:
             notes.append(f"{p.symbol}: the exchange's brackets are not known; conservative default brackets")
-    upnl = math.fsum(side_sign(i.side) * i.qty * (i.mark - i.entry) for i in inputs if i.mark)
     total = read.balance.total
-    wallet = total - upnl if total is not None else None
+    wallet = total - _exchange_upnl(read.positions, inputs) if total is not None else None
     isolated = math.fsum(i.wallet_balance or 0.0 for i in inputs if i.margin_mode == "isolated")
     cross_wallet = wallet - isolated if wallet is not None else None
     return Book(

@@ -5,18 +5,18 @@ active-set search from the set its answer suggests (crossover), which makes the 
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sl
 
 from .ipm import interior_point
-from .qp import ActiveSet, CoreQP, CoreSolution, Workspace, active_set, initial_set, kkt
+from .qp import ActiveSet, CoreQP, CoreSolution, Workspace, active_set, bordered, initial_set, kkt
 
 
 def _cold_start(ws: Workspace) -> ActiveSet:
     qp = ws.qp
-    try:
-        w0 = sl.solve(ws.H, -qp.q, assume_a="pos", check_finite=False)
-    except (np.linalg.LinAlgError, ValueError):
-        w0 = np.clip(np.zeros(qp.n), qp.lo, qp.hi)
+    chol, c = ws.factor(np.ones(qp.n, dtype=bool))
+    if chol is None:
+        return initial_set(ws, np.zeros(qp.n))
+    eq = np.flatnonzero(qp.rl == qp.ru)  # the unbounded optimum on the equality rows, then clipped
+    w0, _ = bordered(chol, c, qp.rows[eq], -qp.q, qp.rl[eq], np.zeros(eq.size))
     return initial_set(ws, np.clip(w0, qp.lo, qp.hi))
 
 

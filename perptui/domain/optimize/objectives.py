@@ -31,7 +31,7 @@ from .problem import (
     PortfolioProblem,
     validate,
 )
-from .qp import ActiveSet, CoreQP, Kkt, Workspace, initial_set, kkt
+from .qp import ActiveSet, CoreQP, Kkt, Workspace, affine_path, initial_set, kkt, update
 
 _SEARCH_SPAN = 12.0  # log delta' each side of the first guess
 _REL = 1e-12
@@ -57,6 +57,7 @@ class _Run:
     iterations: int = 0
     exact: bool = True
     last_kkt: Kkt = field(default_factory=lambda: Kkt(0.0, 0.0, 0.0))
+    factors: dict = field(default_factory=dict)
 
     def core(self, scale: float, *, utility: bool, return_row: float | None = None) -> CoreQP:
         pr = self.pr
@@ -79,7 +80,7 @@ class _Run:
         )  # fmt: skip
 
     def solve(self, qp: CoreQP) -> np.ndarray:
-        sol = solve_core(qp, self.warm)
+        sol = solve_core(qp, self.warm, Workspace.of(qp, self.factors))
         self.warm = sol.active
         self.iterations += sol.iterations
         self.exact = self.exact and sol.converged
@@ -130,6 +131,39 @@ class _Run:
 
     # --- the volatility cap ------------------------------------------------------------------------
 
+    def path_root(self, sigma: float, log_delta: float) -> np.ndarray | None:
+        """With no L2 term the solution on one active set is affine in 1 / delta, so its variance is a
+        quadratic whose root is exact: solve there, check the set, move to the set it points to, repeat.
+        None when this does not settle (the caller then searches with Brent)."""
+        qp = self.core(math.exp(log_delta), utility=True)
+        ws = Workspace.of(qp, self.factors)
+        self.solve(qp)
+        st = self.warm
+        unit = Workspace.of(qp.with_scale(1.0), self.factors, (ws.bp, ws.counts))
+        for it in range(1, 31):
+            found = affine_path(unit, st)
+            if found is None:
+                return None
+            path, sy = found
+            cw1 = self.cov @ path.w1
+            a, b = float(path.w1 @ cw1), float(path.w0 @ cw1)
+            c = float(path.w0 @ self.cov @ path.w0) - sigma**2
+            disc = b * b - a * c
+            if a <= 0 or disc < 0 or (s_root := (-b + math.sqrt(disc)) / a) <= 0:
+                return None
+            at = Workspace.of(qp.with_scale(1.0 / s_root), self.factors, (ws.bp, ws.counts))
+            w, lam, pi = path.at(qp, st, sy, s_root)
+            nxt = update(at, st, w, lam, pi, sy)
+            if nxt.key() == st.key():
+                res = kkt(at, w, lam, pi)
+                if res.primal > 10 * at.ptol or res.dual > 1e3 * at.dtol:
+                    return None
+                self.warm, self.log_delta, self.last_kkt = st, -math.log(s_root), res
+                self.iterations += it
+                return w
+            st = nxt
+        return None
+
     def capped(self, sigma: float, delta0: float, what: str) -> np.ndarray:
         """Maximise the utility at delta0 (0: net return alone) subject to volatility <= sigma."""
         if delta0 > 0:
@@ -137,7 +171,13 @@ class _Run:
             if self.vol(w) <= sigma * (1 + _REL):
                 return w
             u_lo: float | None = math.log(delta0)
+            if self.pr.l2_gamma == 0 and (exact := self.path_root(sigma, u_lo)) is not None:
+                return exact
         else:
+            if self.pr.l2_gamma == 0:
+                start = self.log_delta if self.log_delta is not None else self.delta_guess(sigma)
+                if (exact := self.path_root(sigma, start)) is not None:
+                    return exact
             w = self.top()
             if self.vol(w) <= sigma * (1 + _REL):
                 return w
@@ -308,9 +348,11 @@ def _result(run: _Run, w: np.ndarray, value: float, status: str, message: str, t
 
 
 def _start(pr: PortfolioProblem, warm: WarmStart | None) -> _Run:
-    validate(pr)
+    chol = validate(pr)
     check_constraints(pr)
     run = _Run(pr, np.asarray(pr.mu, dtype=float), np.asarray(pr.cov, dtype=float))
+    if chol is not None:  # the factor of the whole Sigma: the cold start's, and every search's
+        run.factors[(np.ones(pr.n, dtype=bool).tobytes(), 0.0)] = chol
     if warm is not None:
         run.warm, run.log_delta = warm.active, warm.log_delta
     return run

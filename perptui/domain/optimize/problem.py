@@ -15,7 +15,7 @@ import numpy as np
 
 from perptui.domain.errors import UsageError
 
-from .qp import Kkt
+from .qp import _POTRF, Kkt
 
 OBJECTIVES = ("max_utility", "min_variance", "max_sharpe", "efficient_risk", "efficient_return")
 #: Bounds when none are given: no asset above 100% of capital, long or short.
@@ -78,8 +78,9 @@ def _finite(name: str, value: float | None, *, positive: bool = False, nonneg: b
         raise OptimizeError(f"{name} must be 0 or more, not {value:g}")
 
 
-def validate(pr: PortfolioProblem) -> None:
-    """Shapes, finiteness, a symmetric PSD covariance, known objective and the fields it needs."""
+def validate(pr: PortfolioProblem) -> np.ndarray | None:
+    """Shapes, finiteness, a symmetric PSD covariance, known objective and the fields it needs. Returns the
+    upper Cholesky factor of cov when it is positive definite (the solver reuses it), else None."""
     mu, cov, n = np.asarray(pr.mu, dtype=float), np.asarray(pr.cov, dtype=float), pr.n
     if mu.ndim != 1 or n == 0:
         raise OptimizeError("mu must be a non-empty list of numbers, one per asset")
@@ -97,9 +98,12 @@ def validate(pr: PortfolioProblem) -> None:
         raise OptimizeError(
             f"cov must be symmetric: cov[{i}][{j}] = {cov[i, j]:g} but cov[{j}][{i}] = {cov[j, i]:g}"
         )
-    low = float(np.linalg.eigvalsh(0.5 * (cov + cov.T))[0])
-    if low < -PSD_TOLERANCE * scale:
-        raise OptimizeError(f"cov must be positive semi-definite (its smallest eigenvalue is {low:.3g})")
+    chol, info = _POTRF(cov, lower=False, clean=False, overwrite_a=False)
+    if info != 0:  # not positive definite: PSD to rounding is still accepted
+        low = float(np.linalg.eigvalsh(0.5 * (cov + cov.T))[0])
+        if low < -PSD_TOLERANCE * scale:
+            raise OptimizeError(f"cov must be positive semi-definite (its smallest eigenvalue is {low:.3g})")
+        chol = None
     if pr.objective not in OBJECTIVES:
         raise OptimizeError(f"unknown objective {pr.objective!r}: use one of {', '.join(OBJECTIVES)}")
     _finite("risk_aversion", pr.risk_aversion, positive=pr.objective == "max_utility", nonneg=True)
@@ -136,6 +140,7 @@ def validate(pr: PortfolioProblem) -> None:
             raise OptimizeError(f"prev_weights must have {n} numbers (one per asset), not {p.size}")
         if not np.all(np.isfinite(p)):
             raise OptimizeError("prev_weights holds NaN or infinity")
+    return chol
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,40 +125,59 @@ class Kkt:
         return {"primal": self.primal, "dual": self.dual, "complementarity": self.complementarity}
 
 
+_POTRF, POTRS = sl.get_lapack_funcs(("potrf", "potrs"), (np.zeros(1),))
+
+
 @dataclass(slots=True)
 class Workspace:
-    """Per-problem caches: breakpoints, the Hessian and Cholesky factors of H_FF keyed by the free set."""
+    """Per-problem caches: breakpoints, the Hessian, tolerances, and Cholesky factors of
+    Sigma_FF + (ridge / scale) I keyed by the free set and that ratio, so problems that differ only in the
+    risk aversion (the searches along the frontier) share them when ``factors`` is shared."""
 
     qp: CoreQP
     bp: np.ndarray
     counts: np.ndarray
     H: np.ndarray
-    factors: dict[bytes, tuple[np.ndarray, bool] | None] = field(default_factory=dict)
+    ptol: float
+    dtol: float
+    factors: dict[tuple[bytes, float], np.ndarray | None]
 
     @classmethod
-    def of(cls, qp: CoreQP) -> Workspace:
-        bp, counts = breakpoints(qp)
-        return cls(qp, bp, counts, qp.hessian())
+    def of(
+        cls, qp: CoreQP, factors: dict | None = None, bp: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Workspace:
+        bp_, counts = bp if bp is not None else breakpoints(qp)
+        H = qp.hessian()
+        wmax = float(max(np.max(np.abs(qp.lo)), np.max(np.abs(qp.hi)), 1e-12))
+        gscale = float(np.max(np.abs(qp.q), initial=0.0)) + float(np.max(np.abs(H), initial=0.0)) * wmax
+        ptol, dtol = 1e-10 * max(wmax, 1.0), 1e-10 * max(gscale + qp.cost, 1e-12)
+        return cls(qp, bp_, counts, H, ptol, dtol, {} if factors is None else factors)
 
-    def factor(self, free: np.ndarray) -> tuple[np.ndarray, bool] | None:
-        key = free.tobytes()
+    def factor(self, free: np.ndarray, unit: bool = False) -> tuple[np.ndarray | None, float]:
+        """(Cholesky factor of base_FF + ratio I, the factor's scale c: H_FF = c (base_FF + ratio I)); with
+        ``unit`` the factor of base_FF itself (scale 1). None when not positive definite."""
+        qp = self.qp
+        if unit:
+            ratio, c = 0.0, 1.0
+        elif qp.scale > 0:
+            ratio, c = qp.ridge / qp.scale, qp.scale
+        else:
+            ratio, c = np.inf, qp.ridge
+        key = (free.tobytes(), ratio)
         if key not in self.factors:
-            if len(self.factors) > 256:
+            if len(self.factors) > 512:
                 self.factors.clear()
-            hff = self.H[np.ix_(free, free)]
-            try:
-                self.factors[key] = sl.cho_factor(hff, check_finite=False)
-            except np.linalg.LinAlgError:
-                self.factors[key] = None
-        return self.factors[key]
+            m = np.eye(int(free.sum())) if ratio == np.inf else qp.base[np.ix_(free, free)]
+            if 0 < ratio < np.inf:
+                m = m + ratio * np.eye(m.shape[0])
+            chol, info = _POTRF(m, lower=False, clean=False, overwrite_a=False)
+            self.factors[key] = chol if info == 0 else None
+        return self.factors[key], c
 
 
 def tolerances(ws: Workspace) -> tuple[float, float]:
     """(primal, dual) tolerances scaled to the problem's weights and gradients."""
-    qp = ws.qp
-    wmax = float(max(np.max(np.abs(qp.lo)), np.max(np.abs(qp.hi)), 1e-12))
-    gscale = float(np.max(np.abs(qp.q), initial=0.0)) + float(np.max(np.abs(ws.H), initial=0.0)) * wmax
-    return 1e-10 * max(wmax, 1.0), 1e-10 * max(gscale + qp.cost, 1e-12)
+    return ws.ptol, ws.dtol
 
 
 def _signs(ws: Workspace, st: ActiveSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -174,14 +193,26 @@ def _signs(ws: Workspace, st: ActiveSet) -> tuple[np.ndarray, np.ndarray, np.nda
     return fixed, k, s, t
 
 
-def solve_on(ws: Workspace, st: ActiveSet) -> tuple[np.ndarray, float, np.ndarray]:
-    """The exact stationary point on ``st``: (w, gross multiplier lambda, row multipliers pi). Multipliers the
-    equations leave undetermined (degenerate sets) keep their guesses in ``st``."""
+@dataclass(frozen=True, slots=True)
+class _System:
+    """The linear system of an active set: free mask, fixed weights, border rows and their right sides,
+    the linear term on the free coordinates -(q_F + c t_F) and the multiplier guesses."""
+
+    free: np.ndarray
+    seg: np.ndarray
+    wx: np.ndarray
+    borders: np.ndarray
+    rhs_b: np.ndarray
+    lin: np.ndarray
+    guess: np.ndarray
+    active_rows: np.ndarray
+
+
+def _system(ws: Workspace, st: ActiveSet) -> _System:
     qp = ws.qp
     fixed, k, s, t = _signs(ws, st)
     free = ~fixed
-    w = np.where(fixed, ws.bp[np.arange(qp.n), k], 0.0)
-    wx = w * fixed
+    wx = np.where(fixed, ws.bp[np.arange(qp.n), k], 0.0)
     active_rows = np.flatnonzero(st.row_side != 0)
     nb = int(st.gross_on) + active_rows.size
     borders = np.zeros((nb, int(free.sum())))
@@ -194,36 +225,98 @@ def solve_on(ws: Workspace, st: ActiveSet) -> tuple[np.ndarray, float, np.ndarra
         guess[0] = st.lam
         j = 1
     for r in active_rows:
-        side = st.row_side[r]
-        bound = qp.ru[r] if side in (1, 2) else qp.rl[r]
+        bound = qp.ru[r] if st.row_side[r] in (1, 2) else qp.rl[r]
         borders[j] = qp.rows[r, free]
         rhs_b[j] = bound - float(qp.rows[r] @ wx)
         guess[j] = st.pi[r] if st.pi.size else 0.0
         j += 1
-    r_f = -(qp.q[free] + qp.cost * t[free] + ws.H[free] @ wx)
-    y = guess
+    lin = -(qp.q[free] + qp.cost * t[free])
+    return _System(free, k, wx, borders, rhs_b, lin, guess, active_rows)
+
+
+def bordered(
+    chol: np.ndarray, c: float, borders: np.ndarray, r: np.ndarray, rhs_b: np.ndarray, guess: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve [c M, B'; B, 0] (x, y) = (r, rhs_b) with M = chol'chol; multipliers the system leaves free
+    keep ``guess``."""
+    hr = POTRS(chol, r, lower=False)[0] / c
+    if not borders.shape[0]:
+        return hr, guess
+    hb = POTRS(chol, borders.T, lower=False)[0] / c
+    m = borders @ hb
+    v = borders @ hr - rhs_b
+    norms = np.sqrt(np.einsum("ij,ij->i", m, m))
+    try:
+        if abs(np.linalg.det(m)) <= 1e-12 * float(np.prod(norms)):
+            raise np.linalg.LinAlgError
+        y = np.linalg.solve(m, v)
+    except np.linalg.LinAlgError:
+        y = guess + np.linalg.pinv(m, rcond=1e-12) @ (v - m @ guess)
+    return hr - hb @ y, y
+
+
+def solve_on(ws: Workspace, st: ActiveSet, sy: _System | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+    """The exact stationary point on ``st``: (w, gross multiplier lambda, row multipliers pi). Multipliers the
+    equations leave undetermined (degenerate sets) keep their guesses in ``st``."""
+    qp = ws.qp
+    sy = sy or _system(ws, st)
+    free, wx = sy.free, sy.wx
+    w = wx.copy()
+    y = sy.guess
     if free.any():
-        fac = ws.factor(free)
-        if fac is not None:
-            hr = sl.cho_solve(fac, r_f, check_finite=False)
-            if nb:
-                hb = sl.cho_solve(fac, borders.T, check_finite=False)
-                m = borders @ hb
-                y = guess + np.linalg.pinv(m, rcond=1e-12) @ (borders @ hr - rhs_b - m @ guess)
-                w[free] = hr - hb @ y
-            else:
-                w[free] = hr
+        r_f = sy.lin - ws.H[free] @ wx
+        chol, c = ws.factor(free)
+        if chol is not None:
+            w[free], y = bordered(chol, c, sy.borders, r_f, sy.rhs_b, sy.guess)
         else:  # H_FF singular: the bordered system by least squares
-            nf = int(free.sum())
-            kkt = np.block([[ws.H[np.ix_(free, free)], borders.T], [borders, np.zeros((nb, nb))]])
-            sol = np.linalg.lstsq(kkt, np.concatenate([r_f, rhs_b]), rcond=None)[0]
+            nf, nb = int(free.sum()), sy.rhs_b.size
+            kkt_m = np.block([[ws.H[np.ix_(free, free)], sy.borders.T], [sy.borders, np.zeros((nb, nb))]])
+            sol = np.linalg.lstsq(kkt_m, np.concatenate([r_f, sy.rhs_b]), rcond=None)[0]
             w[free] = sol[:nf]
             if nb:
                 y = sol[nf:]
+    return _unpack(qp, st, sy, w, y)
+
+
+def _unpack(
+    qp: CoreQP, st: ActiveSet, sy: _System, w: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray]:
     lam = float(y[0]) if st.gross_on else 0.0
     pi = np.zeros(qp.m)
-    pi[active_rows] = y[int(st.gross_on) :]
+    pi[sy.active_rows] = y[int(st.gross_on) :]
     return w, lam, pi
+
+
+@dataclass(frozen=True, slots=True)
+class AffinePath:
+    """On one active set with ridge 0, the solution at risk aversion delta = 1 / s is affine in s:
+    w = w0 + s w1, multipliers y = y0 / s + y1 (so lambda and pi scale the same way)."""
+
+    w0: np.ndarray
+    w1: np.ndarray
+    y0: np.ndarray
+    y1: np.ndarray
+
+    def at(self, qp: CoreQP, st: ActiveSet, sy: _System, s: float) -> tuple[np.ndarray, float, np.ndarray]:
+        return _unpack(qp, st, sy, self.w0 + s * self.w1, self.y0 / s + self.y1)
+
+
+def affine_path(ws: Workspace, st: ActiveSet) -> tuple[AffinePath, _System] | None:
+    """The active set's solution as a function of 1 / delta (``ws.qp.ridge`` must be 0), or None when
+    Sigma_FF is singular. From Sigma_FF w_F + B'(y s) = s lin - Sigma_FX w_X, B w_F = b."""
+    qp = ws.qp
+    sy = _system(ws, st)
+    free, wx = sy.free, sy.wx
+    w0, w1 = wx.copy(), np.zeros(qp.n)
+    y0, y1 = sy.guess * 0.0, sy.guess.copy()
+    if free.any():
+        chol, _ = ws.factor(free, unit=True)
+        if chol is None:
+            return None
+        zero = np.zeros(sy.rhs_b.size)
+        w0[free], y0 = bordered(chol, 1.0, sy.borders, -(qp.base[free] @ wx), sy.rhs_b, zero)
+        w1[free], y1 = bordered(chol, 1.0, sy.borders, sy.lin, zero, sy.guess)
+    return AffinePath(w0, w1, y0, y1), sy
 
 
 def _kink_slopes(ws: Workspace, w: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
@@ -294,13 +387,17 @@ def initial_set(ws: Workspace, w: np.ndarray, lam: float = 0.0, pi: np.ndarray |
     return ActiveSet(pos, gross_on, side, lam, np.zeros(qp.m) if pi is None else pi.copy())
 
 
-def _update(ws: Workspace, st: ActiveSet, w: np.ndarray, lam: float, pi: np.ndarray) -> ActiveSet:
+def update(
+    ws: Workspace, st: ActiveSet, w: np.ndarray, lam: float, pi: np.ndarray, sy: _System | None = None
+) -> ActiveSet:
     """One primal-dual active-set step: free coordinates that left their segment are fixed at the breakpoint
     they crossed; fixed ones whose subgradient condition fails move into the segment it points to;
     constraints with a wrong-signed multiplier are released, violated ones made active."""
     qp = ws.qp
-    ptol, dtol = tolerances(ws)
-    fixed, k, _, _ = _signs(ws, st)
+    ptol, dtol = ws.ptol, ws.dtol
+    if sy is None:
+        sy = _system(ws, st)
+    fixed, k = ~sy.free, sy.seg
     rows = np.arange(qp.n)
     seg_lo = ws.bp[rows, k]
     seg_hi = ws.bp[rows, np.minimum(k + 1, _MAX_BREAKS - 1)]
@@ -346,8 +443,9 @@ def active_set(ws: Workspace, start: ActiveSet, max_iter: int = 60) -> CoreSolut
     ptol, dtol = tolerances(ws)
     for it in range(1, max_iter + 1):
         seen.add(st.key())
-        w, lam, pi = solve_on(ws, st)
-        nxt = _update(ws, st, w, lam, pi)
+        sy = _system(ws, st)
+        w, lam, pi = solve_on(ws, st, sy)
+        nxt = update(ws, st, w, lam, pi, sy)
         if nxt.key() == st.key():
             res = kkt(ws, w, lam, pi)
             ok = res.primal <= 10 * ptol and res.dual <= 1e3 * dtol

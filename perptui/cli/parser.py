@@ -333,6 +333,18 @@ def _risk(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser
     p.set_defaults(command="cmd_risk")
 
 
+def _optimize(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "optimize",
+        help="mean-variance optimiser: weights for a problem file (max utility, Sharpe, frontier ...)",
+        description="Solve a mean-variance problem exactly: PROBLEM.json holds assets, mu, cov, objective "
+        "and optional limits (see the README). Figures are yearly fractions (0.12 = 12%).",
+    )
+    p.add_argument("--input", required=True, type=Path, metavar="PROBLEM.json", help="the problem file")
+    p.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_optimize")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="perptui",
@@ -344,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     parents = [data_options()]
     for add in (_app, _overview, _account, _size, _paper, _risk, _scan, _markets, _fetch, _import, _config):
         add(sub, parents)
+    _optimize(sub, parents)
     parser.set_defaults(command="cmd_app")
     return parser
 

@@ -175,4 +175,4 @@ class OptimizeResult:
     warm: object | None = field(default=None, repr=False, compare=False)
 
     def weights_by_asset(self, assets: tuple[str, ...]) -> dict[str, float]:
-        return {a: float(w) for a, w in zip(assets, self.weights, strict=True)}
+        return {a: float(w) + 0.0 for a, w in zip(assets, self.weights, strict=True)}  # no -0.0

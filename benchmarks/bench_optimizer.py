@@ -125,7 +125,8 @@ def main() -> None:
         print(
             f"n={n:<4} {objective:<15} {r['ours_best']:7.2f}/{r['ours_median']:6.2f} ms "
             f"{r['ppo_best']:12.1f}/{r['ppo_median']:6.1f} ms {r['ppo_median'] / r['ours_median']:11.1f}x "
-            f"{r['warm_median']:6.2f} ms {r['cold_iters']:>8}/{r['warm_iters']:<7} {r['gap']:9.1e} {r['kkt']:8.1e}"
+            f"{r['warm_median']:6.2f} ms {r['cold_iters']:>8}/{r['warm_iters']:<7} "
+            f"{r['gap']:9.1e} {r['kkt']:8.1e}"
         )
     print("obj gap: (ours - PyPortfolioOpt) / |PyPortfolioOpt| of the objective (positive: ours is better)")
 

@@ -358,8 +358,10 @@ def kkt(ws: Workspace, w: np.ndarray, lam: float, pi: np.ndarray) -> Kkt:
         eq = qp.rl == qp.ru
         up = np.where(np.isfinite(qp.ru), qp.ru - aw, np.inf)
         down = np.where(np.isfinite(qp.rl), aw - qp.rl, np.inf)
-        wrong_sign = np.where(eq, 0.0, np.where(pi > 0, pi * up, -pi * down))
-        comp = max(comp, float(np.max(np.abs(np.nan_to_num(wrong_sign, posinf=1e300)), initial=0.0)))
+        with np.errstate(invalid="ignore"):  # 0 x inf where a row has no such side
+            gap = np.where(pi > 0, pi * up, np.where(pi < 0, -pi * down, 0.0))
+        gap = np.where(eq, 0.0, np.nan_to_num(gap, nan=0.0, posinf=1e300))
+        comp = max(comp, float(np.max(np.abs(gap), initial=0.0)))
     return Kkt(primal, dual_max, comp)
 
 

@@ -35,6 +35,7 @@ class AppContext:
     _store: Store | None = None
     _source: MarketData | None = None
     _others: dict[str, MarketData] = field(default_factory=dict)
+    _engine: Any = None
     _account: Any = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -75,6 +76,16 @@ class AppContext:
             if self._source is None:
                 self._source = self.source_factory()
             return self._source
+
+    def paper_engine(self) -> Any:
+        """The paper trading engine on the paper account, built on first call (from a worker thread)."""
+        from perptui.services.paper import open_engine
+
+        store = self.store()
+        with self._lock:
+            if self._engine is None:
+                self._engine = open_engine(self.settings, store, self.clock)
+            return self._engine
 
     def other_source(self, exchange: str) -> MarketData:
         """The market source of another exchange (a ccxt id), built on first call (from a worker)."""

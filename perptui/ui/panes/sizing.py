@@ -56,7 +56,8 @@ class SizingPane(SizingSync):
         binding("size_short", "s", "side('short')", "Short", "Size a short"),
         binding("size_edit", "e", "edit", "Edit", "Edit the form, from the stop (tab: next)"),
         binding("size_copy", "c", "copy_ticket", "Copy", "Copy the trade ticket as text"),
-        binding("size_kelly", "k", "kelly", "Kelly", "Risk per trade from win rate and payoff"),
+        binding("size_kelly", "k", "kelly", "Kelly", "Risk per trade from win rate and payoff", show=False),
+        binding("size_order", "o", "send_order", "Order", "Send the ticket to the paper account"),
         binding("size_follow", "f", "follow_mark", "Follow mark", "The entry follows the mark again"),
         binding("size_stop_mode", "x", "stop_mode", "Stop", "Stop: price, % distance or ATR x", show=False),
         binding("size_risk_mode", "a", "risk_mode", "Risk", "Risk as % of equity or an amount", show=False),
@@ -108,6 +109,8 @@ class SizingPane(SizingSync):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``/`` types a slash in a field (Textual keeps its binding active there): hide it meanwhile."""
+        if action == "send_order" and self.ctx.read_only:
+            return False  # the exchange's own account is shown: paper orders would not appear in it
         return not (action == "pick_symbol" and self.built and self.form_widget.focused_field() is not None)
 
     def activated(self) -> None:

@@ -29,6 +29,7 @@ from perptui.ui.panes.sizing_model import (
 if TYPE_CHECKING:
     from perptui.domain.sizing import SizingResult
     from perptui.domain.types import Market, Side
+    from perptui.services.sizing_inputs import MarketSnapshot
 
 
 class SizingActions(Pane):
@@ -39,6 +40,7 @@ class SizingActions(Pane):
     result: SizingResult | None
     error: UsageError | None
     pending_stop: float | None
+    snapshot: MarketSnapshot | None
     built: bool
     after_build: list[Callable[[], object]]
 
@@ -192,6 +194,41 @@ class SizingActions(Pane):
             f"at {price_text(r.entry, m.price_tick)}",
             timeout=3,
         )
+
+    def action_send_order(self) -> None:
+        if not self.ready(self.action_send_order):
+            return
+        r, m = self.result, self.market
+        if r is None or m is None:
+            why = str(self.error) if self.error is not None else "nothing is sized yet"
+            self.notify(f"no order to send: {why}", severity="warning")
+        elif not r.tradable:
+            self.notify("no order to send: the size is below the market's minimum", severity="warning")
+        else:
+            self.send_order(r, m)
+
+    @work(exclusive=True, group="sizing-dialog")
+    async def send_order(self, result: SizingResult, market: Market) -> None:
+        """Show the whole order, then, confirmed, place it on the paper account (in a thread)."""
+        import asyncio
+
+        from perptui.ui.panes.sizing_order import confirm_lines, order_request
+        from perptui.ui.widgets.dialogs import ConfirmDialog
+
+        mark = self.snapshot.mark if self.snapshot is not None else None
+        request = order_request(result, market, limit=bool(self.form.entry.strip()), mark=mark)
+        title = f"Send this {result.side.upper()} to the paper account?"
+        if not await self.app.push_screen_wait(ConfirmDialog(title, confirm_lines(result, market, request))):
+            self.notify("order not sent", timeout=2)
+            return
+        try:
+            placed = await asyncio.to_thread(lambda: self.ctx.paper_engine().place_order(request))
+        except UsageError as exc:
+            self.notify(f"paper order refused: {exc}", severity="error", timeout=8)
+            return
+        self.notify(placed.message, title="paper order", timeout=6)
+        for warning in placed.warnings:
+            self.notify(warning, severity="warning", timeout=8)
 
     def action_kelly(self) -> None:
         if not self.ready(self.action_kelly):

@@ -171,7 +171,6 @@ class OptimizeResult:
     solve_ms: float
     iterations: int
     kkt: Kkt
-    frontier: tuple[FrontierPoint, ...] = ()
     warm: object | None = field(default=None, repr=False, compare=False)
 
     def weights_by_asset(self, assets: tuple[str, ...]) -> dict[str, float]:

@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import ExchangeUnavailable, UsageError
 from perptui.domain.timeframes import iso_utc
+from perptui.ui import risk_format as rf
 
 from .context import open_store, settings_from_args
-from .output import err, fmt_num, out, print_json, say
+from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
-    from perptui.domain.limits import LimitCheck
-    from perptui.domain.risk_position import PositionRisk
     from perptui.services.clock import Clock
     from perptui.services.risk import RiskReport
     from perptui.services.store import Store
@@ -94,65 +93,8 @@ async def collect(
 
 # --- the summary ------------------------------------------------------------------------------------
 
-
-def _pct(x: float | None, digits: int = 2) -> str:
-    return "—" if x is None else f"{x * 100 + 0.0:.{digits}f}%"
-
-
-def _money(x: float | None, currency: str = "") -> str:
-    return "—" if x is None else f"{x:+,.2f}{' ' + currency if currency else ''}"
-
-
-def _amount(x: float | None) -> str:
-    return "—" if x is None else f"{x:,.2f}"
-
-
-def _style(report: RiskReport, p: PositionRisk) -> str:
-    """Red at or past the minimum distance to liquidation, yellow near it, green otherwise."""
-    check = next((c for c in report.limits.checks if c.kind == "liq_distance" and c.symbol == p.symbol), None)
-    if p.liq_distance is not None and p.liq_distance <= 0:
-        return "bold red"
-    if check is not None and check.breached:
-        return "red"
-    if check is not None and check.warning:
-        return "yellow"
-    return "green"
-
-
-def _position_row(p: PositionRisk) -> tuple[str, ...]:
-    ratio = "∞" if p.margin_ratio == float("inf") else _pct(p.margin_ratio, 1)
-    sigma = "—" if p.liq_distance_sigma is None else f"{p.liq_distance_sigma:.1f}σ"
-    liq = "never" if p.never_liquidated else fmt_num(p.liq_price, 8)
-    return (
-        p.symbol,
-        p.side,
-        fmt_num(p.qty),
-        fmt_num(p.entry, 8),
-        fmt_num(p.mark, 8),
-        _amount(p.notional),
-        _money(p.upnl),
-        liq,
-        _pct(p.liq_distance),
-        sigma,
-        ratio,
-        "—" if p.next_funding is None else f"{p.next_funding:+,.4f}",
-    )
-
-
-def _bar(closeness: float | None, width: int = 20) -> str:
-    if closeness is None:
-        return "[" + "?" * width + "]"
-    filled = min(width, round(min(closeness, 1.0) * width))
-    return "[" + "#" * filled + "-" * (width - filled) + "]"
-
-
-def _limit_value(c: LimitCheck) -> str:
-    if c.value is None:
-        return "no stop" if c.kind == "risk_per_trade" else "unknown"
-    if c.kind == "leverage":
-        return f"{c.value:.2f}x of {c.limit:.2f}x"
-    value = "infinite" if c.value == float("inf") else _pct(c.value)
-    return f"{value} ({'min' if c.kind == 'liq_distance' else 'max'} {_pct(c.limit)})"
+#: A position's row colour by its distance to liquidation (``risk_format.liq_state``).
+_STYLES = {"critical": "red", "warning": "yellow", "safe": "green"}
 
 
 def render(report: RiskReport) -> None:
@@ -175,7 +117,7 @@ def render(report: RiskReport) -> None:
         table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
         for i, h in enumerate(headers):
             table.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)
-        rows = [(_position_row(r), _style(report, r)) for r in report.positions]
+        rows = [(rf.position_row(r), _STYLES[rf.liq_state(report.limits, r)]) for r in report.positions]
         for row, style in rows:
             table.add_row(*row, style=style)
         if not console.is_terminal:
@@ -185,21 +127,21 @@ def render(report: RiskReport) -> None:
     else:
         say("no open positions")
     say(
-        f"equity {_amount(p.equity)} {cur}  wallet {_amount(p.wallet_balance)}  "
-        f"uPnL {_money(p.unrealized_pnl)}  today {_money(p.pnl_today)}  drawdown {_pct(p.drawdown)}"
+        f"equity {rf.amount(p.equity)} {cur}  wallet {rf.amount(p.wallet_balance)}  "
+        f"uPnL {rf.signed(p.unrealized_pnl)}  today {rf.signed(p.pnl_today)}  drawdown {rf.pct(p.drawdown)}"
     )
     lev = "—" if p.leverage is None else f"{p.leverage:.2f}x"
-    say(f"exposure gross {_amount(p.gross_exposure)}  net {_money(p.net_exposure)}  leverage {lev}")
+    say(f"exposure gross {rf.amount(p.gross_exposure)}  net {rf.signed(p.net_exposure)}  leverage {lev}")
     h, q = report.historical, report.parametric
     for level, hv, hc, qv, qc in ((95, h.var_95, h.cvar_95, q.var_95, q.cvar_95),
                                   (99, h.var_99, h.cvar_99, q.var_99, q.cvar_99)):  # fmt: skip
         say(
-            f"1-day VaR {level}%: historical {_amount(hv)} (CVaR {_amount(hc)}), "
-            f"parametric {_amount(qv)} (CVaR {_amount(qc)}) {cur}"
+            f"1-day VaR {level}%: historical {rf.amount(hv)} (CVaR {rf.amount(hc)}), "
+            f"parametric {rf.amount(qv)} (CVaR {rf.amount(qc)}) {cur}"
         )
     for v in report.volatility:
-        garch = _pct(v.garch) if v.garch is not None else f"— ({v.garch_reason})"
-        say(f"vol {v.symbol}: realised 30d {_pct(v.realised)}/day, EWMA {_pct(v.ewma)}, GARCH {garch}")
+        garch = rf.pct(v.garch) if v.garch is not None else f"— ({v.garch_reason})"
+        say(f"vol {v.symbol}: realised 30d {rf.pct(v.realised)}/day, EWMA {rf.pct(v.ewma)}, GARCH {garch}")
     if report.correlation is not None:
         c = report.correlation
         for i, a in enumerate(c.symbols):
@@ -208,21 +150,13 @@ def render(report: RiskReport) -> None:
                 say(f"correlation {a} / {c.symbols[j]}: {'—' if rho is None else f'{rho:+.2f}'}")
     for check in report.limits.summary():
         subject = f" {check.symbol}" if check.symbol else ""
-        flag = " BREACHED" if check.breached else " near" if check.warning else ""
-        say(f"limit {check.kind}{subject}: {_bar(check.closeness)} {_limit_value(check)}{flag}")
+        flag = f" {rf.limit_flag(check)}" if rf.limit_flag(check) else ""
+        say(f"limit {check.kind}{subject}: [{rf.bar(check.closeness)}] {rf.limit_value(check)}{flag}")
     for alert in report.alerts:
         style = "bold red" if alert.severity == "critical" else "yellow"
         out().print(f"! {alert.message}", style=style, markup=False, highlight=False, soft_wrap=True)
     if not report.alerts:
         say("no alerts")
     b = report.breaker
-    if b.tripped:
-        out().print(
-            f"circuit breaker TRIPPED until {iso_utc(b.until)}: {b.reason or 'a limit was hit'}",
-            style="bold red",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    else:
-        say("circuit breaker: armed" + (" (reset today)" if b.reset_at is not None else ""))
+    style = "bold red" if b.tripped else ""
+    out().print(rf.breaker_text(b), style=style, markup=False, highlight=False, soft_wrap=True)

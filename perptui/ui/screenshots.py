@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -25,11 +26,21 @@ SIZE = (120, 40)
 DAY_MS = 86_400_000
 #: (days before now, kind, amount) of the sample account's history.
 HISTORY = ((21, "deposit", 1_500.0), (9, "withdraw", 400.0), (2, "deposit", 250.0))
+#: Sample paper positions (symbol, side, qty, leverage, stop as a fraction of the mark): far from
+#: liquidation, near the minimum distance (warning) and inside it (critical).
+POSITIONS = (
+    ("BTCDEMO/USDT:USDT", "long", 0.02, 3.0, 0.95),
+    ("ETHDEMO/USDT:USDT", "short", 0.3, 9.0, 1.05),
+    ("SOLDEMO/USDT:USDT", "long", 5.0, 12.0, None),
+)
 
 
-def demo_app(*, history: bool = True, source: MarketData | None = None) -> PerptuiApp:
+def demo_app(
+    *, history: bool = True, source: MarketData | None = None, config: dict[str, Any] | None = None
+) -> PerptuiApp:
     """The demo app the screenshots and snapshot tests use. ``source``: a DemoExchange to reuse (its
-    clock must be frozen at ``FROZEN_AT``); tests share one so its caches stay warm."""
+    clock must be frozen at ``FROZEN_AT``); tests share one so its caches stay warm. ``config``: more
+    settings sections (``{"risk": {...}}``)."""
     from perptui.config.settings import Settings
     from perptui.services.accounts import paper_account
     from perptui.services.clock import FrozenClock
@@ -37,7 +48,7 @@ def demo_app(*, history: bool = True, source: MarketData | None = None) -> Perpt
     from perptui.services.store import Store
     from perptui.ui.factory import build_app
 
-    settings = Settings.model_validate({"demo": {"frozen_at": FROZEN_AT, "seed": 7}})
+    settings = Settings.model_validate({"demo": {"frozen_at": FROZEN_AT, "seed": 7}, **(config or {})})
     now = settings.demo.frozen_at_ms()
     assert now is not None
     store = Store.open(":memory:")
@@ -52,6 +63,25 @@ def demo_app(*, history: bool = True, source: MarketData | None = None) -> Perpt
         source = DemoExchange(settings.demo.seed, FrozenClock(now))
     clock = getattr(source, "clock", None) or FrozenClock(now)
     return build_app(settings, source=source, store=store, clock=clock)
+
+
+def open_sample_positions(app: PerptuiApp) -> None:
+    """Open ``POSITIONS`` on the app's paper account at the demo marks (blocking: call in a thread)."""
+    from perptui.domain.paper import OrderRequest
+
+    ctx = app.ctx
+    source = ctx.source()
+    markets = asyncio.run(source.load_markets())
+    ctx.store().upsert_markets(ctx.exchange_name, markets, ctx.clock.now_ms())
+    engine = ctx.paper_engine()
+    engine.book.use(markets)
+    rates = asyncio.run(source.fetch_funding_rates([p[0] for p in POSITIONS]))
+    for symbol, side, qty, leverage, stop in POSITIONS:
+        mark = rates[symbol].mark
+        assert mark is not None
+        stop_price = None if stop is None else round(mark * stop, 2)
+        request = OrderRequest(symbol, side, qty, leverage=leverage, margin_mode="isolated", stop=stop_price)
+        engine.place_order(replace(request, mark=mark))
 
 
 async def settle(pilot: Pilot) -> None:
@@ -153,6 +183,36 @@ async def _scanner_wide(pilot: Pilot) -> None:
     """The side panel hidden, sorted by the 30-day mean, perps under 10% |APR| hidden."""
     keys = ("i", "full_stop", "full_stop", "full_stop", "a", "1", "0", "enter")
     await _scanner(pilot, keys)
+
+
+async def open_risk(pilot: Pilot, *, positions: bool = True, sample: bool | None = None) -> Any:
+    """Open the sample paper positions (``sample``, by default when ``positions`` are expected), then
+    the risk pane once it has drawn a report with (or without) positions; returns the pane."""
+    await settle(pilot)
+    if positions if sample is None else sample:
+        await asyncio.to_thread(open_sample_positions, pilot.app)  # type: ignore[arg-type]
+    await pilot.press("5")
+    pane = pilot.app.pane("risk")  # type: ignore[attr-defined]
+    for _ in range(200):
+        await settle(pilot)
+        report = pane.report
+        if report is not None and bool(report.positions) == positions and not pane.polling:
+            return pane
+        await pilot.pause(0.05)
+    raise TimeoutError("the risk pane drew no report")
+
+
+async def _risk(pilot: Pilot, keys: tuple[str, ...] = ()) -> None:
+    await open_risk(pilot)
+    await pilot.press(*keys)
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+@shot("risk")
+async def _risk_default(pilot: Pilot) -> None:
+    await _risk(pilot, ("j", "j"))
 
 
 async def render(name: str) -> str:

@@ -5,6 +5,7 @@ warm and the suite stays fast; tests never move its clock."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def demo_source() -> DemoExchange:
 
 @pytest.fixture
 def make_app(demo_source: DemoExchange) -> Callable[..., PerptuiApp]:
-    def make(*, history: bool = False) -> PerptuiApp:
-        return demo_app(history=history, source=demo_source)
+    def make(*, history: bool = False, config: dict[str, Any] | None = None) -> PerptuiApp:
+        return demo_app(history=history, source=demo_source, config=config)
 
     return make

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec
+from typing import ParamSpec, TypeVar
 
 from textual.pilot import Pilot
 
 from perptui.ui.widgets.stat import Stat
 
 P = ParamSpec("P")
+S = TypeVar("S")
 
 
 async def settle(pilot: Pilot) -> None:
@@ -19,6 +20,19 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def wait_for_screen(pilot: Pilot, screen_type: type[S]) -> S:
+    """The dialog a worker pushed (that worker waits for the answer, so ``settle`` would hang)."""
+    for _ in range(150):
+        if isinstance(pilot.app.screen, screen_type):
+            return pilot.app.screen
+        await pilot.pause(0.02)
+    raise AssertionError(f"no {screen_type.__name__}; the screen is {pilot.app.screen!r}")
+
+
+def notifications(pilot: Pilot) -> list[str]:
+    return [n.message for n in pilot.app._notifications]
 
 
 def stat(pilot: Pilot, stat_id: str) -> str:

@@ -5,17 +5,12 @@ breaker is tripped; declining sends nothing."""
 from __future__ import annotations
 
 from perptui.ui.widgets.dialogs import ConfirmDialog
-from tests.ui.helpers import settle, sync
+from tests.ui.helpers import notifications, settle, sync, wait_for_screen
 from tests.ui.test_sizing_flows import SIZE, fill, open_pane
 
 
 async def confirm_dialog(pilot) -> str:  # type: ignore[no-untyped-def]
-    """Wait for the confirmation (its worker stays busy until answered, so no settle) and its text."""
-    for _ in range(100):
-        if isinstance(pilot.app.screen, ConfirmDialog):
-            return "\n".join(pilot.app.screen.lines)
-        await pilot.pause(0.02)
-    raise AssertionError(f"no confirmation dialog; the screen is {pilot.app.screen!r}")
+    return "\n".join((await wait_for_screen(pilot, ConfirmDialog)).lines)
 
 
 @sync
@@ -72,6 +67,5 @@ async def test_a_typed_entry_is_a_limit_order_and_a_tripped_breaker_refuses_new_
         await confirm_dialog(pilot)
         await pilot.press("y")
         await settle(pilot)
-        messages = [n.message for n in app._notifications]
-        assert any("paper order refused" in m for m in messages)
+        assert any("paper order refused" in m for m in notifications(pilot))
         assert len(engine.orders(open_only=True)) == 1

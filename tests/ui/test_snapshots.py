@@ -38,3 +38,8 @@ def test_scanner_pane(snap_compare, make_app) -> None:
 def test_scanner_pane_wide_sorted_and_filtered(snap_compare, make_app) -> None:
     """No side panel, sorted by the 30-day mean APR, perps under 10% |APR| hidden."""
     assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["scanner-wide"])
+
+
+def test_risk_pane_with_safe_warning_and_critical_positions(snap_compare, make_app) -> None:
+    """BTC far from liquidation (green), ETH near the minimum distance (yellow), SOL inside it (red)."""
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["risk"])

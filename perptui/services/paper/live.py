@@ -1,11 +1,12 @@
 """The engine against a live market data source (async): start-up catch-up and one poll.
 
-``prepare`` at start-up: backfill the funding prints and candles the open positions and resting orders
-need since they were last checked (at most ``catch_up_days``), then ``catch_up`` from the cache. With
-the source unreachable it catches up from whatever the cache holds. ``refresh`` is one poll: funding
-rates (with marks) for the watched symbols, tickers for any mark missing, then ``on_marks`` and
-``on_funding_rates``. The engine's calls are blocking SQLite work: in the app, run these in a thread
-worker (each with its own event loop) or wrap the engine calls in ``asyncio.to_thread``.
+``prepare`` at start-up: ``fetch_history`` (the funding prints and candles the open positions and
+resting orders need since they were last checked, at most ``catch_up_days``), then ``engine.catch_up``
+from the cache; with the source unreachable it catches up from whatever the cache holds. ``refresh`` is
+one poll: funding rates (with marks) for the watched symbols, tickers for any mark missing, then
+``on_marks`` and ``on_funding_rates``. The engine's calls are blocking SQLite work: in the app, call
+the fetches on the source's loop and the engine in a thread (or run all in a thread worker with its own
+event loop, as for the demo market).
 """
 
 from __future__ import annotations
@@ -23,9 +24,16 @@ if TYPE_CHECKING:
 
 async def prepare(engine: PaperEngine, source: MarketData, now: int | None = None) -> list[PaperEvent]:
     """Fetch the history the book needs, then settle what fell due. Returns the catch-up's events."""
+    now = engine.now(now)
+    await fetch_history(engine, source, now)
+    return engine.catch_up(now)
+
+
+async def fetch_history(engine: PaperEngine, source: MarketData, now: int) -> None:
+    """Backfill the funding prints and candles the open positions and resting orders need since they
+    were last checked (at most ``catch_up_days``). An unreachable source leaves the cache as it is."""
     from perptui.services.backfill import backfill_funding, backfill_ohlcv
 
-    now = engine.now(now)
     st = engine.read_state()
     floor = now - int(engine.config.catch_up_days * DAY_MS)
     tf = engine.config.catch_up_timeframe
@@ -43,7 +51,6 @@ async def prepare(engine: PaperEngine, source: MarketData, now: int | None = Non
             )
     except ExchangeUnavailable:
         pass  # the cache is what we have: catch up from it
-    return engine.catch_up(now)
 
 
 async def refresh(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from perptui.ui.panes.account import AccountPane
 from perptui.ui.panes.base import Pane
+from perptui.ui.panes.risk import RiskPane
 from perptui.ui.panes.scanner import ScannerPane
 from perptui.ui.panes.sizing import SizingPane
 
@@ -22,4 +23,5 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("account", "1", "Account", AccountPane),
     PaneSpec("sizing", "2", "Size", SizingPane),
     PaneSpec("scanner", "3", "Scan", ScannerPane),
+    PaneSpec("risk", "5", "Risk", RiskPane),
 )

@@ -140,9 +140,13 @@ class LiveTable(ScrollView, can_focus=True):
     def keys_in_order(self) -> list[str]:
         return list(self._order)
 
-    def cell_text(self, key: str, column_key: str) -> str:
+    def cell(self, key: str, column_key: str) -> Cell:
+        """The shown ``(text, tone)`` of a row's cell."""
         index = next(i for i, spec in enumerate(self.specs) if spec.key == column_key)
-        return self._cells[key][index][0]
+        return self._cells[key][index]
+
+    def cell_text(self, key: str, column_key: str) -> str:
+        return self.cell(key, column_key)[0]
 
     def header_text(self, column_key: str) -> str:
         return self._headers[column_key]

@@ -1,0 +1,239 @@
+"""The risk monitor pane (key 5): every open position with its distance to liquidation, the portfolio
+with VaR and the limits as bars, the alerts and the circuit breaker, equity and drawdown charts.
+
+Keys act on the position under the cursor of the paper account: close it or reduce it (after a
+confirmation), move its stop, or open it in the sizing pane; a tripped circuit breaker can be reset
+(after a confirmation). The exchange's own account is read-only here. ``risk_sync`` polls and draws.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from perptui.domain.errors import UsageError
+from perptui.ui import risk_format as rf
+from perptui.ui.keymap import binding
+from perptui.ui.panes.base import PaneCommand
+from perptui.ui.panes.risk_columns import SPECS
+from perptui.ui.panes.risk_sync import RiskSync
+from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
+from perptui.ui.widgets.live_table import LiveTable
+from perptui.ui.widgets.risk_chart import RiskChart
+
+if TYPE_CHECKING:
+    from perptui.domain.risk_position import PositionRisk
+
+#: Actions on a paper position (the exchange's account is read-only).
+_POSITION_ACTIONS = {"close_position", "reduce_position", "move_stop"}
+
+
+class RiskPane(RiskSync):
+    TITLE = "Risk"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding("risk_close", "c", "close_position", "Close", "Close the position (after a confirmation)"),
+        binding("risk_reduce", "r", "reduce_position", "Reduce", "Close part of the position (qty or %)"),
+        binding("risk_stop", "s", "move_stop", "Stop", "Move the position's stop-loss (blank removes it)"),
+        binding("risk_size", "enter", "size_selected", "Size it", "Open the sizing pane on this symbol"),
+        binding("risk_reset", "b", "reset_breaker", "Reset breaker", "Reset the tripped circuit breaker"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("reading the account…", id="risk-heading", markup=False)
+        with Vertical(id="risk-positions"):
+            yield LiveTable(SPECS, id="risk-table")
+            yield Static(
+                "no open positions: size a trade (2) and press o to open one on the paper account",
+                id="risk-empty",
+            )
+        with Horizontal(id="risk-panels"):
+            yield Static("", id="risk-portfolio")
+            with Vertical(id="risk-right"):
+                yield Static("", id="risk-limits")
+                yield Static("", id="risk-alerts")
+        yield RiskChart(id="risk-chart")
+
+    @property
+    def table(self) -> LiveTable:  # type: ignore[override]
+        return self.query_one("#risk-table", LiveTable)
+
+    def activated(self) -> None:
+        self.active = True
+        self.redraw()
+        self.table.focus()
+        self.refresh_data(soon=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        paper = self.ctx.account_mode == "paper"
+        if action in _POSITION_ACTIONS:
+            return paper
+        if action == "reset_breaker":
+            return paper and self.report is not None and self.report.breaker.tripped
+        return True
+
+    def commands(self) -> list[PaneCommand]:
+        return [PaneCommand("Reset the circuit breaker", "After a confirmation", self.action_reset_breaker)]
+
+    # --- the position under the cursor ------------------------------------------------------------
+
+    def selected(self) -> PositionRisk | None:
+        """The PositionRisk under the cursor, or None (with a notification) when there is none."""
+        key = self.table.cursor_key
+        report = self.report
+        found = next((p for p in report.positions if p.symbol == key), None) if report else None
+        if found is None:
+            self.notify("no position selected: the table is empty", severity="warning", timeout=3)
+        return found
+
+    def on_live_table_selected(self, event: LiveTable.Selected) -> None:
+        event.stop()
+        self.action_size_selected()
+
+    def action_size_selected(self) -> None:
+        p = self.selected()
+        if p is not None:
+            self.app.show_pane("sizing")  # type: ignore[attr-defined]
+            self.app.pane("sizing").open_symbol(p.symbol)  # type: ignore[attr-defined]
+
+    def action_close_position(self) -> None:
+        p = self.selected()
+        if p is not None:
+            self.close_position(p.symbol, None)
+
+    def action_reduce_position(self) -> None:
+        p = self.selected()
+        if p is not None:
+            self.reduce_position(p.symbol, p.qty)
+
+    def action_move_stop(self) -> None:
+        p = self.selected()
+        if p is not None:
+            stop = self.levels[p.symbol].stop if p.symbol in self.levels else None
+            self.move_stop(p.symbol, p.side, p.mark, stop)
+
+    # --- dialogs and the engine (workers) ---------------------------------------------------------
+
+    @work(exclusive=True, group="risk-dialog")
+    async def reduce_position(self, symbol: str, open_qty: float) -> None:
+        def parse(texts: list[str]) -> float:
+            return parse_reduce(texts[0], open_qty)
+
+        hint = f"{rf.num(open_qty)} open: a quantity (0.01) or a share of it (50%)"
+        dialog = FormDialog(f"Reduce {symbol}", [("Close", "50%")], parse, hint=hint)
+        qty = await self.app.push_screen_wait(dialog)
+        if qty is not None:
+            await self._close(symbol, qty)
+
+    @work(exclusive=True, group="risk-dialog")
+    async def close_position(self, symbol: str, qty: float | None) -> None:
+        await self._close(symbol, qty)
+
+    async def _close(self, symbol: str, qty: float | None) -> None:
+        p = next((x for x in self.report.positions if x.symbol == symbol), None) if self.report else None
+        if p is None:
+            return
+        closing = p.qty if qty is None else qty
+        lines = [
+            f"{'Close' if qty is None or qty >= p.qty else 'Reduce'} {p.side.upper()} {symbol}",
+            f"quantity {rf.num(closing)} of {rf.num(p.qty)}, reduce-only MARKET order",
+            f"fills at the mark ({rf.num(p.mark, 8)}) plus slippage, taker fee",
+            f"unrealised PnL now {rf.signed(p.upnl)} on the whole position",
+            "Sent to the local PAPER account only: nothing goes to an exchange.",
+        ]
+        if not await self.app.push_screen_wait(ConfirmDialog(f"Close {symbol}?", lines)):
+            self.notify("nothing closed", timeout=2)
+            return
+        engine = await asyncio.to_thread(self.ctx.paper_engine)
+        try:
+            result = await asyncio.to_thread(engine.close, symbol, qty)
+        except UsageError as exc:
+            self.notify(f"not closed: {exc}", severity="error", timeout=8)
+            return
+        self.notify(result.message, title="paper", timeout=6)
+        self.refresh_data(soon=True)
+
+    @work(exclusive=True, group="risk-dialog")
+    async def move_stop(self, symbol: str, side: str, mark: float | None, stop: float | None) -> None:
+        def parse(texts: list[str]) -> float | str:
+            return parse_stop(texts[0], side, mark)
+
+        hint = f"mark {rf.num(mark, 8)}: below it for a long, above for a short; blank removes the stop"
+        initial = "" if stop is None else f"{stop:g}"
+        answer = await self.app.push_screen_wait(
+            FormDialog(f"Stop-loss of {symbol}", [("Stop price", initial)], parse, hint=hint)
+        )
+        if answer is None:
+            return
+        price = None if answer == "" else float(answer)
+        engine = await asyncio.to_thread(self.ctx.paper_engine)
+        try:
+            _, warnings = await asyncio.to_thread(engine.set_stop, symbol, price)
+        except UsageError as exc:
+            self.notify(f"stop not moved: {exc}", severity="error", timeout=8)
+            return
+        self.notify(f"{symbol}: stop {'removed' if price is None else f'at {price:g}'}", timeout=4)
+        for warning in warnings:
+            self.notify(warning, severity="warning", timeout=8)
+        self.refresh_data(soon=True)
+
+    def action_reset_breaker(self) -> None:
+        self.reset_breaker()
+
+    @work(exclusive=True, group="risk-dialog")
+    async def reset_breaker(self) -> None:
+        report = self.report
+        if report is None or not report.breaker.tripped:
+            self.notify("the circuit breaker is not tripped", timeout=3)
+            return
+        lines = [
+            rf.breaker_text(report.breaker),
+            "A reset allows new paper orders again now, and the breaker will not trip again today.",
+            "Do this only if you are sure the loss is understood and acceptable.",
+        ]
+        if not await self.app.push_screen_wait(ConfirmDialog("Reset the circuit breaker?", lines)):
+            self.notify("the circuit breaker stays tripped", timeout=3)
+            return
+        from perptui.services.paper import reset_breaker
+
+        store = await asyncio.to_thread(self.ctx.store)
+        await asyncio.to_thread(reset_breaker, store, report.account, self.ctx.clock.now_ms())
+        self.notify("circuit breaker reset: new paper orders are allowed again", timeout=5)
+        self.refresh_data(soon=True)
+
+
+def parse_reduce(text: str, open_qty: float) -> float:
+    """A quantity or a percentage of the open quantity, in (0, open]."""
+    raw = text.strip().replace(",", "")
+    try:
+        value = float(raw.removesuffix("%")) if raw else float("nan")
+    except ValueError:
+        raise UsageError(f"{text!r} is not a number: type a quantity (0.01) or a share (50%)") from None
+    qty = open_qty * value / 100 if raw.endswith("%") else value
+    if not qty > 0:
+        raise UsageError("the amount to close must be above zero")
+    if qty > open_qty * (1 + 1e-12):
+        raise UsageError(f"only {open_qty:g} is open: close at most that (or 100%)")
+    return min(qty, open_qty)
+
+
+def parse_stop(text: str, side: str, mark: float | None) -> float | str:
+    """A stop price on the losing side of the mark, or "" to remove the stop."""
+    raw = text.strip().replace(",", "")
+    if not raw:
+        return ""
+    try:
+        price = float(raw)
+    except ValueError:
+        raise UsageError(f"{text!r} is not a price: type a number, or leave it blank to remove") from None
+    if not price > 0:
+        raise UsageError("a stop price must be above zero")
+    if mark is not None and (price >= mark if side == "long" else price <= mark):
+        where = "below" if side == "long" else "above"
+        raise UsageError(f"a {side}'s stop must be {where} the mark {mark:g}")
+    return raw

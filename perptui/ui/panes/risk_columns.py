@@ -1,0 +1,79 @@
+"""The risk pane's positions table: columns and each cell's text and tone. No Textual.
+
+A row's symbol, liquidation price, distance and sigmas take its state's colour: green safe, yellow near
+the minimum distance to liquidation, red at or past it (``risk_format.liq_state``). Money is masked in
+privacy mode. The columns a trader checks first come first; the rest scroll in with ``←`` ``→``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from perptui.ui import format as fmt
+from perptui.ui import risk_format as rf
+from perptui.ui.widgets.live_table import Cell, ColumnSpec
+
+if TYPE_CHECKING:
+    from perptui.domain.limits import LimitReport
+    from perptui.domain.risk_position import PositionRisk
+
+SPECS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("symbol", "symbol", 17, left=True),
+    ColumnSpec("side", "side", 5, left=True),
+    ColumnSpec("qty", "qty", 9),
+    ColumnSpec("mark", "mark", 10),
+    ColumnSpec("notional", "notional", 10),
+    ColumnSpec("upnl", "uPnL", 9),
+    ColumnSpec("roe", "ROE", 7),
+    ColumnSpec("liq", "liq", 10),
+    ColumnSpec("to_liq", "to liq", 7),
+    ColumnSpec("sigma", "σ", 5),
+    ColumnSpec("margin", "mgn ratio", 9),
+    ColumnSpec("funding", "next fund", 9),
+    ColumnSpec("paid", "funding", 9),
+    ColumnSpec("entry", "entry", 10),
+    ColumnSpec("stop", "stop", 10),
+    ColumnSpec("lev", "lev", 6),
+    ColumnSpec("mode", "mode", 8, left=True),
+)
+
+STATE_TONE = {"safe": "pos", "warning": "warn", "critical": "neg-strong"}
+
+
+def _signed_tone(value: float | None) -> str:
+    if value is None or value == 0:
+        return "muted" if value is None else ""
+    return "pos" if value > 0 else "neg"
+
+
+def position_cells(
+    p: PositionRisk, limits: LimitReport, *, stop: float | None, leverage: float | None, private: bool
+) -> list[Cell]:
+    tone = STATE_TONE[rf.liq_state(limits, p)]
+
+    def money(value: float | None, digits: int = 2) -> Cell:
+        if private and value is not None:
+            return fmt.MASK, ""
+        return (rf.signed(value, digits) if value is not None else rf.UNKNOWN), _signed_tone(value)
+
+    notional = fmt.MASK if private else rf.amount(p.notional)
+    qty = fmt.MASK if private else rf.num(p.qty)
+    return [
+        (p.symbol, tone),
+        (p.side, ""),
+        (qty, ""),
+        (rf.num(p.mark, 8), ""),
+        (notional, ""),
+        money(p.upnl),
+        (rf.pct(p.roe, 1), _signed_tone(p.roe)),
+        (rf.liq_text(p), tone),
+        (rf.pct(p.liq_distance, 1), tone),
+        (rf.sigma_text(p), tone),
+        (rf.margin_ratio_text(p), ""),
+        money(p.next_funding, 4),
+        money(p.funding_so_far, 4),
+        (rf.num(p.entry, 8), ""),
+        (rf.num(stop, 8) if stop is not None else "none", "" if stop is not None else "warn"),
+        (fmt.leverage(leverage).replace(".00x", "x"), ""),
+        (p.margin_mode, ""),
+    ]

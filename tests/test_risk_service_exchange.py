@@ -173,6 +173,10 @@ def test_cli_reads_the_exchange_account_read_only(
     monkeypatch.setenv("PERPTUI_DB", str(tmp_path / "cache.db"))
     monkeypatch.setenv("PERPTUI_ACCOUNT", "exchange")
     monkeypatch.setenv("PERPTUI_NETWORK__BACKOFF_S", "0.01")
+    # The command's clock at the loopback's time: the history window must end where the data does, not
+    # wherever the wall clock is (VaR needs enough days of returns inside the last 365).
+    at_data_end = FrozenClock(loopback_real.source.now_ms())
+    monkeypatch.setattr("perptui.services.sources.clock_for", lambda settings: at_data_end)
     argv = ["risk", "--exchange", "binanceusdm", "--api-base-url", loopback_real.base_url]
     code, line = run_error(capsys, *argv, "--json")
     assert code == 2 and "needs API keys" in line and loopback_real.requests == []

@@ -190,11 +190,53 @@ class PlanSettings(Section):
     directional_pct: float = Field(default=30.0, ge=0, le=100)
     """Share of capital for the directional trend layer, in percent; with neutral_pct it makes 100."""
 
+    universe_size: int = Field(default=10, ge=1, le=100)
+    """Directional layer: the N most liquid perps (24h volume) with enough history."""
+
+    neutral_count: int = Field(default=5, ge=0, le=50)
+    """Neutral base: at most this many spot + perp carry pairs."""
+
+    min_carry_apr_pct: float = Field(default=5.0, ge=-100, le=1000)
+    """A carry pair must net at least this APR, in percent, after fees and slippage over scan.hold_days."""
+
+    objective: Literal["max_utility", "min_variance", "max_sharpe", "efficient_risk", "efficient_return"] = (
+        "max_utility"
+    )
+    """Objective of the directional layer's optimiser."""
+
+    risk_aversion: float = Field(default=2.0, gt=0, le=1000)
+    """Risk aversion delta of max_utility (mu'w - delta/2 w'Sigma w)."""
+
+    leverage_cap: float = Field(default=3.0, gt=0, le=20)
+    """Gross exposure cap of the directional layer, as a multiple of its capital."""
+
+    max_weight_pct: float = Field(default=50.0, gt=0, le=100)
+    """Per-asset cap of the directional layer, in percent of its leverage budget (leverage_cap)."""
+
+    vol_target_pct: float = Field(default=30.0, gt=0, le=500)
+    """Yearly volatility target (cap) of the directional layer, in percent."""
+
+    lookback_days: Literal[7, 30, 90] = 30
+    """Days of history for the covariance, the mean funding and the carry: 7, 30 or 90."""
+
+    timeframe: Literal["1h", "4h", "8h", "1d"] = "1d"
+    """Bars of the directional signals and the covariance: 1h, 4h, 8h or 1d."""
+
+    regime_k: float = Field(default=2.0, gt=0, le=100)
+    """Scale the directional layer down when realised volatility exceeds this multiple of its median."""
+
+    regime_zero_at: float = Field(default=3.0, gt=0, le=100)
+    """... linearly, down to nothing at this multiple."""
+
     @model_validator(mode="after")
     def _sums_to_100(self) -> PlanSettings:
         if abs(self.neutral_pct + self.directional_pct - 100) > 1e-9:
             total = self.neutral_pct + self.directional_pct
             raise ValueError(f"neutral_pct + directional_pct must make 100, not {total:g}")
+        if self.regime_zero_at <= self.regime_k:
+            raise ValueError(
+                f"regime_zero_at ({self.regime_zero_at:g}) must be above regime_k ({self.regime_k:g})"
+            )
         return self
 
 

@@ -345,6 +345,23 @@ def _optimize(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
     p.set_defaults(command="cmd_optimize")
 
 
+def _allocate(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "allocate",
+        parents=parents,
+        help="the hybrid plan: a neutral funding base and a directional trend layer as target positions",
+        description="Turn a capital into the hybrid plan: spot + opposite perp carry pairs on the best net "
+        "funding (neutral base) and trend-following perps sized by the mean-variance optimiser within the "
+        "leverage, weight and volatility limits of [plan] (directional layer), scaled down when volatility "
+        "spikes; quantities rounded to the markets' steps, and the trades from the paper positions.",
+    )
+    add = p.add_argument
+    add("--capital", type=_number, metavar="C", help="capital to plan (default: the paper account's equity)")
+    add("--neutral-pct", type=_number, metavar="X", help="%% of capital to the neutral base (default: 70)")
+    add("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_allocate")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="perptui",
@@ -357,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_app, _overview, _account, _size, _paper, _risk, _scan, _markets, _fetch, _import, _config):
         add(sub, parents)
     _optimize(sub, parents)
+    _allocate(sub, parents)
     parser.set_defaults(command="cmd_app")
     return parser
 

@@ -50,9 +50,9 @@ def sized(market: Market, notional: float, mark: float) -> tuple[float, str | No
         return 0.0, "no position at this size"
     qty = round_down(notional / mark, qty_step(market))
     if qty <= 0:
-        return 0.0, f"{notional:,.2f} is under one step ({qty_step(market):g}) at {mark:g}"
+        return 0.0, f"notional {notional:,.2f} is under one step ({qty_step(market):g}) at {mark:g}"
     if market.min_qty is not None and qty < market.min_qty * (1 - _EPS):
         return 0.0, f"{qty:g} is under the minimum quantity {market.min_qty:g}"
     if market.min_notional is not None and qty * mark < market.min_notional * (1 - _EPS):
-        return 0.0, f"{qty * mark:,.2f} is under the minimum notional {market.min_notional:g}"
+        return 0.0, f"notional {qty * mark:,.2f} is under the minimum {market.min_notional:g}"
     return qty, None

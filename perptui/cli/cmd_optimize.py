@@ -39,15 +39,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _point(p: FrontierPoint, assets: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "expected_return": p.expected_return,
-        "volatility": p.volatility,
-        "sharpe": p.sharpe,
-        "weights": {a: float(w) + 0.0 for a, w in zip(assets, p.weights, strict=True)},
-    }
-
-
 def as_dict(
     result: OptimizeResult, assets: tuple[str, ...], frontier: list[FrontierPoint] | None
 ) -> dict[str, Any]:
@@ -65,7 +56,7 @@ def as_dict(
         "kkt": result.kkt.as_dict(),
     }
     if frontier is not None:
-        data["frontier"] = [_point(p, assets) for p in frontier]
+        data["frontier"] = [p.as_dict(assets) for p in frontier]
     return data
 
 

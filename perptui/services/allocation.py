@@ -30,7 +30,7 @@ from perptui.domain.plan import PlanConfig, PlanInputs
 from perptui.domain.plan.directional import lookback_bars
 from perptui.domain.plan.signals import min_closes
 from perptui.domain.timeframes import DAY_MS, timeframe_ms
-from perptui.domain.types import FundingRate, Market, Ticker
+from perptui.domain.types import FundingRate, Market
 from perptui.services.backfill import CLOSE_MARGIN_MS
 
 if TYPE_CHECKING:
@@ -124,12 +124,12 @@ async def load_plan_inputs(
 async def _live_inputs(
     source: MarketData, store: Store, exchange: str, config: PlanConfig, clock: Clock, now: int
 ) -> PlanInputs:
-    from perptui.services.scan import fetch_live
+    from perptui.services.scan import fetch_live, keep_ticker_snapshot
 
     markets = await source.load_markets()
     await asyncio.to_thread(store.upsert_markets, exchange, markets, now)
     rates, tickers = await fetch_live(source)
-    await asyncio.to_thread(_keep_tickers, store, exchange, tickers, now)
+    await asyncio.to_thread(keep_ticker_snapshot, store, exchange, tickers, now)
     perps = linear_perps(markets)
     volume = {s: t.quote_volume_24h for s, t in tickers.items() if t.quote_volume_24h is not None}
     directional, neutral = candidates(perps, volume, rates, config)
@@ -139,18 +139,6 @@ async def _live_inputs(
     return await asyncio.to_thread(
         read_inputs, store, exchange, config, now, perps, directional, neutral, rates, marks, volume, notes
     )
-
-
-def _keep_tickers(store: Store, exchange: str, tickers: dict[str, Ticker], now: int) -> None:
-    """A ticker snapshot for offline runs, at most as often as the scanner keeps one."""
-    from perptui.services.scan import TICKER_SNAPSHOT_EVERY_MS, TICKER_SNAPSHOT_KIND
-
-    age = store.cache_age_ms(exchange, TICKER_SNAPSHOT_KIND, now)
-    if tickers and (age is None or age >= TICKER_SNAPSHOT_EVERY_MS):
-        with store.transaction():
-            store.insert_tickers(exchange, list(tickers.values()))
-            store.mark_fetched(exchange, "tickers", now)
-            store.mark_fetched(exchange, TICKER_SNAPSHOT_KIND, now)
 
 
 async def _backfill(

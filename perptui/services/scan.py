@@ -147,14 +147,7 @@ def live_rows(
     """Join fetched rates and tickers with the cached history (blocking: SQLite and numpy; the app
     calls it from a thread). Caches a ticker snapshot when the last one is old enough."""
     perps = linear_perps(markets)
-    # Throttled by the scanner's own log entry: 'tickers' is also marked by the commands that store
-    # one market's ticker (perptui size), which must not hold back the scanner's snapshot of all.
-    age = store.cache_age_ms(exchange, TICKER_SNAPSHOT_KIND, now)
-    if tickers and (age is None or age >= TICKER_SNAPSHOT_EVERY_MS):
-        with store.transaction():
-            store.insert_tickers(exchange, list(tickers.values()))
-            store.mark_fetched(exchange, "tickers", now)
-            store.mark_fetched(exchange, TICKER_SNAPSHOT_KIND, now)
+    keep_ticker_snapshot(store, exchange, tickers, now)
     stats = history_stats_of(store, exchange, perps, now, rates)
     rows = [
         scan_row(
@@ -168,6 +161,18 @@ def live_rows(
         for m in perps
     ]
     return ExchangeScan(exchange, now, rows, live=True)
+
+
+def keep_ticker_snapshot(store: Store, exchange: str, tickers: dict[str, Ticker], now: int) -> None:
+    """Cache the tickers (for --asof and offline runs) when the last snapshot is old enough. Throttled
+    by the snapshot's own log entry: 'tickers' is also marked by the commands that store one market's
+    ticker (perptui size), which must not hold back a snapshot of all."""
+    age = store.cache_age_ms(exchange, TICKER_SNAPSHOT_KIND, now)
+    if tickers and (age is None or age >= TICKER_SNAPSHOT_EVERY_MS):
+        with store.transaction():
+            store.insert_tickers(exchange, list(tickers.values()))
+            store.mark_fetched(exchange, "tickers", now)
+            store.mark_fetched(exchange, TICKER_SNAPSHOT_KIND, now)
 
 
 def cached_scan(

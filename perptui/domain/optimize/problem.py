@@ -150,6 +150,15 @@ class FrontierPoint:
     sharpe: float | None
     weights: np.ndarray
 
+    def as_dict(self, assets: tuple[str, ...]) -> dict[str, object]:
+        """The JSON shape (``perptui optimize``'s frontier, ``perptui allocate``'s): weights by asset."""
+        return {
+            "expected_return": self.expected_return,
+            "volatility": self.volatility,
+            "sharpe": self.sharpe,
+            "weights": {a: float(w) + 0.0 for a, w in zip(assets, self.weights, strict=True)},
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class OptimizeResult:

@@ -3,6 +3,7 @@ layer's risk shares. Pure."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,19 +36,7 @@ class PlanLeg:
     signal: float | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "symbol": self.symbol,
-            "leg": self.leg,
-            "side": self.side,
-            "qty": self.qty,
-            "notional": self.notional,
-            "weight": self.weight,
-            "margin": self.margin,
-            "expected_return": self.expected_return,
-            "risk_contribution": self.risk_contribution,
-            "layer": self.layer,
-            "signal": self.signal,
-        }
+        return as_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +52,12 @@ class PlanTrade:
     reduce_only: bool
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "symbol": self.symbol,
-            "leg": self.leg,
-            "side": self.side,
-            "qty": self.qty,
-            "notional": self.notional,
-            "reduce_only": self.reduce_only,
-        }
+        return as_dict(self)
+
+
+def as_dict(obj: object) -> dict[str, object]:
+    """A dataclass's fields by name, in order (the JSON shape of the plan's parts)."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
 
 
 def risk_shares(weights: np.ndarray, cov: np.ndarray) -> np.ndarray | None:

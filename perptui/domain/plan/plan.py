@@ -66,8 +66,8 @@ class HybridPlan:
             "funding_per_day": self.funding_per_day,
             "regime": self.regime.as_dict(),
             "trades": [t.as_dict() for t in self.trades],
-            "frontier": [_point(p, self.assets) for p in self.frontier],
-            "chosen": _point(self.chosen, self.assets) if self.chosen is not None else None,
+            "frontier": [p.as_dict(self.assets) for p in self.frontier],
+            "chosen": self.chosen.as_dict(self.assets) if self.chosen is not None else None,
             "optimizer": _solve_summary(self.optimizer),
             "notes": list(self.notes),
             "config": dataclasses.asdict(self.config),
@@ -82,15 +82,6 @@ def _solve_summary(opt: OptimizeResult | None) -> dict[str, object] | None:
         "status": opt.status,
         "message": opt.message,
         "solve_ms": opt.solve_ms,
-    }
-
-
-def _point(p: FrontierPoint, assets: tuple[str, ...]) -> dict[str, object]:
-    return {
-        "expected_return": p.expected_return,
-        "volatility": p.volatility,
-        "sharpe": p.sharpe,
-        "weights": {a: float(w) + 0.0 for a, w in zip(assets, p.weights, strict=True)},
     }
 
 

@@ -15,6 +15,8 @@ from typing import Literal
 
 import numpy as np
 
+from .legs import as_dict
+
 DAYS_PER_YEAR = 365
 #: The reference needs at least this many rolling windows (else the median says little).
 MIN_WINDOWS = 60
@@ -31,13 +33,7 @@ class RegimeState:
     reason: str
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "state": self.state,
-            "scale": self.scale,
-            "realised_vol": self.realised_vol,
-            "median_vol": self.median_vol,
-            "reason": self.reason,
-        }
+        return as_dict(self)
 
 
 def regime_scale(ratio: float, k: float, zero_at: float) -> float:

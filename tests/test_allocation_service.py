@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,25 @@ def test_demo_market_inputs_and_a_plan(store: Store) -> None:
     first, second = plan.as_dict(), again.as_dict()
     first.pop("optimizer"), second.pop("optimizer")  # solve_ms differs
     assert json.dumps(second) == json.dumps(first)
+
+
+def test_the_store_is_only_used_off_the_event_loop(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pane awaits the service on the app's loop (ccxt): SQLite must run in threads."""
+    on_loop: list[str] = []
+    loop_thread = threading.get_ident()
+    names = ("missing", "coverage", "add_coverage", "upsert_funding", "upsert_ohlcv", "load_ohlcv",
+             "load_funding", "upsert_markets", "insert_tickers", "load_markets", "transaction")  # fmt: skip
+    for name in names:
+        original = getattr(Store, name)
+
+        def spy(self, *args, _original=original, _name=name, **kwargs):  # type: ignore[no-untyped-def]
+            if threading.get_ident() == loop_thread:
+                on_loop.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Store, name, spy)
+    inputs = load(DemoExchange(7, FrozenClock(FROZEN_NOW_MS)), store)
+    assert inputs.closes and on_loop == []
 
 
 def test_offline_reads_the_same_history_from_the_cache(store: Store) -> None:

@@ -10,9 +10,9 @@ rates and tickers (marks, 24h volume), then the history the plan needs, only wha
   the signals' windows and the lookback; daily bars over the regime's history (a year) for the
   directional candidates.
 
-The network is awaited on the caller's loop; the store's reads in threads (``asyncio.to_thread``), the
-backfill's page writes inline as everywhere else (``services.backfill``: one short transaction per
-page). Offline (``source`` None) or unreachable (ExchangeUnavailable, said in a note): everything from
+The network is awaited on the caller's loop and every SQLite read and write runs in a thread
+(``asyncio.to_thread``; the backfill's with ``offload=True``), so the app's loop is never held up by the
+store. Offline (``source`` None) or unreachable (ExchangeUnavailable, said in a note): everything from
 the cache; marks are the newest cached ticker's, else the last cached close (said in a note); the 24h
 volume is the ticker's, else the last day of cached bars.
 """
@@ -157,10 +157,14 @@ async def _backfill(
     refused: list[str] = []
     for symbol in dict.fromkeys([*directional, *neutral]):
         try:
-            await backfill_funding(source, store, symbol, funding_since, None, clock=clock)
+            await backfill_funding(source, store, symbol, funding_since, None, clock=clock, offload=True)
             if symbol in directional:
-                await backfill_ohlcv(source, store, symbol, config.timeframe, bars_since, None, clock=clock)
-                await backfill_ohlcv(source, store, symbol, "1d", daily_since, None, clock=clock)
+                await backfill_ohlcv(
+                    source, store, symbol, config.timeframe, bars_since, None, clock=clock, offload=True
+                )
+                await backfill_ohlcv(
+                    source, store, symbol, "1d", daily_since, None, clock=clock, offload=True
+                )
         except ExchangeUnavailable:
             raise
         except (UnknownSymbol, ExchangeError) as exc:

@@ -21,8 +21,9 @@ values. Funding prints are settled values, final when returned.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from perptui.domain.timeframes import timeframe_ms
 from perptui.domain.types import Candle, FundingPrint
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from perptui.services.store import Store
 
 Progress = Callable[[int, int], None]
+R = TypeVar("R")
 
 #: A bar counts as closed once its close time is this far behind the clock (exchange clock skew).
 CLOSE_MARGIN_MS = 60_000
@@ -48,10 +50,13 @@ async def backfill_funding(
     *,
     clock: Clock | None = None,
     limit: int | None = None,
+    offload: bool = False,
 ) -> int:
     """Fetch settled funding prints of ``symbol`` in [since, until) that the store lacks; rows added.
 
-    ``on_progress(rows_added_so_far, cursor_ms)`` is called after each page is stored.
+    ``on_progress(rows_added_so_far, cursor_ms)`` is called after each page is stored. ``offload``: the
+    store's reads and writes run in a thread (``asyncio.to_thread``), so a caller on the app's event
+    loop is not held up by SQLite.
     """
 
     async def fetch(cursor: int, end: int | None) -> list[FundingPrint]:
@@ -62,7 +67,7 @@ async def backfill_funding(
         return store.upsert_funding(source.name, rows, fetched_at=fetched_at)
 
     return await _backfill(
-        source, store, "funding", symbol, "", 0, since, until, fetch, write, on_progress, clock
+        source, store, "funding", symbol, "", 0, since, until, fetch, write, on_progress, clock, offload
     )
 
 
@@ -77,10 +82,12 @@ async def backfill_ohlcv(
     *,
     clock: Clock | None = None,
     limit: int | None = None,
+    offload: bool = False,
 ) -> int:
     """Fetch ``timeframe`` bars of ``symbol`` (perp or spot) with open time in [since, until); rows added.
 
-    The open bar is stored but refetched next time (see the module docstring).
+    The open bar is stored but refetched next time (see the module docstring). ``offload`` as for
+    ``backfill_funding``.
     """
     tf_ms = timeframe_ms(timeframe)
 
@@ -91,8 +98,9 @@ async def backfill_ohlcv(
         return store.upsert_ohlcv(source.name, symbol, timeframe, rows, fetched_at=fetched_at)
 
     return await _backfill(
-        source, store, "ohlcv", symbol, timeframe, tf_ms, since, until, fetch, write, on_progress, clock
-    )
+        source, store, "ohlcv", symbol, timeframe, tf_ms, since, until, fetch, write, on_progress, clock,
+        offload,
+    )  # fmt: skip
 
 
 async def _backfill(
@@ -108,32 +116,48 @@ async def _backfill(
     write: Callable[[list, int], int],
     on_progress: Progress | None,
     clock: Clock | None,
+    offload: bool = False,
 ) -> int:
     exchange = source.name
     # The demo market runs on its own (possibly frozen) clock; an exchange on the system's.
     clock = clock or getattr(source, "clock", None) or SystemClock()
     if until is not None and until <= since:
         return 0
-    _seed_coverage(store, exchange, kind, symbol, timeframe, tf_ms)
+
+    async def io(fn: Callable[..., R], *args: Any) -> R:
+        """The store's work: in a thread with ``offload`` (the caller's loop keeps running), else inline."""
+        return await asyncio.to_thread(fn, *args) if offload else fn(*args)
+
+    def gaps() -> list[tuple[int, int | None]]:
+        _seed_coverage(store, exchange, kind, symbol, timeframe, tf_ms)
+        return store.missing(exchange, kind, symbol, timeframe, since, until)
+
+    def nothing_in(cursor: int, end: int | None, fetched_at: int) -> None:
+        # Nothing in [cursor, end): final knowledge only when that whole range is in the past.
+        with store.transaction():
+            if end is not None and end + tf_ms + _margin(tf_ms) <= fetched_at:
+                store.add_coverage(exchange, kind, symbol, timeframe, cursor, end)
+            store.mark_fetched(exchange, kind, fetched_at)
+
+    def store_page(rows: list, fetched_at: int, cursor: int, covered_to: int) -> int:
+        with store.transaction():
+            n = write(rows, fetched_at)
+            store.add_coverage(exchange, kind, symbol, timeframe, cursor, covered_to)
+        return n
+
     added = 0
-    for start, end in store.missing(exchange, kind, symbol, timeframe, since, until):
+    for start, end in await io(gaps):
         cursor = start
         while end is None or cursor < end:
             fetched_at = clock.now_ms()
             page = await fetch(cursor, end)
             fresh = sorted((r for r in page if r.time >= cursor and (end is None or r.time < end)), key=_time)
             if not fresh:
-                # Nothing in [cursor, end): final knowledge only when that whole range is in the past.
-                with store.transaction():
-                    if end is not None and end + tf_ms + _margin(tf_ms) <= fetched_at:
-                        store.add_coverage(exchange, kind, symbol, timeframe, cursor, end)
-                    store.mark_fetched(exchange, kind, fetched_at)
+                await io(nothing_in, cursor, end, fetched_at)
                 break
             last = fresh[-1].time
             final = last + tf_ms + _margin(tf_ms) <= fetched_at
-            with store.transaction():
-                added += write(fresh, fetched_at)
-                store.add_coverage(exchange, kind, symbol, timeframe, cursor, last + 1 if final else last)
+            added += await io(store_page, fresh, fetched_at, cursor, last + 1 if final else last)
             cursor = last + 1
             if on_progress is not None:
                 on_progress(added, cursor)

@@ -16,7 +16,7 @@ from perptui.domain.errors import ExchangeUnavailable
 from perptui.domain.plan import PlanConfig, build_plan
 from perptui.domain.timeframes import DAY_MS, parse_utc
 from perptui.domain.types import Market
-from perptui.services.allocation import load_plan_inputs, plan_config
+from perptui.services.allocation import inputs_key, load_plan_inputs, plan_config
 from perptui.services.clock import FrozenClock
 from perptui.services.demo import DemoExchange
 from perptui.services.importers import import_funding, import_ohlcv
@@ -42,6 +42,12 @@ def test_plan_config_reads_plan_and_scan_settings() -> None:
     assert (c.capital, c.neutral_pct, c.universe_size) == (1_000.0, 60, 4)
     assert (c.vol_target, c.max_weight, c.min_carry_apr) == pytest.approx((0.2, 0.25, 0.08))
     assert (c.hold_days, c.slippage, c.spot_taker) == pytest.approx((60, 0.0005, 0.002))
+
+
+def test_inputs_key_changes_only_with_what_the_inputs_depend_on() -> None:
+    assert inputs_key(CONFIG) == inputs_key(CONFIG.with_(risk_aversion=5.0, neutral_pct=50.0, vol_target=0.2))
+    for change in ({"universe_size": 4}, {"lookback_days": 90}, {"timeframe": "4h"}, {"neutral_count": 8}):
+        assert inputs_key(CONFIG.with_(**change)) != inputs_key(CONFIG)
 
 
 def load(source, store: Store, config: PlanConfig = CONFIG):  # type: ignore[no-untyped-def]

@@ -70,6 +70,22 @@ def plan_config(settings: Settings, **overrides: object) -> PlanConfig:
     return PlanConfig(**(values | overrides))  # type: ignore[arg-type]
 
 
+def inputs_key(config: PlanConfig) -> tuple[object, ...]:
+    """The settings ``load_plan_inputs`` depends on: when one of them changes, load the inputs again;
+    any other change only needs ``build_plan`` on the same inputs."""
+    return (
+        config.universe_size,
+        config.neutral_count,
+        config.lookback_days,
+        config.timeframe,
+        config.ma_slow,
+        config.donchian_bars,
+        config.momentum_bars,
+        config.regime_window_days,
+        config.regime_history_days,
+    )
+
+
 def history_spans(config: PlanConfig, now: int) -> tuple[int, int, int]:
     """(funding since, bars since, daily bars since) the plan reads."""
     tf = timeframe_ms(config.timeframe)

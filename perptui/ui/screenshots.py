@@ -215,6 +215,26 @@ async def _risk_default(pilot: Pilot) -> None:
     await _risk(pilot, ("j", "j"))
 
 
+async def open_plan(pilot: Pilot) -> Any:
+    """The allocation pane once its first plan is solved; returns the pane."""
+    await settle(pilot)
+    await pilot.press("4")
+    pane = pilot.app.pane("allocation")  # type: ignore[attr-defined]
+    for _ in range(400):
+        await settle(pilot)
+        if pane.plan is not None and not pane.solving:
+            return pane
+        await pilot.pause(0.05)
+    raise TimeoutError("the allocation pane solved no plan")
+
+
+@shot("allocation")
+async def _allocation(pilot: Pilot) -> None:
+    await open_plan(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
 async def render(name: str) -> str:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:

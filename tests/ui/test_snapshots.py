@@ -43,3 +43,8 @@ def test_scanner_pane_wide_sorted_and_filtered(snap_compare, make_app) -> None:
 def test_risk_pane_with_safe_warning_and_critical_positions(snap_compare, make_app) -> None:
     """BTC far from liquidation (green), ETH near the minimum distance (yellow), SOL inside it (red)."""
     assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["risk"])
+
+
+def test_allocation_pane_plan_on_the_demo_market(snap_compare, make_app) -> None:
+    """The neutral base and the directional layer from the sample account's equity, the frontier."""
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["allocation"])

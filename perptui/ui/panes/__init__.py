@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perptui.ui.panes.account import AccountPane
+from perptui.ui.panes.allocation import AllocationPane
 from perptui.ui.panes.base import Pane
 from perptui.ui.panes.risk import RiskPane
 from perptui.ui.panes.scanner import ScannerPane
@@ -23,5 +24,6 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("account", "1", "Account", AccountPane),
     PaneSpec("sizing", "2", "Size", SizingPane),
     PaneSpec("scanner", "3", "Scan", ScannerPane),
+    PaneSpec("allocation", "4", "Plan", AllocationPane),
     PaneSpec("risk", "5", "Risk", RiskPane),
 )

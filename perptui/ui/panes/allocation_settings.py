@@ -1,0 +1,91 @@
+"""The allocation plan's settings as the pane edits them: one key each, a number typed in a dialog or a
+choice cycled in place. Pure: parsing, stepping and wording; ``PlanConfig`` validates the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
+
+from perptui.domain.errors import UsageError
+
+if TYPE_CHECKING:
+    from perptui.domain.plan import PlanConfig
+
+Kind = Literal["money", "pct", "int", "float", "choice"]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    key: str  # the pane's key
+    field: str  # the PlanConfig field
+    label: str
+    kind: Kind
+    choices: tuple[object, ...] = ()
+    #: Changing it needs other data (a longer window, more symbols): the inputs are read again.
+    reloads: bool = False
+
+    def text(self, config: PlanConfig) -> str:
+        value = getattr(config, self.field)
+        if self.kind == "money":
+            return f"{value:,.0f}"
+        if self.kind == "pct":
+            return f"{value * 100:g}%"
+        if self.field == "neutral_pct":
+            return f"{value:g}/{100 - value:g}"
+        if self.field == "lookback_days":
+            return f"{value}d"
+        if self.field == "leverage_cap":
+            return f"{value:g}x"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def initial(self, config: PlanConfig) -> str:
+        """The dialog's starting text (a percent without its sign)."""
+        value = getattr(config, self.field)
+        return f"{value * 100:g}" if self.kind == "pct" else f"{value:g}"
+
+    def parse(self, text: str, config: PlanConfig) -> PlanConfig:
+        """The config with this setting typed as ``text``; UsageError (one line) when it is not accepted."""
+        raw = text.strip().replace(",", "").removesuffix("%").strip()
+        try:
+            number = float(raw)
+        except ValueError:
+            raise UsageError(f"{self.label}: {text!r} is not a number") from None
+        if self.kind == "int":
+            if number != int(number):
+                raise UsageError(f"{self.label}: a whole number, not {text!r}")
+            value: object = int(number)
+        elif self.kind == "pct":
+            value = number / 100
+        else:
+            value = number
+        return _validated(config, **{self.field: value})
+
+    def step(self, config: PlanConfig) -> PlanConfig:
+        """The next choice (wrapping)."""
+        current = getattr(config, self.field)
+        index = self.choices.index(current) if current in self.choices else -1
+        return _validated(config, **{self.field: self.choices[(index + 1) % len(self.choices)]})
+
+
+def _validated(config: PlanConfig, **changes: object) -> PlanConfig:
+    try:
+        return replace(config, **changes)  # type: ignore[arg-type]
+    except ValueError as exc:  # PlanConfig's checks: one line naming the field
+        raise UsageError(str(exc)) from None
+
+
+def settings() -> tuple[Setting, ...]:
+    from perptui.domain.estimators import LOOKBACK_DAYS
+    from perptui.domain.optimize import OBJECTIVES
+
+    return (
+        Setting("c", "capital", "capital", "money"),
+        Setting("s", "neutral_pct", "neutral / directional %", "float"),
+        Setting("u", "universe_size", "universe", "int", reloads=True),
+        Setting("m", "min_carry_apr", "min carry APR", "pct"),
+        Setting("o", "objective", "objective", "choice", tuple(OBJECTIVES)),
+        Setting("a", "risk_aversion", "risk aversion", "float"),
+        Setting("l", "leverage_cap", "leverage cap", "float"),
+        Setting("v", "vol_target", "vol target", "pct"),
+        Setting("b", "lookback_days", "lookback", "choice", tuple(LOOKBACK_DAYS), reloads=True),
+    )

@@ -1,0 +1,89 @@
+"""The allocation pane (key 4) on the demo market: the plan's two layers from the paper account's equity,
+settings changed from the keyboard (re-solved in a worker; bad input refused in the dialog), and the
+trades sent to the paper account after a confirmation listing every order."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from perptui.ui.screenshots import open_plan
+from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
+from tests.ui.helpers import notifications, settle, sync, wait_for_screen
+
+SIZE = (120, 40)
+
+
+async def until_solved(pilot, pane) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(300):
+        await settle(pilot)
+        if not pane.solving:
+            return
+        await pilot.pause(0.05)
+    raise TimeoutError("the plan was not solved")
+
+
+async def type_setting(pilot, pane, key: str, text: str) -> FormDialog:  # type: ignore[no-untyped-def]
+    await pilot.press(key)
+    dialog = await wait_for_screen(pilot, FormDialog)
+    dialog.query_one(Input).value = text
+    await pilot.press("enter")
+    await pilot.pause()
+    return dialog
+
+
+@sync
+async def test_the_plan_has_a_neutral_base_and_a_directional_layer(make_app) -> None:
+    app = make_app(history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_plan(pilot)
+        plan = pane.plan
+        assert plan.neutral and plan.directional
+        assert plan.config.capital == app.ctx.paper_engine().account.summary().equity
+        keys = pane.table.keys_in_order()
+        assert len(keys) == len(plan.neutral) + len(plan.directional)
+        assert keys[0].startswith("neutral:")
+        # The base holds spot and the opposite perp at equal notional, within one step of rounding.
+        by_symbol: dict[str, dict[str, object]] = {}
+        for leg in plan.neutral:
+            by_symbol.setdefault(leg.symbol, {})[leg.leg] = leg
+        for legs in by_symbol.values():
+            spot, perp = legs["spot"], legs["perp"]
+            assert spot.side != perp.side  # type: ignore[attr-defined]
+        assert "expected return" in str(pane.query_one("#plan-summary").render())
+
+
+@sync
+async def test_settings_re_solve_and_bad_input_stays_in_the_dialog(make_app) -> None:
+    app = make_app(history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_plan(pilot)
+        dialog = await type_setting(pilot, pane, "s", "abc")
+        assert "not a number" in dialog.error and app.screen is dialog
+        await type_setting(pilot, pane, "s", "100")
+        await until_solved(pilot, pane)
+        assert pane.plan.config.neutral_pct == 100 and not pane.plan.directional
+        assert all(key.startswith("neutral:") for key in pane.table.keys_in_order())
+        before = pane.plan.config.objective
+        await pilot.press("o")
+        await until_solved(pilot, pane)
+        assert pane.plan.config.objective != before
+
+
+@sync
+async def test_x_lists_every_order_then_the_paper_account_holds_the_plan(make_app) -> None:
+    app = make_app(history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_plan(pilot)
+        perp_trades = [t for t in pane.plan.trades if t.leg == "perp"]
+        assert perp_trades
+        await pilot.press("x")
+        lines = "\n".join((await wait_for_screen(pilot, ConfirmDialog)).lines)
+        for t in perp_trades:
+            assert t.symbol in lines
+        assert "spot legs" in lines and "PAPER account only" in lines
+        await pilot.press("y")
+        await until_solved(pilot, pane)
+        held = {(p.symbol, p.side): p.qty for p in app.ctx.paper_engine().positions()}
+        assert held == {(t.symbol, t.side): t.qty for t in perp_trades}
+        assert not [t for t in pane.plan.trades if t.leg == "perp"]
+        assert any("paper orders filled" in m for m in notifications(pilot))

@@ -155,6 +155,9 @@ def test_no_history_says_so_and_leaves_the_layers_empty() -> None:
     assert any("funding history" in n for n in plan.notes)
     assert any("directional" in n and "history" in n for n in plan.notes)
     assert plan.sharpe is None and plan.regime.state == "unknown"
+    unranked = build_plan(dataclasses.replace(DATA, volume_usd={}), PlanConfig(capital=10_000))
+    assert unranked.directional == ()
+    assert any("no perp has a known 24h volume" in n for n in unranked.notes)
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,8 @@ def test_matching_positions_need_no_trade_and_layers_net_per_perp() -> None:
     ]
     trades = trades_to(target, [], MARKS, MARKETS)
     assert [(t.leg, t.side, t.qty) for t in trades] == [("perp", "short", 0.03), ("spot", "long", 0.05)]
+
+
+def test_a_trade_without_a_known_mark_has_no_notional() -> None:
+    (trade,) = trades_to([], [CurrentPosition("SOL/USDT:USDT", "long", 3.0)], MARKS, MARKETS)
+    assert (trade.side, trade.qty, trade.notional, trade.reduce_only) == ("short", 3.0, None, True)

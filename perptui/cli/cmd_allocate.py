@@ -156,6 +156,6 @@ def render(plan: HybridPlan, exchange: str) -> None:
         say("trades from the paper positions:")
         for t in plan.trades:
             flag = " (reduce-only)" if t.reduce_only else ""
-            say(f"  {t.side:5} {t.qty:g} {t.symbol} {t.leg} ~{t.notional:,.2f}{flag}")
+            say(f"  {t.side:5} {t.qty:g} {t.symbol} {t.leg} ~{_num(t.notional)}{flag}")
     else:
         say("no trades: the paper positions already match")

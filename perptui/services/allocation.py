@@ -204,8 +204,8 @@ def cached_inputs(
         if found:
             notes.append(f"24h volume of {len(found)} perp(s) from the last day of cached bars (no ticker)")
         volume |= found
-    directional, neutral = candidates(perps, volume, {}, config)
-    neutral = [m.symbol for m in perps if m.spot_symbol is not None]  # offline: rank them all by carry
+    directional = candidates(perps, volume, {}, config)[0]
+    neutral = [m.symbol for m in perps if m.spot_symbol is not None]  # no current rates: rank them all
     marks = {s: m for s, t in tickers.items() if (m := t.mark or t.last)}
     return read_inputs(store, exchange, config, now, perps, directional, neutral, {}, marks, volume, notes)
 
@@ -275,22 +275,23 @@ def read_inputs(
     }
     notes = list(notes)
     marks = dict(marks)
-    stale = [s for s in wanted if s not in marks]
-    for s in stale:
-        last = closes[s][-1][1] if closes.get(s) else _last_close(store, exchange, s, now)
-        if last is not None:
-            marks[s] = last
-    if stale:
-        notes.append(f"{len(stale)} mark(s) are the last cached close: no ticker for them")
+    from_closes = 0
+    for s in wanted:
+        if s not in marks:
+            last = closes[s][-1][1] if closes.get(s) else _last_close(store, exchange, s, now)
+            if last is not None:
+                marks[s], from_closes = last, from_closes + 1
+    if from_closes:
+        notes.append(f"{from_closes} mark(s) are the last cached close: no ticker for them")
     intervals = {s: (r.interval_hours if (r := rates.get(s)) else None) or by_symbol[s].funding_interval_hours
                  for s in wanted}  # fmt: skip
     return PlanInputs(
-        markets={s: by_symbol[s] for s in wanted},
+        markets=by_symbol,  # every perp: a held one outside the candidates still has its step
         closes=closes,
         funding=funding,
         intervals_h=intervals,
         current_rates={s: rates[s] for s in wanted if s in rates},
-        marks={s: marks[s] for s in wanted if s in marks},
+        marks=marks,
         spot_available={s for s in wanted if by_symbol[s].spot_symbol is not None},
         volume_usd={s: volume[s] for s in directional if s in volume},
         now=now,

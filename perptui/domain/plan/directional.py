@@ -150,7 +150,8 @@ def directional_layer(
     if capital <= 0:
         return _empty(state, [])
     if not symbols:
-        notes.append("directional: no perp has enough history: the layer is empty")
+        why = "enough history" if inputs.volume_usd else "a known 24h volume to rank the universe by"
+        notes.append(f"directional: no perp has {why}: the layer is empty")
         return _empty(state, notes)
     rets = aligned_returns(inputs.closes, symbols)
     rows = rets[-lookback_bars(config) :]

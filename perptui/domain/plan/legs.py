@@ -42,13 +42,13 @@ class PlanLeg:
 @dataclass(frozen=True, slots=True)
 class PlanTrade:
     """One market order from the current positions towards the target; ``reduce_only`` when it only
-    reduces or closes what is held."""
+    reduces or closes what is held; ``notional`` at the mark, None when no mark is known."""
 
     symbol: str
     leg: LegKind
     side: Side
     qty: float
-    notional: float
+    notional: float | None
     reduce_only: bool
 
     def as_dict(self) -> dict[str, object]:

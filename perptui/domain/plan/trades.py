@@ -52,11 +52,12 @@ def trades_to(
         tol = step / 2 if step else 1e-12
         if abs(t - q) <= tol:
             continue
-        mark = marks.get(symbol, 0.0)
+        mark = marks.get(symbol)
         for qty, long, reduce in _orders(q, t, tol):
             qty = nearest(abs(qty), step)
             if qty > 0:
-                trade = PlanTrade(symbol, leg, "long" if long else "short", qty, qty * mark, reduce)
+                notional = qty * mark if mark is not None else None
+                trade = PlanTrade(symbol, leg, "long" if long else "short", qty, notional, reduce)
                 (reducing if reduce else adding).append(trade)
     return tuple(reducing + adding)
 

@@ -4,10 +4,15 @@ trades sent to the paper account after a confirmation listing every order."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from textual.widgets import Input
 
+from perptui.domain.plan import HybridPlan
 from perptui.ui.screenshots import open_plan
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
+from tests.cli_helpers import run_json
 from tests.ui.helpers import notifications, settle, sync, wait_for_screen
 
 SIZE = (120, 40)
@@ -87,3 +92,29 @@ async def test_x_lists_every_order_then_the_paper_account_holds_the_plan(make_ap
         assert held == {(t.symbol, t.side): t.qty for t in perp_trades}
         assert not [t for t in pane.plan.trades if t.leg == "perp"]
         assert any("paper orders filled" in m for m in notifications(pilot))
+
+
+def test_perptui_allocate_gives_the_panes_numbers(
+    make_app, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The same demo market, clock and capital: the CLI's plan is the pane's, leg for leg."""
+
+    plans: list[HybridPlan] = []
+
+    @sync
+    async def pane_plan() -> None:
+        app = make_app(history=True)
+        async with app.run_test(size=SIZE) as pilot:
+            plans.append((await open_plan(pilot)).plan)
+
+    pane_plan()
+    [plan] = plans
+    monkeypatch.setenv("PERPTUI_DB", str(tmp_path / "cache.db"))
+    monkeypatch.setenv("PERPTUI_DEMO__FROZEN_AT", "2025-06-01T00:00")
+    data = run_json(capsys, "allocate", "--capital", repr(plan.config.capital), "--json")
+    for layer in ("neutral", "directional"):
+        shown = [(leg["symbol"], leg["leg"], leg["side"], leg["qty"]) for leg in data[layer]]
+        assert shown == [(leg.symbol, leg.leg, leg.side, leg.qty) for leg in getattr(plan, layer)]
+    assert data["expected_return"] == pytest.approx(plan.expected_return, rel=1e-9)
+    assert data["volatility"] == pytest.approx(plan.volatility, rel=1e-9)
+    assert data["funding_per_day"] == pytest.approx(plan.funding_per_day, rel=1e-9)

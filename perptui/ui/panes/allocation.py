@@ -73,6 +73,14 @@ class AllocationPane(AllocationSync):
             show=False,
         ),
         binding(
+            "plan_target_return",
+            "g",
+            "edit('g')",
+            "Target",
+            "Target return of the directional layer, in % (efficient_return)",
+            show=False,
+        ),
+        binding(
             "plan_lookback", "b", "edit('b')", "Lookback", "Cycle the lookback: 7, 30 or 90 days", show=False
         ),
         binding("plan_reload", "r", "reload", "Reload", "Read the market data again and solve"),

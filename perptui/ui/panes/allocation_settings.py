@@ -21,8 +21,6 @@ class Setting:
     label: str
     kind: Kind
     choices: tuple[object, ...] = ()
-    #: Changing it needs other data (a longer window, more symbols): the inputs are read again.
-    reloads: bool = False
 
     def text(self, config: PlanConfig) -> str:
         value = getattr(config, self.field)
@@ -81,11 +79,12 @@ def settings() -> tuple[Setting, ...]:
     return (
         Setting("c", "capital", "capital", "money"),
         Setting("s", "neutral_pct", "neutral / directional %", "float"),
-        Setting("u", "universe_size", "universe", "int", reloads=True),
+        Setting("u", "universe_size", "universe", "int"),
         Setting("m", "min_carry_apr", "min carry APR", "pct"),
         Setting("o", "objective", "objective", "choice", tuple(OBJECTIVES)),
         Setting("a", "risk_aversion", "risk aversion", "float"),
         Setting("l", "leverage_cap", "leverage cap", "float"),
         Setting("v", "vol_target", "vol target", "pct"),
-        Setting("b", "lookback_days", "lookback", "choice", tuple(LOOKBACK_DAYS), reloads=True),
+        Setting("g", "target_return", "target return", "pct"),
+        Setting("b", "lookback_days", "lookback", "choice", tuple(LOOKBACK_DAYS)),
     )

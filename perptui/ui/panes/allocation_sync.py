@@ -27,11 +27,6 @@ class Solved:
     capital_from: str  # where the capital came from, when the pane chose it
 
 
-def inputs_key(config: PlanConfig) -> tuple[object, ...]:
-    """The settings the inputs depend on: changing one of them reads the inputs again."""
-    return (config.universe_size, config.lookback_days, config.timeframe)
-
-
 class AllocationSync(Pane):
     def __init__(self, ctx, *, id: str) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx, id=id)
@@ -50,6 +45,8 @@ class AllocationSync(Pane):
 
     def change(self, config: PlanConfig) -> None:
         """Solve again with ``config`` (reading the inputs again when the window or universe changed)."""
+        from perptui.services.allocation import inputs_key
+
         reload = self.config is not None and inputs_key(config) != inputs_key(self.config)
         self.config = config
         self.solve(config, reload=reload)

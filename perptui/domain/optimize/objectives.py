@@ -58,6 +58,7 @@ class _Run:
     exact: bool = True
     last_kkt: Kkt = field(default_factory=lambda: Kkt(0.0, 0.0, 0.0))
     factors: dict = field(default_factory=dict)
+    breaks: dict = field(default_factory=dict)
 
     def core(self, scale: float, *, utility: bool, return_row: float | None = None) -> CoreQP:
         pr = self.pr
@@ -79,8 +80,17 @@ class _Run:
             ru=np.array(ru, dtype=float),
         )  # fmt: skip
 
+    def workspace(self, qp: CoreQP) -> Workspace:
+        """A workspace sharing the run's factors and breakpoint tables. The tables depend on the bounds
+        and the previous weights (the run's) and on whether the gross cap and the turnover term are in
+        (``min_vol`` drops the latter), so they are cached by that."""
+        key = (qp.gross is not None, qp.cost > 0)
+        ws = Workspace.of(qp, self.factors, self.breaks.get(key))
+        self.breaks[key] = ws.breaks
+        return ws
+
     def solve(self, qp: CoreQP) -> np.ndarray:
-        sol = solve_core(qp, self.warm, Workspace.of(qp, self.factors))
+        sol = solve_core(qp, self.warm, self.workspace(qp))
         self.warm = sol.active
         self.iterations += sol.iterations
         self.exact = self.exact and sol.converged
@@ -124,7 +134,7 @@ class _Run:
         if qp.ridge > 0:
             return self.solve(qp)
         w, lam, pi = lp_solve(qp)
-        ws = Workspace.of(qp)
+        ws = self.workspace(qp)
         self.last_kkt = kkt(ws, w, lam, pi)
         self.warm = initial_set(ws, w)
         return w
@@ -136,10 +146,10 @@ class _Run:
         quadratic whose root is exact: solve there, check the set, move to the set it points to, repeat.
         None when this does not settle (the caller then searches with Brent)."""
         qp = self.core(math.exp(log_delta), utility=True)
-        ws = Workspace.of(qp, self.factors)
+        ws = self.workspace(qp)
         self.solve(qp)
         st = self.warm
-        unit = Workspace.of(qp.with_scale(1.0), self.factors, (ws.bp, ws.counts))
+        unit = Workspace.of(qp.with_scale(1.0), self.factors, ws.breaks)
         for it in range(1, 31):
             found = affine_path(unit, st)
             if found is None:
@@ -151,7 +161,7 @@ class _Run:
             disc = b * b - a * c
             if a <= 0 or disc < 0 or (s_root := (-b + math.sqrt(disc)) / a) <= 0:
                 return None
-            at = Workspace.of(qp.with_scale(1.0 / s_root), self.factors, (ws.bp, ws.counts))
+            at = Workspace.of(qp.with_scale(1.0 / s_root), self.factors, ws.breaks)
             w, lam, pi = path.at(qp, st, sy, s_root)
             nxt = update(at, st, w, lam, pi, sy)
             if nxt.key() == st.key():

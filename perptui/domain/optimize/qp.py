@@ -94,6 +94,53 @@ def breakpoints(qp: CoreQP) -> tuple[np.ndarray, np.ndarray]:
     return out, counts
 
 
+#: Positions of a coordinate: 2k at breakpoint k, 2k + 1 inside segment k.
+_NPOS = 2 * _MAX_BREAKS - 1
+#: Rows of ``Breaks.table``: at a breakpoint, its value and the left/right slopes' parts (sign of w, sign of
+#: w - p, and -inf/+inf where the bound ends the range); inside a segment, its ends and the signs there.
+(FIXED, VALUE, SEG_LO, SEG_HI, SIGN_W, SIGN_WP, LEFT_W, LEFT_WP, LEFT_END, RIGHT_W, RIGHT_WP, RIGHT_END) = (
+    range(12)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Breaks:
+    """The breakpoints and, for every coordinate and position, what an iteration reads there, so one
+    gather (``at``) replaces a dozen small array operations per iteration. Free positions have segment
+    ends +-inf in the kink-slope rows and fixed ones +-inf segment ends, so the step tests need no masks."""
+
+    bp: np.ndarray
+    counts: np.ndarray
+    table: np.ndarray
+    offset: np.ndarray
+
+    @classmethod
+    def of(cls, qp: CoreQP) -> Breaks:
+        bp, counts = breakpoints(qp)
+        n, p = qp.n, qp.p[:, None]
+        tab = np.zeros((12, n, _NPOS))
+        tab[[SEG_LO, LEFT_END]] = -np.inf
+        tab[[SEG_HI, RIGHT_END]] = np.inf
+        at = tab[:, :, 0::2]  # at breakpoint k (position 2k): the one-sided slopes of the kinks there
+        at[FIXED] = 1.0
+        at[VALUE] = bp
+        at[LEFT_W], at[RIGHT_W] = np.where(bp <= 0, -1.0, 1.0), np.where(bp >= 0, 1.0, -1.0)
+        at[LEFT_WP], at[RIGHT_WP] = np.where(bp <= p, -1.0, 1.0), np.where(bp >= p, 1.0, -1.0)
+        at[LEFT_END] = np.where(bp <= qp.lo[:, None], -np.inf, 0.0)
+        at[RIGHT_END] = np.where(bp >= qp.hi[:, None], np.inf, 0.0)
+        inside = tab[:, :, 1::2]  # inside segment k (position 2k + 1): its ends, the signs of w and w - p
+        inside[SEG_LO], inside[SEG_HI] = bp[:, :-1], bp[:, 1:]
+        mid = 0.5 * (bp[:, :-1] + bp[:, 1:])
+        inside[SIGN_W] = np.sign(mid)
+        if qp.cost > 0:
+            inside[SIGN_WP] = np.sign(mid - p)
+        return cls(bp, counts, tab.reshape(12, n * _NPOS), np.arange(n) * _NPOS)
+
+    def at(self, pos: np.ndarray) -> np.ndarray:
+        """The table's 12 rows at each coordinate's position."""
+        return self.table[:, self.offset + pos]
+
+
 @dataclass(slots=True)
 class ActiveSet:
     """Where each coordinate sits (even 2k: at breakpoint k; odd 2k+1: inside segment k), whether the gross
@@ -132,26 +179,34 @@ _POTRF, POTRS = sl.get_lapack_funcs(("potrf", "potrs"), (np.zeros(1),))
 class Workspace:
     """Per-problem caches: breakpoints, the Hessian, tolerances, and Cholesky factors of
     Sigma_FF + (ridge / scale) I keyed by the free set and that ratio, so problems that differ only in the
-    risk aversion (the searches along the frontier) share them when ``factors`` is shared."""
+    risk aversion (the searches along the frontier) share them when ``factors`` is shared (and ``breaks``
+    when the bounds, the gross cap's presence and the turnover term are the same)."""
 
     qp: CoreQP
-    bp: np.ndarray
-    counts: np.ndarray
+    breaks: Breaks
     H: np.ndarray
     ptol: float
     dtol: float
     factors: dict[tuple[bytes, float], np.ndarray | None]
+    inequalities: bool
 
     @classmethod
-    def of(
-        cls, qp: CoreQP, factors: dict | None = None, bp: tuple[np.ndarray, np.ndarray] | None = None
-    ) -> Workspace:
-        bp_, counts = bp if bp is not None else breakpoints(qp)
+    def of(cls, qp: CoreQP, factors: dict | None = None, breaks: Breaks | None = None) -> Workspace:
         H = qp.hessian()
-        wmax = float(max(np.max(np.abs(qp.lo)), np.max(np.abs(qp.hi)), 1e-12))
-        gscale = float(np.max(np.abs(qp.q), initial=0.0)) + float(np.max(np.abs(H), initial=0.0)) * wmax
+        wmax = max(float(np.abs(qp.lo).max()), float(np.abs(qp.hi).max()), 1e-12)
+        gscale = (float(np.abs(qp.q).max()) if qp.n else 0.0) + float(np.abs(H).max(initial=0.0)) * wmax
         ptol, dtol = 1e-10 * max(wmax, 1.0), 1e-10 * max(gscale + qp.cost, 1e-12)
-        return cls(qp, bp_, counts, H, ptol, dtol, {} if factors is None else factors)
+        breaks = breaks if breaks is not None else Breaks.of(qp)
+        inequalities = bool((qp.rl != qp.ru).any())
+        return cls(qp, breaks, H, ptol, dtol, {} if factors is None else factors, inequalities)
+
+    @property
+    def bp(self) -> np.ndarray:
+        return self.breaks.bp
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.breaks.counts
 
     def factor(self, free: np.ndarray, unit: bool = False) -> tuple[np.ndarray | None, float]:
         """(Cholesky factor of base_FF + ratio I, the factor's scale c: H_FF = c (base_FF + ratio I)); with
@@ -164,15 +219,17 @@ class Workspace:
         else:
             ratio, c = np.inf, qp.ridge
         key = (free.tobytes(), ratio)
-        if key not in self.factors:
+        chol = self.factors.get(key, False)
+        if chol is False:
             if len(self.factors) > 512:
                 self.factors.clear()
-            m = np.eye(int(free.sum())) if ratio == np.inf else qp.base[np.ix_(free, free)]
+            nf = int(free.sum())
+            m = np.eye(nf) if ratio == np.inf else qp.base[free][:, free]
             if 0 < ratio < np.inf:
-                m = m + ratio * np.eye(m.shape[0])
-            chol, info = _POTRF(m, lower=False, clean=False, overwrite_a=False)
-            self.factors[key] = chol if info == 0 else None
-        return self.factors[key], c
+                m[np.diag_indices(nf)] += ratio
+            chol, info = _POTRF(m, lower=False, clean=False, overwrite_a=True)
+            chol = self.factors[key] = chol if info == 0 else None
+        return chol, c
 
 
 def tolerances(ws: Workspace) -> tuple[float, float]:
@@ -180,26 +237,14 @@ def tolerances(ws: Workspace) -> tuple[float, float]:
     return ws.ptol, ws.dtol
 
 
-def _signs(ws: Workspace, st: ActiveSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(fixed mask, segment index, sign of w, sign of w - p) for every coordinate (signs of fixed ones: 0)."""
-    fixed = st.pos % 2 == 0
-    k = st.pos // 2
-    rows = np.arange(ws.qp.n)
-    lo = ws.bp[rows, k]
-    hi = ws.bp[rows, np.minimum(k + 1, _MAX_BREAKS - 1)]
-    mid = np.where(fixed, lo, 0.5 * (lo + hi))
-    s = np.where(fixed, 0.0, np.sign(mid))
-    t = np.where(fixed, 0.0, np.sign(mid - ws.qp.p)) if ws.qp.cost > 0 else np.zeros(ws.qp.n)
-    return fixed, k, s, t
-
-
 @dataclass(frozen=True, slots=True)
 class _System:
     """The linear system of an active set: free mask, fixed weights, border rows and their right sides,
-    the linear term on the free coordinates -(q_F + c t_F) and the multiplier guesses."""
+    the linear term on the free coordinates -(q_F + c t_F), the multiplier guesses, and the breakpoint
+    table's rows at the set's positions (``Breaks.at``, read again by ``update``)."""
 
     free: np.ndarray
-    seg: np.ndarray
+    cols: np.ndarray
     wx: np.ndarray
     borders: np.ndarray
     rhs_b: np.ndarray
@@ -210,41 +255,40 @@ class _System:
 
 def _system(ws: Workspace, st: ActiveSet) -> _System:
     qp = ws.qp
-    fixed, k, s, t = _signs(ws, st)
-    free = ~fixed
-    wx = np.where(fixed, ws.bp[np.arange(qp.n), k], 0.0)
-    active_rows = np.flatnonzero(st.row_side != 0)
-    nb = int(st.gross_on) + active_rows.size
-    borders = np.zeros((nb, int(free.sum())))
-    rhs_b = np.zeros(nb)
-    guess = np.zeros(nb)
-    j = 0
+    cols = ws.breaks.at(st.pos)
+    free = cols[FIXED] == 0.0
+    wx = cols[VALUE]
+    active_rows = st.row_side.nonzero()[0]
+    rows = qp.rows[active_rows]
+    borders = rows[:, free]
+    bound = np.where(st.row_side[active_rows] == -1, qp.rl[active_rows], qp.ru[active_rows])
+    rhs_b = bound - rows @ wx
+    guess = st.pi[active_rows] if st.pi.size else np.zeros(active_rows.size)
     if st.gross_on:
-        borders[0] = s[free]
-        rhs_b[0] = float(qp.gross) - float(np.abs(wx).sum())
-        guess[0] = st.lam
-        j = 1
-    for r in active_rows:
-        bound = qp.ru[r] if st.row_side[r] in (1, 2) else qp.rl[r]
-        borders[j] = qp.rows[r, free]
-        rhs_b[j] = bound - float(qp.rows[r] @ wx)
-        guess[j] = st.pi[r] if st.pi.size else 0.0
-        j += 1
-    lin = -(qp.q[free] + qp.cost * t[free])
-    return _System(free, k, wx, borders, rhs_b, lin, guess, active_rows)
+        borders = np.vstack([cols[SIGN_W][free], borders])
+        rhs_b = np.concatenate([[float(qp.gross) - float(np.abs(wx).sum())], rhs_b])
+        guess = np.concatenate([[st.lam], guess])
+    lin = -qp.q[free]
+    if qp.cost:
+        lin -= qp.cost * cols[SIGN_WP][free]
+    return _System(free, cols, wx, borders, rhs_b, lin, guess, active_rows)
 
 
 def bordered(
     chol: np.ndarray, c: float, borders: np.ndarray, r: np.ndarray, rhs_b: np.ndarray, guess: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Solve [c M, B'; B, 0] (x, y) = (r, rhs_b) with M = chol'chol; multipliers the system leaves free
-    keep ``guess``."""
+    keep ``guess``. One border row (the common case: the net or the gross constraint) is a division."""
+    nb = borders.shape[0]
+    if not nb:
+        return POTRS(chol, r, lower=False)[0] / c, guess
     hr = POTRS(chol, r, lower=False)[0] / c
-    if not borders.shape[0]:
-        return hr, guess
     hb = POTRS(chol, borders.T, lower=False)[0] / c
     m = borders @ hb
     v = borders @ hr - rhs_b
+    if nb == 1:
+        y = v / m[0, 0] if m[0, 0] != 0.0 else guess
+        return hr - hb @ y, y
     norms = np.sqrt(np.einsum("ij,ij->i", m, m))
     try:
         if abs(np.linalg.det(m)) <= 1e-12 * float(np.prod(norms)):
@@ -264,7 +308,7 @@ def solve_on(ws: Workspace, st: ActiveSet, sy: _System | None = None) -> tuple[n
     w = wx.copy()
     y = sy.guess
     if free.any():
-        r_f = sy.lin - ws.H[free] @ wx
+        r_f = sy.lin - (ws.H @ wx)[free]
         chol, c = ws.factor(free)
         if chol is not None:
             w[free], y = bordered(chol, c, sy.borders, r_f, sy.rhs_b, sy.guess)
@@ -314,7 +358,7 @@ def affine_path(ws: Workspace, st: ActiveSet) -> tuple[AffinePath, _System] | No
         if chol is None:
             return None
         zero = np.zeros(sy.rhs_b.size)
-        w0[free], y0 = bordered(chol, 1.0, sy.borders, -(qp.base[free] @ wx), sy.rhs_b, zero)
+        w0[free], y0 = bordered(chol, 1.0, sy.borders, -(qp.base @ wx)[free], sy.rhs_b, zero)
         w1[free], y1 = bordered(chol, 1.0, sy.borders, sy.lin, zero, sy.guess)
     return AffinePath(w0, w1, y0, y1), sy
 
@@ -322,11 +366,14 @@ def affine_path(ws: Workspace, st: ActiveSet) -> tuple[AffinePath, _System] | No
 def _kink_slopes(ws: Workspace, w: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
     """Left and right derivatives of lam|w_i| + c|w_i - p_i| at w (infinite at the bounds)."""
     qp = ws.qp
-    p = qp.p
-    left = lam * np.where(w <= 0, -1.0, 1.0) + qp.cost * np.where(w <= p, -1.0, 1.0)
-    right = lam * np.where(w >= 0, 1.0, -1.0) + qp.cost * np.where(w >= p, 1.0, -1.0)
-    left = np.where(w <= qp.lo, -np.inf, left)
-    right = np.where(w >= qp.hi, np.inf, right)
+    left = np.where(w <= 0, -lam, lam)
+    right = np.where(w >= 0, lam, -lam)
+    if qp.cost:
+        p = qp.p
+        left += np.where(w <= p, -qp.cost, qp.cost)
+        right += np.where(w >= p, qp.cost, -qp.cost)
+    left[w <= qp.lo] = -np.inf
+    right[w >= qp.hi] = np.inf
     return left, right
 
 
@@ -334,7 +381,7 @@ def gradient(ws: Workspace, w: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """Gradient of the smooth part plus the rows' term: Hw + q + A'pi."""
     g = ws.H @ w + ws.qp.q
     if ws.qp.m:
-        g = g + ws.qp.rows.T @ pi
+        g += pi @ ws.qp.rows
     return g
 
 
@@ -343,9 +390,8 @@ def kkt(ws: Workspace, w: np.ndarray, lam: float, pi: np.ndarray) -> Kkt:
     qp = ws.qp
     g = gradient(ws, w, pi)
     left, right = _kink_slopes(ws, w, max(lam, 0.0))
-    dual = np.maximum(np.maximum(left + g, -g - right), 0.0)  # -g must lie in [left, right]
-    dual_max = float(np.max(dual, initial=0.0))
-    primal = float(np.max(np.maximum(qp.lo - w, w - qp.hi), initial=0.0))
+    dual_max = max(float(np.max(left + g)), float(np.max(-g - right)), 0.0)  # -g must lie in [left, right]
+    primal = max(float(np.max(qp.lo - w)), float(np.max(w - qp.hi)), 0.0)
     comp = 0.0
     if qp.gross is not None:
         slack = qp.gross - float(np.abs(w).sum())
@@ -354,37 +400,33 @@ def kkt(ws: Workspace, w: np.ndarray, lam: float, pi: np.ndarray) -> Kkt:
         comp = max(comp, abs(lam * slack))
     if qp.m:
         aw = qp.rows @ w
-        primal = max(primal, float(np.max(np.maximum(qp.rl - aw, aw - qp.ru), initial=0.0)))
-        eq = qp.rl == qp.ru
-        up = np.where(np.isfinite(qp.ru), qp.ru - aw, np.inf)
-        down = np.where(np.isfinite(qp.rl), aw - qp.rl, np.inf)
-        with np.errstate(invalid="ignore"):  # 0 x inf where a row has no such side
-            gap = np.where(pi > 0, pi * up, np.where(pi < 0, -pi * down, 0.0))
-        gap = np.where(eq, 0.0, np.nan_to_num(gap, nan=0.0, posinf=1e300))
-        comp = max(comp, float(np.max(np.abs(gap), initial=0.0)))
+        primal = max(primal, float(np.max(qp.rl - aw)), float(np.max(aw - qp.ru)))
+        # the slack on the side pi pushes against (inf where that side is open), times |pi|
+        slack = np.where(pi > 0, qp.ru - aw, np.where(pi < 0, aw - qp.rl, 0.0))
+        gap = np.where(qp.rl == qp.ru, 0.0, np.minimum(np.abs(pi) * slack, 1e300))
+        comp = max(comp, float(np.max(np.abs(gap))))
     return Kkt(primal, dual_max, comp)
 
 
 def initial_set(ws: Workspace, w: np.ndarray, lam: float = 0.0, pi: np.ndarray | None = None) -> ActiveSet:
     """The active set a point suggests: coordinates within a hair of a breakpoint are fixed there."""
     qp = ws.qp
-    ptol, _ = tolerances(ws)
+    tol = 1e3 * ws.ptol
     w = np.clip(w, qp.lo, qp.hi)
-    n = qp.n
-    pos = np.zeros(n, dtype=np.int64)
-    for j in range(_MAX_BREAKS):
-        valid = j < ws.counts
-        at = valid & (np.abs(w - ws.bp[:, j]) <= 1e3 * ptol)
-        above = valid & (w > ws.bp[:, j] + 1e3 * ptol) & (j < ws.counts - 1)
-        pos = np.where(above, 2 * j + 1, pos)
-        pos = np.where(at, 2 * j, pos)
+    j = np.arange(_MAX_BREAKS)
+    counts = ws.counts[:, None]
+    gap = w[:, None] - ws.bp
+    at = (j < counts) & (np.abs(gap) <= tol)
+    above = (j < counts - 1) & (gap > tol)
+    # the last breakpoint the weight sits at (2j) or is above (2j + 1)
+    pos = np.where(at, 2 * j, np.where(above, 2 * j + 1, 0)).max(axis=1)
     pos = np.minimum(pos, 2 * ws.counts - 2)
-    gross_on = qp.gross is not None and float(np.abs(w).sum()) >= qp.gross - 1e3 * ptol
+    gross_on = qp.gross is not None and float(np.abs(w).sum()) >= qp.gross - tol
     side = np.zeros(qp.m, dtype=np.int8)
     if qp.m:
         aw = qp.rows @ w
-        side[aw >= qp.ru - 1e3 * ptol] = 1
-        side[aw <= qp.rl + 1e3 * ptol] = -1
+        side[aw >= qp.ru - tol] = 1
+        side[aw <= qp.rl + tol] = -1
         side[qp.rl == qp.ru] = 2
     return ActiveSet(pos, gross_on, side, lam, np.zeros(qp.m) if pi is None else pi.copy())
 
@@ -399,25 +441,25 @@ def update(
     ptol, dtol = ws.ptol, ws.dtol
     if sy is None:
         sy = _system(ws, st)
-    fixed, k = ~sy.free, sy.seg
-    rows = np.arange(qp.n)
-    seg_lo = ws.bp[rows, k]
-    seg_hi = ws.bp[rows, np.minimum(k + 1, _MAX_BREAKS - 1)]
-    pos = st.pos.copy()
-    pos = np.where(~fixed & (w < seg_lo - ptol), 2 * k, pos)
-    pos = np.where(~fixed & (w > seg_hi + ptol), 2 * k + 2, pos)
+    c = sy.cols
     g = gradient(ws, w, pi)
-    left, right = _kink_slopes(ws, w, max(lam, 0.0))
-    pos = np.where(fixed & (-g > right + dtol), pos + 1, pos)
-    pos = np.where(fixed & (-g < left - dtol), pos - 1, pos)
+    left, right = c[LEFT_END], c[RIGHT_END]  # -inf and +inf on free coordinates
+    if lam > 0:
+        left, right = left + lam * c[LEFT_W], right + lam * c[RIGHT_W]
+    if qp.cost:
+        left, right = left + qp.cost * c[LEFT_WP], right + qp.cost * c[RIGHT_WP]
+    up = (w > c[SEG_HI] + ptol) | (-g > right + dtol)
+    down = (w < c[SEG_LO] - ptol) | (-g < left - dtol)
+    pos = st.pos + up - down.astype(np.int64)
     gross_on = st.gross_on
     if qp.gross is not None:
         if gross_on and lam < -dtol:
             gross_on = False
         elif not gross_on and float(np.abs(w).sum()) > qp.gross + ptol:
             gross_on = True
-    side = st.row_side.copy()
-    if qp.m:
+    side = st.row_side
+    if ws.inequalities:
+        side = side.copy()
         aw = qp.rows @ w
         side[(side == 1) & (pi < -dtol)] = 0
         side[(side == -1) & (pi > dtol)] = 0
@@ -443,16 +485,18 @@ def active_set(ws: Workspace, start: ActiveSet, max_iter: int = 60) -> CoreSolut
     st = start
     seen: set[bytes] = set()
     ptol, dtol = tolerances(ws)
+    key = st.key()
     for it in range(1, max_iter + 1):
-        seen.add(st.key())
+        seen.add(key)
         sy = _system(ws, st)
         w, lam, pi = solve_on(ws, st, sy)
         nxt = update(ws, st, w, lam, pi, sy)
-        if nxt.key() == st.key():
+        nxt_key = nxt.key()
+        if nxt_key == key:
             res = kkt(ws, w, lam, pi)
             ok = res.primal <= 10 * ptol and res.dual <= 1e3 * dtol
             return CoreSolution(w, lam, pi, nxt, it, ok, res)
-        if nxt.key() in seen:
+        if nxt_key in seen:
             return CoreSolution(w, lam, pi, nxt, it, False, kkt(ws, w, lam, pi))
-        st = nxt
+        st, key = nxt, nxt_key
     return CoreSolution(w, lam, pi, st, max_iter, False, kkt(ws, w, lam, pi))

@@ -357,7 +357,12 @@ def _allocate(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
     )
     add = p.add_argument
     add("--capital", type=_number, metavar="C", help="capital to plan (default: the paper account's equity)")
-    add("--neutral-pct", type=_number, metavar="X", help="%% of capital to the neutral base (default: 70)")
+    add(
+        "--neutral-pct",
+        type=_number,
+        metavar="X",
+        help="%% of capital to the neutral base (default: the account's split, else plan.neutral_pct)",
+    )
     add("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_allocate")
 

@@ -89,8 +89,8 @@ class _Run:
         self.breaks[key] = ws.breaks
         return ws
 
-    def solve(self, qp: CoreQP) -> np.ndarray:
-        sol = solve_core(qp, self.warm, self.workspace(qp))
+    def solve(self, qp: CoreQP, ws: Workspace | None = None) -> np.ndarray:
+        sol = solve_core(qp, self.warm, ws or self.workspace(qp))
         self.warm = sol.active
         self.iterations += sol.iterations
         self.exact = self.exact and sol.converged
@@ -147,7 +147,7 @@ class _Run:
         None when this does not settle (the caller then searches with Brent)."""
         qp = self.core(math.exp(log_delta), utility=True)
         ws = self.workspace(qp)
-        self.solve(qp)
+        self.solve(qp, ws)
         st = self.warm
         unit = Workspace.of(qp.with_scale(1.0), self.factors, ws.breaks)
         for it in range(1, 31):

@@ -76,6 +76,8 @@ def breakpoints(qp: CoreQP) -> tuple[np.ndarray, np.ndarray]:
     out = np.repeat(qp.hi[:, None], _MAX_BREAKS, axis=1)
     out[:, 0] = qp.lo
     counts = np.full(n, 2)
+    if qp.gross is None and qp.cost <= 0:  # no kinks: [lo, hi, hi, hi]
+        return out, counts
     inner = np.full((n, 2), np.inf)
     if qp.gross is not None:
         inner[:, 0] = np.where((qp.lo < 0) & (qp.hi > 0), 0.0, np.inf)
@@ -96,6 +98,7 @@ def breakpoints(qp: CoreQP) -> tuple[np.ndarray, np.ndarray]:
 
 #: Positions of a coordinate: 2k at breakpoint k, 2k + 1 inside segment k.
 _NPOS = 2 * _MAX_BREAKS - 1
+_AT_BREAK, _IN_SEGMENT = 2 * np.arange(_MAX_BREAKS), 2 * np.arange(_MAX_BREAKS) + 1
 #: Rows of ``Breaks.table``: at a breakpoint, its value and the left/right slopes' parts (sign of w, sign of
 #: w - p, and -inf/+inf where the bound ends the range); inside a segment, its ends and the signs there.
 (FIXED, VALUE, SEG_LO, SEG_HI, SIGN_W, SIGN_WP, LEFT_W, LEFT_WP, LEFT_END, RIGHT_W, RIGHT_WP, RIGHT_END) = (
@@ -113,6 +116,8 @@ class Breaks:
     counts: np.ndarray
     table: np.ndarray
     offset: np.ndarray
+    is_break: np.ndarray  # (n x 4) breakpoint j exists
+    has_segment: np.ndarray  # (n x 4) segment j (from breakpoint j up) exists
 
     @classmethod
     def of(cls, qp: CoreQP) -> Breaks:
@@ -134,7 +139,11 @@ class Breaks:
         inside[SIGN_W] = np.sign(mid)
         if qp.cost > 0:
             inside[SIGN_WP] = np.sign(mid - p)
-        return cls(bp, counts, tab.reshape(12, n * _NPOS), np.arange(n) * _NPOS)
+        j = np.arange(_MAX_BREAKS)
+        offset = np.arange(n) * _NPOS
+        return cls(
+            bp, counts, tab.reshape(12, n * _NPOS), offset, j < counts[:, None], j < counts[:, None] - 1
+        )
 
     def at(self, pos: np.ndarray) -> np.ndarray:
         """The table's 12 rows at each coordinate's position."""
@@ -189,6 +198,7 @@ class Workspace:
     dtol: float
     factors: dict[tuple[bytes, float], np.ndarray | None]
     inequalities: bool
+    _rows: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, qp: CoreQP, factors: dict | None = None, breaks: Breaks | None = None) -> Workspace:
@@ -207,6 +217,17 @@ class Workspace:
     @property
     def counts(self) -> np.ndarray:
         return self.breaks.counts
+
+    def active_rows(self, side: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indices, rows, the bound each holds at) of the rows ``side`` makes active; cached per side."""
+        key = side.tobytes()
+        found = self._rows.get(key)
+        if found is None:
+            qp = self.qp
+            idx = side.nonzero()[0]
+            bound = np.where(side[idx] == -1, qp.rl[idx], qp.ru[idx])
+            found = self._rows[key] = (idx, qp.rows[idx], bound)
+        return found
 
     def factor(self, free: np.ndarray, unit: bool = False) -> tuple[np.ndarray | None, float]:
         """(Cholesky factor of base_FF + ratio I, the factor's scale c: H_FF = c (base_FF + ratio I)); with
@@ -258,10 +279,8 @@ def _system(ws: Workspace, st: ActiveSet) -> _System:
     cols = ws.breaks.at(st.pos)
     free = cols[FIXED] == 0.0
     wx = cols[VALUE]
-    active_rows = st.row_side.nonzero()[0]
-    rows = qp.rows[active_rows]
+    active_rows, rows, bound = ws.active_rows(st.row_side)
     borders = rows[:, free]
-    bound = np.where(st.row_side[active_rows] == -1, qp.rl[active_rows], qp.ru[active_rows])
     rhs_b = bound - rows @ wx
     guess = st.pi[active_rows] if st.pi.size else np.zeros(active_rows.size)
     if st.gross_on:
@@ -379,7 +398,8 @@ def _kink_slopes(ws: Workspace, w: np.ndarray, lam: float) -> tuple[np.ndarray, 
 
 def gradient(ws: Workspace, w: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """Gradient of the smooth part plus the rows' term: Hw + q + A'pi."""
-    g = ws.H @ w + ws.qp.q
+    g = ws.H @ w
+    g += ws.qp.q
     if ws.qp.m:
         g += pi @ ws.qp.rows
     return g
@@ -390,8 +410,8 @@ def kkt(ws: Workspace, w: np.ndarray, lam: float, pi: np.ndarray) -> Kkt:
     qp = ws.qp
     g = gradient(ws, w, pi)
     left, right = _kink_slopes(ws, w, max(lam, 0.0))
-    dual_max = max(float(np.max(left + g)), float(np.max(-g - right)), 0.0)  # -g must lie in [left, right]
-    primal = max(float(np.max(qp.lo - w)), float(np.max(w - qp.hi)), 0.0)
+    dual_max = max(float((left + g).max()), float((-g - right).max()), 0.0)  # -g must lie in [left, right]
+    primal = max(float((qp.lo - w).max()), float((w - qp.hi).max()), 0.0)
     comp = 0.0
     if qp.gross is not None:
         slack = qp.gross - float(np.abs(w).sum())
@@ -400,11 +420,12 @@ def kkt(ws: Workspace, w: np.ndarray, lam: float, pi: np.ndarray) -> Kkt:
         comp = max(comp, abs(lam * slack))
     if qp.m:
         aw = qp.rows @ w
-        primal = max(primal, float(np.max(qp.rl - aw)), float(np.max(aw - qp.ru)))
-        # the slack on the side pi pushes against (inf where that side is open), times |pi|
-        slack = np.where(pi > 0, qp.ru - aw, np.where(pi < 0, aw - qp.rl, 0.0))
-        gap = np.where(qp.rl == qp.ru, 0.0, np.minimum(np.abs(pi) * slack, 1e300))
-        comp = max(comp, float(np.max(np.abs(gap))))
+        primal = max(primal, float((qp.rl - aw).max()), float((aw - qp.ru).max()))
+        if ws.inequalities:  # equality rows have no complementarity gap
+            # the slack on the side pi pushes against (inf where that side is open), times |pi|
+            slack = np.where(pi > 0, qp.ru - aw, np.where(pi < 0, aw - qp.rl, 0.0))
+            gap = np.where(qp.rl == qp.ru, 0.0, np.minimum(np.abs(pi) * slack, 1e300))
+            comp = max(comp, float(np.abs(gap).max()))
     return Kkt(primal, dual_max, comp)
 
 
@@ -413,14 +434,12 @@ def initial_set(ws: Workspace, w: np.ndarray, lam: float = 0.0, pi: np.ndarray |
     qp = ws.qp
     tol = 1e3 * ws.ptol
     w = np.clip(w, qp.lo, qp.hi)
-    j = np.arange(_MAX_BREAKS)
-    counts = ws.counts[:, None]
-    gap = w[:, None] - ws.bp
-    at = (j < counts) & (np.abs(gap) <= tol)
-    above = (j < counts - 1) & (gap > tol)
+    br = ws.breaks
+    gap = w[:, None] - br.bp
+    at = br.is_break & (np.abs(gap) <= tol)
+    above = br.has_segment & (gap > tol)
     # the last breakpoint the weight sits at (2j) or is above (2j + 1)
-    pos = np.where(at, 2 * j, np.where(above, 2 * j + 1, 0)).max(axis=1)
-    pos = np.minimum(pos, 2 * ws.counts - 2)
+    pos = np.where(at, _AT_BREAK, np.where(above, _IN_SEGMENT, 0)).max(axis=1)
     gross_on = qp.gross is not None and float(np.abs(w).sum()) >= qp.gross - tol
     side = np.zeros(qp.m, dtype=np.int8)
     if qp.m:
@@ -448,9 +467,10 @@ def update(
         left, right = left + lam * c[LEFT_W], right + lam * c[RIGHT_W]
     if qp.cost:
         left, right = left + qp.cost * c[LEFT_WP], right + qp.cost * c[RIGHT_WP]
-    up = (w > c[SEG_HI] + ptol) | (-g > right + dtol)
-    down = (w < c[SEG_LO] - ptol) | (-g < left - dtol)
-    pos = st.pos + up - down.astype(np.int64)
+    g = -g
+    up = (w > c[SEG_HI] + ptol) | (g > right + dtol)
+    down = (w < c[SEG_LO] - ptol) | (g < left - dtol)
+    pos = st.pos + up - down
     gross_on = st.gross_on
     if qp.gross is not None:
         if gross_on and lam < -dtol:

@@ -31,7 +31,21 @@ from .problem import (
     PortfolioProblem,
     validate,
 )
-from .qp import ActiveSet, CoreQP, Kkt, Workspace, affine_path, initial_set, kkt, update
+from .qp import (
+    ActiveSet,
+    AffinePath,
+    Breaks,
+    CoreQP,
+    Kkt,
+    Workspace,
+    _System,
+    affine_path,
+    initial_set,
+    kkt,
+    margins,
+    step,
+    update,
+)
 
 _SEARCH_SPAN = 12.0  # log delta' each side of the first guess
 _REL = 1e-12
@@ -142,13 +156,17 @@ class _Run:
     # --- the volatility cap ------------------------------------------------------------------------
 
     def path_root(self, sigma: float, log_delta: float) -> np.ndarray | None:
-        """With no L2 term the solution on one active set is affine in 1 / delta, so its variance is a
-        quadratic whose root is exact: solve there, check the set, move to the set it points to, repeat.
-        None when this does not settle (the caller then searches with Brent)."""
+        """With no L2 term the solution on one active set is affine in s = 1 / delta, so its variance is a
+        quadratic whose root is exact: solve at exp(log_delta), take the root on that set, check the set
+        there, move to the set it points to, repeat. When the set's variance never reaches sigma^2 (too
+        few free weights, or the target lies beyond the set's range) the walk follows the path instead:
+        to where the set stops being optimal, the critical line algorithm's step. None when this does
+        not settle (the caller then searches with Brent)."""
         qp = self.core(math.exp(log_delta), utility=True)
         ws = self.workspace(qp)
         self.solve(qp, ws)
         st = self.warm
+        s_now = math.exp(-log_delta)  # where st is (about) optimal
         unit = Workspace.of(qp.with_scale(1.0), self.factors, ws.breaks)
         for it in range(1, 31):
             found = affine_path(unit, st)
@@ -160,7 +178,12 @@ class _Run:
             c = float(path.w0 @ self.cov @ path.w0) - sigma**2
             disc = b * b - a * c
             if a <= 0 or disc < 0 or (s_root := (-b + math.sqrt(disc)) / a) <= 0:
-                return None
+                up = a * s_now * s_now + 2 * b * s_now + c < 0  # below the target: lower delta
+                walked = self._walk(qp, ws.breaks, st, sy, path, s_now, up)
+                if walked is None:
+                    return None
+                st, s_now = walked
+                continue
             at = Workspace.of(qp.with_scale(1.0 / s_root), self.factors, ws.breaks)
             w, lam, pi = path.at(qp, st, sy, s_root)
             nxt = update(at, st, w, lam, pi, sy)
@@ -171,8 +194,35 @@ class _Run:
                 self.warm, self.log_delta, self.last_kkt = st, -math.log(s_root), res
                 self.iterations += it
                 return w
-            st = nxt
+            st, s_now = nxt, s_root
         return None
+
+    def _walk(
+        self, qp: CoreQP, breaks: Breaks, st: ActiveSet, sy: _System, path: AffinePath, s_now: float, up: bool
+    ) -> tuple[ActiveSet, float] | None:
+        """From s_now along ``st``'s path (up: s rising) to the first s where one of its optimality
+        conditions fails, and the set past it: (set, that s). The slacks are affine in s (the dual ones
+        times s), so two evaluations give every crossing."""
+        s_far = s_now * (2.0 if up else 0.5)
+        slack = []
+        for s in (s_now, s_far):
+            at = Workspace.of(qp.with_scale(1.0 / s), self.factors, breaks)
+            primal, dual = margins(at, st, sy, *path.at(qp, st, sy, s))
+            slack.append(np.minimum(primal, s * dual))
+        now, far = slack
+        with np.errstate(invalid="ignore"):
+            rate = (far - now) / (s_far - s_now) * (1.0 if up else -1.0)  # change per step towards the target
+        falling = np.isfinite(now) & np.isfinite(rate) & (rate < 0)
+        if not falling.any():
+            return None  # nothing changes that way: the target is out of reach (Brent says so)
+        dist = np.full(now.size, np.inf)
+        dist[falling] = np.maximum(now[falling], 0.0) / -rate[falling]
+        first = float(dist.min())
+        failing = np.flatnonzero(dist <= first + 1e-12 * max(s_now, first))
+        s_next = s_now + first if up else s_now - first
+        if s_next <= 0:
+            return None
+        return step(at, st, failing), s_next
 
     def capped(self, sigma: float, delta0: float, what: str) -> np.ndarray:
         """Maximise the utility at delta0 (0: net return alone) subject to volatility <= sigma."""

@@ -488,6 +488,57 @@ def update(
     return ActiveSet(pos, gross_on, side, lam, pi)
 
 
+def margins(
+    ws: Workspace, st: ActiveSet, sy: _System, w: np.ndarray, lam: float, pi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far each condition that keeps ``st`` optimal is from failing, as (primal, dual) slacks (+inf where
+    a condition is not the kind or does not apply), laid out [down (n), up (n), gross, rows (m), rows (m)]:
+    a coordinate leaving its segment or its kink's subgradient range downward / upward, the gross cap
+    (its multiplier when on, its slack when off), each row's release (multiplier) or lower side, its upper
+    side. ``step`` applies the change a failing slack calls for. Along the risk-aversion path the primal
+    slacks are affine in s = 1 / delta and the dual ones are after multiplying by s."""
+    qp, n, m = ws.qp, ws.qp.n, ws.qp.m
+    c = sy.cols
+    inf = np.full(1 + 2 * m, np.inf)
+    g = -gradient(ws, w, pi)
+    left, right = c[LEFT_END], c[RIGHT_END]
+    if lam > 0:
+        left, right = left + lam * c[LEFT_W], right + lam * c[RIGHT_W]
+    if qp.cost:
+        left, right = left + qp.cost * c[LEFT_WP], right + qp.cost * c[RIGHT_WP]
+    primal = np.concatenate([w - c[SEG_LO], c[SEG_HI] - w, inf])
+    dual = np.concatenate([g - left, right - g, inf])
+    if qp.gross is not None:
+        if st.gross_on:
+            dual[2 * n] = lam
+        else:
+            primal[2 * n] = qp.gross - float(np.abs(w).sum())
+    if m:
+        aw, side = qp.rows @ w, st.row_side
+        lower, upper = slice(2 * n + 1, 2 * n + 1 + m), slice(2 * n + 1 + m, None)
+        primal[lower] = np.where(side == 0, aw - qp.rl, np.inf)
+        primal[upper] = np.where(side == 0, qp.ru - aw, np.inf)
+        dual[lower] = np.where(side == 1, pi, np.where(side == -1, -pi, np.inf))
+    return primal, dual
+
+
+def step(ws: Workspace, st: ActiveSet, failing: np.ndarray) -> ActiveSet:
+    """The active set after the conditions at ``failing`` (indices into ``margins``' layout) fail."""
+    n, m = ws.qp.n, ws.qp.m
+    pos = st.pos.copy()
+    pos[failing[failing < n]] -= 1
+    pos[failing[(failing >= n) & (failing < 2 * n)] - n] += 1
+    gross_on = st.gross_on != bool((failing == 2 * n).any())
+    side = st.row_side.copy()
+    for k in failing[failing > 2 * n]:
+        r = (k - 2 * n - 1) % m
+        if k < 2 * n + 1 + m:
+            side[r] = -1 if side[r] == 0 else 0
+        else:
+            side[r] = 1
+    return ActiveSet(pos, gross_on, side, st.lam, st.pi)
+
+
 @dataclass(frozen=True, slots=True)
 class CoreSolution:
     w: np.ndarray

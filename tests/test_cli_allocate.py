@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from perptui.cli import main
+from perptui.domain.plan.plan import PLAN_KEYS
 from tests.cli_helpers import run_json
 from tests.test_paper_cli import run_error
 
@@ -25,16 +26,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_json_plan_on_the_demo_market(db: Path, capsys: pytest.CaptureFixture) -> None:
     data = run_json(capsys, "allocate", "--capital", "10000", "--json")
-    for key in (
-        "neutral",
-        "directional",
-        "expected_return",
-        "volatility",
-        "sharpe",
-        "funding_per_day",
-        "regime",
-    ):
-        assert key in data
+    assert tuple(data) == PLAN_KEYS
     assert data["neutral"] and data["directional"]
     for leg in data["neutral"] + data["directional"]:
         assert set(leg) >= LEG_KEYS and leg["qty"] > 0

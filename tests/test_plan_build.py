@@ -15,6 +15,7 @@ from perptui.domain.errors import UsageError
 from perptui.domain.optimize import optimize
 from perptui.domain.plan import CurrentPosition, PlanConfig, build_plan
 from perptui.domain.plan.directional import directional_layer, problem
+from perptui.domain.plan.plan import PLAN_KEYS
 from tests.plan_data import UNIVERSE, inputs
 
 AAA, BBB, CCC, DDD, EEE = UNIVERSE
@@ -120,16 +121,7 @@ def test_whole_plan_figures_add_the_layers() -> None:
         neutral_income + sum(d_income(x) for x in plan.directional), rel=0.05
     )
     data = plan.as_dict()
-    for key in (
-        "neutral",
-        "directional",
-        "expected_return",
-        "volatility",
-        "sharpe",
-        "funding_per_day",
-        "regime",
-    ):
-        assert key in data
+    assert tuple(data) == PLAN_KEYS
     assert set(data["neutral"][0]) >= {"symbol", "leg", "side", "qty", "notional", "weight"}
 
 

@@ -76,7 +76,7 @@ def universe(inputs: PlanInputs, config: PlanConfig) -> tuple[list[str], list[st
             break
         if len(inputs.closes.get(symbol, ())) < need:
             short.append(symbol)
-        elif _funding_apr(inputs, config, symbol) is None:
+        elif funding_apr(inputs, config, symbol) is None:
             no_funding.append(symbol)
         else:
             chosen.append(symbol)
@@ -93,7 +93,7 @@ def universe(inputs: PlanInputs, config: PlanConfig) -> tuple[list[str], list[st
     return chosen, notes
 
 
-def _funding_apr(inputs: PlanInputs, config: PlanConfig, symbol: str) -> float | None:
+def funding_apr(inputs: PlanInputs, config: PlanConfig, symbol: str) -> float | None:
     return mean_funding_apr(
         inputs.funding.get(symbol, []), inputs.now, config.lookback_days, inputs.intervals_h.get(symbol)
     )
@@ -169,7 +169,7 @@ def directional_layer(
             for s in symbols
         ]
     )  # fmt: skip
-    funding = np.array([_funding_apr(inputs, config, s) for s in symbols], dtype=float)
+    funding = np.array([funding_apr(inputs, config, s) for s in symbols], dtype=float)
     mu = perp_expected_returns(funding, sig * config.signal_ic * vol, shrinkage=config.shrinkage).mu
     assets = tuple(symbols)
     pr = problem(config, mu, cov, assets)

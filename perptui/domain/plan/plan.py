@@ -22,11 +22,17 @@ import numpy as np
 from perptui.domain.optimize import FrontierPoint, OptimizeResult, WarmStart
 
 from .config import CurrentPosition, PlanConfig, PlanInputs
-from .directional import DirectionalLayer, _funding_apr, directional_layer
+from .directional import DirectionalLayer, directional_layer, funding_apr
 from .legs import PlanLeg, PlanTrade, risk_shares
 from .neutral import NeutralLayer, neutral_layer
 from .regime import RegimeState
 from .trades import trades_to
+
+#: The keys of ``HybridPlan.as_dict()`` (``perptui allocate --json``), in order.
+PLAN_KEYS: tuple[str, ...] = (
+    "neutral", "directional", "expected_return", "volatility", "sharpe", "funding_per_day", "regime",
+    "trades", "frontier", "chosen", "optimizer", "notes", "config",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +178,7 @@ def _funding_per_day(legs: tuple[PlanLeg, ...], inputs: PlanInputs, config: Plan
     for leg in legs:
         if leg.leg != "perp":
             continue
-        apr = _funding_apr(inputs, config, leg.symbol)
+        apr = funding_apr(inputs, config, leg.symbol)
         if apr is None:
             continue
         total += (-1.0 if leg.side == "long" else 1.0) * leg.notional * apr / 365.0

@@ -129,15 +129,16 @@ class Breaks:
         at = tab[:, :, 0::2]  # at breakpoint k (position 2k): the one-sided slopes of the kinks there
         at[FIXED] = 1.0
         at[VALUE] = bp
-        at[LEFT_W], at[RIGHT_W] = np.where(bp <= 0, -1.0, 1.0), np.where(bp >= 0, 1.0, -1.0)
-        at[LEFT_WP], at[RIGHT_WP] = np.where(bp <= p, -1.0, 1.0), np.where(bp >= p, 1.0, -1.0)
         at[LEFT_END] = np.where(bp <= qp.lo[:, None], -np.inf, 0.0)
         at[RIGHT_END] = np.where(bp >= qp.hi[:, None], np.inf, 0.0)
         inside = tab[:, :, 1::2]  # inside segment k (position 2k + 1): its ends, the signs of w and w - p
         inside[SEG_LO], inside[SEG_HI] = bp[:, :-1], bp[:, 1:]
         mid = 0.5 * (bp[:, :-1] + bp[:, 1:])
-        inside[SIGN_W] = np.sign(mid)
+        if qp.gross is not None:  # the sign rows are read only when their kink exists
+            at[LEFT_W], at[RIGHT_W] = np.where(bp <= 0, -1.0, 1.0), np.where(bp >= 0, 1.0, -1.0)
+            inside[SIGN_W] = np.sign(mid)
         if qp.cost > 0:
+            at[LEFT_WP], at[RIGHT_WP] = np.where(bp <= p, -1.0, 1.0), np.where(bp >= p, 1.0, -1.0)
             inside[SIGN_WP] = np.sign(mid - p)
         j = np.arange(_MAX_BREAKS)
         offset = np.arange(n) * _NPOS

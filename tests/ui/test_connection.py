@@ -10,6 +10,7 @@ from perptui.services.sources import open_market_data
 from perptui.services.store import Store
 from perptui.ui.connection import Link, LinkState
 from perptui.ui.factory import build_app
+from perptui.ui.feed import MarketFeed
 from perptui.ui.widgets.dialogs import FormDialog
 from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
@@ -61,7 +62,10 @@ async def test_exchange_failure_shows_reconnecting_and_the_app_keeps_running(
         assert isinstance(app.screen, FormDialog)
         await pilot.press("escape")
         loopback_demo.faults.clear()
-        for _ in range(100):
+        # The next try comes after the backoff in force (it doubles per failure: a slow machine fails
+        # more often before the faults clear), then the link is live again.
+        pending = app.query_one(MarketFeed).link.next_delay_s
+        for _ in range(round((pending + 5) / 0.05)):
             await asyncio.sleep(0.05)
             if bar.link_state is LinkState.LIVE:
                 break

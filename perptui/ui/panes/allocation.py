@@ -178,7 +178,7 @@ class AllocationPane(AllocationSync):
         perp = [t for t in plan.trades if t.leg == "perp"]
         spot = [t for t in plan.trades if t.leg == "spot"]
         lines = [
-            f"{t.side.upper():5} {rf.num(t.qty)} {t.symbol}  ≈ {t.notional:,.2f}"
+            f"{t.side.upper():5} {rf.num(t.qty)} {t.symbol}  ≈ {rf.amount(t.notional)}"
             + ("  reduce-only" if t.reduce_only else "")
             for t in perp
         ]
@@ -264,10 +264,11 @@ class AllocationPane(AllocationSync):
         if not plan.trades:
             return Content.styled("the paper account holds the plan: no trades needed", "$text-muted")
         perp = sum(1 for t in plan.trades if t.leg == "perp")
-        turnover = sum(t.notional for t in plan.trades)
+        known = [t.notional for t in plan.trades if t.notional is not None]
+        traded = f"{sum(known):,.0f} traded" if len(known) == len(plan.trades) else "a price unknown"
         return Content.assemble(
             (f"{len(plan.trades)} trades to reach the plan", "bold"),
-            f" ({perp} perp, {len(plan.trades) - perp} spot; {turnover:,.0f} traded) · ",
+            f" ({perp} perp, {len(plan.trades) - perp} spot; {traded}) · ",
             ("x", "bold $text-accent"),
             " sends the perp orders to the paper account",
         )

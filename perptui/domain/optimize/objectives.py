@@ -5,8 +5,10 @@
   mu'w >= target.
 - A volatility cap (vol_max, efficient_risk's target): the capped problem's solution is the uncapped one
   at a higher risk aversion delta' (its multiplier), and the solution's volatility falls monotonically as
-  delta' rises, so delta' is found by Brent's root search on log delta' over warm-started exact QPs, to
-  1e-14: the cap then holds with equality to rounding.
+  delta' rises. Without an L2 term the solution on one active set is affine in 1 / delta', so delta' is
+  the root of a quadratic, found exactly by walking the active sets (``path_root``); otherwise, or if
+  that walk does not settle, by Brent's root search on log delta' over warm-started exact QPs, to 1e-14:
+  the cap then holds with equality to rounding.
 - max_sharpe: the maximum Sharpe portfolio lies on that same delta' path, where the Sharpe ratio is
   unimodal (the frontier is concave), so it is a bounded Brent maximisation over log delta'. Where the
   ratio is flat (rf = 0 and only scale-free constraints bind, so any scale of the best mix ties) the

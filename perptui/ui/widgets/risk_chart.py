@@ -5,52 +5,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
+from textual.containers import Horizontal
 
 from perptui.ui.format import MASK
 from perptui.ui.widgets.equity_chart import window
-
-if TYPE_CHECKING:
-    from textual_plotext import PlotextPlot
+from perptui.ui.widgets.plot_panel import PlotPanel
 
 Series = Sequence[tuple[int, float]]
 
 
-class _Panel(Vertical):
-    DEFAULT_CSS = """
-    _Panel { width: 1fr; height: 1fr; border: round $primary 50%; border-title-color: $text-primary; }
-    _Panel > Static { color: $text-muted; padding: 0 1; }
-    """
-
-    def __init__(self, title: str, empty: str, *, id: str) -> None:
-        super().__init__(id=id)
-        self.border_title = title
-        self.empty_text = empty
-        self.plot: PlotextPlot | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Static(self.empty_text)
+class _Panel(PlotPanel):
+    DEFAULT_CSS = "_Panel { width: 1fr; height: 1fr; }"
 
     def draw(self, points: Series, *, percent: bool, masked: bool) -> None:
         if len({t for t, _ in points}) < 2:
-            self.query_one(Static).display = True
-            if self.plot is not None:
-                self.plot.display = False
+            self.show_empty()
             return
-        if self.plot is None:
-            from textual_plotext import PlotextPlot
-
-            self.plot = PlotextPlot()
-            self.mount(self.plot)
-        self.query_one(Static).display = False
-        self.plot.display = True
-        plt = self.plot.plt
-        plt.clear_data()
-        plt.clear_figure()
+        plt = self.figure()
         steps = window(points, points[-1][0], None)  # each value holds until the next one
         xs = [t / 1000 for t, _ in steps]
         ys = [-v * 100 if percent else v for _, v in steps]
@@ -65,7 +38,7 @@ class _Panel(Vertical):
             plt.yticks([bottom, bottom / 2, 0], [f"{bottom:.{digits}f}%", f"{bottom / 2:.{digits}f}%", "0%"])
         elif masked:
             plt.yticks([min(ys), max(ys)], [MASK, MASK])
-        self.plot.refresh()
+        self.shown()
 
 
 class RiskChart(Horizontal):

@@ -14,7 +14,13 @@ from perptui.domain.errors import UsageError
 from perptui.domain.resample import resample
 from perptui.domain.timeframes import HOUR_MS, parse_utc
 from perptui.domain.types import Candle
-from perptui.services.backtest_data import HistoryRequest, fetch_history, history_from_store
+from perptui.services.backtest_data import (
+    HistoryRequest,
+    busiest_cached,
+    fetch_history,
+    history_from_store,
+    resolve_symbols,
+)
 from perptui.services.clock import FrozenClock
 from perptui.services.demo import DemoExchange
 from perptui.services.importers import import_funding, import_ohlcv
@@ -99,3 +105,16 @@ def test_demo_history_is_fetched_once_then_read_from_the_cache(tmp_path: Path) -
     assert len(h.funding_time) >= 2 * 180  # prints every 8h or more often
     again = asyncio.run(fetch_history(DemoExchange(7, clock), store, req, clock))
     assert again == notes and np.array_equal(history_from_store(store, req).close, h.close)
+
+
+def test_default_universe_is_the_busiest_cached_perps_with_usable_bars(real_store: Store) -> None:
+    assert busiest_cached(real_store, "binanceusdm", "1d", 5) == [BTC, ARB]  # 1d from the 8h bars
+    assert busiest_cached(real_store, "binanceusdm", "8h", 1) == [BTC]
+    assert busiest_cached(real_store, "binanceusdm", "1h", 5) == []  # nothing finer than 8h cached
+
+
+def test_symbols_resolve_leniently_and_an_unknown_one_gets_suggestions() -> None:
+    known = [BTC, ARB, "ETH/USDT:USDT"]
+    assert resolve_symbols(["btc", "ARBUSDT", "BTC/USDT:USDT"], known, "the cache") == (BTC, ARB)
+    with pytest.raises(UsageError, match="ETH/USDT:USDT"):
+        resolve_symbols(["ETHH"], known, "the cache")

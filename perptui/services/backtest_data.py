@@ -221,9 +221,56 @@ async def fetch_history(
             raise
         except (UnknownSymbol, ExchangeError) as exc:
             notes.append(f"{symbol}: not fetched ({exc})")
+    await _fetch_tiers(source, store, [s for s in req.symbols if s in markets], clock, notes)
     if progress is not None:
         progress(len(req.symbols), len(req.symbols), "done")
     return notes
+
+
+async def _fetch_tiers(
+    source: MarketData, store: Store, symbols: list[str], clock: Clock, notes: list[str]
+) -> None:
+    import asyncio
+
+    if not symbols:
+        return
+    try:
+        tiers = await source.fetch_leverage_tiers(symbols)
+    except ExchangeUnavailable:
+        raise
+    except ExchangeError as exc:
+        notes.append(f"leverage brackets not fetched ({exc})")
+        return
+    now = clock.now_ms()
+    for symbol, brackets in tiers.items():
+        if brackets:
+            await asyncio.to_thread(store.upsert_tiers, source.name, symbol, brackets, "exchange", now)
+
+
+def resolve_symbols(names: Sequence[str], known: Sequence[str], where: str) -> tuple[str, ...]:
+    """The unified symbols of ``names`` (``BTC``, ``BTCUSDT``, ``BTC/USDT:USDT``); UnknownSymbol with
+    suggestions for one that is not among ``known``."""
+    from perptui.domain.symbols import resolve_symbol
+
+    return tuple(dict.fromkeys(resolve_symbol(n, list(known), where) for n in names))
+
+
+def busiest_cached(store: Store, exchange: str, timeframe: str, count: int) -> list[str]:
+    """Up to ``count`` cached perps with bars at ``timeframe`` or finer, by the quote volume of their
+    last cached day (blocking: SQLite)."""
+    tf = timeframe_ms(timeframe)
+    volume: dict[str, float] = {}
+    for symbol, frames in store.ohlcv_symbols(exchange).items():
+        usable = [f for f in frames if f == timeframe or (f in _FINER and can_resample(f, timeframe))]
+        if ":" not in symbol or not usable:
+            continue
+        fine = min(usable, key=timeframe_ms)
+        bounds = store.ohlcv_bounds(exchange, symbol, fine)
+        if bounds is None:
+            continue
+        bars = store.load_ohlcv(exchange, symbol, fine, bounds[1] - max(tf, 86_400_000) + 1, bounds[1] + 1)
+        volume[symbol] = sum(b.volume * b.close for b in bars)
+    return sorted(volume, key=lambda s: (-volume[s], s))[:count]
 
 
 def default_span(now: int, timeframe: str, years: float = 2.0) -> tuple[int, int]:

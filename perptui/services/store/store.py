@@ -309,6 +309,19 @@ class Store:
         return _series.load_ohlcv(self._db, sid, since, until)
 
     @_guarded
+    def ohlcv_symbols(self, exchange: str) -> dict[str, set[str]]:
+        """Every symbol with a stored bar series on ``exchange``: symbol -> its timeframes."""
+        out: dict[str, set[str]] = {}
+        rows = self._db.execute(
+            "SELECT symbol, timeframe FROM series WHERE exchange = ? AND kind = ? "
+            "AND EXISTS (SELECT 1 FROM ohlcv WHERE ohlcv.series = series.id)",
+            (exchange, _series.OHLCV),
+        )
+        for symbol, timeframe in rows:
+            out.setdefault(symbol, set()).add(timeframe)
+        return out
+
+    @_guarded
     def ohlcv_bounds(self, exchange: str, symbol: str, timeframe: str) -> tuple[int, int] | None:
         return _series.bounds(self._db, "ohlcv", self._ids.find(exchange, _series.OHLCV, symbol, timeframe))
 

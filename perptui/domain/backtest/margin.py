@@ -1,0 +1,120 @@
+"""Isolated margin of a layer's perp positions: average entry, the isolated wallet, the liquidation
+price, and the first bar whose range crosses it. Pure numpy.
+
+A position's ``entry`` is the average price paid for the quantity held (adds average in, reductions
+keep it, a flip starts again at the fill price). Its isolated wallet is set when it opens to the entry
+notional over its leverage, ``|q| x entry / L``, and at each later rebalance the layer moves margin in
+or out so that the margin balance (wallet + unrealised PnL) is again ``|q| x P / L`` at that bar's
+price ``P`` (the fill price where the position traded, else the open): ``wallet = |q| x P / L - q x
+(P - entry)``, which is the entry notional over L for a position just opened. Funding is paid from the
+layer's cash, not from the wallet, so the liquidation price stays fixed between rebalances. Moving
+margin is a transfer inside the layer: no cash flow.
+
+The liquidation price is Binance's formula, ``domain.liquidation.liquidation_price``, evaluated for
+many positions at once with the same bracket choice (``LiquidationTable``; a test holds it equal to
+the scalar function). When it is crossed the position closes at that price and the exchange keeps
+what is left of the wallet (the maintenance margin at that price): the position loses exactly its
+margin balance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from perptui.domain.types import LeverageTier
+
+
+def average_entry(qty: np.ndarray, delta: np.ndarray, price: np.ndarray, entry: np.ndarray) -> np.ndarray:
+    """Each position's entry price after trading ``delta`` at ``price`` (NaN where flat afterwards)."""
+    new = qty + delta
+    opened = (qty == 0) | (np.sign(new) != np.sign(qty))
+    grown = ~opened & (np.abs(new) > np.abs(qty))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        averaged = (np.abs(qty) * entry + np.abs(delta) * price) / np.abs(new)
+    out = np.where(opened, price, np.where(grown, averaged, entry))
+    return np.where(new == 0, np.nan, out)
+
+
+def rebased_wallet(qty: np.ndarray, entry: np.ndarray, price: np.ndarray, leverage: np.ndarray) -> np.ndarray:
+    """The isolated wallet that gives a margin balance of ``|q| x price / leverage`` (0 where flat)."""
+    with np.errstate(invalid="ignore"):
+        wallet = np.abs(qty) * price / leverage - qty * (price - entry)
+    return np.where(qty != 0, wallet, 0.0)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LiquidationTable:
+    """Every symbol's brackets as (N, M) arrays, padded with NaN rates past a symbol's last bracket."""
+
+    low: np.ndarray
+    high: np.ndarray
+    mmr: np.ndarray
+    cum: np.ndarray
+    known: np.ndarray  # (N,) whether the symbol has brackets
+
+    @classmethod
+    def of(cls, tiers: Sequence[Sequence[LeverageTier]], n: int) -> LiquidationTable:
+        width = max((len(t) for t in tiers), default=0) or 1
+        low, high, mmr, cum = (np.full((n, width), np.nan) for _ in range(4))
+        for i, brackets in enumerate(tiers):
+            for j, t in enumerate(brackets):
+                low[i, j], high[i, j], mmr[i, j], cum[i, j] = (
+                    t.min_notional,
+                    t.max_notional,
+                    t.mmr,
+                    t.maint_amount,
+                )
+        known = np.array([i < len(tiers) and len(tiers[i]) > 0 for i in range(n)], dtype=bool)
+        return cls(low, high, mmr, cum, known)
+
+    def prices(self, cols: np.ndarray, qty: np.ndarray, entry: np.ndarray, wallet: np.ndarray) -> np.ndarray:
+        """The liquidation price of the positions ``qty[cols]`` (signed), as ``liquidation_price``
+        gives it; NaN where there is none (flat, no brackets, a long its wallet carries to zero)."""
+        q, e, w = np.abs(qty[cols])[:, None], entry[cols][:, None], wallet[cols][:, None]
+        s = np.sign(qty[cols])[:, None]
+        mmr, cum = self.mmr[cols], self.cum[cols]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            den = q * mmr - s * q
+            price = (w + cum - s * q * e) / den
+            valid = np.isfinite(mmr) & (den != 0) & np.isfinite(price)
+            notional = q * price
+            fits = valid & (price > 0) & (self.low[cols] <= notional) & (notional < self.high[cols])
+        pool = np.where(fits.any(axis=1, keepdims=True), fits, valid)
+        longs = s[:, 0] > 0
+        best = np.where(
+            longs,
+            np.max(np.where(pool, price, -np.inf), axis=1),
+            np.min(np.where(pool, price, np.inf), axis=1),
+        )
+        ok = pool.any(axis=1) & self.known[cols] & (q[:, 0] > 0) & (e[:, 0] > 0)
+        best = np.where(longs, np.where(best > 0, best, np.nan), np.maximum(best, 0.0))
+        return np.where(ok, best, np.nan)
+
+
+def first_liquidation(
+    low: np.ndarray, high: np.ndarray, qty: np.ndarray, liq: np.ndarray
+) -> tuple[int, np.ndarray] | None:
+    """The first row of ``low``/``high`` (bars x all symbols) where a held position's liquidation price
+    is reached (a long's low at or below it, a short's high at or above it), with the columns hit in
+    that row; None when none is. Bars without a price (NaN) never trigger."""
+    cols = np.flatnonzero((qty != 0) & np.isfinite(liq))
+    if cols.size == 0 or low.shape[0] == 0:
+        return None
+    price = liq[cols]
+    with np.errstate(invalid="ignore"):
+        hit = np.where(qty[cols] > 0, low[:, cols] <= price, high[:, cols] >= price)
+    ever = hit.any(axis=0)
+    if not ever.any():
+        return None
+    first = np.where(ever, hit.argmax(axis=0), hit.shape[0])
+    row = int(first.min())
+    return row, cols[first == row]
+
+
+def liquidation_fee(qty: np.ndarray, entry: np.ndarray, margin: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """What the exchange keeps when positions close at their liquidation price: the margin balance
+    left at that price (margin + unrealised PnL = the maintenance margin), never negative."""
+    return np.maximum(margin + qty * (price - entry), 0.0)

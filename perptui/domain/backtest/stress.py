@@ -2,8 +2,11 @@
 
 A window is whole UTC dates, first and last included: it spans [first 00:00, day after last 00:00).
 It is measured on the run's own points from the last point at or before its start to the last point at
-or before its end; funding and fees are the ledger entries in that span (an entry at time t is in the
-equity of the first point after t: a fill at a bar's open or a print in a bar lands at the bar's close).
+or before its end. Its funding and fees are the ledger entries whose amounts are in the equity change
+between those two points: the engine books a trade or liquidation fill (stamped with its bar's open) and
+a print inside a bar or at its open in that bar's close equity, so they count for times in [first point,
+last point); a close fill (a market that stopped, a ruined layer) is stamped with the close whose equity
+holds it, so it counts for times in (first point, last point].
 A window the run does not reach gives a row saying so; one the run covers only in part is measured on
 the part it covers, with a note. Pure (numpy).
 """
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from perptui.domain.backtest.metrics import metrics_of
-from perptui.domain.backtest.types import BacktestResult
+from perptui.domain.backtest.types import KIND_CLOSE, BacktestResult
 from perptui.domain.errors import UsageError
 from perptui.domain.timeframes import DAY_MS, iso_utc, parse_utc
 
@@ -169,7 +172,9 @@ def stress_row(result: BacktestResult, w: StressWindow) -> StressRow:
         note = f"the run covers only {iso_utc(lo)} to {iso_utc(hi)} of it"
     span = slice(a, b + 1)
     paid = _in_span(result.funding.time, lo, hi)
-    charged = _in_span(result.fills.time, lo, hi)
+    fills = result.fills
+    at_close = fills.kind == KIND_CLOSE
+    charged = np.where(at_close, (fills.time > lo) & (fills.time <= hi), _in_span(fills.time, lo, hi))
     layers: dict[str, WindowStats] = {}
     for index, layer in enumerate(result.layers):
         funding = float(result.funding.amount[paid & (result.funding.layer == index)].sum())

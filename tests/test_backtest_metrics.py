@@ -251,3 +251,43 @@ def test_worst_day_is_no_better_than_the_average_day(equity, step):
         assert m.worst_day >= -1.0
     if m.volatility is not None:
         assert m.volatility >= 0
+
+
+# --- real data: the engine's run on Binance history against pandas -----------------------------------
+
+
+def test_metrics_of_a_real_run_match_an_independent_pandas_computation(binance_data):
+    """Long BTC at half the equity and a BTC carry (short perp, long spot) on the real 8h bars 2020-2026: every
+    layer's daily statistics from pandas' own resampling (days closed on the right at 00:00 UTC)."""
+    import pandas as pd
+
+    from perptui.domain.backtest.engine import run_backtest
+    from tests.backtest_data import always, binance_history, book
+
+    history = binance_history(["BTC/USDT:USDT"])
+    result = run_backtest(
+        history,
+        [(always(book([0.5]), "long"), 10_000.0), (always(book([-0.5], [0.5], [2.0]), "carry"), 10_000.0)],
+    )
+    paths = {layer.name: layer.equity for layer in result.layers} | {"total": result.equity}
+    computed = layer_metrics(result) | {"total": total_metrics(result)}
+    for name, equity in paths.items():
+        s = pd.Series(equity, index=pd.to_datetime(result.times, unit="ms", utc=True))
+        daily = s.resample("1D", closed="right", label="right").last().dropna()
+        r = daily.pct_change().dropna()
+        m = computed[name]
+        years = (s.index[-1] - s.index[0]).total_seconds() / 86400 / 365
+        assert m.cagr == pytest.approx((s.iloc[-1] / s.iloc[0]) ** (1 / years) - 1, rel=1e-9)
+        assert m.volatility == pytest.approx(r.std() * math.sqrt(365), rel=1e-9)
+        assert m.sharpe == pytest.approx(r.mean() / r.std() * math.sqrt(365), rel=1e-9)
+        downside = math.sqrt((r.clip(upper=0) ** 2).mean())
+        assert m.sortino == pytest.approx(r.mean() / downside * math.sqrt(365), rel=1e-9)
+        assert m.worst_day == pytest.approx(r.min(), rel=1e-12)
+        assert pd.Timestamp(m.worst_day_time, unit="ms", tz="UTC") == r.idxmin()
+        drawdown = 1 - s / s.cummax()
+        assert m.max_drawdown == pytest.approx(drawdown.max(), rel=1e-12)
+        trough = drawdown.idxmax()
+        peak = s[:trough][s[:trough] == s[:trough].max()].index[-1]
+        back = s[trough:][s[trough:] >= s[peak]]
+        end = back.index[0] if len(back) else s.index[-1]
+        assert m.max_drawdown_days == pytest.approx((end - peak).total_seconds() / 86400)

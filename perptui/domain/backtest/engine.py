@@ -35,7 +35,8 @@ Funding
     of its bars ``start .. end - 1``; one exactly at the run's final close belongs to the next bar.
     Spot legs pay no funding.
 Margin and liquidation
-    Isolated margin per perp position (see ``margin``), liquidation price from the history's tiers
+    Isolated margin per perp position, re-based at each rebalance (see ``margin``), liquidation price
+    from the history's tiers
     (skipped, and noted, for a symbol without tiers). A long is liquidated in the first bar whose low
     reaches the price, a short whose high does, the entry bar included. It closes there at that price
     (before any print strictly inside the bar), the exchange keeps the remaining maintenance margin
@@ -44,7 +45,8 @@ Margin and liquidation
 A layer whose equity falls to zero or below closes everything at that bar's close and stops (noted).
 
 The engine loops over events (rebalances, liquidations, market stops, drift, ruin), never over bars
-and assets: the stretch of bars between two events is valued at once with numpy.
+and assets: the stretch of bars between two events is valued at once with numpy. Inside, a layer's
+book is one vector of 2N legs, the N perps then the N spot twins.
 """
 
 from __future__ import annotations
@@ -67,8 +69,6 @@ from perptui.domain.backtest.types import (
     KIND_LIQUIDATION,
     KIND_TRADE,
     LEG_NAMES,
-    LEG_PERP,
-    LEG_SPOT,
     BacktestResult,
     Costs,
     FillLedger,
@@ -98,7 +98,7 @@ def _ffill_prices(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np
 
 
 def _last_bar(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Per symbol, the last bar with any price (-1: none)."""
+    """Per column, the last bar with any price (-1: none)."""
     has = np.isfinite(first) | np.isfinite(second)
     t = has.shape[0]
     return np.where(has.any(axis=0), t - 1 - np.argmax(has[::-1], axis=0), -1)
@@ -106,18 +106,19 @@ def _last_bar(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Market:
-    """What every layer reads, computed once per run."""
+    """What every layer reads, computed once per run; legs are columns 0..N-1 (perps) and N..2N-1
+    (their spot twins)."""
 
     h: MarketHistory
+    n: int
     start: int
     end: int
     bar_ms: int
+    ref: np.ndarray  # (T, 2N) opens: the fill references (NaN: no price, no trade)
+    value: np.ndarray  # (T, 2N) price at each close, carried forward
     mark: np.ndarray  # (T, N) perp price at each open, carried forward
-    value_perp: np.ndarray  # (T, N) perp price at each close, carried forward
-    value_spot: np.ndarray  # (T, N) spot price at each close, carried forward
-    last_perp: np.ndarray  # (N,) last bar with a perp price
-    last_spot: np.ndarray
-    fund_time: np.ndarray  # prints of the run's bars
+    stops: np.ndarray  # (2N,) the last bar with a price where the data ends before the history does
+    fund_time: np.ndarray  # the prints of the run's bars
     fund_sym: np.ndarray
     fund_rate: np.ndarray
     fund_bar: np.ndarray
@@ -127,21 +128,20 @@ class _Market:
     def of(cls, h: MarketHistory, start: int, end: int) -> _Market:
         mark, value_perp = _ffill_prices(h.open, h.close)
         _, value_spot = _ffill_prices(h.spot_open, h.spot_close)
-        bar_ms = h.bar_ms
-        t0 = int(h.times[0])
-        lo = np.searchsorted(h.funding_time, t0 + start * bar_ms, side="left")
-        hi = np.searchsorted(h.funding_time, t0 + end * bar_ms, side="left")
+        last = np.concatenate([_last_bar(h.open, h.close), _last_bar(h.spot_open, h.spot_close)])
+        t0, bar_ms = int(h.times[0]), h.bar_ms
+        lo, hi = np.searchsorted(h.funding_time, [t0 + start * bar_ms, t0 + end * bar_ms], side="left")
         fund_time = h.funding_time[lo:hi].astype(np.int64)
         return cls(
             h=h,
+            n=len(h.symbols),
             start=start,
             end=end,
             bar_ms=bar_ms,
+            ref=np.hstack([h.open, h.spot_open]),
+            value=np.hstack([value_perp, value_spot]),
             mark=mark,
-            value_perp=value_perp,
-            value_spot=value_spot,
-            last_perp=_last_bar(h.open, h.close),
-            last_spot=_last_bar(h.spot_open, h.spot_close),
+            stops=np.where(last < h.n_bars - 1, last, -1),
             fund_time=fund_time,
             fund_sym=h.funding_symbol[lo:hi].astype(np.int64),
             fund_rate=h.funding_rate[lo:hi].astype(np.float64),
@@ -152,6 +152,9 @@ class _Market:
     def time(self, k: int) -> int:
         """Open time of bar k (also for k = T: the close of the last bar)."""
         return int(self.h.times[0]) + k * self.bar_ms
+
+    def leg_name(self, j: int) -> str:
+        return f"{self.h.symbols[j % self.n]} {LEG_NAMES[j // self.n]}"
 
 
 class _Chunks:
@@ -198,7 +201,7 @@ _FUND_TYPES = dict(
 
 
 class _Layer:
-    """One sub-account run through the history: its book, its cash accounts and its ledgers."""
+    """One sub-account run through the history: its book (2N legs), its cash accounts, its ledgers."""
 
     def __init__(
         self,
@@ -209,23 +212,24 @@ class _Layer:
         costs: Costs,
         schedule: Schedule,
     ) -> None:
-        n, k = len(m.h.symbols), m.end - m.start
+        n, k = m.n, m.end - m.start
         self.m, self.strategy, self.capital, self.index = m, strategy, capital, index
-        self.costs, self.schedule = costs, schedule
-        self.qp, self.qs = np.zeros(n), np.zeros(n)
+        self.slippage, self.schedule = costs.slippage, schedule
+        self.taker = np.repeat([costs.perp_taker, costs.spot_taker], n)
+        self.q = np.zeros(2 * n)
+        self.qp = self.q[:n]  # a view: the perp legs
         self.entry, self.lev = np.full(n, np.nan), np.ones(n)
         self.wallet, self.liq = np.zeros(n), np.full(n, np.nan)
-        self.target_p, self.target_s = np.zeros(n), np.zeros(n)
-        self.skip_p, self.skip_s = np.zeros(n, bool), np.zeros(n, bool)
+        self.target, self.skip = np.zeros(2 * n), np.zeros(2 * n, bool)
         self.price_cash = self.fees = self.funding = 0.0
         self.equity = np.empty(k)
         self.gross, self.traded = np.zeros(k), np.zeros(k)
-        self.held_p, self.held_s = np.zeros((k, n), bool), np.zeros((k, n), bool)
+        self.held = np.zeros((k, 2 * n), bool)
         self.fills, self.prints = _Chunks(_FILL_COLS), _Chunks(_FUND_COLS)
         self.first: int | None = None
         self.alive = True
         self.liquidations = self.scaled = 0
-        self.untraded: dict[str, list[int]] = {}
+        self.untraded: dict[int, list[int]] = {}
         self.no_tiers: set[int] = set()
         self.notes: list[str] = []
 
@@ -236,30 +240,28 @@ class _Layer:
         return self.capital + self.price_cash - self.fees + self.funding
 
     def value_at_close(self, k: int) -> float:
-        m, hp, hs = self.m, np.flatnonzero(self.qp), np.flatnonzero(self.qs)
-        return float(m.value_perp[k, hp] @ self.qp[hp] + m.value_spot[k, hs] @ self.qs[hs])
-
-    def equity_before(self, k: int) -> float:
-        return self.capital if k == self.m.start else float(self.equity[k - 1 - self.m.start])
+        held = np.flatnonzero(self.q)
+        return float(self.m.value[k, held] @ self.q[held])
 
     def fill(
         self,
-        k_time: int,
-        k_bar: int,
-        cols: np.ndarray,
-        leg: int,
+        time: int,
+        k: int,
+        legs: np.ndarray,
         qty: np.ndarray,
         price: np.ndarray,
         fee: np.ndarray,
         kind: int,
     ) -> None:
-        if cols.size == 0:
+        """Book fills of the legs ``legs`` at bar k: cash, fees, traded notional, the ledger."""
+        if legs.size == 0:
             return
+        leg, symbol = np.divmod(legs, self.m.n)
         self.fills.add(
-            cols.size,
-            time=np.int64(k_time),
-            symbol=cols,
-            leg=np.int8(leg),
+            legs.size,
+            time=np.int64(time),
+            symbol=symbol,
+            leg=leg,
             qty=qty,
             price=price,
             fee=fee,
@@ -268,7 +270,8 @@ class _Layer:
         )
         self.price_cash -= float(qty @ price)
         self.fees += float(fee.sum())
-        self.traded[k_bar - self.m.start] += float(np.abs(qty) @ price)
+        self.traded[k - self.m.start] += float(np.abs(qty) @ price)
+        self.q[legs] += qty
 
     def pay(self, sel: np.ndarray) -> None:
         """Book the prints ``sel`` (indices into the run's prints) against the perp quantities held."""
@@ -295,27 +298,25 @@ class _Layer:
     # --- the run ----------------------------------------------------------------------------------
 
     def run(self) -> None:
-        m = self.m
+        m, every = self.m, self.schedule.every_bars
         k, paid, decided, drift_due = m.start, -1, -1, False
-        every = self.schedule.every_bars
         while k < m.end:
             if not self.alive:
                 self.equity[k - m.start :] = self.cash
                 break
-            if paid != k:
+            if paid != k:  # the prints at bar k's open, paid by the book held before its trades
                 lo, hi = np.searchsorted(m.fund_time, [m.time(k), m.time(k) + 1])
                 self.pay(np.arange(lo, hi))
                 paid = k
-            scheduled = self.first is None or (
+            due = self.first is None or (
                 every is not None and k > self.first and (k - self.first) % every == 0
             )
-            if decided != k and (scheduled or drift_due):
+            if decided != k and (due or drift_due):
                 decided, drift_due = k, False
                 targets = self.strategy.targets(k)
                 if targets is not None:
                     self.rebalance(k, targets)
-                    if self.first is None:
-                        self.first = k
+                    self.first = k if self.first is None else self.first
             k, drift_due, liquidated = self.segment(k, self.horizon(k))
             if liquidated:
                 paid = decided = k
@@ -330,24 +331,26 @@ class _Layer:
         return min(self.first + ((k - self.first) // every + 1) * every, m.end)
 
     def segment(self, a: int, b: int) -> tuple[int, bool, bool]:
-        """Value bars a .. b - 1 with the book held after bar a's trades, up to the first event;
-        handle it. Returns the bar to go on from, whether it is a drift rebalance, and whether a
-        liquidation restarted bar a's stretch."""
+        """Value bars a .. b - 1 with the book held after bar a's trades, up to the first event, and
+        handle it. Returns the bar to go on from, whether it rebalances for drift, and whether a
+        liquidation restarts the stretch inside a bar."""
         m, h = self.m, self.m.h
-        hp, hs = np.flatnonzero(self.qp), np.flatnonzero(self.qs)
-        vp, vs = m.value_perp[a:b, hp], m.value_spot[a:b, hs]
-        value = vp @ self.qp[hp] + vs @ self.qs[hs]
-        gross = np.abs(vp) @ np.abs(self.qp[hp]) + np.abs(vs) @ np.abs(self.qs[hs])
+        held = np.flatnonzero(self.q)
+        v = m.value[a:b, held]
+        value, gross = v @ self.q[held], np.abs(v) @ np.abs(self.q[held])
         lo = np.searchsorted(m.fund_time, m.time(a), side="right")
         hi = np.searchsorted(m.fund_time, m.time(b), side="left")
         sel = np.arange(lo, hi)
-        sel = sel[self.qp[m.fund_sym[sel]] != 0]
-        amounts = -self.qp[m.fund_sym[sel]] * m.mark[m.fund_bar[sel], m.fund_sym[sel]] * m.fund_rate[sel]
-        funding = np.cumsum(np.bincount(m.fund_bar[sel] - a, weights=amounts, minlength=b - a))
-        equity = self.cash + funding + value
+        sym = m.fund_sym[sel]
+        keep = self.qp[sym] != 0
+        sel, sym = sel[keep], sym[keep]
+        amounts = -self.qp[sym] * m.mark[m.fund_bar[sel], sym] * m.fund_rate[sel]
+        equity = (
+            self.cash + np.cumsum(np.bincount(m.fund_bar[sel] - a, weights=amounts, minlength=b - a)) + value
+        )
 
         liq = first_liquidation(h.low[a:b], h.high[a:b], self.qp, self.liq)
-        close_row = self.first_close_event(a, b, equity, vp, vs, hp, hs)
+        close_row = self.first_close_event(a, b, equity, v, held)
         if liq is not None and (close_row is None or liq[0] <= close_row):
             row, cols = liq
             self.accept(a, a + row, equity, gross)
@@ -367,146 +370,115 @@ class _Layer:
         s = self.m.start
         self.equity[a - s : b - s] = equity[: b - a]
         self.gross[a - s : b - s] = gross[: b - a]
-        self.held_p[a - s : b - s, self.qp != 0] = True
-        self.held_s[a - s : b - s, self.qs != 0] = True
+        self.held[a - s : b - s, self.q != 0] = True
 
     def first_close_event(
-        self,
-        a: int,
-        b: int,
-        equity: np.ndarray,
-        vp: np.ndarray,
-        vs: np.ndarray,
-        hp: np.ndarray,
-        hs: np.ndarray,
+        self, a: int, b: int, equity: np.ndarray, v: np.ndarray, held: np.ndarray
     ) -> int | None:
         """The first bar close (row from a) where a held market stops, the equity is gone, or a weight
         has drifted past the threshold."""
-        m, rows = self.m, []
-        t_last = m.h.n_bars - 1
-        for held, last in ((hp, m.last_perp), (hs, m.last_spot)):
-            stops = last[held]
-            stops = stops[(stops < t_last) & (stops >= a) & (stops < b)]
-            if stops.size:
-                rows.append(int(stops.min()) - a)
+        rows = []
+        stops = self.m.stops[held]
+        stops = stops[(stops >= a) & (stops < b)]
+        if stops.size:
+            rows.append(int(stops.min()) - a)
         ruin = np.flatnonzero(equity <= 0)
         if ruin.size:
             rows.append(int(ruin[0]))
         if self.schedule.drift is not None and self.first is not None:
-            drift = np.flatnonzero(self.drifted(equity, vp, vs, hp, hs))
+            drift = np.flatnonzero(self.drifted(equity, v, held))
             if drift.size:
                 rows.append(int(drift[0]))
         return min(rows) if rows else None
 
-    def drifted(
-        self, equity: np.ndarray, vp: np.ndarray, vs: np.ndarray, hp: np.ndarray, hs: np.ndarray
-    ) -> np.ndarray:
-        """Per bar close, whether any position's weight strays from its target past the threshold
-        (targets not held and not skipped count as weight 0)."""
+    def drifted(self, equity: np.ndarray, v: np.ndarray, held: np.ndarray) -> np.ndarray:
+        """Per bar close, whether any leg's weight strays from its target past the threshold (legs
+        skipped until the next rebalance left out; a target not held counts as weight 0)."""
         thr = float(self.schedule.drift)  # type: ignore[arg-type]
-        eq = np.where(equity > 0, equity, np.nan)[:, None]
-        out = np.zeros(len(equity), bool)
-        for held, v, q, target, skip in (
-            (hp, vp, self.qp, self.target_p, self.skip_p),
-            (hs, vs, self.qs, self.target_s, self.skip_s),
-        ):
-            keep = ~skip[held]
-            with np.errstate(invalid="ignore"):
-                out |= (np.abs(v[:, keep] * q[held][keep] / eq - target[held][keep]) > thr).any(axis=1)
-            idle = (q == 0) & ~skip & (np.abs(target) > thr)
-            out |= bool(idle.any())
-        return out
+        keep = ~self.skip[held]
+        cols = held[keep]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weight = v[:, keep] * self.q[cols] / np.where(equity > 0, equity, np.nan)[:, None]
+            out = (np.abs(weight - self.target[cols]) > thr).any(axis=1)
+        idle = (self.q == 0) & ~self.skip & (np.abs(self.target) > thr)
+        return out | bool(idle.any())
 
     # --- events -----------------------------------------------------------------------------------
 
     def rebalance(self, k: int, targets: LayerTargets) -> None:
-        m, c, h = self.m, self.costs, self.m.h
-        n = len(h.symbols)
-        equity = self.equity_before(k)
-        wp, ws, lev = _checked(targets, n, self.strategy, h.times[k])
-        need = float(np.sum(np.abs(wp) / lev) + np.sum(np.abs(ws)))
+        """Trade to the targets at bar k's open (see the module docstring)."""
+        m, n = self.m, self.m.n
+        equity = self.capital if k == m.start else float(self.equity[k - 1 - m.start])
+        w, lev = _checked(targets, n, self.strategy, m.time(k))
+        need = float(np.abs(w[:n]) @ (1 / lev) + np.abs(w[n:]).sum())
         if need > 1 + 1e-12:
-            wp, ws, self.scaled = wp / need, ws / need, self.scaled + 1
-        ok_p, ok_s = np.isfinite(h.open[k]), np.isfinite(h.spot_open[k])
-        for leg, w, ok in ((LEG_PERP, wp, ok_p), (LEG_SPOT, ws, ok_s)):
-            for i in np.flatnonzero((w != 0) & ~ok):
-                self.untraded.setdefault(f"{h.symbols[i]} {LEG_NAMES[leg]}", []).append(k)
-        self.skip_p, self.skip_s = ~ok_p, ~ok_s
-        self.target_p, self.target_s = np.where(ok_p, wp, 0.0), np.where(ok_s, ws, 0.0)
-        basis = h.open[k].copy()
-        for leg, w, ok, ref, taker in (
-            (LEG_PERP, wp, ok_p, h.open[k], c.perp_taker),
-            (LEG_SPOT, ws, ok_s, h.spot_open[k], c.spot_taker),
-        ):
-            q = self.qp if leg == LEG_PERP else self.qs
-            with np.errstate(invalid="ignore"):
-                delta = np.where(ok, w * equity / ref - q, 0.0)
-                cols = np.flatnonzero(ok & (np.abs(delta * ref) > MIN_TRADE * abs(equity)))
-            d = delta[cols]
-            price = ref[cols] * (1 + c.slippage * np.sign(d))
-            self.fill(m.time(k), k, cols, leg, d, price, np.abs(d) * price * taker, KIND_TRADE)
-            if leg == LEG_PERP:
-                self.entry[cols] = average_entry(q[cols], d, price, self.entry[cols])
-                basis[cols] = price
-            q[cols] += d
+            w, self.scaled = w / need, self.scaled + 1
+        ref = m.ref[k]
+        ok = np.isfinite(ref)
+        for j in np.flatnonzero((w != 0) & ~ok):
+            self.untraded.setdefault(int(j), []).append(k)
+        self.skip, self.target = ~ok, np.where(ok, w, 0.0)
+        with np.errstate(invalid="ignore"):
+            delta = np.where(ok, w * equity / ref - self.q, 0.0)
+            legs = np.flatnonzero(ok & (np.abs(delta * ref) > MIN_TRADE * abs(equity)))
+        d = delta[legs]
+        price = ref[legs] * (1 + self.slippage * np.sign(d))
+        perp = legs < n
+        sym, dp, pp = legs[perp], d[perp], price[perp]
+        self.entry[sym] = average_entry(self.qp[sym], dp, pp, self.entry[sym])
+        self.fill(m.time(k), k, legs, d, price, np.abs(d) * price * self.taker[legs], KIND_TRADE)
+        ok_p = ok[:n]
         self.lev = np.where(ok_p, lev, self.lev)
+        basis = ref[:n].copy()
+        basis[sym] = pp
         self.remargin(np.flatnonzero(ok_p), basis)
 
     def remargin(self, cols: np.ndarray, basis: np.ndarray) -> None:
         """Set the isolated wallets of the perp positions ``cols`` at ``basis`` prices (see ``margin``)
         and their liquidation prices."""
-        qp = self.qp
+        qp, table = self.qp, self.m.liq_table
         self.wallet[cols] = rebased_wallet(qp[cols], self.entry[cols], basis[cols], self.lev[cols])
-        self.liq[cols] = self.m.liq_table.prices(cols, qp, self.entry, self.wallet)
-        unknown = cols[(qp[cols] != 0) & ~self.m.liq_table.known[cols]]
-        self.no_tiers.update(int(i) for i in unknown)
+        self.liq[cols] = table.prices(cols, qp, self.entry, self.wallet)
+        self.no_tiers.update(int(i) for i in cols[(qp[cols] != 0) & ~table.known[cols]])
+
+    def flat_perps(self, cols: np.ndarray) -> None:
+        self.entry[cols], self.wallet[cols], self.liq[cols] = np.nan, 0.0, np.nan
 
     def liquidate(self, k: int, cols: np.ndarray) -> None:
+        """Close the perps ``cols`` at their liquidation prices inside bar k; the exchange keeps the
+        rest of their margin."""
         q, price = self.qp[cols].copy(), self.liq[cols].copy()
         fee = liquidation_fee(q, self.entry[cols], self.wallet[cols], price)
-        self.fill(self.m.time(k), k, cols, LEG_PERP, -q, price, fee, KIND_LIQUIDATION)
-        self.qp[cols], self.entry[cols], self.wallet[cols], self.liq[cols] = 0.0, np.nan, 0.0, np.nan
-        self.skip_p[cols] = True
+        self.fill(self.m.time(k), k, cols, -q, price, fee, KIND_LIQUIDATION)
+        self.flat_perps(cols)
+        self.skip[cols] = True
         self.liquidations += len(cols)
         for i, p in zip(cols, price, strict=True):
             self.notes.append(
                 f"{self.m.h.symbols[i]} liquidated at {p:.6g} in the bar of {iso_utc(self.m.time(k))}"
             )
 
-    def close_legs(self, k: int, cols: np.ndarray, leg: int) -> None:
-        """Close positions at bar k's close (its last known price), paying the taker fee."""
-        m = self.m
-        q = self.qp if leg == LEG_PERP else self.qs
-        value = m.value_perp if leg == LEG_PERP else m.value_spot
-        taker = self.costs.perp_taker if leg == LEG_PERP else self.costs.spot_taker
-        qty, price = -q[cols], value[k, cols]
-        self.fill(m.time(k + 1), k, cols, leg, qty, price, np.abs(qty) * price * taker, KIND_CLOSE)
-        q[cols] = 0.0
-        if leg == LEG_PERP:
-            self.entry[cols], self.wallet[cols], self.liq[cols] = np.nan, 0.0, np.nan
-            self.skip_p[cols] = True
-        else:
-            self.skip_s[cols] = True
+    def close_legs(self, k: int, legs: np.ndarray) -> None:
+        """Close legs at bar k's close (their last known price), paying the taker fee."""
+        qty, price = -self.q[legs], self.m.value[k, legs]
+        self.fill(self.m.time(k + 1), k, legs, qty, price, np.abs(qty) * price * self.taker[legs], KIND_CLOSE)
+        self.flat_perps(legs[legs < self.m.n])
+        self.skip[legs] = True
 
     def at_close(self, k: int) -> bool:
         """Bar k's close events: markets that stop, ruin, drift. Whether bar k + 1 rebalances."""
         m = self.m
-        t_last = m.h.n_bars - 1
-        for leg, q, last in ((LEG_PERP, self.qp, m.last_perp), (LEG_SPOT, self.qs, m.last_spot)):
-            cols = np.flatnonzero((q != 0) & (last == k) & (last < t_last))
-            value = m.value_perp if leg == LEG_PERP else m.value_spot
-            for i in cols:
-                self.notes.append(
-                    f"{m.h.symbols[i]} {LEG_NAMES[leg]}: its market has no bars after {iso_utc(m.time(k))}; "
-                    f"closed at its last close {value[k, i]:.6g}"
-                )
-            self.close_legs(k, cols, leg)
+        stopped = np.flatnonzero((self.q != 0) & (m.stops == k))
+        for j in stopped:
+            self.notes.append(
+                f"{m.leg_name(j)}: its market has no bars after {iso_utc(m.time(k))}; "
+                f"closed at its last close {m.value[k, j]:.6g}"
+            )
+        self.close_legs(k, stopped)
         equity = self.cash + self.value_at_close(k)
         if equity <= 0:
-            self.close_legs(k, np.flatnonzero(self.qp), LEG_PERP)
-            self.close_legs(k, np.flatnonzero(self.qs), LEG_SPOT)
-            self.alive = False
-            equity = self.cash
+            self.close_legs(k, np.flatnonzero(self.q))
+            self.alive, equity = False, self.cash
             self.notes.append(
                 f"equity fell to {equity:.6g} at the close of {iso_utc(m.time(k))}: "
                 "closed everything and stopped trading"
@@ -514,37 +486,34 @@ class _Layer:
         self.equity[k - m.start] = equity
         if not self.alive or self.schedule.drift is None or self.first is None:
             return False
-        hp, hs = np.flatnonzero(self.qp), np.flatnonzero(self.qs)
-        vp, vs = m.value_perp[k : k + 1, hp], m.value_spot[k : k + 1, hs]
-        return bool(self.drifted(np.array([equity]), vp, vs, hp, hs)[0])
+        held = np.flatnonzero(self.q)
+        return bool(self.drifted(np.array([equity]), m.value[k : k + 1, held], held)[0])
 
     def result_notes(self) -> list[str]:
         """What this layer's run had to do or could not do, said once each."""
-        h, notes = self.m.h, list(self.notes)
+        m, notes = self.m, list(self.notes)
         if self.scaled:
             notes.append(
                 f"the book asked for more margin than the equity {self.scaled} time(s): scaled down to fit"
             )
-        for what, bars in self.untraded.items():
+        for j, bars in self.untraded.items():
             notes.append(
-                f"{what}: targeted at {len(bars)} rebalance(s) without an open price (first "
-                f"{iso_utc(self.m.time(bars[0]))}): not traded"
+                f"{m.leg_name(j)}: targeted at {len(bars)} rebalance(s) without an open price (first "
+                f"{iso_utc(m.time(bars[0]))}): not traded"
             )
         if self.no_tiers:
-            names = ", ".join(h.symbols[i] for i in sorted(self.no_tiers))
+            names = ", ".join(m.h.symbols[i] for i in sorted(self.no_tiers))
             notes.append(f"no leverage tiers for {names}: no liquidation check for them")
         return [f"{self.strategy.name}: {note}" for note in notes]
 
     def result(self) -> LayerResult:
-        last = self.m.end - 1
-        price_pnl = self.price_cash + self.value_at_close(last)
         return LayerResult(
             name=self.strategy.name,
             capital=self.capital,
             equity=np.concatenate([[self.capital], self.equity]),
             gross=self.gross,
             traded=self.traded,
-            price_pnl=price_pnl,
+            price_pnl=self.price_cash + self.value_at_close(self.m.end - 1),
             funding_pnl=self.funding,
             fees=self.fees,
             liquidations=self.liquidations,
@@ -553,24 +522,23 @@ class _Layer:
 
 def _checked(
     targets: LayerTargets, n: int, strategy: LayerStrategy, time: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The targets as float arrays of the history's width, leverage 1 where there is no perp."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The targets as one vector of 2N leg weights, and the perps' leverage (1 where there is none)."""
     arrays = []
     for name in ("perp", "spot", "leverage"):
         value = np.asarray(getattr(targets, name), dtype=float)
         if value.shape != (n,) or not np.isfinite(value).all():
             raise UsageError(
                 f"strategy {strategy.name!r} gave {name} targets of shape {value.shape} with non-finite "
-                f"values at {iso_utc(int(time))}: expected {n} finite numbers, one per symbol"
+                f"values at {iso_utc(time)}: expected {n} finite numbers, one per symbol"
             )
-        arrays.append(value.copy())
+        arrays.append(value)
     perp, spot, lev = arrays
     if (lev[perp != 0] <= 0).any():
         raise UsageError(
-            f"strategy {strategy.name!r} gave a leverage <= 0 at {iso_utc(int(time))}: "
-            "use a positive leverage"
+            f"strategy {strategy.name!r} gave a leverage <= 0 at {iso_utc(time)}: use a positive leverage"
         )
-    return perp, spot, np.where(perp != 0, lev, 1.0)
+    return np.concatenate([perp, spot]), np.where(perp != 0, lev, 1.0)
 
 
 def _validate(
@@ -606,22 +574,22 @@ def _validate(
 def _gap_notes(m: _Market, layers: Sequence[_Layer]) -> list[str]:
     """The holes in held markets' data (NaN bars between two priced bars) inside the run: the
     positions were valued at their last price through them."""
-    h, notes = m.h, []
-    for leg, first, second in ((LEG_PERP, h.open, h.close), (LEG_SPOT, h.spot_open, h.spot_close)):
-        has = (np.isfinite(first) | np.isfinite(second))[m.start : m.end]
-        held = np.zeros(has.shape, bool)
-        for layer in layers:
-            held |= layer.held_p if leg == LEG_PERP else layer.held_s
-        for i in np.flatnonzero((~has & held).any(axis=0)):
-            missing = np.concatenate([[0], (~has[:, i]).astype(np.int8), [0]])
-            edges = np.flatnonzero(np.diff(missing))
-            for lo, hi in zip(edges[0::2], edges[1::2], strict=True):
-                if held[lo:hi, i].any():
-                    notes.append(
-                        f"{h.symbols[i]} {LEG_NAMES[leg]}: no bars from {iso_utc(m.time(m.start + lo))} to "
-                        f"{iso_utc(m.time(m.start + hi - 1))}; held positions were valued at their last "
-                        "known price through the gap"
-                    )
+    h = m.h
+    has = np.hstack(
+        [np.isfinite(h.open) | np.isfinite(h.close), np.isfinite(h.spot_open) | np.isfinite(h.spot_close)]
+    )
+    has = has[m.start : m.end]
+    held = np.any([layer.held for layer in layers], axis=0)
+    notes = []
+    for j in np.flatnonzero((~has & held).any(axis=0)):
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], (~has[:, j]).astype(np.int8), [0]])))
+        for lo, hi in zip(edges[0::2], edges[1::2], strict=True):
+            if held[lo:hi, j].any():
+                notes.append(
+                    f"{m.leg_name(j)}: no bars from {iso_utc(m.time(m.start + lo))} to "
+                    f"{iso_utc(m.time(m.start + hi - 1))}; held positions were valued at their last known "
+                    "price through the gap"
+                )
     return notes
 
 

@@ -257,8 +257,9 @@ def test_worst_day_is_no_better_than_the_average_day(equity, step):
 
 
 def test_metrics_of_a_real_run_match_an_independent_pandas_computation(binance_data):
-    """Long BTC at half the equity and a BTC carry (short perp, long spot) on the real 8h bars 2020-2026: every
-    layer's daily statistics from pandas' own resampling (days closed on the right at 00:00 UTC)."""
+    """Long BTC with half the equity and a BTC carry (short perp, long spot) on the real 8h bars
+    2020-2026: every layer's daily statistics from pandas' own resampling (days closed on the right at
+    00:00 UTC)."""
     import pandas as pd
 
     from perptui.domain.backtest.engine import run_backtest

@@ -272,6 +272,26 @@ def test_a_short_is_liquidated_by_the_high_and_stays_flat_without_a_rebalance() 
     assert result.layers[0].equity[2:].tolist() == pytest.approx([500.0] * 3)
 
 
+def test_a_rebalance_margins_a_position_on_its_notional_at_that_bar() -> None:
+    """10 BTC at 100, 2x: wallet 500, liquidation at 50.2. At the rebalance of bar 2 the price is 200
+    and the target quantity is unchanged (10 = 1 x 2000 / 200), but the position is now margined on
+    its notional: margin balance 2000 / 2 = 1000, i.e. wallet 1000 - 10 x (200 - 100) = 0, and the
+    liquidation price moves to 1000 / 9.96 = 100.40; bar 3's low of 100 reaches it. The layer loses
+    that margin balance: from 2000 at the rebalance its equity falls to 1000."""
+    opens = [100.0, 100.0, 200.0, 150.0, 150.0]
+    low = [100.0, 100.0, 190.0, 100.0, 150.0]
+    h = hand_history([BTC], opens, low=low, tiers=[ONE_BRACKET])
+    strategy = always(book([1.0], leverage=[2.0]))
+    result = run(h, [(strategy, 1000.0)], costs=FREE, schedule=Schedule(every_bars=2))
+    fills = result.fills
+    assert strategy.asked == [0, 2, 4]
+    assert fills.kind.tolist() == [KIND_TRADE, KIND_LIQUIDATION, KIND_TRADE]
+    lp = liquidation_price("long", 10.0, 100.0, 0.0, ONE_BRACKET).price  # type: ignore[union-attr]
+    assert lp == pytest.approx(1000 / 9.96)
+    assert fills.price[1] == lp and fills.time[1] == T0 + 3 * H8
+    assert result.layers[0].equity[2:5].tolist() == pytest.approx([2000.0, 1500.0, 1000.0])
+
+
 def test_without_brackets_there_is_no_liquidation_check_and_it_is_said() -> None:
     h = hand_history([BTC], [100.0, 100.0, 100.0], low=[99.0, 1.0, 99.0])
     result = run(h, [(always(book([1.0], leverage=[5.0])), 1000.0)], costs=FREE)

@@ -515,3 +515,17 @@ def test_bad_targets_and_spans_are_refused_with_what_is_accepted() -> None:
         run_backtest(h, [(always(book([0.5])), 0.0)])
     with pytest.raises(UsageError, match="whole number"):
         run_backtest(h, [(always(book([0.5])), 1.0)], schedule=Schedule(every_bars=0))
+
+
+def test_reconcile_finds_a_ledger_that_does_not_add_up() -> None:
+    """The identity check is not vacuous: a fee, a funding amount or a fill price changed after the
+    run shows up as the discrepancy."""
+    h = hand_history([BTC], [100.0, 110.0, 120.0], funding=[(T0 + H8, 0, 0.001)])
+    result = run(h, [(always(book([-1.0])), 1000.0)], costs=Costs())
+    fills, funding = result.fills, result.funding
+    fee = dataclasses.replace(result, fills=dataclasses.replace(fills, fee=fills.fee + 0.5))
+    assert reconcile(fee, h) == pytest.approx(0.5)
+    amount = dataclasses.replace(result, funding=dataclasses.replace(funding, amount=funding.amount * 2))
+    assert reconcile(amount, h) == pytest.approx(abs(funding.amount[0]))
+    price = dataclasses.replace(result, fills=dataclasses.replace(fills, price=fills.price + 1.0))
+    assert reconcile(price, h) == pytest.approx(10.0)  # -(-10 x 1): the short sold 10 at 1 more

@@ -20,8 +20,8 @@ Sizing
     traded (noted).
 Fills
     At ``open[k]`` moved against the trade by the slippage (a buy at ``open x (1 + slippage)``), fee
-    ``|qty| x price x taker``. Fills are stamped with the bar's open time, closes at a bar's close with
-    its close time.
+    ``|qty| x price x taker``. Trades and liquidations are stamped with their bar's open time, closes
+    (a market that stops, a ruined layer) with the bar's close time.
 Equity
     At each bar close: capital + price PnL (the slippage is in it, fills are worse) + funding - fees,
     every position valued at its last price. A symbol with a gap (NaN bars, then prices again) is
@@ -35,13 +35,15 @@ Funding
     of its bars ``start .. end - 1``; one exactly at the run's final close belongs to the next bar.
     Spot legs pay no funding.
 Margin and liquidation
-    Isolated margin per perp position, re-based at each rebalance (see ``margin``), liquidation price
-    from the history's tiers
-    (skipped, and noted, for a symbol without tiers). A long is liquidated in the first bar whose low
-    reaches the price, a short whose high does, the entry bar included. It closes there at that price
-    (before any print strictly inside the bar), the exchange keeps the remaining maintenance margin
-    (booked as the fill's fee, so the position loses exactly its margin), and the layer holds nothing
-    in that symbol until its next rebalance. Ranges are last-price bars (no mark-price bars).
+    Isolated margin per perp position: the entry notional over its leverage when it opens, and at
+    each later rebalance a margin balance of its notional there over its leverage (as if re-opened
+    at that bar; see ``margin``). Liquidation price from the history's tiers (skipped, and noted, for
+    a symbol without tiers). A long is liquidated in the first bar whose low reaches the price, a
+    short whose high does, the entry bar included. It closes there at that price (before any print
+    strictly inside the bar; a bar opening beyond it still fills at it), the exchange keeps the
+    remaining maintenance margin (booked as the fill's fee, so the position loses exactly its margin
+    balance), and the layer holds nothing in that symbol until its next rebalance. The ranges are
+    last-price bars (there are no mark-price bars).
 A layer whose equity falls to zero or below closes everything at that bar's close and stops (noted).
 
 The engine loops over events (rebalances, liquidations, market stops, drift, ruin), never over bars

@@ -6,7 +6,8 @@ keep it, a flip starts again at the fill price). Its isolated wallet is set when
 notional over its leverage, ``|q| x entry / L``, and at each later rebalance the layer moves margin in
 or out so that the margin balance (wallet + unrealised PnL) is again ``|q| x P / L`` at that bar's
 price ``P`` (the fill price where the position traded, else the open): ``wallet = |q| x P / L - q x
-(P - entry)``, which is the entry notional over L for a position just opened. Funding is paid from the
+(P - entry)``, which is the entry notional over L for a position just opened: a rebalance margins the
+book as if it were opened again at that bar at its leverage. Funding is paid from the
 layer's cash, not from the wallet, so the liquidation price stays fixed between rebalances. Moving
 margin is a transfer inside the layer: no cash flow.
 
@@ -14,7 +15,7 @@ The liquidation price is Binance's formula, ``domain.liquidation.liquidation_pri
 many positions at once with the same bracket choice (``LiquidationTable``; a test holds it equal to
 the scalar function). When it is crossed the position closes at that price and the exchange keeps
 what is left of the wallet (the maintenance margin at that price): the position loses exactly its
-margin balance.
+margin balance (since its last rebalance).
 """
 
 from __future__ import annotations

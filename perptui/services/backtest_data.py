@@ -279,3 +279,69 @@ def default_span(now: int, timeframe: str, years: float = 2.0) -> tuple[int, int
     until = now - now % tf
     since = until - math.floor(years * 365) * 86_400_000
     return since - since % tf, until
+
+
+#: The default universe's size: the busiest perps (the allocation pane's universe plus room for carry).
+DEFAULT_UNIVERSE = 10
+
+
+async def load_history(
+    source: MarketData | None,
+    store: Store,
+    exchange: str,
+    names: Sequence[str] | None,
+    timeframe: str,
+    span: tuple[int, int],
+    clock: Clock,
+    *,
+    spot: bool = True,
+    progress: Progress | None = None,
+) -> MarketHistory:
+    """The history of ``names`` (default: the busiest perps) over ``span``: online (``source``) the
+    missing bars and prints are fetched first; offline, or when the exchange is unreachable, the cache
+    alone is read and a note says so."""
+    import asyncio
+
+    since, until = span
+    if since >= until:
+        raise UsageError(
+            f"the backtest span is empty: --from {iso_utc(since)} is not before --to {iso_utc(until)}"
+        )
+    notes: list[str] = []
+    if source is not None:
+        try:
+            markets = await source.load_markets()
+            known = [m.symbol for m in markets]
+            if names:
+                symbols = resolve_symbols(names, known, source.name)
+            else:
+                symbols = await _busiest_online(source, markets)
+            req = HistoryRequest(exchange, symbols, timeframe, since, until, spot)
+            notes += await fetch_history(source, store, req, clock, progress)
+            return await asyncio.to_thread(history_from_store, store, req, notes)
+        except ExchangeUnavailable as exc:
+            notes.append(f"{exchange} is unreachable ({exc}): the backtest uses the cache")
+    else:
+        notes.append("offline: from the cache")
+
+    def cached() -> MarketHistory:
+        cached_symbols = [s for s in store.ohlcv_symbols(exchange) if ":" in s]
+        known = list(dict.fromkeys([*(m.symbol for m in store.load_markets(exchange)), *cached_symbols]))
+        symbols = (
+            resolve_symbols(names, known, f"the {exchange} cache")
+            if names
+            else tuple(busiest_cached(store, exchange, timeframe, DEFAULT_UNIVERSE))
+        )
+        req = HistoryRequest(exchange, symbols, timeframe, since, until, spot)
+        return history_from_store(store, req, notes)
+
+    return await asyncio.to_thread(cached)
+
+
+async def _busiest_online(source: MarketData, markets: Sequence[object]) -> tuple[str, ...]:
+    from perptui.services.scan import linear_perps
+
+    perps = {m.symbol for m in linear_perps(list(markets))}  # type: ignore[arg-type]
+    tickers = await source.fetch_tickers()
+    volume = {s: t.quote_volume_24h for s, t in tickers.items() if s in perps and t.quote_volume_24h}
+    return tuple(sorted(volume, key=lambda s: (-volume[s], s))[:DEFAULT_UNIVERSE])

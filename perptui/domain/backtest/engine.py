@@ -440,8 +440,10 @@ class _Layer:
         and their liquidation prices."""
         qp, table = self.qp, self.m.liq_table
         self.wallet[cols] = rebased_wallet(qp[cols], self.entry[cols], basis[cols], self.lev[cols])
-        self.liq[cols] = table.prices(cols, qp, self.entry, self.wallet)
-        self.no_tiers.update(int(i) for i in cols[(qp[cols] != 0) & ~table.known[cols]])
+        self.liq[cols] = np.nan
+        held = cols[qp[cols] != 0]
+        self.liq[held] = table.prices(held, qp, self.entry, self.wallet)
+        self.no_tiers.update(int(i) for i in held[~table.known[held]])
 
     def flat_perps(self, cols: np.ndarray) -> None:
         self.entry[cols], self.wallet[cols], self.liq[cols] = np.nan, 0.0, np.nan

@@ -74,24 +74,19 @@ class LiquidationTable:
     def prices(self, cols: np.ndarray, qty: np.ndarray, entry: np.ndarray, wallet: np.ndarray) -> np.ndarray:
         """The liquidation price of the positions ``qty[cols]`` (signed), as ``liquidation_price``
         gives it; NaN where there is none (flat, no brackets, a long its wallet carries to zero)."""
-        q, e, w = np.abs(qty[cols])[:, None], entry[cols][:, None], wallet[cols][:, None]
-        s = np.sign(qty[cols])[:, None]
-        mmr, cum = self.mmr[cols], self.cum[cols]
+        q, s = np.abs(qty[cols])[:, None], np.sign(qty[cols])[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
-            den = q * mmr - s * q
-            price = (w + cum - s * q * e) / den
-            valid = np.isfinite(mmr) & (den != 0) & np.isfinite(price)
+            # The formula term by term as the scalar function writes it (bitwise the same prices).
+            price = (wallet[cols][:, None] + self.cum[cols] - s * q * entry[cols][:, None]) / (
+                q * self.mmr[cols] - s * q
+            )
             notional = q * price
-            fits = valid & (price > 0) & (self.low[cols] <= notional) & (notional < self.high[cols])
-        pool = np.where(fits.any(axis=1, keepdims=True), fits, valid)
-        longs = s[:, 0] > 0
-        best = np.where(
-            longs,
-            np.max(np.where(pool, price, -np.inf), axis=1),
-            np.min(np.where(pool, price, np.inf), axis=1),
-        )
-        ok = pool.any(axis=1) & self.known[cols] & (q[:, 0] > 0) & (e[:, 0] > 0)
-        best = np.where(longs, np.where(best > 0, best, np.nan), np.maximum(best, 0.0))
+            fits = (price > 0) & (self.low[cols] <= notional) & (notional < self.high[cols])
+            pool = np.where(fits.any(axis=1, keepdims=True), fits, np.isfinite(price))
+            # A long's price is the highest of the pool, a short's the lowest: max of s x price, times s.
+            best = s[:, 0] * np.max(np.where(pool, s * price, -np.inf), axis=1)
+        ok = pool.any(axis=1) & self.known[cols] & (entry[cols] > 0)
+        best = np.where(s[:, 0] > 0, np.where(best > 0, best, np.nan), np.maximum(best, 0.0))
         return np.where(ok, best, np.nan)
 
 

@@ -92,7 +92,8 @@ class BacktestParams:
 
 
 def _bad(name: str, value: object, want: str) -> UsageError:
-    return UsageError(f"parameter {name}={value!r} is not accepted: use {want}")
+    shown = value if isinstance(value, str) else repr(value)
+    return UsageError(f"parameter {name}={shown} is not accepted: use {want}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +247,7 @@ def parse_params(pairs: Sequence[str], base: BacktestParams | None = None) -> Ba
             value = spec.parse(text)
         except ValueError:
             raise _bad(key, text.strip(), spec.want) from None
-        spec.check(key, value)
+        if not spec.valid(value):
+            raise _bad(key, text.strip(), spec.want)
         changes[key] = value
     return (base or BacktestParams()).with_(**changes)

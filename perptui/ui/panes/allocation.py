@@ -86,6 +86,9 @@ class AllocationPane(AllocationSync):
         binding("plan_reload", "r", "reload", "Reload", "Read the market data again and solve"),
         binding("plan_send", "x", "send_trades", "Trades", "Send the plan's trades to the paper account"),
         binding(
+            "plan_backtest", "B", "backtest", "Backtest", "Backtest the plan over history (the results view)"
+        ),
+        binding(
             "plan_size",
             "enter",
             "size_selected",
@@ -150,6 +153,16 @@ class AllocationPane(AllocationSync):
     def action_reload(self) -> None:
         if self.config is not None:
             self.solve(self.config, reload=True)
+
+    def action_backtest(self) -> None:
+        from perptui.ui.screens.backtest import BacktestScreen
+        from perptui.ui.screens.backtest_view import setup_from_plan
+
+        settings = self.ctx.settings
+        capital = self.config.capital if self.config else settings.paper.starting_capital
+        limit = settings.risk.max_drawdown_pct / 100 or None
+        setup = setup_from_plan(self.config, capital, self.ctx.clock.now_ms(), limit)
+        self.app.push_screen(BacktestScreen(self.ctx, setup))
 
     def action_size_selected(self) -> None:
         key = self.table.cursor_key

@@ -90,14 +90,18 @@ def book(
 
 class FixedStrategy:
     """Targets from a function of the bar (or a dict bar -> targets; bars not in it: no view). Records
-    the bars it was asked about."""
+    the bars it was asked about. ``margin_mode`` sets the attribute the engine reads (None: no
+    attribute, the engine's default)."""
 
     def __init__(
         self,
         targets: Callable[[int], LayerTargets | None] | Mapping[int, LayerTargets],
         name: str = "fixed",
+        margin_mode: str | None = None,
     ) -> None:
         self.name = name
+        if margin_mode is not None:
+            self.margin_mode = margin_mode
         self._targets = targets.get if isinstance(targets, Mapping) else targets
         self.asked: list[int] = []
         self.history: MarketHistory | None = None
@@ -111,9 +115,9 @@ class FixedStrategy:
         return self._targets(k)
 
 
-def always(targets: LayerTargets, name: str = "fixed") -> FixedStrategy:
+def always(targets: LayerTargets, name: str = "fixed", margin_mode: str | None = None) -> FixedStrategy:
     """The same targets at every decision."""
-    return FixedStrategy(lambda k: targets, name)
+    return FixedStrategy(lambda k: targets, name, margin_mode)
 
 
 # --- real data -------------------------------------------------------------------------------------

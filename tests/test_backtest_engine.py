@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from perptui.domain.backtest.engine import run_backtest
 from perptui.domain.backtest.history import MarketHistory
-from perptui.domain.backtest.margin import LiquidationTable
+from perptui.domain.backtest.margin import MARGIN_MODES, LiquidationTable
 from perptui.domain.backtest.reconcile import reconcile
 from perptui.domain.backtest.types import (
     KIND_CLOSE,
@@ -28,6 +28,7 @@ from perptui.domain.backtest.types import (
 )
 from perptui.domain.errors import UsageError
 from perptui.domain.liquidation import liquidation_price
+from perptui.domain.tiers import continuous_maint_amounts, default_tiers, maintenance_margin
 from perptui.domain.types import LeverageTier
 from tests.backtest_data import T0, FixedStrategy, always, book, hand_history
 
@@ -37,6 +38,17 @@ BTC = "BTC/USDT:USDT"
 ETH = "ETH/USDT:USDT"
 #: Binance's first BTCUSDT bracket (2024-10-24): 0.4% maintenance up to 50,000 USDT of notional.
 ONE_BRACKET = (LeverageTier(0.0, 50_000.0, 0.004, 0.0, 125.0),)
+#: Made-up brackets steep enough that random cross layers reach their maintenance margin often.
+STEEP = tuple(
+    LeverageTier(lo, hi, mmr, cum, 4.0)
+    for lo, hi, mmr, cum in zip(
+        (0.0, 1_000.0, 100_000.0),
+        (1_000.0, 100_000.0, float("inf")),
+        (0.1, 0.2, 0.3),
+        continuous_maint_amounts([(0.0, 0.1), (1_000.0, 0.2), (100_000.0, 0.3)]),
+        strict=True,
+    )
+)
 
 
 def run(history: MarketHistory, layers: list, **kwargs: object) -> BacktestResult:
@@ -312,6 +324,129 @@ def test_a_layer_whose_equity_is_gone_closes_everything_and_stops() -> None:
     assert any("stopped trading" in n for n in result.notes)
 
 
+# --- cross margin ---------------------------------------------------------------------------------------
+
+
+def test_a_hedged_carry_survives_a_doubling_in_cross_margin_but_not_isolated() -> None:
+    """5 BTC short perp at 1x + 5 BTC long spot at 100; BTC goes to 200 and back. Isolated, the short
+    is margined on its own 500: LP = 1000 / 5.02 = 199.2, reached by bar 2's high of 200, so it loses
+    its 500 while the spot's gain is given back afterwards (the layer ends at 500). In cross margin
+    the spot gain carries the perp loss: equity stays 1000 against a maintenance margin of at most
+    5 x 200 x 0.4% = 4, nothing is liquidated and the pair is held to the end."""
+    prices = [100.0, 100.0, 150.0, 200.0, 100.0, 100.0]
+    h = hand_history([BTC], prices, spot_open=prices, tiers=[ONE_BRACKET])
+    carry = book([-0.5], [0.5], [1.0])
+    isolated = run(h, [(always(carry), 1000.0)], costs=FREE)
+    assert isolated.layers[0].liquidations == 1
+    assert isolated.fills.time[isolated.fills.kind == KIND_LIQUIDATION].tolist() == [T0 + 2 * H8]
+    assert isolated.layers[0].equity[-1] == pytest.approx(500.0)
+
+    cross = run(h, [(always(carry, margin_mode="cross"), 1000.0)], costs=FREE)
+    assert cross.layers[0].liquidations == 0
+    assert cross.fills.kind.tolist() == [KIND_TRADE, KIND_TRADE]
+    assert cross.layers[0].equity.tolist() == pytest.approx([1000.0] * 7)
+    assert not [n for n in cross.notes if "liquidat" in n]
+
+
+def test_an_unhedged_3x_long_in_cross_margin_goes_at_the_first_close_at_its_maintenance() -> None:
+    """15 BTC at 100 on 1000 (3x). Equity at a close c: 1000 + 15 (c - 100); maintenance 15 x c x
+    0.4%. Bar 1 dips to 30 inside (an isolated position would go there, at 66.93) but closes at 60:
+    cross margin checks closes only. Closes 34 (equity 10 > 2.04) then 33.4: equity 1.0 <= 2.004,
+    liquidated at that close. The exchange keeps the 1.0 left (the fill's fee): the layer ends at 0
+    and stops."""
+    opens = [100.0, 90.0, 60.0, 34.0, 33.4, 33.4, 40.0]
+    low = [90.0, 30.0, 34.0, 33.4, 33.4, 33.4, 33.4]
+    h = hand_history([BTC], opens, low=low, tiers=[ONE_BRACKET])
+    target = book([1.5], leverage=[3.0])
+    isolated = run(h, [(always(target), 1000.0)], costs=FREE)
+    assert isolated.fills.time[isolated.fills.kind == KIND_LIQUIDATION].tolist() == [T0 + H8]
+
+    strategy = always(target, margin_mode="cross")
+    result = run(h, [(strategy, 1000.0)], costs=FREE, schedule=Schedule(every_bars=4))
+    fills, layer = result.fills, result.layers[0]
+    assert fills.kind.tolist() == [KIND_TRADE, KIND_LIQUIDATION]
+    assert fills.time[1] == T0 + 4 * H8  # the close of bar 3
+    assert fills.qty[1] == -15.0 and fills.price[1] == 33.4
+    before = 1000 + 15 * (33.4 - 100)
+    assert before == pytest.approx(1.0) and before <= 15 * 33.4 * 0.004
+    assert fills.fee[1] == pytest.approx(before, abs=1e-9)
+    assert layer.equity.tolist() == pytest.approx([1000, 850, 400, 10, 0, 0, 0, 0], abs=1e-9)
+    assert layer.liquidations == 1
+    assert strategy.asked == [0]  # stopped at the close of bar 3: no decision at bar 4
+    assert any("cross margin: equity 1 at or below the maintenance margin 2.004" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(("close", "kept"), [(58.0, 34.0), (50.0, 0.0)])
+def test_a_cross_liquidation_sells_the_spot_collateral_and_shares_what_is_kept_by_maintenance(
+    close: float, kept: float
+) -> None:
+    """Long 10 A and 10 B perps at 3x and 3 A spot, all at 100; maintenance rates 5% (A) and 2.5% (B).
+    At a close of 58 the equity is 1000 - 2 x 420 - 126 = 34 against 0.75 x 58 = 43.5: everything
+    closes there as liquidation fills, the spot without a fee, and the 34 left is kept as the perps'
+    fees, 2:1 as their maintenance margins. At 50 the close is past bankruptcy (equity -150): the
+    exchange keeps nothing and the layer keeps its deficit."""
+    tiers = [
+        (LeverageTier(0.0, float("inf"), 0.05, 0.0, 10.0),),
+        (LeverageTier(0.0, float("inf"), 0.025, 0.0, 20.0),),
+    ]
+    a = [100.0, 100.0, close, close]
+    h = hand_history(
+        ["A/USDT:USDT", "B/USDT:USDT"],
+        np.column_stack([a, a]),
+        spot_open=np.column_stack([a, [np.nan] * 4]),
+        tiers=tiers,
+    )
+    strategy = always(book([1.0, 1.0], [0.3, 0.0], [3.0, 3.0]), margin_mode="cross")
+    result = run(h, [(strategy, 1000.0)], costs=FREE)
+    fills, layer = result.fills, result.layers[0]
+    liq = fills.kind == KIND_LIQUIDATION
+    assert fills.symbol[liq].tolist() == [0, 1, 0] and fills.leg[liq].tolist() == [
+        LEG_PERP,
+        LEG_PERP,
+        LEG_SPOT,
+    ]
+    assert fills.qty[liq].tolist() == pytest.approx([-10.0, -10.0, -3.0])
+    assert fills.price[liq].tolist() == [close] * 3
+    assert (fills.time[liq] == T0 + 2 * H8).all()
+    assert fills.fee[liq].tolist() == pytest.approx([kept * 2 / 3, kept / 3, 0.0], abs=1e-9)
+    final = min(1000 + 23 * (close - 100), 0.0)
+    assert layer.equity[2:].tolist() == pytest.approx([final] * 3, abs=1e-9)
+    assert layer.liquidations == 2
+
+
+def test_a_margin_mode_other_than_isolated_or_cross_is_refused() -> None:
+    h = hand_history([BTC], [100.0] * 3)
+    with pytest.raises(UsageError, match="margin mode 'portfolio': use one of isolated, cross"):
+        run_backtest(h, [(always(book([0.5]), margin_mode="portfolio"), 1000.0)])
+    assert MARGIN_MODES == ("isolated", "cross")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(1.0, 5e6), st.floats(0.001, 0.5), st.floats(0.0, 20_000.0)),
+        min_size=1,
+        max_size=6,
+    ),
+    st.lists(st.floats(0.0, 5e7), min_size=1, max_size=8),
+)
+def test_the_vectorised_maintenance_margin_is_the_tier_formula(
+    raw: list[tuple[float, float, float]], notionals: list[float]
+) -> None:
+    """``LiquidationTable.maintenance`` gives what ``tiers.maintenance_margin`` gives, bracket choice
+    included; a symbol without brackets counts 0."""
+    edges = np.cumsum([0.0] + [r[0] for r in raw])
+    tiers = tuple(
+        LeverageTier(edges[i], edges[i + 1] if i + 1 < len(raw) else float("inf"), r[1], r[2], 10.0)
+        for i, r in enumerate(raw)
+    )
+    table = LiquidationTable.of([tiers, ()], 2)
+    notional = np.column_stack([notionals, notionals])
+    got = table.maintenance(np.array([0, 1]), notional)
+    assert got[:, 0].tolist() == [maintenance_margin(tiers, x) for x in notionals]
+    assert (got[:, 1] == 0).all()
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
@@ -400,7 +535,7 @@ def _walk(seed: int, bars: int, n: int, vol: float = 0.03) -> MarketHistory:
     )
 
 
-def _momentum() -> FixedStrategy:
+def _momentum(margin_mode: str | None = None) -> FixedStrategy:
     """Long what rose over the last 3 closes, short what fell, 3x, from ``until(k)`` only."""
     holder: dict[str, MarketHistory] = {}
 
@@ -411,7 +546,7 @@ def _momentum() -> FixedStrategy:
         signal = np.sign(past.close[-1] - past.close[-4]) * 0.4
         return book(signal, -0.2 * signal, np.full(len(signal), 3.0))
 
-    strategy = FixedStrategy(targets, "momentum")
+    strategy = FixedStrategy(targets, "momentum", margin_mode)
     original = strategy.prepare
 
     def prepare(history: object) -> None:
@@ -423,8 +558,10 @@ def _momentum() -> FixedStrategy:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000), st.integers(5, 58), st.floats(0.5, 2.0))
-def test_changing_the_data_after_a_bar_changes_nothing_before_it(seed: int, j: int, factor: float) -> None:
+@given(st.integers(0, 10_000), st.integers(5, 58), st.floats(0.5, 2.0), st.sampled_from(MARGIN_MODES))
+def test_changing_the_data_after_a_bar_changes_nothing_before_it(
+    seed: int, j: int, factor: float, mode: str
+) -> None:
     h = _walk(seed, 60, 3)
     changed = dataclasses.replace(
         h,
@@ -435,8 +572,8 @@ def test_changing_the_data_after_a_bar_changes_nothing_before_it(seed: int, j: i
         funding_rate=np.where(h.funding_time >= h.times[j], -h.funding_rate * factor, h.funding_rate),
     )
     kwargs = dict(costs=Costs(), schedule=Schedule(every_bars=3, drift=0.15))
-    a = run(h, [(_momentum(), 1000.0)], **kwargs)
-    b = run(changed, [(_momentum(), 1000.0)], **kwargs)
+    a = run(h, [(_momentum(mode), 1000.0)], **kwargs)
+    b = run(changed, [(_momentum(mode), 1000.0)], **kwargs)
     before = T0 + j * H8
     for ledger in ("fills", "funding"):
         x, y = getattr(a, ledger), getattr(b, ledger)
@@ -464,7 +601,8 @@ def random_runs(draw: st.DrawFn) -> tuple[MarketHistory, list, Costs, Schedule, 
         cut = draw(st.sampled_from([None, slice(0, a), slice(a, bars), slice(a, b)]))
         if cut is not None:
             opens[cut, i] = closes[cut, i] = np.nan
-    h = dataclasses.replace(h, open=opens, close=closes, tiers=h.tiers if draw(st.booleans()) else ())
+    ladder = draw(st.sampled_from([(), ONE_BRACKET, tuple(default_tiers()), STEEP]))
+    h = dataclasses.replace(h, open=opens, close=closes, tiers=(ladder,) * n if ladder else ())
     weights = rng.uniform(-1.5, 1.5, (bars, 2, n)) * (rng.random((bars, 2, n)) < 0.7)
     leverage = rng.uniform(1.0, 20.0, (bars, n))
     none = rng.random(bars) < 0.2
@@ -473,7 +611,10 @@ def random_runs(draw: st.DrawFn) -> tuple[MarketHistory, list, Costs, Schedule, 
         return None if none[k] else book(weights[k, 0], weights[k, 1], leverage[k])
 
     count = draw(st.integers(1, 2))
-    layers = [(FixedStrategy(targets, f"L{i}"), draw(st.floats(10.0, 1e6))) for i in range(count)]
+    modes = st.sampled_from([None, *MARGIN_MODES])
+    layers = [
+        (FixedStrategy(targets, f"L{i}", draw(modes)), draw(st.floats(10.0, 1e6))) for i in range(count)
+    ]
     costs = Costs(draw(st.floats(0, 0.002)), draw(st.floats(0, 0.002)), draw(st.floats(0, 0.01)))
     schedule = Schedule(
         every_bars=draw(st.none() | st.integers(1, 6)), drift=draw(st.none() | st.floats(0.01, 0.5))
@@ -498,6 +639,64 @@ def test_every_run_reconciles_from_its_ledgers(case: tuple) -> None:
     assert ((result.fills.time >= h.times[start]) & (result.fills.time <= T0 + end * H8)).all()
     # Funding rows only for prints of the run's bars, never for the print at the run's final close.
     assert ((result.funding.time > h.times[start]) & (result.funding.time < T0 + end * H8)).all()
+
+
+def _perp_maintenance(h: MarketHistory, qty: np.ndarray, price: np.ndarray) -> float:
+    """The cross maintenance margin of perp quantities ``qty`` at ``price`` by the scalar tier formula."""
+    held = [i for i in np.flatnonzero(qty) if h.tiers]
+    return sum(maintenance_margin(h.tiers[i], abs(qty[i]) * price[i]) for i in held)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 3),
+    st.integers(5, 40),
+    st.sampled_from([0.05, 0.1, 0.2]),
+    st.sampled_from([ONE_BRACKET, STEEP]),
+    st.floats(100.0, 1e6),
+    st.none() | st.integers(1, 6),
+)
+def test_a_cross_layer_is_liquidated_at_the_first_close_at_or_below_its_maintenance(
+    seed: int, n: int, bars: int, vol: float, ladder: tuple, capital: float, every: int | None
+) -> None:
+    """Random leveraged books with spot legs in cross margin, checked against the ledgers and the scalar
+    tier formula: at every close before a liquidation the equity is above the maintenance margin of the
+    perps then held; at the liquidation close the equity before it was at or below it, the fees kept
+    are what was left of it, every leg closes there and nothing trades afterwards."""
+    h = dataclasses.replace(_walk(seed, bars, n, vol), tiers=(ladder,) * n)
+    rng = np.random.default_rng(seed)
+    perp, spot = rng.uniform(-3.0, 3.0, (bars, n)), rng.uniform(-0.3, 0.3, (bars, n))
+    leverage = rng.uniform(5.0, 20.0, (bars, n))  # gross perp exposure up to 9x: margin calls are common
+    strategy = FixedStrategy(lambda k: book(perp[k], spot[k], leverage[k]), "x", "cross")
+    result = run(h, [(strategy, capital)], costs=Costs(), schedule=Schedule(every_bars=every))
+    fills, equity = result.fills, result.layers[0].equity
+    liq = fills.kind == KIND_LIQUIDATION
+    is_perp = fills.leg == LEG_PERP
+    tol = 1e-9 * max(capital, float(np.abs(equity).max()))
+    end = int(fills.time[liq][0]) if liq.any() else None
+    for j, close in enumerate(result.times[1:]):
+        if end is not None and close >= end:
+            break
+        # Held at this close: trades at earlier opens (the next bar's trades share its time stamp).
+        done = is_perp & ((fills.time < close) | ((fills.time == close) & (fills.kind != KIND_TRADE)))
+        qty = np.bincount(fills.symbol[done], weights=fills.qty[done], minlength=n)
+        maintenance = _perp_maintenance(h, qty, h.close[j])
+        assert maintenance <= 0 or equity[j + 1] > maintenance - tol
+    if end is None:
+        assert result.layers[0].liquidations == 0
+        return
+    j = int(np.searchsorted(result.times, end)) - 1
+    at = fills.time == end
+    assert (liq == at).all() and fills.time.max() == end  # every leg, then nothing
+    qty = np.bincount(fills.symbol[at & is_perp], weights=-fills.qty[at & is_perp], minlength=n)
+    kept = float(fills.fee[at].sum())
+    before = equity[j + 1] + kept
+    assert before <= _perp_maintenance(h, qty, h.close[j]) + tol
+    assert kept == pytest.approx(max(before, 0.0), abs=tol)
+    assert (fills.fee[at & ~is_perp] == 0).all()
+    assert equity[j + 1] <= tol and (equity[j + 1 :] == equity[j + 1]).all()
+    assert result.layers[0].liquidations == int((at & is_perp).sum())
 
 
 # --- bad input ----------------------------------------------------------------------------------------------

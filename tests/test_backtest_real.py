@@ -1,6 +1,7 @@
 """The engine on real Binance history (../shared/data/binance, skipped when absent): a BTC carry's
-funding against an independent pandas computation from the CSV files, the liquidation of an isolated
-1x short when BTC doubled, and the ledger identity on a 15-symbol run with late listings."""
+funding against an independent pandas computation from the CSV files (held to the end in cross margin
+with the real brackets), the liquidation of an isolated 1x short when BTC doubled, and the ledger
+identity on a 15-symbol run with late listings."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ import pytest
 from perptui.domain.backtest.engine import run_backtest
 from perptui.domain.backtest.history import MarketHistory
 from perptui.domain.backtest.reconcile import reconcile
-from perptui.domain.backtest.types import KIND_LIQUIDATION, LEG_PERP, Costs, LayerTargets, Schedule
+from perptui.domain.backtest.types import (
+    KIND_LIQUIDATION,
+    KIND_TRADE,
+    LEG_PERP,
+    Costs,
+    LayerTargets,
+    Schedule,
+)
 from perptui.domain.liquidation import liquidation_price
 from perptui.domain.timeframes import parse_utc
 from tests.backtest_data import FixedStrategy, always, binance_history, book
@@ -53,20 +61,25 @@ def _span(h: MarketHistory) -> tuple[int, int]:
     return int(np.searchsorted(h.times, START)), int(np.searchsorted(h.times, END))
 
 
-def _carry(h: MarketHistory) -> tuple:
+def _carry(h: MarketHistory, margin_mode: str | None = None) -> tuple:
     start, end = _span(h)
-    result = run_backtest(h, [(always(book([-0.5], [0.5], [1.0]), "carry"), 10_000.0)], start=start, end=end)
+    carry = always(book([-0.5], [0.5], [1.0]), "carry", margin_mode)
+    result = run_backtest(h, [(carry, 10_000.0)], start=start, end=end)
     assert reconcile(result, h) <= 1e-9 * 10_000
     return result, start, end
 
 
-def test_a_held_carrys_funding_is_the_pandas_sum_over_the_prints(btc: MarketHistory) -> None:
-    """Short BTC perp + long BTC spot, 1x, from 2021-01-01 to the end of 2025, never rebalanced. The
-    brackets are left out: an isolated 1x short would be liquidated when BTC doubled (next test). The
-    expected funding is computed from the CSV files alone: every print in (start, end), floored to the
-    second, at the 8h perp open of the bar holding it, times the constant quantity."""
-    h = dataclasses.replace(btc, tiers=())
-    result, _, _ = _carry(h)
+@pytest.mark.parametrize("margin", ["isolated without brackets", "cross with the real brackets"])
+def test_a_held_carrys_funding_is_the_pandas_sum_over_the_prints(btc: MarketHistory, margin: str) -> None:
+    """Short BTC perp + long BTC spot, 1x, from 2021-01-01 to the end of 2025, never rebalanced. An
+    isolated 1x short with the real brackets would be liquidated when BTC doubled (next test), so it is
+    run without brackets, or in cross margin with them, where the spot leg carries the perp's loss and
+    the pair is never liquidated. The expected funding is computed from the CSV files alone: every
+    print in (start, end), floored to the second, at the 8h perp open of the bar holding it, times the
+    constant quantity."""
+    cross = margin.startswith("cross")
+    result, _, _ = _carry(btc, "cross") if cross else _carry(dataclasses.replace(btc, tiers=()))
+    assert result.layers[0].liquidations == 0 and (result.fills.kind == KIND_TRADE).all()
     perp = result.fills.leg == LEG_PERP
     assert perp.sum() == 1  # one entry, held to the end
     qty = float(result.fills.qty[perp][0])

@@ -20,8 +20,9 @@ Sizing
     traded (noted).
 Fills
     At ``open[k]`` moved against the trade by the slippage (a buy at ``open x (1 + slippage)``), fee
-    ``|qty| x price x taker``. Trades and liquidations are stamped with their bar's open time, closes
-    (a market that stops, a ruined layer) with the bar's close time.
+    ``|qty| x price x taker``. Trades and isolated liquidations are stamped with their bar's open
+    time, closes (a market that stops, a ruined layer) and cross liquidations with the bar's close
+    time.
 Equity
     At each bar close: capital + price PnL (the slippage is in it, fills are worse) + funding - fees,
     every position valued at its last price. A symbol with a gap (NaN bars, then prices again) is
@@ -35,15 +36,33 @@ Funding
     of its bars ``start .. end - 1``; one exactly at the run's final close belongs to the next bar.
     Spot legs pay no funding.
 Margin and liquidation
-    Isolated margin per perp position: the entry notional over its leverage when it opens, and at
-    each later rebalance a margin balance of its notional there over its leverage (as if re-opened
-    at that bar; see ``margin``). Liquidation price from the history's tiers (skipped, and noted, for
-    a symbol without tiers). A long is liquidated in the first bar whose low reaches the price, a
-    short whose high does, the entry bar included. It closes there at that price (before any print
-    strictly inside the bar; a bar opening beyond it still fills at it), the exchange keeps the
+    Each layer margins its perps as its strategy's ``margin_mode`` says (``MARGIN_MODES``; without
+    the attribute: isolated). The fit at a rebalance is the same in both modes (see Sizing).
+
+    Isolated (each perp position on its own margin): the entry notional over its leverage when it opens,
+    and at each later rebalance a margin balance of its notional there over its leverage (as if
+    re-opened at that bar; see ``margin``). Liquidation price from the history's tiers (skipped, and
+    noted, for a symbol without tiers). A long is liquidated in the first bar whose low reaches the
+    price, a short whose high does, the entry bar included. It closes there at that price (before any
+    print strictly inside the bar; a bar opening beyond it still fills at it), the exchange keeps the
     remaining maintenance margin (booked as the fill's fee, so the position loses exactly its margin
     balance), and the layer holds nothing in that symbol until its next rebalance. The ranges are
     last-price bars (there are no mark-price bars).
+
+    Cross (the layer is one account, as a carry book under Binance's portfolio margin: every leg,
+    perp and spot, is collateral, so a short perp's loss is carried by its spot twin's gain): no
+    position has a liquidation price of its own. The layer's maintenance margin is the sum over its
+    perp positions of their tier maintenance at their notional, ``|q| x close`` (spot legs need
+    none; a symbol without tiers adds none, noted). The layer is liquidated at the first bar close
+    where its equity is at or below its maintenance margin (a positive one). The check is at closes
+    only: the path of several legs inside a bar is unknown (their highs and lows need not come at
+    the same moment), so a dip inside a bar that recovers by its close is not seen, and a close far
+    past the threshold is booked at that close. Then every position, perp and spot, closes at that
+    close as a liquidation fill (the exchange sells the collateral; no taker fee on any of them),
+    and the exchange keeps what is left of the equity (all of it: the whole account is the margin),
+    booked as the fees of the perp fills in proportion to their maintenance margins, so the identity
+    holds. The layer is left with nothing (or its deficit, when the close is past bankruptcy) and
+    stops, as a ruined one does.
 A layer whose equity falls to zero or below closes everything at that bar's close and stops (noted).
 
 The engine loops over events (rebalances, liquidations, market stops, drift, ruin), never over bars
@@ -60,6 +79,7 @@ import numpy as np
 
 from perptui.domain.backtest.history import MarketHistory
 from perptui.domain.backtest.margin import (
+    MARGIN_MODES,
     LiquidationTable,
     average_entry,
     first_liquidation,
@@ -228,6 +248,7 @@ class _Layer:
         self.gross, self.traded = np.zeros(k), np.zeros(k)
         self.held = np.zeros((k, 2 * n), bool)
         self.fills, self.prints = _Chunks(_FILL_COLS), _Chunks(_FUND_COLS)
+        self.cross = getattr(strategy, "margin_mode", "isolated") == "cross"
         self.first: int | None = None
         self.alive = True
         self.liquidations = self.scaled = 0
@@ -351,7 +372,7 @@ class _Layer:
             self.cash + np.cumsum(np.bincount(m.fund_bar[sel] - a, weights=amounts, minlength=b - a)) + value
         )
 
-        liq = first_liquidation(h.low[a:b], h.high[a:b], self.qp, self.liq)
+        liq = None if self.cross else first_liquidation(h.low[a:b], h.high[a:b], self.qp, self.liq)
         close_row = self.first_close_event(a, b, equity, v, held)
         if liq is not None and (close_row is None or liq[0] <= close_row):
             row, cols = liq
@@ -377,8 +398,9 @@ class _Layer:
     def first_close_event(
         self, a: int, b: int, equity: np.ndarray, v: np.ndarray, held: np.ndarray
     ) -> int | None:
-        """The first bar close (row from a) where a held market stops, the equity is gone, or a weight
-        has drifted past the threshold."""
+        """The first bar close (row from a) where a held market stops, the equity is gone, a cross
+        layer's equity is at or below its maintenance margin, or a weight has drifted past the
+        threshold (one vector op each over the stretch)."""
         rows = []
         stops = self.m.stops[held]
         stops = stops[(stops >= a) & (stops < b)]
@@ -387,6 +409,12 @@ class _Layer:
         ruin = np.flatnonzero(equity <= 0)
         if ruin.size:
             rows.append(int(ruin[0]))
+        if self.cross:
+            perps = np.count_nonzero(held < self.m.n)  # the perp legs come first in ``held``
+            maintenance = self.maintenance(held[:perps], v[:, :perps]).sum(axis=1)
+            margin_call = np.flatnonzero((maintenance > 0) & (equity <= maintenance))
+            if margin_call.size:
+                rows.append(int(margin_call[0]))
         if self.schedule.drift is not None and self.first is not None:
             drift = np.flatnonzero(self.drifted(equity, v, held))
             if drift.size:
@@ -437,13 +465,22 @@ class _Layer:
 
     def remargin(self, cols: np.ndarray, basis: np.ndarray) -> None:
         """Set the isolated wallets of the perp positions ``cols`` at ``basis`` prices (see ``margin``)
-        and their liquidation prices."""
+        and their liquidation prices (none in cross margin: the layer is checked as a whole)."""
         qp, table = self.qp, self.m.liq_table
+        if self.cross:
+            held = cols[qp[cols] != 0]
+            self.no_tiers.update(int(i) for i in held[~table.known[held]])
+            return
         self.wallet[cols] = rebased_wallet(qp[cols], self.entry[cols], basis[cols], self.lev[cols])
         self.liq[cols] = np.nan
         held = cols[qp[cols] != 0]
         self.liq[held] = table.prices(held, qp, self.entry, self.wallet)
         self.no_tiers.update(int(i) for i in held[~table.known[held]])
+
+    def maintenance(self, perps: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """The maintenance margin of the held perps ``perps`` valued at ``value`` (bars x perps, the
+        prices at closes), per bar and position."""
+        return self.m.liq_table.maintenance(perps, np.abs(value * self.qp[perps]))
 
     def flat_perps(self, cols: np.ndarray) -> None:
         self.entry[cols], self.wallet[cols], self.liq[cols] = np.nan, 0.0, np.nan
@@ -470,7 +507,8 @@ class _Layer:
         self.skip[legs] = True
 
     def at_close(self, k: int) -> bool:
-        """Bar k's close events: markets that stop, ruin, drift. Whether bar k + 1 rebalances."""
+        """Bar k's close events: markets that stop, a cross margin call, ruin, drift. Whether bar
+        k + 1 rebalances."""
         m = self.m
         stopped = np.flatnonzero((self.q != 0) & (m.stops == k))
         for j in stopped:
@@ -480,7 +518,9 @@ class _Layer:
             )
         self.close_legs(k, stopped)
         equity = self.cash + self.value_at_close(k)
-        if equity <= 0:
+        if self.cross and self.margin_call(k, equity):
+            equity = self.cash
+        elif equity <= 0:
             self.close_legs(k, np.flatnonzero(self.q))
             self.alive, equity = False, self.cash
             self.notes.append(
@@ -492,6 +532,34 @@ class _Layer:
             return False
         held = np.flatnonzero(self.q)
         return bool(self.drifted(np.array([equity]), m.value[k : k + 1, held], held)[0])
+
+    def margin_call(self, k: int, equity: float) -> bool:
+        """Cross margin at bar k's close: when the equity is at or below the maintenance margin, every
+        position closes at that close (the perps and the spot collateral as liquidation fills), the
+        exchange keeps what is left of the equity (the fees of the perp fills, shared in proportion
+        to each perp's maintenance margin) and the layer stops. Whether it happened."""
+        m, n = self.m, self.m.n
+        perps = np.flatnonzero(self.qp)
+        per = self.maintenance(perps, m.value[k, perps])
+        maintenance = float(per.sum())
+        if not (maintenance > 0 and equity <= maintenance):
+            return False
+        legs = np.flatnonzero(self.q)
+        qty, price = -self.q[legs], m.value[k, legs]
+        kept = max(equity, 0.0)
+        fee = np.zeros(legs.size)
+        fee[legs < n] = kept * per / maintenance
+        self.fill(m.time(k + 1), k, legs, qty, price, fee, KIND_LIQUIDATION)
+        self.flat_perps(perps)
+        self.skip[legs] = True
+        self.liquidations += perps.size
+        self.alive = False
+        self.notes.append(
+            f"cross margin: equity {equity:.6g} at or below the maintenance margin {maintenance:.6g} at "
+            f"the close of {iso_utc(m.time(k))}: every position liquidated there, the exchange kept "
+            f"{kept:.6g}; stopped trading"
+        )
+        return True
 
     def result_notes(self) -> list[str]:
         """What this layer's run had to do or could not do, said once each."""
@@ -507,7 +575,8 @@ class _Layer:
             )
         if self.no_tiers:
             names = ", ".join(m.h.symbols[i] for i in sorted(self.no_tiers))
-            notes.append(f"no leverage tiers for {names}: no liquidation check for them")
+            check = "no maintenance margin counted" if self.cross else "no liquidation check"
+            notes.append(f"no leverage tiers for {names}: {check} for them")
         return [f"{self.strategy.name}: {note}" for note in notes]
 
     def result(self) -> LayerResult:
@@ -558,6 +627,11 @@ def _validate(
     for strategy, capital in layers:
         if not np.isfinite(capital) or capital <= 0:
             raise UsageError(f"layer {strategy.name!r} has capital {capital}: use a positive amount")
+        mode = getattr(strategy, "margin_mode", "isolated")
+        if mode not in MARGIN_MODES:
+            raise UsageError(
+                f"layer {strategy.name!r} has margin mode {mode!r}: use one of {', '.join(MARGIN_MODES)}"
+            )
     if not 0 <= start < end <= history.n_bars:
         raise UsageError(
             f"bars {start}..{end} are not a span of the history's {history.n_bars} bars: "

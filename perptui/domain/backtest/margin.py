@@ -16,6 +16,10 @@ many positions at once with the same bracket choice (``LiquidationTable``; a tes
 the scalar function). When it is crossed the position closes at that price and the exchange keeps
 what is left of the wallet (the maintenance margin at that price): the position loses exactly its
 margin balance (since its last rebalance).
+
+A layer in cross margin (``MARGIN_MODES``) has no wallet per position: the whole layer is the margin
+and its maintenance margin is the sum of its perp positions' tier maintenance at their notional,
+``LiquidationTable.maintenance`` (a test holds it equal to ``domain.tiers.maintenance_margin``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from perptui.domain.types import LeverageTier
+
+#: How a layer margins its perps: each position on its own wallet, or the whole layer as one account.
+MARGIN_MODES: tuple[str, str] = ("isolated", "cross")
 
 
 def average_entry(qty: np.ndarray, delta: np.ndarray, price: np.ndarray, entry: np.ndarray) -> np.ndarray:
@@ -88,6 +95,21 @@ class LiquidationTable:
         ok = pool.any(axis=1) & self.known[cols] & (entry[cols] > 0)
         best = np.where(s[:, 0] > 0, np.where(best > 0, best, np.nan), np.maximum(best, 0.0))
         return np.where(ok, best, np.nan)
+
+    def maintenance(self, cols: np.ndarray, notional: np.ndarray) -> np.ndarray:
+        """The maintenance margin ``N x mmr - cum`` of positions of the symbols ``cols`` at notionals
+        ``notional`` (rows x len(cols), absolute), each with the bracket its notional falls in (beyond
+        the brackets: the last one above its floor, else the first), as ``tiers.maintenance_margin``
+        chooses; 0 for a symbol without brackets."""
+        low, high = self.low[cols], self.high[cols]
+        n = notional[..., None]
+        fits = (low <= n) & (n < high)
+        last = np.maximum(np.isfinite(self.mmr[cols]).sum(axis=1) - 1, 0)
+        rows = np.arange(len(cols))
+        beyond = np.where(notional >= low[rows, last], last, 0)
+        j = np.where(fits.any(axis=-1), fits.argmax(axis=-1), beyond)
+        margin = notional * self.mmr[rows, j] - self.cum[rows, j]
+        return np.where(self.known[cols], margin, 0.0)
 
 
 def first_liquidation(

@@ -55,7 +55,13 @@ class LayerStrategy(Protocol):
     """One layer's decisions. ``prepare`` sees the whole history once (for vectorised, causal
     precomputation); ``targets(k)`` must use only bars before k and prints at or before ``times[k]``
     (``MarketHistory.until(k)``): the no-look-ahead test changes later data and expects the same
-    decisions. None: no view yet (not enough history): stay as is."""
+    decisions. None: no view yet (not enough history): stay as is.
+
+    Optional ``margin_mode``: ``"isolated"`` (the default when the attribute is absent: each perp
+    position on its own margin, liquidated at its own price) or ``"cross"`` (the layer is one
+    account with every leg, spot included, as collateral, liquidated as a whole when its equity at
+    a bar close falls to its maintenance margin: what a cash-and-carry book needs). See
+    ``margin.MARGIN_MODES`` and the engine's docstring."""
 
     name: str
 

@@ -41,7 +41,13 @@ from .funding import Prints, daily_income, prints_by_symbol, trailing_apr
 
 class CarryLayer:
     """The carry base as a ``LayerStrategy``; ``allowed`` (per symbol of the history, by name) limits
-    its universe."""
+    its universe.
+
+    Cross margin (the engine's ``margin_mode``): the spot legs are the perp shorts' collateral, as on
+    a portfolio-margin account, so a rally that doubles the price does not liquidate a hedged short
+    on its own isolated wallet while the spot leg holds the gain."""
+
+    margin_mode = "cross"
 
     def __init__(self, params: BacktestParams, allowed: frozenset[str] | None = None, name: str = "carry"):
         self.name = name

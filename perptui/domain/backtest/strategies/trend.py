@@ -97,7 +97,10 @@ def bracket_leverage(history: MarketHistory) -> np.ndarray:
 
 
 class TrendLayer:
-    """The directional layer as a ``LayerStrategy``; ``allowed`` limits its universe (symbol names)."""
+    """The directional layer as a ``LayerStrategy``; ``allowed`` limits its universe (symbol names).
+    Each perp on its own isolated margin (the engine's ``margin_mode``)."""
+
+    margin_mode = "isolated"
 
     def __init__(self, params: BacktestParams, allowed: frozenset[str] | None = None, name: str = "trend"):
         self.name = name

@@ -367,6 +367,48 @@ def _allocate(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
     p.set_defaults(command="cmd_allocate")
 
 
+def _whole(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _backtest(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "backtest",
+        parents=parents,
+        help="backtest the carry base, the trend layer or the hybrid on history, with funding and fees",
+        description="Run a strategy of the allocation pane over cached history (fetched first when online): "
+        "fills at the next bar's open with slippage and taker fees, funding at every print, margin and "
+        "liquidation per position; metrics per layer and for the whole, the stress windows (May 2021, "
+        "LUNA, FTX), and on request walk-forward, parameter sweeps and Monte Carlo.",
+    )
+    add = p.add_argument
+    add("--strategy", required=True, choices=("carry", "trend", "hybrid"), help="what to run")
+    add("--symbols", nargs="+", metavar="SYM", help="the universe (default: the busiest cached perps)")
+    add("--from", dest="since", metavar="DATE", help="first day, UTC (default: two years before --to)")
+    add("--to", dest="until", metavar="DATE", help="end, UTC, exclusive (default: now)")
+    add("--timeframe", default="8h", choices=("1h", "4h", "8h", "1d"), help="bar length (default 8h)")
+    add("--capital", type=_number, metavar="C", help="starting capital (default: paper.starting_capital)")
+    add("--param", action="append", default=[], metavar="KEY=VALUE", help="a strategy setting (repeatable)")
+    add("--ledger", type=Path, metavar="DIR", help="write fills.csv, funding.csv and equity.csv there")
+    add("--walk-forward", action="store_true", help="re-choose --grid's parameters on rolling windows")
+    add("--grid", action="append", default=[], metavar="KEY=V1,V2", help="a parameter's values to sweep")
+    add("--in-sample-days", type=_whole, default=365, metavar="N", help="walk-forward fit window (365)")
+    add("--out-of-sample-days", type=_whole, default=90, metavar="N", help="walk-forward test window (90)")
+    add("--monte-carlo", type=_whole, metavar="N", help="N bootstrap paths of the daily returns")
+    add("--seed", type=int, default=7, metavar="S", help="Monte Carlo seed (default 7)")
+    add("--stress", action="append", default=[], metavar="FROM:TO", help="an extra stress window")
+    add("--workers", type=_whole, metavar="N", help="processes for sweeps (default: one per core)")
+    add("--json", action="store_true", help="print JSON and nothing else")
+    p.set_defaults(command="cmd_backtest")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="perptui",
@@ -380,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
         add(sub, parents)
     _optimize(sub, parents)
     _allocate(sub, parents)
+    _backtest(sub, parents)
     parser.set_defaults(command="cmd_app")
     return parser
 

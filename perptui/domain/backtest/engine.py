@@ -7,7 +7,8 @@ order given and every ledger row carries its layer's index. The run covers bars 
 Decisions
     At each rebalance bar k the layer asks ``strategy.targets(k)`` (``prepare(history)`` is called
     once first). None is no view: the layer keeps what it holds (flat before its first view), and
-    before the first entry it asks again at every bar. The first view is the first entry; afterwards
+    before the first entry it asks again at every bar. The first view holding a position is the first
+    entry (an empty book is no entry: a carry that finds no pair yet keeps looking); afterwards
     the layer rebalances every ``schedule.every_bars`` bars counted from the first entry (None: never
     again), and also at the bar after a close where a position's weight ``q x price / equity`` strays
     from its target by more than ``schedule.drift``.
@@ -339,7 +340,8 @@ class _Layer:
                 targets = self.strategy.targets(k)
                 if targets is not None:
                     self.rebalance(k, targets)
-                    self.first = k if self.first is None else self.first
+                    if self.first is None and _holds(targets):
+                        self.first = k
             k, drift_due, liquidated = self.segment(k, self.horizon(k))
             if liquidated:
                 paid = decided = k
@@ -682,6 +684,10 @@ def _merged(layers: Sequence[_Layer]) -> tuple[FillLedger, FundingLedger]:
         FillLedger(**{name: col[fo] for name, col in f.items()}),
         FundingLedger(**{name: col[po] for name, col in p.items()}),
     )
+
+
+def _holds(targets: LayerTargets) -> bool:
+    return bool(np.any(targets.perp != 0) or np.any(targets.spot != 0))
 
 
 def run_backtest(

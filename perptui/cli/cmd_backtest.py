@@ -1,0 +1,229 @@
+"""`perptui backtest`: run the carry base, the trend layer or the hybrid over history and report.
+
+History comes from the cache; online, what the cache lacks for the span is fetched first (the demo
+market or the configured exchange); with --offline, or when the exchange is unreachable, the cache
+alone (a note on stderr says so). Capital: ``--capital``, else ``paper.starting_capital``. Settings:
+``--param KEY=VALUE`` over the defaults (see the README's table). ``--grid`` sweeps parameter sets
+across processes (a progress bar on stderr); with ``--walk-forward`` they are re-chosen on rolling
+in-sample windows and applied out of sample. ``--json`` prints ``BacktestReport.as_dict()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+from typing import TYPE_CHECKING
+
+from perptui.domain.errors import UsageError
+
+from .context import open_store, settings_from_args
+from .output import err, out, print_json, say
+
+if TYPE_CHECKING:
+    from perptui.domain.backtest.metrics import Metrics
+    from perptui.services.backtest import BacktestReport, BacktestRequest
+
+
+def _span(args: argparse.Namespace, now: int, timeframe: str) -> tuple[int, int]:
+    from perptui.domain.timeframes import parse_utc
+    from perptui.services.backtest_data import default_span
+
+    default_since, default_until = default_span(now, timeframe)
+    until = parse_utc(args.until, "--to date") if args.until else default_until
+    since = parse_utc(args.since, "--from date") if args.since else until - (default_until - default_since)
+    if since >= until:
+        raise UsageError(f"--from ({args.since or 'default'}) must be before --to ({args.until or 'now'})")
+    return since, until
+
+
+def build_request(args: argparse.Namespace, capital: float, drawdown_limit: float | None) -> BacktestRequest:
+    from perptui.domain.backtest.params import parse_params
+    from perptui.services.backtest import BacktestRequest
+
+    if not (math.isfinite(capital) and capital > 0):
+        raise UsageError(f"--capital must be an amount above 0, not {capital:g}")
+    if args.walk_forward and not args.grid:
+        raise UsageError("--walk-forward needs --grid KEY=V1,V2 (the parameter sets it re-chooses between)")
+    return BacktestRequest(
+        strategy=args.strategy,
+        capital=capital,
+        params=parse_params(args.param),
+        grid=tuple(args.grid),
+        walk_forward=args.walk_forward,
+        in_sample_days=args.in_sample_days,
+        out_of_sample_days=args.out_of_sample_days,
+        monte_carlo=args.monte_carlo,
+        seed=args.seed,
+        stress=tuple(args.stress),
+        drawdown_limit=drawdown_limit,
+        workers=args.workers,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from perptui.services.backtest import run_report, stress_windows
+    from perptui.services.backtest_data import load_history
+    from perptui.services.sources import clock_for, open_market_data
+
+    settings = settings_from_args(args)
+    capital = args.capital if args.capital is not None else settings.paper.starting_capital
+    request = build_request(args, capital, settings.risk.max_drawdown_pct / 100 or None)
+    stress_windows(request.stress)  # bad windows fail before any fetch
+    clock = clock_for(settings)
+    span = _span(args, clock.now_ms(), args.timeframe)
+    with open_store(settings) as store:
+
+        async def gather():
+            source = None if settings.offline else open_market_data(settings, store, clock)
+            try:
+                return await load_history(
+                    source, store, settings.exchange_name, args.symbols, args.timeframe, span, clock,
+                    spot=args.strategy != "trend",
+                )  # fmt: skip
+            finally:
+                if source is not None:
+                    await source.close()
+
+        history = asyncio.run(gather())
+    request = _with_span(request, span)
+    bar = request.grid and not args.json
+    report = _with_bar(history, request) if bar else run_report(history, request)
+    for line in report.notes:
+        err().print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
+    if args.ledger is not None:
+        from perptui.services.backtest_ledger import write_ledgers
+
+        paths = write_ledgers(report.result, args.ledger)
+        err().print(f"ledgers written: {', '.join(str(p) for p in paths)}", markup=False, highlight=False)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        render(report, settings.exchange_name)
+    return 0
+
+
+def _with_span(request: BacktestRequest, span: tuple[int, int]) -> BacktestRequest:
+    import dataclasses
+
+    return dataclasses.replace(request, start_ms=span[0], end_ms=span[1])
+
+
+def _with_bar(history, request: BacktestRequest) -> BacktestReport:
+    from perptui.domain.backtest.grid import expand_grid, parse_grid
+    from perptui.services.backtest import run_report
+    from perptui.services.backtest_sweep import with_progress_bar
+
+    sets = len(expand_grid(parse_grid(list(request.grid))))
+    what = "walk-forward" if request.walk_forward else "sweep"
+    with with_progress_bar(sets, what) as tick:
+
+        def progress(done: int, total: int, label: str) -> None:
+            if label != "backtest":
+                tick(done, total)
+
+        return run_report(history, request, progress)
+
+
+# --- the tables ------------------------------------------------------------------------------------
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1%}"
+
+
+def _num(x: float | None, spec: str = ",.2f") -> str:
+    return "—" if x is None else format(x, spec)
+
+
+def _metrics_table(report: BacktestReport):
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, title_justify="left")
+    heads = ("", "return", "CAGR", "vol", "Sharpe", "Sortino", "max DD", "Calmar", "price PnL", "funding",
+             "fees", "turnover")  # fmt: skip
+    for i, h in enumerate(heads):
+        table.add_column(h, justify="left" if i == 0 else "right", no_wrap=True)
+
+    def row(name: str, m: Metrics, style: str = "") -> None:
+        table.add_row(
+            name, _pct(m.total_return), _pct(m.cagr), _pct(m.volatility), _num(m.sharpe), _num(m.sortino),
+            _pct(m.max_drawdown), _num(m.calmar), _num(m.price_pnl), _num(m.funding_pnl), _num(m.fees),
+            _num(m.turnover, ".1f"), style=style,
+        )  # fmt: skip
+
+    if len(report.layers) > 1:
+        for name, m in report.layers.items():
+            row(name, m)
+    row("total", report.metrics, "bold")
+    return table
+
+
+def _stress_table(report: BacktestReport):
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="stress windows", box=box.SIMPLE_HEAD, header_style="bold", title_justify="left")
+    for i, h in enumerate(("window", "dates", "return", "max DD", "worst day", "funding", "fees", "")):
+        table.add_column(h, justify="left" if i in (0, 1, 7) else "right", no_wrap=i < 7)
+    for row in report.stress:
+        d = row.as_dict()
+        total = d.get("total") or {}
+        dates = f"{d.get('first_date')} .. {d.get('last_date')}"
+        table.add_row(
+            str(d.get("name")), dates, _pct(total.get("total_return")),
+            _pct(total.get("max_drawdown")), _pct(total.get("worst_day")), _num(total.get("funding_pnl")),
+            _num(total.get("fees")), str(d.get("note") or ""),
+        )  # fmt: skip
+    return table
+
+
+def render(report: BacktestReport, exchange: str) -> None:
+    from rich.console import Console
+
+    r = report.result
+    console = out()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 130), highlight=False, file=console.file)
+    d = report.as_dict()
+    say(
+        f"{r.strategy} backtest on {exchange}, {r.timeframe} bars, {d['from']} .. {d['to']}, "
+        f"{len(r.symbols)} symbols: capital {r.capital:,.2f} -> {float(r.equity[-1]):,.2f}"
+    )
+    console.print(_metrics_table(report))
+    say(
+        f"reconciled: final equity = capital {r.capital:,.2f} + price PnL {r.price_pnl:,.2f} + funding "
+        f"{r.funding_pnl:,.2f} - fees {r.fees:,.2f} (off by {report.reconcile_error:.1e}); "
+        f"{d['trades']} fills, {d['liquidations']} liquidations"
+    )
+    console.print(_stress_table(report))
+    if report.sweep is not None:
+        say("sweep (whole run):")
+        for row in sorted(report.sweep, key=lambda s: -(s.metrics.sharpe or -math.inf)):
+            m = row.metrics
+            say(f"  {row.as_dict()['label']:40} return {_pct(m.total_return)}  Sharpe {_num(m.sharpe)}  "
+                f"max DD {_pct(m.max_drawdown)}")  # fmt: skip
+    if report.walk_forward is not None:
+        wf = report.walk_forward
+        say(
+            f"walk-forward: in-sample Sharpe {_num(wf.in_sample_sharpe)}, out-of-sample "
+            f"{_num(wf.out_of_sample_sharpe)}, out-of-sample return {_pct(wf.out_of_sample.total_return)}"
+        )
+        for fold in wf.as_dict()["folds"]:  # type: ignore[union-attr]
+            say(f"  {fold}")
+        if wf.overfit_warning:
+            say(f"warning: {wf.overfit_warning}")
+    if report.monte_carlo is not None:
+        mc = report.monte_carlo.as_dict()
+        fe, dd = mc["final_equity"], mc["max_drawdown"]
+        say(
+            f"Monte Carlo ({mc['paths']} paths, {mc['horizon_days']} days, seed {mc['seed']}): final equity "
+            f"p5 {_num(fe['p5'])}  p50 {_num(fe['p50'])}  p95 {_num(fe['p95'])}; max drawdown p50 "
+            f"{_pct(dd['p50'])}  p95 {_pct(dd['p95'])}; P(loss) {_pct(mc['prob_loss'])}"
+            + (
+                f"; P(drawdown >= {_pct(mc['drawdown_limit'])}) {_pct(mc['prob_drawdown_limit'])}"
+                if mc["drawdown_limit"] is not None
+                else ""
+            )
+        )

@@ -40,10 +40,10 @@ from perptui.domain.estimators import bars_per_year, covariance, perp_expected_r
 from perptui.domain.optimize import OptimizeResult, WarmStart, optimize
 from perptui.domain.plan.config import PlanConfig
 from perptui.domain.plan.directional import problem
-from perptui.domain.plan.regime import RegimeState, regime
-from perptui.domain.timeframes import DAY_MS
+from perptui.domain.plan.regime import RegimeState
 
 from .funding import trailing_apr
+from .regime import BasketRegime
 
 #: The covariance needs at least this many returns (the plan's rule).
 MIN_COV_BARS = 3
@@ -131,9 +131,10 @@ class TrendLayer:
         rows = np.flatnonzero(self.eligible.any(axis=1))
         self.first_row = int(rows[0]) if rows.size else None
         self.leverage = bracket_leverage(h)
-        day_end = np.flatnonzero((h.times.astype(np.int64) + h.bar_ms) % DAY_MS == 0)
-        self._day_rows = day_end
-        self._daily = close[day_end]
+        self.regime = BasketRegime(
+            h, k=p.regime_k, zero_at=p.regime_zero_at, window=p.regime_window_days,
+            history_days=p.regime_history_days,
+        )  # fmt: skip
         self._warm: tuple[tuple[int, ...], WarmStart | None] | None = None
 
     def targets(self, k: int) -> LayerTargets | None:
@@ -178,25 +179,7 @@ class TrendLayer:
 
     def regime_at(self, r: int, cols: np.ndarray) -> RegimeState:
         """The plan's regime of the universe's basket from the days completed by the close of bar r."""
-        p = self.params
-        days = int(np.searchsorted(self._day_rows, r, side="right"))
-        prices = self._daily[:days][:, cols]
-        members = np.isfinite(prices).sum(axis=0) >= 2  # the plan's basket leaves out shorter series
-        prices = prices[:, members]
-        if prices.shape[1]:
-            prices = prices[np.isfinite(prices).all(axis=1)][-(p.regime_history_days + 1) :]
-        if prices.shape[1] == 0 or prices.shape[0] < 2:
-            basket = np.zeros(0)
-        else:
-            by_asset = np.ascontiguousarray(prices.T)
-            basket = (by_asset[:, 1:] / by_asset[:, :-1] - 1.0).mean(axis=0)
-        return regime(
-            basket,
-            k=p.regime_k,
-            zero_at=p.regime_zero_at,
-            window=p.regime_window_days,
-            history=p.regime_history_days,
-        )
+        return self.regime.at(r, cols)
 
 
 def _shifted(x: np.ndarray, by: int) -> np.ndarray:

@@ -728,3 +728,12 @@ def test_reconcile_finds_a_ledger_that_does_not_add_up() -> None:
     assert reconcile(amount, h) == pytest.approx(abs(funding.amount[0]))
     price = dataclasses.replace(result, fills=dataclasses.replace(fills, price=fills.price + 1.0))
     assert reconcile(price, h) == pytest.approx(10.0)  # -(-10 x 1): the short sold 10 at 1 more
+
+
+def test_a_hedged_carry_pair_holds_equal_quantities_whatever_the_basis() -> None:
+    h = hand_history(["BTC/USDT:USDT"], [100.0, 101.0, 102.0, 103.0], spot_open=[99.0, 100.5, 101.0, 102.0])
+    pair = LayerTargets(np.array([-0.5]), np.array([0.5]), np.array([1.0]), hedge=np.array([True]))
+    result = run_backtest(h, [(always(pair), 1000.0)], costs=Costs(0.0, 0.0, 0.0))
+    f = result.fills
+    assert list(f.leg) == [0, 1] and f.qty[1] == -f.qty[0] == pytest.approx(5.0)
+    assert reconcile(result, h) < 1e-9

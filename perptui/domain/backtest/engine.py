@@ -14,11 +14,12 @@ Decisions
     from its target by more than ``schedule.drift``.
 Sizing
     ``q = weight x equity / reference``, with the equity at the close of bar k - 1 and the reference
-    ``open[k]`` (perp) or ``spot_open[k]`` (spot). A book whose initial margin (perp notional over its
-    leverage) plus spot notional (paid in cash; a short spot is collateralised alike) exceeds the
-    equity is scaled down to fit (noted once, with a count). Only changed quantities trade (a change
-    below 1e-9 of the equity is skipped). A target on a symbol without an open price at k is not
-    traded (noted).
+    ``open[k]`` (perp) or ``spot_open[k]`` (spot); a hedged spot leg (``LayerTargets.hedge``) takes
+    minus the perp's quantity instead (a carry pair holds equal quantities). A book whose initial
+    margin (perp notional over its leverage) plus spot notional (paid in cash; a short spot is
+    collateralised alike) exceeds the equity is scaled down to fit (noted once, with a count). Only
+    changed quantities trade (a change below 1e-9 of the equity is skipped). A target on a symbol
+    without an open price at k is not traded (noted).
 Fills
     At ``open[k]`` moved against the trade by the slippage (a buy at ``open x (1 + slippage)``), fee
     ``|qty| x price x taker``. Trades and isolated liquidations are stamped with their bar's open
@@ -451,7 +452,11 @@ class _Layer:
             self.untraded.setdefault(int(j), []).append(k)
         self.skip, self.target = ~ok, np.where(ok, w, 0.0)
         with np.errstate(invalid="ignore"):
-            delta = np.where(ok, w * equity / ref - self.q, 0.0)
+            wanted = np.where(ok, w * equity / ref, 0.0)
+            if targets.hedge is not None:
+                pairs = np.flatnonzero(np.asarray(targets.hedge, dtype=bool) & ok[:n] & ok[n:])
+                wanted[n + pairs] = -wanted[pairs]
+            delta = np.where(ok, wanted - self.q, 0.0)
             legs = np.flatnonzero(ok & (np.abs(delta * ref) > MIN_TRADE * abs(equity)))
         d = delta[legs]
         price = ref[legs] * (1 + self.slippage * np.sign(d))

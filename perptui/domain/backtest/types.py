@@ -49,6 +49,10 @@ class LayerTargets:
     perp: np.ndarray
     spot: np.ndarray
     leverage: np.ndarray
+    hedge: np.ndarray | None = None
+    """Per symbol, True where the spot leg hedges the perp at equal and opposite quantity (a carry
+    pair: long Q spot + short Q perp): the spot quantity is then minus the perp's, whatever the spot
+    weight says (its sign and size only matter for the margin check)."""
 
 
 class LayerStrategy(Protocol):

@@ -95,7 +95,7 @@ class CarryLayer:
         w = self.weights(k, cols)
         size = w / (1.0 + 1.0 / self.params.neutral_leverage)
         spot[cols], perp[cols], lev[cols] = size, -size, self.params.neutral_leverage
-        return LayerTargets(perp, spot, lev)
+        return LayerTargets(perp, spot, lev, hedge=perp != 0)  # long Q spot + short Q perp
 
     def weights(self, k: int, cols: np.ndarray) -> np.ndarray:
         """Within the layer, summing to 1 (see the module docstring, 3)."""

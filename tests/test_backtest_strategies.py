@@ -28,7 +28,7 @@ from perptui.domain.plan.directional import directional_layer
 from perptui.domain.plan.neutral import daily_income as plan_daily_income
 from perptui.domain.plan.neutral import mean_funding_apr, neutral_weights, rank_carries
 from perptui.domain.plan.regime import basket_returns, regime
-from perptui.domain.timeframes import DAY_MS, HOUR_MS, timeframe_ms
+from perptui.domain.timeframes import DAY_MS, HOUR_MS, parse_utc, timeframe_ms
 from tests.backtest_data import binance_history, hand_history
 from tests.conftest import BINANCE_DATA
 from tests.plan_data import market
@@ -437,3 +437,46 @@ def plan_inputs(h: MarketHistory, k: int) -> PlanInputs:
         volume_usd={s: 1e9 / (i + 1) for i, s in enumerate(h.symbols)},
         now=int(h.times[k]),
     )
+
+
+def test_run_strategy_pickles_by_name_for_sweeps_in_other_processes() -> None:
+    import functools
+    import pickle
+
+    job = functools.partial(run_strategy, strategy="carry", params=SMALL.with_(top_n=1), capital=1000.0)
+    again = pickle.loads(pickle.dumps(job))
+    h = synthetic(bars=60)
+    assert again(h).equity[-1] == job(h).equity[-1]
+
+
+@pytest.mark.skipif(not BINANCE_DATA.is_dir(), reason=f"real Binance data not present at {BINANCE_DATA}")
+def test_hybrid_on_real_binance_history_trades_late_listings_only_with_enough_history() -> None:
+    """The 15 Binance perps from mid-2022 to late 2023, ARB listing in March 2023: the ledgers reconcile,
+    the trend layer trades a perp only once it has 30 days of returns behind it, the carry only with
+    30 days of funding prints, and every carry trade is a spot leg against an opposite perp leg."""
+    bases = "ADA ARB ATOM AVAX BNB BTC DOGE DOT ETH LINK LTC POL SOL UNI XRP".split()  # noqa: SIM905
+    h = binance_history([f"{b}/USDT:USDT" for b in bases])
+    assert h is not None
+    start, end = int(h.bar_of(parse_utc("2022-06-01"))), int(h.bar_of(parse_utc("2023-09-01")))
+    p = BacktestParams().with_(min_carry_apr=0.0)
+    res = run_strategy(h, "hybrid", p, 10_000.0, start=start, end=end)
+    assert reconcile(res, h) < 1e-6
+    first_bar = np.argmax(np.isfinite(h.close), axis=0)
+    first_print = np.array([h.funding_time[h.funding_symbol == i].min() for i in range(len(bases))])
+    f = res.fills
+    trend, carry_ = f.layer == 1, f.layer == 0
+    bars = ((f.time - h.times[0]) // h.bar_ms).astype(int)
+    assert np.all(bars[trend] - first_bar[f.symbol[trend]] >= 91)  # 90 returns, the 91st bar fills
+    assert np.all(f.time[carry_] - first_print[f.symbol[carry_]] >= 30 * DAY_MS - H8)
+    arb = bases.index("ARB")
+    assert (f.symbol[trend] == arb).any()  # ARB joins the trend layer once it qualifies
+    for t in np.unique(f.time[carry_ & (f.kind == 0)]):
+        at = carry_ & (f.time == t) & (f.kind == 0)
+        spot = {
+            int(s): q for s, q, leg in zip(f.symbol[at], f.qty[at], f.leg[at], strict=True) if leg == LEG_SPOT
+        }
+        perp = {
+            int(s): q for s, q, leg in zip(f.symbol[at], f.qty[at], f.leg[at], strict=True) if leg == LEG_PERP
+        }
+        assert set(spot) == set(perp)
+        assert all(np.sign(spot[s]) == -np.sign(perp[s]) for s in spot)

@@ -16,8 +16,9 @@ At a decision for bar k (taken at the close of bar k - 1, from ``MarketHistory.u
    When the optimiser cannot weight them (a lookback under two days gives no covariance) they are
    weighted equally.
 4. Pair i ties up spot notional N + perp margin N / L (L = ``neutral_leverage``), so its exposures
-   are N = w_i / (1 + 1 / L) of the layer's equity: +N spot, -N perp, and the book uses the whole
-   equity.
+   are N = w_i / (1 + 1 / L) of the layer's equity: -N perp, and the spot leg ``hedge``d at the
+   perp's quantity (long Q spot + short Q perp, domain.md: the basis at the fill leaves no residual
+   exposure); the book uses the whole equity.
 
 Before any perp has ever qualified the layer has no view (None: nothing to hold yet, so
 ``rebalance=never`` enters at the first carry worth taking and holds it); from then on a decision with

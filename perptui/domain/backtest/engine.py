@@ -7,9 +7,9 @@ order given and every ledger row carries its layer's index. The run covers bars 
 Decisions
     At each rebalance bar k the layer asks ``strategy.targets(k)`` (``prepare(history)`` is called
     once first). None is no view: the layer keeps what it holds (flat before its first view), and
-    before the first entry it asks again at every bar. The first view holding a position is the first
-    entry (an empty book is no entry: a carry that finds no pair yet keeps looking); afterwards
-    the layer rebalances every ``schedule.every_bars`` bars counted from the first entry (None: never
+    before the first entry it asks again at every bar. The first view is the first entry (a strategy
+    with nothing worth holding yet says None, not an empty book: the carry until a pair qualifies);
+    afterwards the layer rebalances every ``schedule.every_bars`` bars counted from the first entry (None: never
     again), and also at the bar after a close where a position's weight ``q x price / equity`` strays
     from its target by more than ``schedule.drift``.
 Sizing
@@ -341,8 +341,7 @@ class _Layer:
                 targets = self.strategy.targets(k)
                 if targets is not None:
                     self.rebalance(k, targets)
-                    if self.first is None and _holds(targets):
-                        self.first = k
+                    self.first = k if self.first is None else self.first
             k, drift_due, liquidated = self.segment(k, self.horizon(k))
             if liquidated:
                 paid = decided = k
@@ -689,10 +688,6 @@ def _merged(layers: Sequence[_Layer]) -> tuple[FillLedger, FundingLedger]:
         FillLedger(**{name: col[fo] for name, col in f.items()}),
         FundingLedger(**{name: col[po] for name, col in p.items()}),
     )
-
-
-def _holds(targets: LayerTargets) -> bool:
-    return bool(np.any(targets.perp != 0) or np.any(targets.spot != 0))
 
 
 def run_backtest(

@@ -9,9 +9,9 @@ Decisions
     once first). None is no view: the layer keeps what it holds (flat before its first view), and
     before the first entry it asks again at every bar. The first view is the first entry (a strategy
     with nothing worth holding yet says None, not an empty book: the carry until a pair qualifies);
-    afterwards the layer rebalances every ``schedule.every_bars`` bars counted from the first entry (None: never
-    again), and also at the bar after a close where a position's weight ``q x price / equity`` strays
-    from its target by more than ``schedule.drift``.
+    afterwards the layer rebalances every ``schedule.every_bars`` bars counted from the first entry
+    (None: never again), and also at the bar after a close where a position's weight
+    ``q x price / equity`` strays from its target by more than ``schedule.drift``.
 Sizing
     ``q = weight x equity / reference``, with the equity at the close of bar k - 1 and the reference
     ``open[k]`` (perp) or ``spot_open[k]`` (spot); a hedged spot leg (``LayerTargets.hedge``) takes

@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 def known_binding_ids() -> dict[str, str]:
     """Every remappable binding id -> its default keys."""
     from perptui.ui.panes import PANES
+    from perptui.ui.screens.backtest import BacktestScreen
     from perptui.ui.screens.help import HelpScreen
     from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
     from perptui.ui.widgets.live_table import LiveTable
     from perptui.ui.widgets.vim import VimScroll, VimTable
 
-    classes: list[type] = [PerptuiApp, HelpScreen, FormDialog, ConfirmDialog, VimScroll, VimTable, LiveTable]
+    screens: list[type] = [HelpScreen, BacktestScreen, FormDialog, ConfirmDialog]
+    classes: list[type] = [PerptuiApp, *screens, VimScroll, VimTable, LiveTable]
     return binding_ids(classes + [spec.cls for spec in PANES])
 
 

@@ -235,6 +235,45 @@ async def _allocation(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def open_backtest(pilot: Pilot, span: tuple[str, str] | None = None) -> Any:
+    """The backtest view opened from the allocation pane (``B``), after its run (over ``span``, the
+    from and to dates typed in its dialog, when given); returns the screen."""
+    from textual.widgets import Input
+
+    from perptui.ui.screens.backtest import BacktestScreen
+    from perptui.ui.widgets.dialogs import FormDialog
+
+    await open_plan(pilot)
+    await pilot.press("B")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, BacktestScreen)
+    if span is not None:
+        await pilot.press("d")
+        for _ in range(150):
+            if isinstance(pilot.app.screen, FormDialog):
+                break
+            await pilot.pause(0.02)
+        fields = list(pilot.app.screen.query(Input))
+        for field, text in zip(fields, span, strict=True):
+            field.value = text
+        fields[-1].focus()
+        await pilot.press("enter")
+    for _ in range(600):
+        await settle(pilot)
+        if not screen.running and screen.shown is not None and screen.shown.setup == screen.setup:
+            return screen
+        await pilot.pause(0.05)
+    raise TimeoutError("the backtest did not finish")
+
+
+@shot("backtest")
+async def _backtest(pilot: Pilot) -> None:
+    await open_backtest(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
 async def render(name: str) -> str:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -48,3 +48,9 @@ def test_risk_pane_with_safe_warning_and_critical_positions(snap_compare, make_a
 def test_allocation_pane_plan_on_the_demo_market(snap_compare, make_app) -> None:
     """The neutral base and the directional layer from the sample account's equity, the frontier."""
     assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["allocation"])
+
+
+def test_backtest_view_after_a_run(snap_compare, make_app) -> None:
+    """The plan's hybrid over two years of demo 8h bars: metrics per layer, return, drawdown and Monte
+    Carlo charts, stress windows (outside the demo's span), the reconciliation and the notes."""
+    assert snap_compare(make_app(history=True), terminal_size=SIZE, run_before=SHOTS["backtest"])

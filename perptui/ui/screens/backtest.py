@@ -15,7 +15,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, ProgressBar, Static
 
@@ -76,7 +76,8 @@ class BacktestScreen(BacktestSync):
     BacktestScreen #bt-metrics { height: auto; margin-top: 1; }
     BacktestScreen #bt-stress { height: auto; }
     BacktestScreen #bt-mc { height: auto; margin-bottom: 1; }
-    BacktestScreen #bt-notes { height: auto; max-height: 4; color: $text-muted; }
+    BacktestScreen #bt-notes-box { height: auto; max-height: 4; }
+    BacktestScreen #bt-notes { color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         binding("bt_run", "r,enter", "run", "Run", "Run the backtest again"),
@@ -87,9 +88,7 @@ class BacktestScreen(BacktestSync):
         ),
         binding("bt_capital", "c", "edit_capital", "Capital", "The capital the run starts with"),
         binding("bt_paths", "m", "edit_paths", "Paths", "Monte Carlo paths (0: none)", show=False),
-        binding(
-            "bt_window", "w", "edit_window", "Window", "A stress window of your dates beside the named ones"
-        ),
+        binding("bt_window", "w", "edit_window", "Window", "A stress window of your own dates"),
         binding(
             "bt_export", "e", "export", "Export", "Write the run's ledgers (fills, funding, equity) as CSV"
         ),
@@ -114,7 +113,8 @@ class BacktestScreen(BacktestSync):
         yield BacktestCharts(id="bt-charts")
         yield Static("", id="bt-mc")
         yield Static("", id="bt-stress")
-        yield Static("", id="bt-notes", markup=False)
+        with VerticalScroll(id="bt-notes-box"):
+            yield Static("", id="bt-notes", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

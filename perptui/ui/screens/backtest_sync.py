@@ -63,7 +63,7 @@ class BacktestSync(Screen[None]):
     def run_worker_thread(self, setup: Setup) -> Shown:
         from perptui.services.backtest import BacktestRequest, run_report
         from perptui.services.backtest_data import load_history
-        from perptui.ui.screens.backtest_view import shown_of
+        from perptui.ui.screens.backtest_view import last_closed, shown_of
 
         worker = get_current_worker()
         ctx = self.ctx
@@ -87,7 +87,9 @@ class BacktestSync(Screen[None]):
 
         store = ctx.store()
         source = None if ctx.settings.offline else ctx.source()
-        span = (setup.since_ms, setup.until_ms)
+        # Never past the last closed bar of the run's timeframe (the span's end was set for another one).
+        until = min(setup.until_ms, last_closed(ctx.clock.now_ms(), setup.timeframe))
+        span = (setup.since_ms, until)
 
         def load() -> Any:
             return load_history(
@@ -106,7 +108,7 @@ class BacktestSync(Screen[None]):
             capital=setup.capital,
             params=setup.params(),
             start_ms=setup.since_ms,
-            end_ms=setup.until_ms,
+            end_ms=until,
             monte_carlo=setup.paths or None,
             drawdown_limit=setup.drawdown_limit,
             stress=setup.stress,

@@ -333,7 +333,7 @@ def stress_rows(report: BacktestReport, *, private: bool) -> dict[str, tuple[Cel
         dd = None if t is None else t.max_drawdown
         worst = None if t is None else t.worst_day
         rows[w.name] = (
-            (w.name, ""),
+            ("your window" if ":" in w.name else w.name, ""),  # a typed window is named by its dates
             (f"{w.first_date} → {w.last_date}", "muted"),
             (_pct(ret), _tone(ret)),
             (fmt.UNKNOWN if dd is None else _pct(-dd), "neg" if dd else ""),

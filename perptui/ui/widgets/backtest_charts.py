@@ -95,8 +95,9 @@ class CurvesChart(PlotPanel):
             ys_all += ys
             plt.plot([x for x, _ in points], ys, marker="braille", color=colour)
             legend.append((name, colour))
-        plt.xlim(min(xs_all), max(xs_all))
-        plt.xticks(*_date_ticks(min(xs_all), max(xs_all)))
+        lo_x, hi_x = min(xs_all), max(xs_all)
+        plt.xlim(lo_x, hi_x + (hi_x - lo_x) * 0.01)  # a last flat stretch otherwise runs past the frame
+        plt.xticks(*_date_ticks(lo_x, hi_x))
         lo, hi = min(*ys_all, 0.0), max(*ys_all, 0.0)
         if hi - lo < 0.02:
             lo, hi = lo - 0.01, hi + 0.01

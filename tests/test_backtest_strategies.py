@@ -21,6 +21,7 @@ from perptui.domain.backtest.strategies import CarryLayer, TrendLayer, build_lay
 from perptui.domain.backtest.strategies.funding import daily_income, prints_by_symbol, trailing_apr
 from perptui.domain.backtest.types import LEG_PERP, LEG_SPOT, LayerTargets
 from perptui.domain.carry import carry
+from perptui.domain.errors import UsageError
 from perptui.domain.estimators import covariance
 from perptui.domain.plan import PlanInputs
 from perptui.domain.plan.config import PlanConfig
@@ -28,6 +29,7 @@ from perptui.domain.plan.directional import directional_layer
 from perptui.domain.plan.neutral import daily_income as plan_daily_income
 from perptui.domain.plan.neutral import mean_funding_apr, neutral_weights, rank_carries
 from perptui.domain.plan.regime import basket_returns, regime
+from perptui.domain.plan.signals import signals
 from perptui.domain.timeframes import DAY_MS, HOUR_MS, parse_utc, timeframe_ms
 from tests.backtest_data import binance_history, hand_history
 from tests.conftest import BINANCE_DATA
@@ -300,6 +302,38 @@ def test_the_regime_scale_multiplies_the_weights_and_equals_the_plans_regime() -
         assert scale == want.scale and on.last_regime.state == want.state
         scales.append(scale)
     assert min(scales) < 1.0 and scales[0] == 1.0
+
+
+def test_signal_sizing_is_the_combined_signal_times_the_caps_with_the_gross_capped() -> None:
+    """``sizing=signal``: weight = the plan's combined signal (from the closes up to the decision) x
+    max_weight x leverage_cap, all scaled down when the gross passes the cap; no regime, no optimiser.
+    Both sides of the cap are seen: one or two assets fit under it, three or four with strong signals
+    do not."""
+    h = synthetic(listed=(0, 0, 0, 60))
+    p = SMALL.with_(sizing="signal", leverage_cap=1.5, max_weight=0.4)
+    layer = prepared(TrendLayer(p), h)
+    capped = under = 0
+    for k in range(30, h.n_bars):
+        t = layer.targets(k)
+        assert t is not None and (t.spot == 0).all()
+        cols = np.flatnonzero(layer.eligible[k - 1])
+        raw = np.zeros(len(h.symbols))
+        for c in cols:
+            s = signals(h.close[:k, c][np.isfinite(h.close[:k, c])], 3, 8, 5, 6)
+            assert s is not None
+            raw[c] = s.combined * 0.4 * 1.5
+        gross = np.abs(raw).sum()
+        want = raw * 1.5 / gross if gross > 1.5 else raw
+        np.testing.assert_allclose(t.perp, want, atol=1e-12)
+        assert np.abs(t.perp).sum() <= 1.5 * (1 + 1e-12)
+        assert float(np.sum(np.abs(t.perp) / t.leverage)) <= 1 + 1e-12  # the margins fit the equity
+        capped += gross > 1.5
+        under += 0 < gross <= 1.5
+    assert capped > 5 and under > 5
+    assert layer.last_regime is None
+    assert parse_params(["sizing=Signal"]).sizing == "signal" and BacktestParams().sizing == "optimizer"
+    with pytest.raises(UsageError, match="sizing=kelly is not accepted: use one of optimizer, signal"):
+        parse_params(["sizing=kelly"])
 
 
 def test_a_late_listing_gets_weight_zero_until_it_has_enough_history() -> None:

@@ -26,6 +26,7 @@ _PLAN = PlanConfig(capital=1.0)
 NEVER = "never"
 WEIGHTINGS: tuple[str, ...] = ("equal", "optimizer")
 COVARIANCES: tuple[str, ...] = ("sample", "ledoit_wolf")
+SIZINGS: tuple[str, ...] = ("optimizer", "signal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,10 @@ class BacktestParams:
     target_return: float = _PLAN.target_return
     covariance: str = _PLAN.covariance
     cov_lookback_days: float = float(_PLAN.lookback_days)
+    sizing: str = "optimizer"
+    """``optimizer`` (the plan's problem and regime filter), or ``signal``: each weight is the combined
+    signal x ``max_weight`` x ``leverage_cap``, scaled down so the gross is at most ``leverage_cap`` (a
+    rule any engine can replay, e.g. the backtrader cross-check)."""
     # --- the hybrid ---
     neutral_pct: float = _PLAN.neutral_pct
     regime_k: float = _PLAN.regime_k
@@ -203,6 +208,7 @@ _SPECS: dict[str, _Spec] = {
     "target_return": _number(),
     "covariance": _choice(COVARIANCES),
     "cov_lookback_days": _number(0, above=True),
+    "sizing": _choice(SIZINGS),
     "neutral_pct": _number(0, 100),
     "regime_k": _number(0, above=True),
     "regime_zero_at": _number(0, above=True),

@@ -16,6 +16,9 @@ At a decision for bar k (the close of bar k - 1, ``MarketHistory.until(k)``):
 3. The regime filter (``plan.regime``) on the equal-weight basket of the universe's daily returns
    (days ending at bar closes up to bar k - 1, on the days every member has a close) scales every
    weight.
+   With ``sizing=signal`` steps 2 and 3 are replaced by a rule with no estimate in it: each weight is
+   the combined signal x ``max_weight`` x ``leverage_cap``, all scaled down when their gross exceeds
+   ``leverage_cap`` (no optimiser, no regime filter; the universe is the same).
 4. Isolated margin: every perp at leverage max(1, the book's gross exposure) (at most ``leverage_cap``
    by the optimiser's gross cap), lowered to the symbol's highest bracket leverage, so the margins
    add up to the layer's equity and each position is as far from liquidation as the equity allows.
@@ -131,10 +134,12 @@ class TrendLayer:
         rows = np.flatnonzero(self.eligible.any(axis=1))
         self.first_row = int(rows[0]) if rows.size else None
         self.leverage = bracket_leverage(h)
-        self.regime = BasketRegime(
-            h, k=p.regime_k, zero_at=p.regime_zero_at, window=p.regime_window_days,
-            history_days=p.regime_history_days,
-        )  # fmt: skip
+        self.regime: BasketRegime | None = None  # sizing=signal has no regime filter
+        if p.sizing == "optimizer":
+            self.regime = BasketRegime(
+                h, k=p.regime_k, zero_at=p.regime_zero_at, window=p.regime_window_days,
+                history_days=p.regime_history_days,
+            )  # fmt: skip
         self._warm: tuple[tuple[int, ...], WarmStart | None] | None = None
 
     def targets(self, k: int) -> LayerTargets | None:
@@ -149,14 +154,22 @@ class TrendLayer:
         cols = np.flatnonzero(self.eligible[r])
         if cols.size == 0:
             return LayerTargets(perp, spot, np.ones(n))
-        w = self.solve(r, cols)
-        if w is not None:
+        if self.params.sizing == "signal":
+            perp[cols] = self.signal_weights(r, cols)
+        elif (w := self.solve(r, cols)) is not None:
             state = self.regime_at(r, cols)
             self.last_regime = state
             perp[cols] = w * state.scale
         gross = float(np.abs(perp).sum())
         lev = np.minimum(self.leverage, max(1.0, gross))
         return LayerTargets(perp, spot, np.where(perp != 0, lev, 1.0))
+
+    def signal_weights(self, r: int, cols: np.ndarray) -> np.ndarray:
+        """``sizing=signal``: combined signal x max_weight x leverage_cap, gross at most leverage_cap."""
+        p = self.params
+        w = self.signal[r, cols] * p.max_weight * p.leverage_cap
+        gross = float(np.abs(w).sum())
+        return w * (p.leverage_cap / gross) if gross > p.leverage_cap else w
 
     def solve(self, r: int, cols: np.ndarray) -> np.ndarray | None:
         """The optimiser's weights for the universe ``cols`` at row r; None when it cannot solve."""
@@ -179,6 +192,8 @@ class TrendLayer:
 
     def regime_at(self, r: int, cols: np.ndarray) -> RegimeState:
         """The plan's regime of the universe's basket from the days completed by the close of bar r."""
+        if self.regime is None:
+            raise RuntimeError("sizing=signal has no regime filter")
         return self.regime.at(r, cols)
 
 

@@ -183,3 +183,20 @@ def test_all_three_strategies_run_on_real_cached_data(
         covered = {row["name"]: row["note"] for row in data["stress"]}
         assert covered["luna_2022"] is None and covered["ftx_2022"] is None  # inside the run
         assert json.dumps(data)  # plain JSON, no NaN
+
+
+def test_scenarios_replay_the_worst_weeks_on_the_paper_positions(
+    demo_db: Path, capsys: pytest.CaptureFixture
+) -> None:
+    order = ("--symbol", "BTC", "--side", "long", "--qty", "0.05")
+    run_json(capsys, "paper", "order", *order, "--yes", "--json")
+    data = run_json(capsys, "backtest", "--strategy", "trend", "--symbols", "BTC", "ETH", "--from",
+                    "2022-01-01", "--to", "2025-06-01", "--json", "--scenarios")  # fmt: skip
+    sc = data["scenarios"]
+    assert sc["book_source"] == "the paper account's positions"
+    assert list(sc["book"]) == ["BTCDEMO/USDT:USDT"] and sc["book"]["BTCDEMO/USDT:USDT"] > 0
+    named = {w["name"]: w for w in sc["windows"]}
+    assert named["may_2021"]["note"] == "outside the history"  # the demo market starts in 2022
+    assert named["luna_2022"]["pnl"] is not None
+    worst = [w for w in sc["windows"] if w["name"].startswith("worst")]
+    assert len(worst) == 3 and worst[0]["pnl"] <= worst[1]["pnl"] <= worst[2]["pnl"] < 0

@@ -55,6 +55,7 @@ def build_request(args: argparse.Namespace, capital: float, drawdown_limit: floa
         out_of_sample_days=args.out_of_sample_days,
         monte_carlo=args.monte_carlo,
         seed=args.seed,
+        scenarios=args.scenarios,
         stress=tuple(args.stress),
         drawdown_limit=drawdown_limit,
         workers=args.workers,
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
         history = asyncio.run(gather())
     request = _with_span(request, span)
+    if args.scenarios:
+        request = _with_paper_book(request, settings, clock, history)
     bar = request.grid and not args.json
     report = _with_bar(history, request) if bar else run_report(history, request)
     for line in report.notes:
@@ -107,6 +110,33 @@ def _with_span(request: BacktestRequest, span: tuple[int, int]) -> BacktestReque
     import dataclasses
 
     return dataclasses.replace(request, start_ms=span[0], end_ms=span[1])
+
+
+def _with_paper_book(request: BacktestRequest, settings, clock, history) -> BacktestRequest:
+    """The scenarios' book: the paper account's positions on this exchange at the history's last close
+    (none open: the backtest's final book)."""
+    import dataclasses
+
+    import numpy as np
+
+    from perptui.services.accounts import paper_account
+
+    with open_store(settings) as store:
+        account = paper_account(settings, store, clock)
+        if store.load_account(account.name) is None:
+            return request
+        positions = [p for p in account.positions() if p.exchange == settings.exchange_name]
+        equity = account.summary().equity
+    column = {s: j for j, s in enumerate(history.symbols)}
+    book: dict[str, float] = {}
+    for p in positions:
+        closes = history.close[:, column[p.symbol]] if p.symbol in column else np.array([])
+        known = closes[np.isfinite(closes)]
+        price = float(known[-1]) if len(known) else p.entry
+        book[p.symbol] = book.get(p.symbol, 0.0) + (1 if p.side == "long" else -1) * p.qty * price
+    if not book:
+        return request
+    return dataclasses.replace(request, book=book, book_equity=equity if equity > 0 else None)
 
 
 def _with_bar(history, request: BacktestRequest) -> BacktestReport:
@@ -214,6 +244,15 @@ def render(report: BacktestReport, exchange: str) -> None:
             say(f"  {fold}")
         if wf.overfit_warning:
             say(f"warning: {wf.overfit_warning}")
+    if report.scenarios is not None:
+        say(f"scenarios on {report.scenario_source}:")
+        for sc in report.scenarios:
+            d = sc.as_dict()
+            if d["pnl"] is None:
+                say(f"  {d['name']:38} {d['note']}")
+            else:
+                say(f"  {d['name']:38} PnL {_num(d['pnl']):>10}  drawdown {_num(d['drawdown'])} "
+                    f"({_pct(d['drawdown_pct'])})" + (f"  {d['note']}" if d["note"] else ""))  # fmt: skip
     if report.monte_carlo is not None:
         mc = report.monte_carlo.as_dict()
         fe, dd = mc["final_equity"], mc["max_drawdown"]

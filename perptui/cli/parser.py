@@ -403,6 +403,11 @@ def _backtest(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
     add("--out-of-sample-days", type=_whole, default=90, metavar="N", help="walk-forward test window (90)")
     add("--monte-carlo", type=_whole, metavar="N", help="N bootstrap paths of the daily returns")
     add("--seed", type=int, default=7, metavar="S", help="Monte Carlo seed (default 7)")
+    add(
+        "--scenarios",
+        action="store_true",
+        help="replay the stress windows and the worst weeks on today's paper positions (else the final book)",
+    )
     add("--stress", action="append", default=[], metavar="FROM:TO", help="an extra stress window")
     add("--workers", type=_whole, metavar="N", help="processes for sweeps (default: one per core)")
     add("--json", action="store_true", help="print JSON and nothing else")

@@ -19,7 +19,13 @@ import numpy as np
 from perptui.domain.backtest.grid import expand_grid, grid_label, parse_grid
 from perptui.domain.backtest.history import MarketHistory
 from perptui.domain.backtest.metrics import METRIC_KEYS, Metrics, layer_metrics, metrics_of, total_metrics
-from perptui.domain.backtest.montecarlo import MonteCarloResult, monte_carlo_of
+from perptui.domain.backtest.montecarlo import (
+    DailyReturns,
+    MonteCarloResult,
+    Scenario,
+    monte_carlo_of,
+    scenario_replay,
+)
 from perptui.domain.backtest.params import BacktestParams, parse_params
 from perptui.domain.backtest.reconcile import reconcile
 from perptui.domain.backtest.run import run_strategy
@@ -65,6 +71,14 @@ class BacktestRequest:
     drawdown_limit: float | None = None
     """The risk limit the Monte Carlo's drawdown probability is measured against (a fraction)."""
     workers: int | None = None
+    scenarios: bool = False
+    """Replay the stress windows and the worst historical weeks on ``book`` (default: the run's final
+    book)."""
+    book: Mapping[str, float] | None = None
+    """Today's positions as signed notional per symbol (the paper account's), for the scenarios."""
+    book_source: str = "the paper account's positions"
+    book_equity: float | None = None
+    """The equity behind ``book`` (the drawdowns in % are on it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,9 @@ class BacktestReport:
     sweep: list[SweepRow] | None
     reconcile_error: float
     elapsed_s: float
+    scenarios: list[Scenario] | None = None
+    scenario_book: dict[str, float] | None = None
+    scenario_source: str | None = None
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -119,6 +136,12 @@ class BacktestReport:
             out["walk_forward"] = self.walk_forward.as_dict()
         if self.sweep is not None:
             out["sweep"] = [row.as_dict() for row in self.sweep]
+        if self.scenarios is not None:
+            out["scenarios"] = {
+                "book": self.scenario_book,
+                "book_source": self.scenario_source,
+                "windows": [s.as_dict() for s in self.scenarios],
+            }
         out["equity_curve"] = [[iso_utc(int(t)), float(e)] for t, e in zip(r.times, r.equity, strict=True)]
         out["trades"] = len(r.fills.time)
         out["liquidations"] = sum(layer.liquidations for layer in r.layers)
@@ -250,6 +273,9 @@ def run_report(
         found = _mapper(request.workers, progress, "sweep")(job, grid)
         pairs = zip(grid, found, strict=True)
         sweep_rows = [SweepRow({k: str(v) for k, v in p.items()}, m) for p, m in pairs]
+    scenarios = book = source = None
+    if request.scenarios:
+        scenarios, book, source = _scenarios(history, result, request, windows)
     mc = None
     if request.monte_carlo:
         mc = monte_carlo_of(
@@ -267,7 +293,44 @@ def run_report(
         sweep=sweep_rows,
         reconcile_error=error,
         elapsed_s=time.perf_counter() - began,
+        scenarios=scenarios,
+        scenario_book=book,
+        scenario_source=source,
     )
+
+
+def final_book(result: BacktestResult, history: MarketHistory) -> dict[str, float]:
+    """The run's positions at its end as signed notional per symbol (perp and spot legs netted, each at
+    its last price): what the book is exposed to when prices move together."""
+    end = len(result.times) - 1
+    f = result.fills
+    book: dict[str, float] = {}
+    for leg, closes in ((0, history.close), (1, history.spot_close)):
+        for j, symbol in enumerate(result.symbols):
+            q = float(f.qty[(f.symbol == j) & (f.leg == leg)].sum())
+            column = closes[:end, j]
+            known = column[np.isfinite(column)]
+            if abs(q) > 1e-12 and len(known):
+                book[symbol] = book.get(symbol, 0.0) + q * float(known[-1])
+    return {s: x for s, x in book.items() if abs(x) > 1e-9}
+
+
+def _scenarios(
+    history: MarketHistory, result: BacktestResult, request: BacktestRequest, windows: Sequence[StressWindow]
+) -> tuple[list[Scenario], dict[str, float], str]:
+    """Today's book (the request's, else the run's final one) through the windows and the worst weeks."""
+    if request.book is not None:
+        book, source, equity = dict(request.book), request.book_source, request.book_equity
+    else:
+        book, source = final_book(result, history), "the backtest's final book"
+        equity = float(result.equity[-1]) if result.equity[-1] > 0 else None
+    known = set(history.symbols)
+    outside = sorted(s for s in book if s not in known)
+    if outside:
+        source += f" (without {', '.join(outside)}: not in the backtest's history)"
+    book = {s: x for s, x in book.items() if s in known}
+    daily = DailyReturns.from_closes(history.times + history.bar_ms, history.symbols, history.close)
+    return scenario_replay(book, daily, windows, equity=equity), book, source
 
 
 def walk_forward_needs_grid(request: BacktestRequest) -> str | None:

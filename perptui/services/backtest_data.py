@@ -273,7 +273,11 @@ def busiest_cached(store: Store, exchange: str, timeframe: str, count: int) -> l
     return sorted(volume, key=lambda s: (-volume[s], s))[:count]
 
 
-def default_span(now: int, timeframe: str, years: float = 2.0) -> tuple[int, int]:
+#: A default run spans four years: long enough to hold the LUNA and FTX crashes on most histories.
+DEFAULT_YEARS = 4.0
+
+
+def default_span(now: int, timeframe: str, years: float = DEFAULT_YEARS) -> tuple[int, int]:
     """[since, until): the last ``years`` up to the last closed bar."""
     tf = timeframe_ms(timeframe)
     until = now - now % tf

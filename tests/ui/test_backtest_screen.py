@@ -266,7 +266,7 @@ def test_the_plan_settings_the_backtest_takes() -> None:
     assert (params.neutral_pct, params.top_n, params.objective) == (55, 3, "max_sharpe")
     assert params.lookback_days == params.cov_lookback_days == 90
     assert params.slippage != config.slippage  # per fill here, per round trip in the plan
-    assert (setup.until_ms, setup.since_ms) == (NOW, NOW - 730 * view.DAY_MS)  # the last closed 8h bar
+    assert (setup.until_ms, setup.since_ms) == (NOW, NOW - 4 * 365 * view.DAY_MS)  # the last closed 8h bar
     assert (
         setup.next_strategy().strategy == "carry"
         and setup.next_strategy().next_strategy().strategy == "trend"

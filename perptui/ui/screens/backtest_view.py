@@ -27,8 +27,8 @@ STRATEGIES: tuple[str, ...] = ("hybrid", "carry", "trend")
 TIMEFRAMES: tuple[str, ...] = ("1h", "4h", "8h", "1d")
 _TF_MS = {"1h": 3_600_000, "4h": 14_400_000, "8h": 28_800_000, "1d": 86_400_000}
 DAY_MS = 86_400_000
-#: The span a run covers unless changed: the CLI's default, two years up to the last closed bar.
-DEFAULT_DAYS = 730
+#: The span a run covers unless changed: the CLI's default, four years up to the last closed bar.
+DEFAULT_DAYS = 4 * 365
 DEFAULT_PATHS = 500
 #: Points per chart series: a 40-column braille chart has 80 dots across; more only slows plotext.
 MAX_POINTS = 240
@@ -111,7 +111,7 @@ def plan_params(config: PlanConfig) -> tuple[tuple[str, object], ...]:
 def setup_from_plan(
     config: PlanConfig | None, capital: float, now_ms: int, drawdown_limit: float | None
 ) -> Setup:
-    """The first run: the hybrid on the plan's settings and capital, 8h bars over the last two years."""
+    """The first run: the hybrid on the plan's settings and capital, 8h bars over the last four years."""
     until = last_closed(now_ms, "8h")
     return Setup(
         strategy="hybrid",

@@ -20,21 +20,27 @@ Points = Sequence[tuple[float, float]]
 #: (legend name, points) of one line.
 Line = tuple[str, Points]
 
-#: Colours of the layers' lines in order; the total is drawn last in its own colour. Plotext and
-#: Textual both read these names as the terminal's palette colours.
-LAYER_COLOURS: tuple[str, ...] = ("cyan", "magenta", "orange", "blue")
-TOTAL_COLOUR = "green"
+#: Colours of the layers' lines in order; the total is drawn last in its own colour. Given as RGB so
+#: that plotext's line and Textual's legend show the same colour on every terminal palette.
+LAYER_COLOURS: tuple[str, ...] = ("#00afd7", "#d75fd7", "#ff8700", "#5f87ff")
+TOTAL_COLOUR = "#5fd75f"
 #: The fan's percentile paths: outer band, inner band, median.
-FAN_COLOURS: dict[str, str] = {"p5": "red", "p95": "red", "p25": "orange", "p75": "orange", "p50": "green"}
-_MARKUP = {"orange": "dark_orange"}  # plotext's orange under its Textual name
+FAN_COLOURS: dict[str, str] = {
+    "p5": "#d75f5f", "p95": "#d75f5f", "p25": "#ff8700", "p75": "#ff8700", "p50": "#5fd75f"
+}  # fmt: skip
 
 
 def _colour(name: str, index: int) -> str:
     return TOTAL_COLOUR if name == "total" else LAYER_COLOURS[index % len(LAYER_COLOURS)]
 
 
+def _rgb(colour: str) -> tuple[int, int, int]:
+    """``#rrggbb`` as plotext's colour tuple."""
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
 def _legend(pairs: Sequence[tuple[str, str]]) -> Content:
-    parts = [Content.assemble(("━ ", _MARKUP.get(colour, colour)), name) for name, colour in pairs]
+    parts = [Content.assemble(("━ ", colour), name) for name, colour in pairs]
     return Content(" ").join(parts)
 
 
@@ -93,7 +99,7 @@ class CurvesChart(PlotPanel):
             colour = _colour(name, index)
             ys = [(-y if self.drawdown else y) * 100 for _, y in points]
             ys_all += ys
-            plt.plot([x for x, _ in points], ys, marker="braille", color=colour)
+            plt.plot([x for x, _ in points], ys, marker="braille", color=_rgb(colour))
             legend.append((name, colour))
         lo_x, hi_x = min(xs_all), max(xs_all)
         plt.xlim(lo_x, hi_x + (hi_x - lo_x) * 0.01)  # a last flat stretch otherwise runs past the frame
@@ -132,7 +138,7 @@ class FanChart(PlotPanel):
         plt = self.figure()
         ordered = sorted(lines, key=lambda line: line[0] == "p50")  # the median on top
         for name, points in ordered:
-            colour = FAN_COLOURS.get(name, "gray")
+            colour = _rgb(FAN_COLOURS.get(name, "#808080"))
             plt.plot([x for x, _ in points], [y for _, y in points], marker="braille", color=colour)
         days = max(x for _, points in lines for x, _ in points)
         if capital is not None and not masked:

@@ -10,6 +10,7 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.reactive import reactive
+from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Footer
 
 from perptui.ui.commands import PerptuiCommands
@@ -107,6 +108,12 @@ class PerptuiApp(App[None]):
             new.activated()
 
     def action_show_pane(self, pane_id: str) -> None:
+        """A pane key: from a full screen over the panes (the backtest view) it goes back to the panes
+        first; with a dialog open it waits for the dialog's answer."""
+        if isinstance(self.screen, ModalScreen):
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
         self.show_pane(pane_id)
 
     def run_pane_command(self, pane: Pane, run: Callable[[], object]) -> None:

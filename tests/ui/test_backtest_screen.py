@@ -252,6 +252,13 @@ async def test_an_error_is_one_line_and_escape_goes_back_to_the_plan(make_app) -
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, BacktestScreen) and app.pane().id == "allocation"
+        # A pane key over the view goes to that pane, not to one hidden underneath it.
+        await pilot.press("B")
+        assert isinstance(app.screen, BacktestScreen)
+        await until_run(pilot, app.screen)
+        await pilot.press("5")
+        await pilot.pause()
+        assert not isinstance(app.screen, BacktestScreen) and app.pane().id == "risk"
 
 
 # --- the pure parts ---------------------------------------------------------------------------------

@@ -26,6 +26,21 @@ def demo_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+def test_by_default_a_run_reaches_back_to_2021_so_the_crashes_are_in(
+    demo_db: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Today four years back would start after FTX; the default starts at 2021-01-01, before the demo's
+    # history (from 2022-01-01), so the run covers all of it.
+    monkeypatch.setenv("PERPTUI_DEMO__FROZEN_AT", "2026-12-03T00:00")
+    data = run_json(
+        capsys, "backtest", "--strategy", "carry", "--symbols", "BTC", "--timeframe", "1d", "--json"
+    )
+    assert data["equity_curve"][0][0] == "2022-01-01T00:00:00Z"
+    assert data["equity_curve"][-1][0] == "2026-12-03T00:00:00Z"
+    notes = {row["name"]: row["note"] for row in data["stress"]}
+    assert notes == {"may_2021": "outside the run", "luna_2022": None, "ftx_2022": None}
+
+
 def test_hybrid_json_has_the_issue_keys_and_reconciles(demo_db: Path, capsys: pytest.CaptureFixture) -> None:
     data = run_json(
         capsys, "backtest", "--strategy", "hybrid", "--symbols", "BTC", "ETH", "SOL", *SPAN, "--json"

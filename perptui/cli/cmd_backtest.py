@@ -26,12 +26,11 @@ if TYPE_CHECKING:
 
 
 def _span(args: argparse.Namespace, now: int, timeframe: str) -> tuple[int, int]:
+    from perptui.domain.backtest.span import default_span
     from perptui.domain.timeframes import parse_utc
-    from perptui.services.backtest_data import default_span
 
-    default_since, default_until = default_span(now, timeframe)
-    until = parse_utc(args.until, "--to date") if args.until else default_until
-    since = parse_utc(args.since, "--from date") if args.since else until - (default_until - default_since)
+    until = parse_utc(args.until, "--to date") if args.until else default_span(now, timeframe)[1]
+    since = parse_utc(args.since, "--from date") if args.since else default_span(until, timeframe)[0]
     if since >= until:
         raise UsageError(f"--from ({args.since or 'default'}) must be before --to ({args.until or 'now'})")
     return since, until

@@ -391,7 +391,12 @@ def _backtest(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
     add = p.add_argument
     add("--strategy", required=True, choices=("carry", "trend", "hybrid"), help="what to run")
     add("--symbols", nargs="+", metavar="SYM", help="the universe (default: the busiest cached perps)")
-    add("--from", dest="since", metavar="DATE", help="first day, UTC (default: four years before --to)")
+    add(
+        "--from",
+        dest="since",
+        metavar="DATE",
+        help="first day, UTC (default: 2021-01-01, or four years before --to if that is earlier)",
+    )
     add("--to", dest="until", metavar="DATE", help="end, UTC, exclusive (default: now)")
     add("--timeframe", default="8h", choices=("1h", "4h", "8h", "1d"), help="bar length (default 8h)")
     add("--capital", type=_number, metavar="C", help="starting capital (default: paper.starting_capital)")

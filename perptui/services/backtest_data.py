@@ -11,7 +11,6 @@ NaN (the engine reports gaps; nothing is filled in).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -271,18 +270,6 @@ def busiest_cached(store: Store, exchange: str, timeframe: str, count: int) -> l
         bars = store.load_ohlcv(exchange, symbol, fine, bounds[1] - max(tf, 86_400_000) + 1, bounds[1] + 1)
         volume[symbol] = sum(b.volume * b.close for b in bars)
     return sorted(volume, key=lambda s: (-volume[s], s))[:count]
-
-
-#: A default run spans four years: long enough to hold the LUNA and FTX crashes on most histories.
-DEFAULT_YEARS = 4.0
-
-
-def default_span(now: int, timeframe: str, years: float = DEFAULT_YEARS) -> tuple[int, int]:
-    """[since, until): the last ``years`` up to the last closed bar."""
-    tf = timeframe_ms(timeframe)
-    until = now - now % tf
-    since = until - math.floor(years * 365) * 86_400_000
-    return since - since % tf, until
 
 
 #: The default universe's size: the busiest perps (the allocation pane's universe plus room for carry).

@@ -71,7 +71,7 @@ async def test_b_runs_the_plan_and_fills_the_view(make_app, monkeypatch: pytest.
         await pilot.press("B")
         screen = app.screen
         assert isinstance(screen, BacktestScreen)
-        # On the plan's capital and settings, over the last two years by default.
+        # On the plan's capital and settings, over the default span.
         assert screen.setup.capital == pane.plan.config.capital and screen.setup.strategy == "hybrid"
         assert screen.setup.plan == pane.plan.config
         await until_run(pilot, screen)
@@ -126,7 +126,11 @@ async def test_b_runs_the_plan_and_fills_the_view(make_app, monkeypatch: pytest.
         assert "P(loss)" in mc and "P(drawdown ≥ 15%)" in mc
         stress = text_of(screen, "bt-stress")
         assert "may_2021" in stress and "outside the run" in stress
-        assert "reconciled" in text_of(screen, "bt-notes")
+        notes = text_of(screen, "bt-notes")
+        liquidations = sum(layer.liquidations for layer in result.layers)
+        assert "reconciled" in notes
+        assert f" {liquidations} liquidation{'' if liquidations == 1 else 's'}" in notes
+        assert (" 1 liquidations" not in notes) and (f"{len(result.fills.time):,} fills" in notes)
 
 
 @sync
@@ -273,7 +277,8 @@ def test_the_plan_settings_the_backtest_takes() -> None:
     assert (params.neutral_pct, params.top_n, params.objective) == (55, 3, "max_sharpe")
     assert params.lookback_days == params.cov_lookback_days == 90
     assert params.slippage != config.slippage  # per fill here, per round trip in the plan
-    assert (setup.until_ms, setup.since_ms) == (NOW, NOW - 4 * 365 * view.DAY_MS)  # the last closed 8h bar
+    # The last closed 8h bar; four years back from 2025-06-01 would start after May 2021, so 2021-01-01.
+    assert (setup.until_ms, setup.since_ms) == (NOW, parse_utc("2021-01-01"))
     assert (
         setup.next_strategy().strategy == "carry"
         and setup.next_strategy().next_strategy().strategy == "trend"

@@ -27,8 +27,6 @@ STRATEGIES: tuple[str, ...] = ("hybrid", "carry", "trend")
 TIMEFRAMES: tuple[str, ...] = ("1h", "4h", "8h", "1d")
 _TF_MS = {"1h": 3_600_000, "4h": 14_400_000, "8h": 28_800_000, "1d": 86_400_000}
 DAY_MS = 86_400_000
-#: The span a run covers unless changed: the CLI's default, four years up to the last closed bar.
-DEFAULT_DAYS = 4 * 365
 DEFAULT_PATHS = 500
 #: Points per chart series: a 40-column braille chart has 80 dots across; more only slows plotext.
 MAX_POINTS = 240
@@ -111,12 +109,15 @@ def plan_params(config: PlanConfig) -> tuple[tuple[str, object], ...]:
 def setup_from_plan(
     config: PlanConfig | None, capital: float, now_ms: int, drawdown_limit: float | None
 ) -> Setup:
-    """The first run: the hybrid on the plan's settings and capital, 8h bars over the last four years."""
-    until = last_closed(now_ms, "8h")
+    """The first run: the hybrid on the plan's settings and capital, 8h bars over the CLI's default span
+    (from 2021-01-01 to the last closed bar)."""
+    from perptui.domain.backtest.span import default_span
+
+    since, until = default_span(now_ms, "8h")
     return Setup(
         strategy="hybrid",
         timeframe="8h",
-        since_ms=until - DEFAULT_DAYS * DAY_MS,
+        since_ms=since,
         until_ms=until,
         capital=capital,
         paths=DEFAULT_PATHS,
@@ -390,5 +391,5 @@ def reconciled_line(shown: Shown, *, private: bool) -> str:
     return (
         f"{m(r.capital)} + price {m(r.price_pnl)} + funding {m(r.funding_pnl)} − fees {m(r.fees)} = "
         f"{m(float(r.equity[-1]))}, reconciled (±{report.reconcile_error:.0e}) · {fills:,} fills · "
-        f"{liquidations} liquidations"
+        f"{liquidations} liquidation{'' if liquidations == 1 else 's'}"
     )

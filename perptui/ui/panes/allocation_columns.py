@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from perptui.domain.plan import HybridPlan, PlanLeg
 
 SPECS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("symbol", "symbol", 14, left=True),
+    ColumnSpec("symbol", "symbol", 14, left=True, max_width=24),
     ColumnSpec("layer", "layer", 10, left=True),
     ColumnSpec("side", "side", 5, left=True),
     ColumnSpec("qty", "qty", 9),

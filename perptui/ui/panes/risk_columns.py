@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from perptui.domain.risk_position import PositionRisk
 
 SPECS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("symbol", "symbol", 17, left=True),
+    ColumnSpec("symbol", "symbol", 17, left=True, max_width=24),
     ColumnSpec("side", "side", 5, left=True),
     ColumnSpec("qty", "qty", 9),
     ColumnSpec("mark", "mark", 10),

@@ -134,14 +134,17 @@ def _column(
     sort_key: str,
     cell: Callable[[ScanRow, View], Cell],
     left: bool = False,
+    max_width: int | None = None,
 ) -> ScanColumn:
-    return ScanColumn(ColumnSpec(key, header, width, left), sort_key, cell)
+    return ScanColumn(ColumnSpec(key, header, width, left, max_width), sort_key, cell)
 
 
 #: In the order shown: what decides a carry trade first, the detail after (the table scrolls sideways
 #: with the perp's name kept on the left).
 COLUMNS: tuple[ScanColumn, ...] = (
-    _column("perp", "perp", 14, "symbol", lambda r, v: (sf.perp_name(r.symbol), "strong"), left=True),
+    _column(
+        "perp", "perp", 14, "symbol", lambda r, v: (sf.perp_name(r.symbol), "strong"), left=True, max_width=20
+    ),
     _column("rate", "rate", 9, "funding_rate", _rate),
     _column("per", "per", 4, "interval_hours", _interval),
     _column("apr", "APR", 8, "abs_apr", lambda r, v: _apr_cell(r.apr)),
@@ -149,7 +152,7 @@ COLUMNS: tuple[ScanColumn, ...] = (
     _column("7d", "7d", 7, "mean_apr_7d", lambda r, v: _apr_cell(r.mean_apr_7d)),
     _column("30d", "30d", 7, "mean_apr_30d", lambda r, v: _apr_cell(r.mean_apr_30d)),
     _column("90d", "90d", 7, "mean_apr_90d", lambda r, v: _apr_cell(r.mean_apr_90d)),
-    _column("pos", "+30d", 4, "pct_positive_30d", _share),
+    _column("pos", "+30d", 5, "pct_positive_30d", _share),
     _column("z", "z30d", 5, "zscore_30d", _zscore),
     _column("net", "net APR", 8, "carry_net_apr", _net),
     _column("be", "BE d", 6, "breakeven_days", _breakeven),

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from perptui.domain.carry import Spread
 
 SPREAD_SPECS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("base", "base", 12, left=True),
-    ColumnSpec("long", "long perp on", 14, left=True),
-    ColumnSpec("short", "short perp on", 14, left=True),
+    ColumnSpec("base", "base", 12, left=True, max_width=16),
+    ColumnSpec("long", "long perp on", 14, left=True, max_width=16),
+    ColumnSpec("short", "short perp on", 14, left=True, max_width=16),
     ColumnSpec("long_rate", "long /8h", 9),
     ColumnSpec("short_rate", "short /8h", 9),
     ColumnSpec("spread", "spread APR", 10),

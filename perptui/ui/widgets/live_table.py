@@ -11,13 +11,13 @@ visible cell again through Rich (about 90 ms for 20 rows of 17 columns here, ben
 bench_scan_table.py). Here the columns have fixed widths and the cells are plain ``(text, tone)``
 pairs, so a row renders to one cached ``Strip`` of segments and a line on screen is a crop of it
 (the Line API of ``ScrollView``, as toolong's log view does). The header row and the first column stay
-in place while the rest scrolls.
+in place while the rest scrolls sideways a whole column at a time; a column is never drawn in part
+and widens to its texts, so a number never loses its sign or digits (``table_layout``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -31,8 +31,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from perptui.ui.keymap import binding
+from perptui.ui.widgets.table_layout import PAD, Cell, ColumnLayout, ColumnSpec, Window, clip
 
-Cell = tuple[str, str]  # (text, tone)
+__all__ = ["Cell", "ColumnSpec", "LiveTable"]
 
 #: Tone -> (theme variable of the colour, bold, dim). The variables hold plain colours in both themes.
 TONES: dict[str, tuple[str | None, bool, bool]] = {
@@ -45,15 +46,8 @@ TONES: dict[str, tuple[str | None, bool, bool]] = {
     "strong": (None, True, False),
     "muted": (None, False, True),  # the theme's text-muted is relative ("auto 60%"): dim is the same idea
 }
-PAD = 1  # blank cells on each side of a column
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    key: str
-    header: str
-    width: int
-    left: bool = False  # text columns are left-aligned, numbers right-aligned
+#: The header's marks for columns hidden to the left and to the right.
+LEFT_CUE, RIGHT_CUE = "‹", "›"
 
 
 class LiveTable(ScrollView, can_focus=True):
@@ -63,6 +57,7 @@ class LiveTable(ScrollView, can_focus=True):
     LiveTable > .live-table--odd { background: $surface-lighten-1; }
     LiveTable > .live-table--fixed { background: $panel-darken-1; }
     LiveTable > .live-table--cursor { background: $block-cursor-blurred-background; }
+    LiveTable > .live-table--cue { color: $text-accent; text-style: bold; }
     LiveTable:focus > .live-table--cursor {
         background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
     }
@@ -72,6 +67,7 @@ class LiveTable(ScrollView, can_focus=True):
         "live-table--odd",
         "live-table--fixed",
         "live-table--cursor",
+        "live-table--cue",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         binding("down", "j,down", "cursor(1)", "Down", "Next row", show=False),
@@ -80,10 +76,8 @@ class LiveTable(ScrollView, can_focus=True):
         binding("bottom", "G,end", "cursor_to(-1)", "Bottom", "Last row", show=False),
         binding("page_down", "ctrl+d,pagedown", "page(1)", "Page down", "A page down", show=False),
         binding("page_up", "ctrl+u,pageup", "page(-1)", "Page up", "A page up", show=False),
-        binding(
-            "scroll_right", "right,l", "scroll_right", "Right", "Show the columns to the right", show=False
-        ),
-        binding("scroll_left", "left,h", "scroll_left", "Left", "Show the columns to the left", show=False),
+        binding("scroll_right", "right,l", "scroll_right", "Right", "Show the next column", show=False),
+        binding("scroll_left", "left,h", "scroll_left", "Left", "Show the previous column", show=False),
         binding("select", "enter", "select", "Select", "Act on the row", show=False),
     ]
 
@@ -116,8 +110,7 @@ class LiveTable(ScrollView, can_focus=True):
         self._order: list[str] = []
         self._strips: dict[str, Strip] = {}  # key -> the rendered row, all columns, without background
         self._styles: dict[str, Style] = {}
-        self._fixed_width = self.specs[0].width + 2 * PAD if self.specs else 0
-        self._total_width = sum(spec.width + 2 * PAD for spec in self.specs)
+        self.columns = ColumnLayout(self.specs)
         #: Cells written by the last ``show`` (tests and the benchmark read it).
         self.last_written = 0
 
@@ -142,8 +135,7 @@ class LiveTable(ScrollView, can_focus=True):
 
     def cell(self, key: str, column_key: str) -> Cell:
         """The shown ``(text, tone)`` of a row's cell."""
-        index = next(i for i, spec in enumerate(self.specs) if spec.key == column_key)
-        return self._cells[key][index]
+        return self._cells[key][self._index(column_key)]
 
     def cell_text(self, key: str, column_key: str) -> str:
         return self.cell(key, column_key)[0]
@@ -151,11 +143,23 @@ class LiveTable(ScrollView, can_focus=True):
     def header_text(self, column_key: str) -> str:
         return self._headers[column_key]
 
+    def column_width(self, column_key: str) -> int:
+        return self.columns.widths[self._index(column_key)]
+
+    def visible_columns(self) -> list[str]:
+        """The keys of the columns on screen, the fixed one first."""
+        window = self._window()
+        return [self.specs[0].key] + [self.specs[i].key for i in range(window.first, window.stop)]
+
+    def _index(self, column_key: str) -> int:
+        return next(i for i, spec in enumerate(self.specs) if spec.key == column_key)
+
     def show(self, rows: Mapping[str, Sequence[Cell]], order: Sequence[str]) -> int:
         """Make the table hold ``rows`` (key -> one cell per column) in ``order`` (keys missing from it
         go last); returns how many cells were written (changed, added or removed rows' cells)."""
         cursor = self.cursor_key
         written = 0
+        changed: list[tuple[Cell, ...]] = []
         for key in [k for k in self._cells if k not in rows]:
             written += len(self._cells.pop(key))
             self._strips.pop(key, None)
@@ -166,6 +170,9 @@ class LiveTable(ScrollView, can_focus=True):
                 written += len(cells) if old is None else sum(a != b for a, b in zip(old, cells, strict=True))
                 self._cells[key] = cells
                 self._strips.pop(key, None)
+                changed.append(cells)
+        if self.columns.fit(changed):
+            self._strips.clear()  # a column widened: every row moves
         listed = [k for k in order if k in self._cells]
         seen = set(listed)
         self._order = listed + [k for k in self._cells if k not in seen]
@@ -188,6 +195,9 @@ class LiveTable(ScrollView, can_focus=True):
     def set_header(self, column_key: str, label: str) -> None:
         if self._headers.get(column_key) != label:
             self._headers[column_key] = label
+            if self.columns.fit_header(self._index(column_key), label):
+                self._strips.clear()
+                self._resize()
             self.refresh()
 
     # --- the cursor -------------------------------------------------------------------------------
@@ -226,14 +236,40 @@ class LiveTable(ScrollView, can_focus=True):
         if self.cursor_key is not None:
             self.post_message(self.Selected(self, self.cursor_key))
 
+    # --- sideways, a column at a time ------------------------------------------------------------
+
+    def _window(self) -> Window:
+        return self.columns.window(self.scroll_x, self.scrollable_content_region.width)
+
+    def action_scroll_right(self) -> None:
+        window = self._window()
+        if window.hidden_right:
+            self._show_first(window.first + 1)
+
+    def action_scroll_left(self) -> None:
+        window = self._window()
+        if window.hidden_left:
+            self._show_first(window.first - 1)
+
+    def _show_first(self, column: int) -> None:
+        self.scroll_to(x=self.columns.offset_of(column), animate=False, immediate=True)
+
+    def _scroll_right_for_pointer(self, **_: object) -> bool:
+        """A wheel step sideways moves one column too (Textual's hook for the wheel)."""
+        first = self._window().first
+        self.action_scroll_right()
+        return self._window().first != first
+
+    def _scroll_left_for_pointer(self, **_: object) -> bool:
+        first = self._window().first
+        self.action_scroll_left()
+        return self._window().first != first
+
     def on_click(self, event: events.Click) -> None:
         if event.y == 0:
-            x = event.x if event.x < self._fixed_width else event.x + int(self.scroll_x)
-            for spec in self.specs:
-                x -= spec.width + 2 * PAD
-                if x < 0:
-                    self.post_message(self.HeaderClicked(self, spec.key))
-                    return
+            column = self.columns.column_at(event.x, self._window())
+            if column is not None:
+                self.post_message(self.HeaderClicked(self, self.specs[column].key))
             return
         row = int(self.scroll_y) + event.y - 1
         if 0 <= row < len(self._order):
@@ -245,14 +281,12 @@ class LiveTable(ScrollView, can_focus=True):
     # --- drawing ----------------------------------------------------------------------------------
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self._total_width, len(self._order) + 1)
+        self.virtual_size = Size(self.columns.total, len(self._order) + 1)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y == 0:
-            return self._line(
-                self._header_strip(), self.get_component_rich_style("live-table--header"), width
-            )
+            return self._header_line(width)
         row = int(self.scroll_y) + y - 1
         if row >= len(self._order):
             return Strip.blank(width, self.rich_style)
@@ -268,25 +302,41 @@ class LiveTable(ScrollView, can_focus=True):
         return self._line(strip, background, width)
 
     def _line(self, strip: Strip, background: Style, width: int, cursor: bool = False) -> Strip:
-        """The first column fixed, the rest scrolled sideways, on the row's background."""
-        fixed = self._fixed_width
-        scroll_x = int(self.scroll_x)
-        head = strip.crop(0, fixed)
+        """The first column fixed, then the scrolled columns that fit whole, on the row's background."""
+        layout, window = self.columns, self._window()
+        head = strip.crop(0, layout.fixed)
         if not cursor:
             head = head.apply_style(self.get_component_rich_style("live-table--fixed"))
-        rest = strip.crop(fixed + scroll_x, fixed + scroll_x + max(0, width - fixed))
-        line = Strip.join([head, rest]).apply_style(background)
+        start, end = layout.span(window)
+        line = Strip.join([head, strip.crop(start, end)]).apply_style(background)
         return line.extend_cell_length(width, background).crop(0, width)
+
+    def _header_line(self, width: int) -> Strip:
+        """The headers, with a mark where columns are hidden: "‹" on the left, "+3 ›" on the right."""
+        style = self.get_component_rich_style("live-table--header")
+        line = self._line(self._header_strip(), style, width)
+        window, fixed = self._window(), self.columns.fixed
+        cue = style + self.get_component_rich_style("live-table--cue")
+        if window.hidden_left and 0 < fixed <= width:  # in the first column's right-hand padding
+            line = Strip.join([line.crop(0, fixed - 1), Strip([Segment(LEFT_CUE, cue)]), line.crop(fixed)])
+        if window.hidden_right:
+            visible = min(width, self.scrollable_content_region.width)
+            start, end = self.columns.span(window)
+            room = visible - (fixed + end - start)  # blank cells after the last column shown
+            mark = f"+{window.hidden_right} {RIGHT_CUE}"
+            mark = mark if room > len(mark) else RIGHT_CUE  # else in the cell the window keeps free
+            at = max(0, visible - len(mark))
+            line = Strip.join([line.crop(0, at), Strip([Segment(mark, cue)]), line.crop(at + len(mark))])
+        return line.crop(0, width)
 
     def _row_strip(self, cells: tuple[Cell, ...]) -> Strip:
         segments = []
-        for spec, (text, tone) in zip(self.specs, cells, strict=True):
-            text = text[: spec.width]
-            text = text.ljust(spec.width) if spec.left else text.rjust(spec.width)
-            segments.append(Segment(" " * PAD))
-            segments.append(Segment(text, self._styles.get(tone)))
-            segments.append(Segment(" " * PAD))
-        return Strip(segments, self._total_width)
+        pad = Segment(" " * PAD)
+        for spec, width, (text, tone) in zip(self.specs, self.columns.widths, cells, strict=True):
+            text = clip(text, width)
+            text = text.ljust(width) if spec.left else text.rjust(width)
+            segments += (pad, Segment(text, self._styles.get(tone)), pad)
+        return Strip(segments, self.columns.total)
 
     def _header_strip(self) -> Strip:
         cells = tuple((self._headers[spec.key], "strong") for spec in self.specs)

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Footer
@@ -120,6 +121,19 @@ class PerptuiApp(App[None]):
         """A palette command of ``pane``: show the pane, then run it."""
         self.show_pane(str(pane.id))
         run()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast is plain text (``markup`` is ignored): toasts carry symbols, exchange errors and
+        typed input, which markup would mangle ("[ALL]" vanishes) or fail on ("[/x]")."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # --- global actions ---------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ class AccountPane(AccountEdits):
     summary: AccountSummary | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("loading the account…", id="account-heading")
+        yield Static("loading the account…", id="account-heading", markup=False)
         with Horizontal(id="account-cards"):
             with Vertical(id="capital", classes="card") as card:
                 card.border_title = "Capital"
@@ -63,7 +63,7 @@ class AccountPane(AccountEdits):
                 yield Stat("Neutral capital", id="neutral_capital")
                 yield Stat("Directional layer", "pct", id="directional_pct")
                 yield Stat("Directional capital", id="directional_capital")
-        yield Static("", id="account-message")
+        yield Static("", id="account-message", markup=False)
         yield EquityChart(id="equity-chart")
 
     def on_mount(self) -> None:

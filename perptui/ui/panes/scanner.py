@@ -67,7 +67,7 @@ class ScannerPane(ScannerSync):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static("loading the perps…", id="scan-heading")
+        yield Static("loading the perps…", id="scan-heading", markup=False)
         with Horizontal(id="scan-bar"):
             yield Label("/ filter", classes="scan-label")
             yield Input(placeholder="symbol", id="scan-text", compact=True)
@@ -75,7 +75,7 @@ class ScannerPane(ScannerSync):
             yield Input(placeholder="any", id="scan-min-volume", compact=True)
             yield Label("a min |APR| %", classes="scan-label")
             yield Input(placeholder="any", id="scan-min-apr", compact=True)
-            yield Static("", id="scan-progress-label")
+            yield Static("", id="scan-progress-label", markup=False)
             yield ProgressBar(id="scan-progress", show_eta=False)
         with Horizontal(id="scan-body"):
             with ContentSwitcher(initial="scan-table", id="scan-views"):
@@ -84,7 +84,7 @@ class ScannerPane(ScannerSync):
                     yield Static("", id="scan-cross-note", markup=False)
                     yield LiveTable(SPREAD_SPECS, id="scan-spreads")
             yield ScanDetail(id="scan-detail")
-        yield Static("", id="scan-message")
+        yield Static("", id="scan-message", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#scan-progress").display = False

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 from perptui.ui import format as fmt
@@ -96,7 +97,7 @@ class ScanDetail(Vertical):
                 for stat_id, label in lines:
                     yield Stat(label, "text", id=f"detail-{stat_id}")
             with Vertical(id="detail-chart"):
-                yield Static("", id="detail-hint")
+                yield Static("", id="detail-hint", markup=False)
 
     def on_mount(self) -> None:
         self.border_title = "funding"
@@ -121,7 +122,7 @@ class ScanDetail(Vertical):
         if row is None:
             self.border_title, self.border_subtitle = "funding", ""
             return
-        self.border_title = f"{sf.perp_name(row.symbol)} · {row.exchange}"
+        self.border_title = Content(f"{sf.perp_name(row.symbol)} · {row.exchange}")  # names, not markup
         self._stats(row, now_ms)
         self._chart(row, history, now_ms)
 

@@ -89,7 +89,7 @@ class SizingPane(SizingSync):
 
     def compose(self) -> ComposeResult:
         # The rest is built when the pane is first shown: the first frame does not pay for it.
-        yield Static("loading the markets…", id="size-heading")
+        yield Static("loading the markets…", id="size-heading", markup=False)
 
     async def _build(self) -> None:
         cards = Horizontal(

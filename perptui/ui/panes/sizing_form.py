@@ -38,12 +38,12 @@ class SizingForm(Vertical):
                 if name in FIELDS:
                     yield Input(id=f"size-{name}", compact=True, select_on_focus=True, classes="form-input")
                 else:
-                    yield Static("", id=f"size-{name}", classes="form-value")
-                yield Static("", id=f"unit-{name}", classes="form-unit")
-                yield Static("", id=f"key-{name}", classes="form-key")
-        yield Static("", id="size-atr", classes="form-info")
-        yield Static("", id="size-account", classes="form-info")
-        yield Static("", id="size-keys", classes="form-info")
+                    yield Static("", id=f"size-{name}", classes="form-value", markup=False)
+                yield Static("", id=f"unit-{name}", classes="form-unit", markup=False)
+                yield Static("", id=f"key-{name}", classes="form-key", markup=False)
+        yield Static("", id="size-atr", classes="form-info", markup=False)
+        yield Static("", id="size-account", classes="form-info", markup=False)
+        yield Static("", id="size-keys", classes="form-info", markup=False)
 
     def input(self, name: str) -> Input:
         return self.query_one(f"#size-{name}", Input)

@@ -63,13 +63,13 @@ class KellyDialog(FormDialog[float]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="dialog--title")
+            yield Label(self.title_text, classes="dialog--title", markup=False)
             for i, (label, initial) in enumerate(self.fields):
                 yield Label(label)
                 yield Input(initial, id=f"field-{i}", select_on_focus=True)
             yield Static(self.hint, classes="dialog--hint")
-            yield Static("type a win rate and a payoff ratio", id="kelly-result")
-            yield Static("", id="error", classes="dialog--error")
+            yield Static("type a win rate and a payoff ratio", id="kelly-result", markup=False)
+            yield Static("", id="error", classes="dialog--error", markup=False)
             yield Static("enter: next field, then use as the risk   esc: cancel", classes="dialog--keys")
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -193,9 +193,9 @@ class Verdict(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="size-binding")
-        yield Static("", id="size-limits")
+        yield Static("", id="size-limits", markup=False)
         for i in range(MAX_WARNINGS):
-            yield Static("", id=f"size-warning-{i}", classes="size-warning")
+            yield Static("", id=f"size-warning-{i}", classes="size-warning", markup=False)
 
     def show(self, r: SizingResult, m: Market, private: bool) -> None:
         line = self.query_one("#size-binding", Static)

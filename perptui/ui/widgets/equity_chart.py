@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -38,6 +39,15 @@ def window(points: Sequence[tuple[int, float]], now_ms: int, span_ms: int | None
     return steps
 
 
+def range_title(chosen: str) -> Content:
+    """ "Equity history" and the ranges, the chosen one in brackets and bold. A ``Content``, not markup:
+    as markup "[ALL]" would be read as a style tag and vanish."""
+    parts: list[str | tuple[str, str]] = ["Equity history "]
+    for name in RANGES:
+        parts.append((f" [{name}]", "bold") if name == chosen else f"  {name} ")
+    return Content.assemble(*parts)
+
+
 class EquityChart(Vertical):
     DEFAULT_CSS = """
     EquityChart { height: 1fr; border: round $primary 50%; border-title-color: $text-primary; }
@@ -59,7 +69,7 @@ class EquityChart(Vertical):
         import textual_plotext  # noqa: F401
 
     def compose(self) -> ComposeResult:
-        yield Static("no equity history yet", id="empty")
+        yield Static("no equity history yet", id="empty", markup=False)
 
     def on_mount(self) -> None:
         self.watch(self.app, "privacy", self._privacy_changed, init=True)
@@ -69,8 +79,7 @@ class EquityChart(Vertical):
         self.private = private
 
     def _set_title(self) -> None:
-        tabs = "  ".join(f"[{name}]" if name == self.range_name else f" {name} " for name in RANGES)
-        self.border_title = f"Equity history  {tabs}"
+        self.border_title = range_title(self.range_name)
 
     def cycle(self, step: int) -> None:
         names = list(RANGES)

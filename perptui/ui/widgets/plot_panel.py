@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 if TYPE_CHECKING:
@@ -21,12 +22,12 @@ class PlotPanel(Vertical):
 
     def __init__(self, title: str, empty: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = title
+        self.border_title = Content(title)  # plain: a title may carry a symbol
         self.empty_text = empty
         self.plot: PlotextPlot | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(self.empty_text)
+        yield Static(self.empty_text, markup=False)
 
     def show_empty(self, text: str | None = None) -> None:
         """Hide the plot and say why there is nothing to draw."""

@@ -46,11 +46,11 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("perptui", id="name")
         for pane_id, key, title in self.tabs:
-            yield Static(f"{key} {title}", id=f"tab-{pane_id}", classes="tab")
+            yield Static(f"{key} {title}", id=f"tab-{pane_id}", classes="tab", markup=False)
         yield Static(id="spacer")
-        yield Static(self.exchange, id="exchange")
+        yield Static(self.exchange, id="exchange", markup=False)
         yield Static(f" {self.badge} ", id="badge", classes=f"-{self.badge}")
-        yield Static(f"● {self.link_text}", id="link", classes=f"-{self.link_state.value}")
+        yield Static(f"● {self.link_text}", id="link", classes=f"-{self.link_state.value}", markup=False)
         yield Static(self.clock_text, id="clock")
 
     def watch_link_text(self, text: str) -> None:

@@ -84,6 +84,10 @@ async def test_typed_brackets_come_back_in_the_error_as_typed(make_app) -> None:
         await pilot.pause()
         assert app.screen is dialog
         assert "'[b]1[/b]' is not a number" in str(dialog.query_one("#error", Static).render())
+        dialog.query_one(Input).value = "1[/b]"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "'1[/b]' is not a number" in str(dialog.query_one("#error", Static).render())
         dialog.notify("stop [/x] at [ALL]")  # a toast: plain too, whatever the caller asks
         await pilot.pause()
         note = list(app._notifications)[-1]

@@ -40,7 +40,7 @@ def window(points: Sequence[tuple[int, float]], now_ms: int, span_ms: int | None
 
 
 def range_title(chosen: str) -> Content:
-    """ "Equity history" and the ranges, the chosen one in brackets. A ``Content``, not markup: as
+    """The title: "Equity history" and the ranges, the chosen one in brackets. A ``Content``, not markup: as
     markup "[ALL]" would be read as a style tag and vanish."""
     tabs = "  ".join(f"[{name}]" if name == chosen else f" {name} " for name in RANGES)
     return Content(f"Equity history  {tabs}")

@@ -4,7 +4,8 @@ Funding prints every 8 h (with Binance-like millisecond jitter) and 1 h bars fro
 containing ``now`` is the open bar, whose values depend on ``now``. Pages hold ``page`` rows.
 
 Run as a script it backfills into a file database, for the kill -9 test:
-``python -m tests.backfill_source DB SINCE [DELAY_S]``.
+``python -m tests.backfill_source DB SINCE [KILL]``, where KILL (a ``tests.kill_switch`` spec) names
+the SQL statement just before which it SIGKILLs itself.
 """
 
 from __future__ import annotations
@@ -125,16 +126,20 @@ class StepSource:
 KILL_NOW = START + 60 * 24 * HOUR + 30 * 60_000
 
 
-async def _run(db: str, since: int, delay: float) -> None:
+async def _run(db: str, since: int, kill: str | None) -> None:
     from perptui.services.backfill import backfill_funding, backfill_ohlcv
     from perptui.services.store import Store
+    from tests import kill_switch
 
-    source = StepSource(KILL_NOW, page=24, delay=delay)
+    source = StepSource(KILL_NOW, page=24)
 
     def report(rows: int, cursor: int) -> None:
         print("page", rows, cursor, flush=True)  # the kill test counts these lines
 
     with Store.open(db) as store:
+        if kill is not None:
+            with store.reading() as conn:
+                kill_switch.arm(conn, kill)
         for symbol in SYMBOLS:
             await backfill_funding(source, store, symbol, since, None, report)
             await backfill_ohlcv(source, store, symbol, "1h", since, None, report)
@@ -142,4 +147,4 @@ async def _run(db: str, since: int, delay: float) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_run(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else 0.0))
+    asyncio.run(_run(sys.argv[1], int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None))

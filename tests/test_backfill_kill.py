@@ -1,34 +1,61 @@
-"""kill -9 in the middle of a backfill: the database stays sound and a rerun completes it exactly."""
+"""kill -9 in the middle of a backfill: the database stays sound and a rerun completes it exactly.
+
+The backfill runs in a child process (``python -m tests.backfill_source DB SINCE KILL``) that SIGKILLs
+itself just before the SQL statement ``KILL`` names (``tests.kill_switch``), so each kill lands inside a
+write transaction at the same place on every run, whatever the machine's load.
+"""
 
 from __future__ import annotations
 
 import os
-import random
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from perptui.domain.types import FundingPrint
 from perptui.services.store import Store
+from tests import kill_switch
 from tests.backfill_source import KILL_NOW, START, SYMBOLS, StepSource
 
 REPO = Path(__file__).resolve().parent.parent
+#: Where each killed run dies (TEXT matched against the SQL with its values): a page's rows written but
+#: not its coverage, its coverage half moved, its fetch log, the commit, further pages of bars, and two
+#: points counted over every statement. Each run resumes where the committed pages end.
+KILL_PLAN = (
+    "2@INSERT INTO funding",
+    "1@INSERT INTO coverage",
+    "1@DELETE FROM coverage",
+    "3@INSERT INTO ohlcv",
+    "2@INTO fetch_log",
+    "4@COMMIT",
+    "9@INSERT INTO ohlcv",
+    "45",
+    "120",
+    "2@INSERT INTO funding",
+)
 
 
-def _start(db: Path, since: int, delay: float) -> subprocess.Popen:
+def _run(db: Path, since: int, kill: str | None = None) -> tuple[int, str]:
+    """Run the backfill to its end or its kill; (return code, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.backfill_source", str(db), str(since), str(delay)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    args = [sys.executable, "-m", "tests.backfill_source", str(db), str(since)]
+    proc = subprocess.run(
+        [*args, *([kill] if kill else [])], cwd=REPO, env=env, capture_output=True, timeout=120
     )
+    return proc.returncode, proc.stderr.decode()
+
+
+def _killed(db: Path, since: int, kill: str) -> str:
+    """Run the backfill up to its kill; the statement it died before."""
+    code, err = _run(db, since, kill)
+    assert code == -signal.SIGKILL, err  # it died at its kill point, not of an error or at the end
+    where = kill_switch.killed_before(err)
+    assert kill.partition("@")[2] in where, err
+    return where
 
 
 def _integrity(db: Path) -> str:
@@ -41,32 +68,18 @@ def _integrity(db: Path) -> str:
 
 def test_sigkill_mid_backfill_then_rerun_has_no_gaps_or_duplicates(tmp_path: Path) -> None:
     db = tmp_path / "cache.db"
-    rng = random.Random(20240601)
     # A first, complete run over the newer half, so the killed runs also fill older data (the case
     # where an interrupted run could leave a hole between old and new rows).
     mid = START + 30 * 24 * 3_600_000
-    first = _start(db, mid, 0.0)
-    assert first.wait(timeout=60) == 0, first.stderr.read().decode()
+    code, err = _run(db, mid)
+    assert code == 0, err
 
-    kills = 0
-    for _ in range(10):
-        proc = _start(db, START, 0.0)
-        # Let it store a random number of pages, then kill it a random moment later: with no delay
-        # between pages the writer is almost always inside a transaction or an executemany.
-        for _page in range(rng.randint(1, 8)):
-            if not proc.stdout.readline():
-                break
-        time.sleep(rng.uniform(0, 0.004))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait(timeout=30)
+    for kill in KILL_PLAN:
+        _killed(db, START, kill)
         assert _integrity(db) == "ok"
-    assert kills == 10, "a backfill finished before its kill: the test no longer kills mid-write"
 
-    final = _start(db, START, 0.0)
-    _out, err = final.communicate(timeout=60)
-    assert final.returncode == 0, err.decode()
+    code, err = _run(db, START)
+    assert code == 0, err
     assert _integrity(db) == "ok"
 
     source = StepSource(KILL_NOW)
@@ -84,22 +97,20 @@ def test_sigkill_mid_backfill_then_rerun_has_no_gaps_or_duplicates(tmp_path: Pat
 
 @pytest.mark.parametrize("where", ["funding", "ohlcv"])
 def test_killed_writer_never_leaves_a_half_page(tmp_path: Path, where: str) -> None:
-    """Rows arrive in whole pages: after any kill, each series is a prefix of whole pages of 24 rows."""
+    """Rows arrive in whole pages: killed after writing the third page's rows but before its commit,
+    the series holds exactly the first two pages (24 rows each) and nothing of the third."""
     db = tmp_path / "cache.db"
-    proc = _start(db, START, 0.0)
-    for _page in range(5):
-        proc.stdout.readline()
-    time.sleep(0.002)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    _killed(db, START, f"3@INTO fetch_log (exchange, kind, fetched_at) VALUES ('stepx', '{where}'")
     assert _integrity(db) == "ok"
+    source = StepSource(KILL_NOW)
     with Store.open(db) as store:
-        source = StepSource(KILL_NOW)
-        for symbol in SYMBOLS:
-            rows = (
-                store.load_funding(source.name, symbol)
-                if where == "funding"
-                else store.load_ohlcv(source.name, symbol, "1h")
-            )
-            full = source.all_funding(symbol) if where == "funding" else source.all_bars(symbol)
-            assert len(rows) % 24 == 0 or len(rows) == len(full)
+        first, second = SYMBOLS
+        if where == "funding":
+            rows = store.load_funding(source.name, first)
+            want = [FundingPrint(p.symbol, p.time - p.time % 1000, p.rate) for p in source.all_funding(first)]
+            assert store.load_funding(source.name, second) == []
+        else:
+            rows = store.load_ohlcv(source.name, first, "1h")
+            want = source.all_bars(first)
+            assert store.load_ohlcv(source.name, second, "1h") == []
+    assert rows == want[:48]

@@ -1,9 +1,12 @@
 """kill -9 in the middle of paper trading leaves the ledger consistent: every event is all or nothing.
 
-The worker (this module run as a script: ``python -m tests.test_paper_kill DB SEED [die-in-fill]``)
-trades at random without pause, printing a line after each call, so a kill lands inside a transaction
-most of the time. After each kill the file is reopened and checked: the cash ledger's chain, its flows
-against the fills and funding tables, positions against fills, orders against fills.
+The worker (this module run as a script: ``python -m tests.test_paper_kill DB SEED KILL``) trades at
+random without pause on a frozen clock that it steps itself, and SIGKILLs itself just before the
+statement ``KILL`` names (``tests.kill_switch``: the N-th statement run inside a write transaction), so
+every kill lands inside a transaction, at the same place on every run. ``die-in-fill`` instead dies
+between a fill's row and its fee flow. After each kill the file is reopened and checked: the cash
+ledger's chain, its flows against the fills and funding tables, positions against fills, orders
+against fills.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,22 +25,44 @@ from perptui.domain.errors import UsageError
 from perptui.services.clock import FrozenClock
 from perptui.services.paper import OrderRequest
 from perptui.services.store import Store, paper_book
+from tests import kill_switch
 from tests.conftest import FROZEN_NOW_MS
 from tests.test_paper_engine import BTC, ETH, EX, make_engine, market
 
 REPO = Path(__file__).resolve().parent.parent
 START = {BTC: 40_000.0, ETH: 2_000.0}
+#: Where each round dies (``tests.kill_switch`` specs; TEXT is matched against the SQL with its values):
+#: inside each kind of event, between its writes. An order's fill row, its fee flow, a realised-PnL
+#: flow, the position, the equity snapshot, a funding settlement, a liquidation's risk event (after its
+#: fill and flow), a close deleting the position, an order marked filled, the commit itself, and two
+#: points counted over every statement. Each round's worker trades its own seeded sequence.
+KILL_PLAN = (
+    "3@INSERT INTO paper_fills",
+    "5@INSERT INTO cash_flows",
+    "2@'realized_pnl'",
+    "4@INTO paper_positions",
+    "6@INTO equity",
+    "2@INTO paper_funding",
+    "1@INSERT INTO risk_events",
+    "3@DELETE FROM paper_positions",
+    "4@UPDATE paper_orders",
+    "12@COMMIT",
+    "90",
+    "233",
+)
 
 
-def _start(db: Path, seed: int, *extra: str) -> subprocess.Popen:
+def _run(db: Path, seed: int, mode: str) -> tuple[int, str]:
+    """Run the worker to its end (its own kill); (return code, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.test_paper_kill", str(db), str(seed), *extra],
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.test_paper_kill", str(db), str(seed), mode],
         cwd=REPO,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
+        timeout=120,
     )
+    return proc.returncode, proc.stderr.decode()
 
 
 def check_ledger(db: Path) -> dict[str, int]:
@@ -97,36 +121,33 @@ def check_ledger(db: Path) -> dict[str, int]:
 
 def test_sigkill_mid_trading_leaves_the_ledger_consistent(tmp_path: Path) -> None:
     db = tmp_path / "paper.db"
-    rng = random.Random(20250601)
-    kills = 0
     counts: dict[str, int] = {}
-    for round_ in range(12):
-        proc = _start(db, round_)
-        for _ in range(rng.randint(2, 40)):
-            if not proc.stdout.readline():  # type: ignore[union-attr]
-                break
-        time.sleep(rng.uniform(0, 0.003))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait(timeout=60)
-        assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()  # type: ignore[union-attr]
+    for round_, kill in enumerate(KILL_PLAN):
+        code, err = _run(db, round_, kill)
+        assert code == -signal.SIGKILL, err  # it died at its kill point, not of an error or at the end
+        assert kill.partition("@")[2] in kill_switch.killed_before(err), err
         counts = check_ledger(db)
-    assert kills == 12
-    assert counts["fills"] > 20 and counts["funding"] > 0, counts
-    # The book is still usable after all that: a new session trades on it.
+    assert counts["fills"] > 20 and counts["funding"] > 0 and counts["liquidations"] > 0, counts
+    # The book is still usable after all that: a new session closes what is open and trades again.
     with Store.open(db) as store:
-        engine = make_engine(store, FrozenClock(FROZEN_NOW_MS + 10**9))
-        engine.place_order(OrderRequest(BTC, "long", 0.01, leverage=2, mark=40_000))
+        clock = FrozenClock(_last_time(store))
+        engine = make_engine(store, clock, capital=50_000.0)
+        marks = dict(START)
+        for p in engine.positions():
+            marks[p.symbol] = p.last_mark or p.entry
+            engine.close(p.symbol, mark=marks[p.symbol])
+        assert engine.positions() == []
+        clock.advance(60_000)
+        result = engine.place_order(OrderRequest(BTC, "long", 0.01, leverage=2, mark=marks[BTC]))
+        assert result.order.status == "filled" and result.position is not None
     check_ledger(db)
 
 
 def test_a_process_dying_inside_a_fill_writes_nothing_of_it(tmp_path: Path) -> None:
     """Deterministic: the worker dies after writing the fill row and before its fee flow."""
     db = tmp_path / "paper.db"
-    proc = _start(db, 1, "die-in-fill")
-    _out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 9, err.decode()
+    code, err = _run(db, 1, "die-in-fill")
+    assert code == 9, err
     with Store.open(db) as store, store.reading() as conn:
         assert paper_book.load_fills(conn, "paper") == []
         assert paper_book.load_positions(conn, "paper") == []
@@ -145,7 +166,8 @@ def _last_time(store: Store) -> int:
     return max(FROZEN_NOW_MS, (row[0] or 0) + 1_000)
 
 
-def worker(db: str, seed: int, die_in_fill: bool) -> None:
+def worker(db: str, seed: int, mode: str) -> None:
+    """Trade at random (``seed``) until the kill ``mode`` names: ``die-in-fill`` or a kill_switch spec."""
     rng = random.Random(seed)
     with Store.open(db) as store:
         store.upsert_markets(EX, [market(BTC), market(ETH)], FROZEN_NOW_MS)
@@ -154,7 +176,7 @@ def worker(db: str, seed: int, die_in_fill: bool) -> None:
         marks = dict(START)
         for p in engine.positions():
             marks[p.symbol] = p.last_mark or p.entry
-        if die_in_fill:
+        if mode == "die-in-fill":
             real = paper_book.add_trade_flow
 
             def dying(conn, account, t, kind, amount):  # type: ignore[no-untyped-def]
@@ -164,7 +186,10 @@ def worker(db: str, seed: int, die_in_fill: bool) -> None:
 
             paper_book.add_trade_flow = dying  # type: ignore[assignment]  # execute.py looks it up here
             engine.place_order(OrderRequest(BTC, "long", 0.1, leverage=10, mark=marks[BTC]))
-        for step in range(100_000):
+            sys.exit("the fill was booked without reaching its fee flow")
+        with store.reading() as conn:
+            kill_switch.arm(conn, mode)
+        for _step in range(5_000):  # each kill point comes within a few hundred
             clock.advance(rng.randint(1, 30) * 60_000)
             symbol = rng.choice([BTC, ETH])
             roll = rng.random()
@@ -185,8 +210,7 @@ def worker(db: str, seed: int, die_in_fill: bool) -> None:
                     engine.settle_funding(symbol, clock.now_ms(), rng.uniform(-0.002, 0.002), marks[symbol])
                 elif engine.position(symbol) is not None:
                     engine.close(symbol, mark=marks[symbol])
-            print(step, flush=True)
 
 
 if __name__ == "__main__":
-    worker(sys.argv[1], int(sys.argv[2]), len(sys.argv) > 3 and sys.argv[3] == "die-in-fill")
+    worker(sys.argv[1], int(sys.argv[2]), sys.argv[3])

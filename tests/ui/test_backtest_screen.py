@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import threading
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from perptui.domain.plan import PlanConfig
 from perptui.domain.timeframes import parse_utc
 from perptui.ui.screens import backtest_view as view
 from perptui.ui.screens.backtest import BacktestScreen
+from perptui.ui.screens.backtest_sync import BacktestSync, Progressed
 from perptui.ui.screenshots import open_backtest, open_plan
 from perptui.ui.widgets.backtest_charts import CurvesChart, FanChart, nice_ticks
 from perptui.ui.widgets.dialogs import FormDialog
@@ -55,6 +57,30 @@ def text_of(screen: BacktestScreen, widget_id: str) -> str:
     return str(screen.query_one(f"#{widget_id}").render())
 
 
+def progress_in_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the run's worker wait, after posting each progress message, until the screen has handled it.
+
+    A progress message replaces an older one still queued (a busy UI skips to the newest), so without
+    this which steps reach the bar depends on how fast the UI thread runs next to the worker."""
+    handled = threading.Semaphore(0)
+    post_message, on_progressed = BacktestScreen.post_message, BacktestSync.on_progressed
+
+    def post_and_wait(self: BacktestScreen, message) -> bool:  # type: ignore[no-untyped-def]
+        posted = post_message(self, message)
+        if isinstance(message, Progressed) and threading.current_thread() is not threading.main_thread():
+            assert handled.acquire(timeout=120), "the screen never handled a progress message"
+        return posted
+
+    def handle_then_release(self: BacktestSync, message: Progressed) -> None:
+        try:
+            on_progressed(self, message)
+        finally:
+            handled.release()
+
+    monkeypatch.setattr(BacktestScreen, "post_message", post_and_wait)
+    monkeypatch.setattr(BacktestSync, "on_progressed", handle_then_release)
+
+
 @sync
 async def test_b_runs_the_plan_and_fills_the_view(make_app, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[int, int | None, str, bool]] = []
@@ -65,6 +91,7 @@ async def test_b_runs_the_plan_and_fills_the_view(make_app, monkeypatch: pytest.
         show_progress(self, done, total, label)
 
     monkeypatch.setattr(BacktestScreen, "show_progress", spy)
+    progress_in_step(monkeypatch)
     app = make_app(history=True)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_plan(pilot)
@@ -84,13 +111,24 @@ async def test_b_runs_the_plan_and_fills_the_view(make_app, monkeypatch: pytest.
         result = shown.report.result
         assert int(result.times[0]) >= parse_utc(SHORT[0]) and int(result.times[-1]) <= parse_utc(SHORT[1])
         assert screen.title == "Backtest · hybrid"
-        # The progress bar showed through every symbol and both stages, in order, then left.
+        # The progress bar showed every step, in order (the worker waits for each to be drawn): each
+        # symbol's history, then the run's stages; the bar stayed up until the run ended, then left.
         n = len(result.symbols)
         assert seen[0][:2] == (0, None) and all(shown for *_, shown in seen[1:])
-        done = [d for d, *_ in seen[1:]]
-        assert done == sorted(done) and done[-1] == n + 2 and {t for _, t, *_ in seen[1:]} == {n + 2}
-        assert any(label.startswith("loading the history: ") for _, _, label, _ in seen)
-        assert any(label.startswith("running the hybrid backtest") for _, _, label, _ in seen)
+        assert {total for _, total, *_ in seen[1:]} == {n + 2}
+        steps = [(done, label) for done, _, label, _ in seen[1:]]
+        assert [done for done, _ in steps[:n]] == list(range(n))
+        assert all(
+            label.startswith("loading the history: ") and label.endswith(f" ({i + 1}/{n})")
+            for i, (_, label) in enumerate(steps[:n])
+        ), steps
+        stages = [step for i, step in enumerate(steps[n:]) if i == 0 or step != steps[n + i - 1]]
+        assert stages == [
+            (n, "history loaded"),
+            (n, f"running the hybrid backtest on {n} symbols…"),
+            (n + 1, f"stress windows, Monte Carlo of {shown.setup.paths:,} paths…"),
+            (n + 2, "drawing…"),
+        ], stages
         bar = screen.query_one(ProgressBar)
         assert bar.total == n + 2 and bar.progress == bar.total
         assert not screen.query_one("#bt-progress").has_class("-running")

@@ -3,7 +3,9 @@ loopback exchange that fails keeps running and says it is reconnecting."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from perptui.config.settings import Settings
 from perptui.services.sources import open_market_data
@@ -33,6 +35,19 @@ def test_link_backs_off_then_goes_offline_and_recovers() -> None:
     assert link.state is LinkState.LIVE and link.failures == 0
 
 
+async def until_link(pilot, feed: MarketFeed, state: LinkState) -> None:  # type: ignore[no-untyped-def]
+    """Until the feed's link is in ``state``: each round awaits the poll under way, so this waits for
+    polls to finish, never for a wall-clock delay (the poll timer is not what makes it end)."""
+    for _ in range(50):
+        if feed.link.state is state:
+            break
+        for worker in [w for w in pilot.app.workers if w.name == "poll"]:
+            with contextlib.suppress(WorkerFailed, WorkerCancelled):
+                await worker.wait()
+        await pilot.pause()
+    await pilot.pause()  # the status bar takes the state the feed posted
+
+
 @sync
 async def test_exchange_failure_shows_reconnecting_and_the_app_keeps_running(
     loopback_demo: LoopbackExchange,
@@ -42,7 +57,9 @@ async def test_exchange_failure_shows_reconnecting_and_the_app_keeps_running(
             "exchange": "binanceusdm",
             "api_base_url": loopback_demo.base_url,
             "network": {"max_retries": 0, "timeout_ms": 2_000, "backoff_s": 0.01},
-            "ui": {"refresh_s": 0.5},
+            # The poll timers never fire during the test (it starts the retry itself); the retry is
+            # due after the backoff's 60 s cap.
+            "ui": {"refresh_s": 600},
         }
     )
     store = Store.open(":memory:")
@@ -50,25 +67,17 @@ async def test_exchange_failure_shows_reconnecting_and_the_app_keeps_running(
     app = build_app(settings, source=open_market_data(settings, store), store=store)
     assert app.ctx.badge == "PAPER"
     async with app.run_test(size=(120, 40)) as pilot:
-        bar = app.status_bar
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if bar.link_state is LinkState.RECONNECTING:
-                break
-        assert bar.link_state is LinkState.RECONNECTING
-        assert "reconnecting" in str(app.query_one("#link").content)
+        bar, feed = app.status_bar, app.query_one(MarketFeed)
+        await until_link(pilot, feed, LinkState.RECONNECTING)  # the first poll, after the first frame
+        assert bar.link_state is LinkState.RECONNECTING and feed.link.failures == 1
+        assert "reconnecting · retry in 60 s" in str(app.query_one("#link").content)
         await pilot.press("d")  # the paper account still works
         await pilot.pause()
         assert isinstance(app.screen, FormDialog)
         await pilot.press("escape")
         loopback_demo.faults.clear()
-        # The next try comes after the backoff in force (it doubles per failure: a slow machine fails
-        # more often before the faults clear), then the link is live again.
-        pending = app.query_one(MarketFeed).link.next_delay_s
-        for _ in range(round((pending + 5) / 0.05)):
-            await asyncio.sleep(0.05)
-            if bar.link_state is LinkState.LIVE:
-                break
-        assert bar.link_state is LinkState.LIVE
+        feed.poll()  # the retry its timer would start: the link is live again
+        await until_link(pilot, feed, LinkState.LIVE)
+        assert bar.link_state is LinkState.LIVE and feed.link.failures == 0
         await settle(pilot)
     assert loopback_demo.requests_to("/fapi/v1/exchangeInfo")

@@ -4,7 +4,6 @@ the heading says so)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,11 +12,13 @@ from textual.widgets import Static
 from perptui.config.settings import Settings
 from perptui.domain.scanner import spreads
 from perptui.services.clock import FrozenClock
+from perptui.services.scan import BACKFILL_STAGES
 from perptui.services.scan_costs import carry_costs
 from perptui.services.sources import open_market_data
 from perptui.services.store import Store
 from perptui.ui.app import PerptuiApp
 from perptui.ui.factory import build_app
+from perptui.ui.panes.scanner_sync import BackfillProgress, ScannerSync
 from tests.conftest import FROZEN_NOW_MS
 from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
@@ -127,26 +128,37 @@ async def test_an_unreachable_exchange_leaves_the_cached_rows_marked_as_cached(
 
 @sync
 async def test_first_view_backfills_the_history_in_the_background_with_a_progress_bar(
-    loopback_demo: LoopbackExchange,
+    loopback_demo: LoopbackExchange, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # What the pane shows after each progress step: (stage label, bar shown, table rows). A progress
+    # message replaces an older one still queued, so which steps reach the bar would depend on how the
+    # event loop interleaves the backfill and the pane: here every step is handled, and recorded as drawn.
+    steps: list[tuple[str, bool, int]] = []
+    handle = ScannerSync.on_backfill_progress
+
+    def record(self: ScannerSync, message: BackfillProgress) -> None:
+        handle(self, message)
+        label = str(self.query_one("#scan-progress-label", Static).render()).split(" · ")[0]
+        steps.append((label, self.query_one("#scan-progress").display, self.table.row_count))
+
+    monkeypatch.setattr(ScannerSync, "on_backfill_progress", record)
+    monkeypatch.setattr(BackfillProgress, "can_replace", lambda self, message: False)
     app = binance_app(loopback_demo)
-    loopback_demo.faults.latency(0.01, "/fapi/v1/fundingRate", times=None)  # a slow history endpoint
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("3")
         pane = app.pane("scanner")  # type: ignore[attr-defined]
-        bar, label = pane.query_one("#scan-progress"), pane.query_one("#scan-progress-label", Static)
-        seen: set[str] = set()
-        started = time.monotonic()
-        while time.monotonic() - started < 120:  # the table is there and usable while the history arrives
-            await pilot.pause(0.05)
-            if bar.display:
-                seen.add(str(label.render()).split(" · ")[0])
-                assert pane.table.row_count > 20
+        bar = pane.query_one("#scan-progress")
+        for _ in range(20):  # settle() waits for the backfill's worker; its results start the statistics'
+            await settle(pilot)
             if pane.backfill_done_at is not None:
                 break
         assert pane.backfill_done_at is not None
-        assert {"history 7d", "history 90d"} <= seen  # recent gaps first, the oldest last
+        # Every step drew the bar over a full, usable table; recent gaps first, the oldest last.
+        assert len(steps) == len(pane.rows) * len(BACKFILL_STAGES)
+        assert all(shown and rows == len(pane.rows) > 20 for _, shown, rows in steps), steps
+        stages = [label for i, (label, *_) in enumerate(steps) if i == 0 or label != steps[i - 1][0]]
+        assert stages == [f"history {days}d" for days in BACKFILL_STAGES]
         assert not bar.display
         await settle(pilot)
         btc = pane.rows["binanceusdm:BTCDEMO/USDT:USDT"]

@@ -394,6 +394,7 @@ async def test_on_an_exchange_the_mark_is_live_and_cached_when_the_exchange_fail
             "exchange": "binanceusdm",
             "api_base_url": loopback_demo.base_url,
             "network": {"max_retries": 1, "timeout_ms": 10_000, "backoff_s": 0.01},
+            "ui": {"refresh_s": 600},  # no timed refresh: the test starts the one it waits for
         }
     )
     store = Store.open(":memory:")
@@ -406,11 +407,9 @@ async def test_on_an_exchange_the_mark_is_live_and_cached_when_the_exchange_fail
         live = pane.result
         assert live is not None and live.entry == pytest.approx(pane.snapshot.mark, rel=1e-6)
         loopback_demo.faults.http(503, "/fapi/*", times=None)
-        pane.refresh_data()
-        for _ in range(200):  # not settle(): the market feed's failing polls would raise there
-            await pilot.pause(0.05)
-            if pane.snapshot.cached:
-                break
+        # The refresh, awaited by itself (settle() would raise on the market feed's failing polls).
+        await pane.poll().wait()
+        await pilot.pause()
         assert pane.snapshot.cached and "CACHED" in str(app.query_one("#size-heading").content)
         assert pane.result is not None and pane.result.quantity > 0  # sized on the cached mark
 

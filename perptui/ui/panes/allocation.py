@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
@@ -116,12 +117,14 @@ class AllocationPane(AllocationSync):
     def on_mount(self) -> None:
         self.watch(self.app, "privacy", lambda _: self.redraw(), init=False)
 
+    def focus_target(self) -> Widget:
+        return self.table
+
     def activated(self) -> None:
         super().activated()
         self.redraw()
-        self.table.focus()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "send_trades":
             return self.ctx.account_mode == "paper"
         return True

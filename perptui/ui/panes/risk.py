@@ -15,6 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
@@ -63,13 +64,15 @@ class RiskPane(RiskSync):
     def table(self) -> LiveTable:  # type: ignore[override]
         return self.query_one("#risk-table", LiveTable)
 
+    def focus_target(self) -> Widget:
+        return self.table
+
     def activated(self) -> None:
         self.active = True
         self.redraw()
-        self.table.focus()
         self.refresh_data(soon=True)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         paper = self.ctx.account_mode == "paper"
         if action in _POSITION_ACTIONS:
             return paper

@@ -17,6 +17,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input, Label, ProgressBar, Static
 
 from perptui.ui.keymap import binding
@@ -98,14 +99,13 @@ class ScannerPane(ScannerSync):
     def spreads_table(self) -> LiveTable:
         return self.query_one("#scan-spreads", LiveTable)
 
-    def activated(self) -> None:
-        super().activated()
-        self.focus_table()
+    def focus_target(self) -> Widget:
+        return self.spreads_table if self.view.cross else self.table
 
     def focus_table(self) -> None:
-        (self.spreads_table if self.view.cross else self.table).focus()
+        self.focus_now()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         typing = isinstance(self.app.focused, Input)
         if action in _TABLE_ACTIONS:
             return not typing
@@ -134,13 +134,13 @@ class ScannerPane(ScannerSync):
         self.redraw()
 
     def action_filter(self) -> None:
-        self.query_one("#scan-text", Input).focus()
+        self.focus_now(self.query_one("#scan-text", Input))
 
     def action_min_volume(self) -> None:
-        self.query_one("#scan-min-volume", Input).focus()
+        self.focus_now(self.query_one("#scan-min-volume", Input))
 
     def action_min_apr(self) -> None:
-        self.query_one("#scan-min-apr", Input).focus()
+        self.focus_now(self.query_one("#scan-min-apr", Input))
 
     def action_leave_field(self) -> None:
         self.focus_table()

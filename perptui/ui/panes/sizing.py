@@ -107,7 +107,7 @@ class SizingPane(SizingSync):
         self.watch(self.app, "privacy", lambda _: self.recompute(), init=False)
         self.built = True
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``/`` types a slash in a field (Textual keeps its binding active there): hide it meanwhile."""
         if action == "send_order" and self.ctx.read_only:
             return False  # the exchange's own account is shown: paper orders would not appear in it

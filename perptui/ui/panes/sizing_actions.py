@@ -158,11 +158,11 @@ class SizingActions(Pane):
         if not self.ready(self.action_edit):
             return
         wrong = field_of(self.error) if self.error is not None and not is_missing(self.error) else None
-        self.form_widget.input(wrong or "stop").focus()
+        self.focus_now(self.form_widget.input(wrong or "stop"))
 
     def action_leave_field(self) -> None:
         if self.built and self.form_widget.focused_field() is not None:
-            self.focus()
+            self.focus_now()
 
     def action_nudge(self, direction: int) -> None:
         if not self.built:

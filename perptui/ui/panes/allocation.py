@@ -182,7 +182,10 @@ class AllocationPane(AllocationSync):
 
     def action_send_trades(self) -> None:
         plan = self.plan
-        if plan is None or not plan.trades:
+        if plan is None:
+            self.notify("no trades yet: the plan is still being built", timeout=3)
+            return
+        if not plan.trades:
             self.notify("no trades: the paper account already holds the plan", timeout=3)
             return
         self.send_trades(plan)

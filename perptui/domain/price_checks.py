@@ -23,7 +23,7 @@ def far_from_mark(
     what: str = "price",
     tick: float | None = None,
 ) -> str | None:
-    """"entry 13.000000 is 99,854% above the mark 0.013006", or None when ``price`` is within ``limit``
+    """ "entry 13.000000 is 99,854% above the mark 0.013006", or None when ``price`` is within ``limit``
     of the mark (or either is unknown, not finite or not positive)."""
     if mark is None or not (math.isfinite(price) and math.isfinite(mark)) or price <= 0 or mark <= 0:
         return None
@@ -31,6 +31,5 @@ def far_from_mark(
     if abs(gap) <= limit:
         return None
     where = "above" if gap > 0 else "below"
-    return (
-        f"{what} {price_text(price, tick)} is {abs(gap) * 100:,.0f}% {where} the mark {price_text(mark, tick)}"
-    )
+    shown, mark_shown = price_text(price, tick), price_text(mark, tick)
+    return f"{what} {shown} is {abs(gap) * 100:,.0f}% {where} the mark {mark_shown}"

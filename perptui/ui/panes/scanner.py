@@ -224,12 +224,19 @@ class ScannerPane(ScannerSync):
             self.action_size_selected()
 
     def action_size_selected(self) -> None:
+        """Size the perp on the side that earns its funding: short when the rate is positive (longs pay
+        shorts), long when it is negative; the form's side when it is zero or unknown."""
         row = self.selected_row()
         if row is None or self.view.cross:
             return
+        rate = row.funding_rate
+        side = None if not rate else ("short" if rate > 0 else "long")
         sizing = self.app.pane("sizing")  # type: ignore[attr-defined]
         self.app.show_pane("sizing")  # type: ignore[attr-defined]
-        sizing.open_symbol(row.symbol)
+        sizing.open_symbol(row.symbol, side)
+        if side is not None:
+            earns = f"sizing a {side.upper()} on {row.base}: it earns the funding ({rate:+.4%})"
+            self.notify(earns, timeout=4)
 
     def commands(self) -> list[PaneCommand]:
         return [

@@ -23,6 +23,7 @@ from textual.widgets import Input, Static
 
 from perptui.ui.keymap import binding
 from perptui.ui.panes import sizing_data as data
+from perptui.ui.panes.sizing_edits import StopCycle
 from perptui.ui.panes.sizing_form import FIELDS, SizingForm
 from perptui.ui.panes.sizing_model import FormState
 from perptui.ui.panes.sizing_results import PositionCard, TargetsCard, Verdict
@@ -83,6 +84,7 @@ class SizingPane(SizingSync):
         self.result: SizingResult | None = None
         self.error: UsageError | None = None
         self.pending_stop: float | None = None
+        self.stop_cycle: StopCycle | None = None  # a run of `x` presses (sizing_edits.cycle_stop)
         self._pending: dict[str, Timer] = {}
         self.built = False
         self.after_build: list[Callable[[], object]] = []

@@ -153,3 +153,24 @@ def test_a_limit_order_is_worded_by_where_it_stands_against_the_mark(
     assert how_sent(OrderRequest("X/USDT:USDT", side, 1.0, price=price, mark=100.0), 0.1).startswith(said)  # type: ignore[arg-type]
     unknown = how_sent(OrderRequest("X/USDT:USDT", side, 1.0, price=price), 0.1)  # type: ignore[arg-type]
     assert "fills at once if the mark has crossed it" in unknown
+
+
+@sync
+async def test_at_80x24_the_order_warning_and_prompt_are_on_screen_and_enter_says_no(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await open_pane(pilot)
+        await fill(pilot, "leverage", "50")
+        await fill(pilot, "stop", "2")  # beyond the liquidation price at 50x
+        assert any(w.code == "stop_beyond_liquidation" for w in pane.result.warnings)
+        await pilot.press("o")
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        await pilot.pause()
+        flag = dialog.query(".dialog--warning").first()
+        prompt = dialog.query_one(".dialog--keys")
+        assert "lies beyond the liquidation price" in str(flag.content)
+        assert 0 <= flag.region.y < flag.region.bottom <= prompt.region.y < 24
+        assert str(prompt.content) == "y: yes, place it   enter/n/esc: no"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.ctx.paper_engine().positions() == []

@@ -36,10 +36,13 @@ _DIALOG_CSS = """
 class FormDialog(ModalScreen[T | None], Generic[T]):
     """Fields (label, initial text); Enter submits, Escape cancels (result None)."""
 
-    DEFAULT_CSS = _DIALOG_CSS.format(name="FormDialog") + """
+    DEFAULT_CSS = (
+        _DIALOG_CSS.format(name="FormDialog")
+        + """
     FormDialog Input { margin-bottom: 1; }
     FormDialog > Vertical { max-height: 100%; overflow-y: auto; }
     """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         binding("cancel", "escape", "cancel", "Cancel", "Close without changing anything")
     ]

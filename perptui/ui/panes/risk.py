@@ -19,10 +19,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
-from perptui.domain.ticket import price_text
 from perptui.ui import risk_format as rf
 from perptui.ui.keymap import binding
-from perptui.ui.panes import risk_stop
 from perptui.ui.panes.base import PaneCommand
 from perptui.ui.panes.risk_columns import SPECS
 from perptui.ui.panes.risk_sync import RiskSync
@@ -33,6 +31,7 @@ from perptui.ui.widgets.risk_chart import RiskChart
 if TYPE_CHECKING:
     from perptui.domain.risk_position import PositionRisk
     from perptui.services.paper import PaperEngine
+    from perptui.ui.panes import risk_stop
 
 #: Actions on a paper position (the exchange's account is read-only).
 _POSITION_ACTIONS = {"close_position", "reduce_position", "move_stop"}
@@ -178,6 +177,9 @@ class RiskPane(RiskSync):
         def parse(texts: list[str]) -> float | str:
             return parse_stop(texts[0], side, mark)
 
+        from perptui.domain.ticket import price_text  # the calculator's wording: not before the first frame
+        from perptui.ui.panes import risk_stop
+
         hint = f"mark {rf.num(mark, 8)}: below it for a long, above for a short; blank removes the stop"
         initial = "" if stop is None else f"{stop:g}"
         answer = await self.app.push_screen_wait(
@@ -220,6 +222,8 @@ class RiskPane(RiskSync):
         self, engine: PaperEngine, symbol: str, old: float | None, new: float | None
     ) -> risk_stop.StopChange | None:
         """The position as the report shows it, with the market's tick (from a worker thread)."""
+        from perptui.ui.panes import risk_stop
+
         report = self.report
         p = next((x for x in report.positions if x.symbol == symbol), None) if report else None
         if p is None or report is None:

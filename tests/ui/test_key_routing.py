@@ -94,6 +94,20 @@ async def test_a_key_after_a_pane_key_acts_on_the_pane_switched_to(make_app, how
         assert len(engine.positions()) == open_before
 
 
+@sync
+async def test_a_hidden_pane_never_acts_even_when_a_stale_focus_lands_in_it(make_app) -> None:
+    app = make_app(history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        risk = await open_risk(pilot)
+        await go(pilot, "2")
+        assert risk.check_action("close_position", ()) is False  # hidden: its keys are off
+        risk.table.focus()  # a focus queued before the switch, as Widget.focus does
+        await press_queued(pilot, "c")
+        await no_dialog(pilot)
+        assert app.focused is app.pane("sizing")  # sent back to the pane shown
+        assert len(app.ctx.paper_engine().positions()) == 3
+
+
 #: Keys that act on each pane without opening a dialog; the burst picks them for the pane it is on, so a
 #: key reaching another pane would open one there (`s` on the account, `c`/`r` on the risk pane).
 SAFE_KEYS = {

@@ -56,12 +56,14 @@ def test_json_matches_the_paper_positions(db: Path, capsys: pytest.CaptureFixtur
     assert data["leverage"] == pytest.approx(data["gross_exposure"] / data["equity"])
     assert 0 < data["var_95_1d"] <= data["cvar_95_1d"] <= data["cvar_99_1d"]
     assert data["var_95_1d"] <= data["var_99_1d"] <= data["cvar_99_1d"]
-    # The 20x BTC long is within 10% of its liquidation price: a critical alert, logged once.
-    (alert,) = data["alerts"]
-    assert (alert["kind"], alert["symbol"], alert["severity"]) == ("liq_distance", BTC, "critical")
-    assert alert_rows(db) == [("liq_distance", BTC, "critical")]
+    # The 20x BTC long is within 10% of its liquidation price: a critical alert, logged once; neither
+    # position has a stop: a warning each.
+    raised = [(a["kind"], a["symbol"], a["severity"]) for a in data["alerts"]]
+    expected = [("liq_distance", BTC, "critical"), ("no_stop", BTC, "warning"), ("no_stop", ETH, "warning")]
+    assert raised == expected
+    assert alert_rows(db) == expected
     run_json(capsys, "risk", "--json")
-    assert alert_rows(db) == [("liq_distance", BTC, "critical")]  # the second run raises nothing new
+    assert alert_rows(db) == expected  # the second run raises nothing new
 
 
 def test_the_summary_reads_as_a_table_with_the_limits(db: Path, capsys: pytest.CaptureFixture) -> None:

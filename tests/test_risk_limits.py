@@ -187,3 +187,19 @@ def test_breaker_state_follows_the_rules(log: list[BreakerEvent], now: int) -> N
     assert not any(e.kind == "reset" and e.time > state.since for e in past_today)
     assert order_allowed(state, reducing=True) == (True, None)
     assert not order_allowed(state, reducing=False)[0]
+
+
+def test_a_position_known_to_have_no_stop_raises_a_warning_without_a_check() -> None:
+    held = PositionInput("BTC/USDT:USDT", "long", 0.01, 60_000.0, 60_000.0, 2.0, "isolated", 300.0, TIERS)
+    off = Limits(None, None, None, None, None, None)
+
+    def alerts(pos: PositionInput, limits: Limits = off) -> list[tuple[str, str | None, str]]:
+        p = portfolio_risk([position_risk(pos)], 1_000.0, now_ms=T0, equity_day_start=1_000.0)
+        report = check_limits(limits, p)
+        assert report.checks == ()  # nothing to measure, so no bar
+        return [(a.kind, a.symbol, a.severity) for a in report.alerts]
+
+    assert alerts(replace(held, stop_known=True)) == [("no_stop", "BTC/USDT:USDT", "warning")]
+    assert alerts(replace(held, stop_known=True, stop=59_000.0)) == []
+    assert alerts(held) == []  # an exchange position: its stop orders are not read
+    assert alerts(replace(held, stop_known=True), replace(off, require_stop=False)) == []

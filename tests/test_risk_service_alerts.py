@@ -16,8 +16,8 @@ from perptui.services.risk import build_report, log_alerts
 from perptui.services.store import Store, risk_events
 from tests.test_risk_service import BTC, ETH, NOW, setup
 
-#: Only the liquidation-distance limit, so the tests see its alerts alone.
-LIQ_ONLY = Limits(None, None, 0.10, None, None, None, 0.8)
+#: Only the liquidation-distance limit (no alert for a missing stop), so the tests see its alerts alone.
+LIQ_ONLY = Limits(None, None, 0.10, None, None, None, 0.8, require_stop=False)
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_a_daily_loss_trips_the_breaker_and_new_orders_are_refused(store: Store)
     clock = FrozenClock(NOW)
     ctx, _, engine = setup(store, clock, daily_loss_limit_pct=5, max_drawdown_pct=0)
     assert ctx.limits.daily_loss_limit == 0.05 and ctx.limits.max_drawdown is None  # from [risk]
-    ctx.limits = Limits(None, None, None, None, 0.05, None, 0.8)  # the daily loss limit alone
+    ctx.limits = Limits(None, None, None, None, 0.05, None, 0.8, require_stop=False)  # daily loss alone
     engine.place_order(OrderRequest(BTC, "long", 0.5, leverage=10, margin_mode="cross", mark=80_000.0))
     report = build_report(ctx, garch=False)
     assert not report.breaker.tripped
@@ -140,3 +140,31 @@ def test_a_read_only_check_logs_nothing(store: Store) -> None:
     report = build_report(ctx, garch=False, record=False)
     assert report.alerts and report.new_alerts == () and not report.breaker.tripped
     assert logged(store) == []
+
+
+def test_a_position_without_a_stop_raises_an_alert_until_a_stop_is_set(store: Store) -> None:
+    clock = FrozenClock(NOW)
+    ctx, _, engine = setup(store, clock)
+    ctx.limits = Limits(None, None, None, None, None, None, 0.8)  # no limit: only the missing stop
+    engine.place_order(OrderRequest(BTC, "long", 0.01, leverage=2, mark=80_000.0))
+    engine.place_order(OrderRequest(ETH, "short", 0.1, leverage=2, stop=2_100.0, mark=2_000.0))
+    report = build_report(ctx, garch=False)
+    (alert,) = report.new_alerts
+    assert (alert.kind, alert.symbol, alert.severity) == ("no_stop", BTC, "warning")
+    assert alert.message == f"{BTC} has no stop-loss: nothing limits its loss before liquidation"
+    assert report.as_dict()["alerts"] == [  # what `perptui risk --json` prints
+        {"kind": "no_stop", "symbol": BTC, "severity": "warning", "message": alert.message}
+    ]
+    clock.advance(2_000)
+    assert build_report(ctx, garch=False).new_alerts == ()  # raised once
+    engine.set_stop(BTC, 78_000.0, mark=80_000.0)
+    clock.advance(2_000)
+    report = build_report(ctx, garch=False)
+    assert report.alerts == () and logged(store)[-1] == ("no_stop", BTC, "info")
+    with store.reading() as conn:
+        last = risk_events.load_events(conn, "paper")[-1]
+    assert last.message == f"{BTC} no longer open without a stop-loss"
+    # Switched off in the config ([risk] alert_no_stop = false): no alert.
+    engine.set_stop(BTC, None, mark=80_000.0)
+    ctx.limits = Limits(None, None, None, None, None, None, 0.8, require_stop=False)
+    assert build_report(ctx, garch=False).alerts == ()

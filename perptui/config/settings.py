@@ -126,6 +126,10 @@ class RiskSettings(Section):
     warn_at_pct: float = Field(default=80.0, gt=0, le=100)
     """A warning is raised once a value has used this percent of its limit (80 = 80% of the way there)."""
 
+    alert_no_stop: bool = True
+    """Alert for an open paper position without a stop-loss (an exchange's own stop orders are not read,
+    so its positions are not checked)."""
+
 
 class SizingSettings(Section):
     margin_mode: Literal["isolated", "cross"] = "isolated"

@@ -4,7 +4,8 @@ Every limit is a fraction except ``max_leverage`` (a multiple of equity); None (
 ``closeness`` is the share of the limit used, for bars: value / limit for a maximum, limit / value for
 the minimum distance to liquidation (infinite at or past liquidation); clipped below at 0. A check is
 breached at the limit itself (value >= a maximum, value <= the minimum); from ``warn_at`` of the way
-there it raises a warning. Unknown values give a check with ``value`` None and no alert.
+there it raises a warning. Unknown values give a check with ``value`` None and no alert. With
+``require_stop``, a position known to have no stop-loss raises a warning (``no_stop``) without a check.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Literal
 
 from perptui.domain.risk_portfolio import PortfolioRisk
 
-LimitKind = Literal["risk_per_trade", "leverage", "liq_distance", "margin_ratio", "daily_loss", "drawdown"]
+LimitKind = Literal[
+    "risk_per_trade", "leverage", "liq_distance", "margin_ratio", "daily_loss", "drawdown", "no_stop"
+]
 Severity = Literal["warning", "critical"]
 #: Limits whose breach trips the circuit breaker.
 BREAKER_KINDS: tuple[LimitKind, ...] = ("daily_loss", "drawdown")
@@ -31,6 +34,7 @@ class Limits:
     daily_loss_limit: float | None = 0.05  # of the equity at 00:00 UTC
     max_drawdown: float | None = 0.15  # from the equity peak
     warn_at: float = 0.8  # closeness from which a warning is raised
+    require_stop: bool = True  # alert for an open position known to have no stop-loss
 
     def __post_init__(self) -> None:
         for name in ("max_risk_per_trade", "max_leverage", "min_liq_distance", "max_margin_ratio"):
@@ -94,6 +98,7 @@ _LABELS: dict[LimitKind, str] = {
     "margin_ratio": "margin ratio",
     "daily_loss": "loss today",
     "drawdown": "drawdown",
+    "no_stop": "stop-loss",
 }
 
 
@@ -161,5 +166,14 @@ def check_limits(limits: Limits, portfolio: PortfolioRisk) -> LimitReport:
     for kind, value, limit in portfolio_limits:
         if limit is not None and _on(limit):
             checks.append(_check(kind, None, value, limit, w))
-    alerts = tuple(a for c in checks if (a := _alert(c)) is not None)
-    return LimitReport(tuple(checks), alerts)
+    alerts = [a for c in checks if (a := _alert(c)) is not None]
+    if limits.require_stop:
+        alerts += [no_stop_alert(p.symbol) for p in portfolio.positions if p.has_stop is False]
+    return LimitReport(tuple(checks), tuple(alerts))
+
+
+def no_stop_alert(symbol: str) -> Alert:
+    """An open position without a stop-loss: nothing limits its loss before liquidation. An alert, not
+    a limit with a bar: there is no value to measure."""
+    message = f"{symbol} has no stop-loss: nothing limits its loss before liquidation"
+    return Alert("no_stop", symbol, message, "warning")

@@ -112,6 +112,7 @@ def position_inputs(
             tiers=tuple(tiers_of(p)),
             funding_so_far=p.funding,
             stop=p.stop,
+            stop_known=True,
         )
         for p in positions
     ]

@@ -46,6 +46,8 @@ class PositionInput:
     funding_so_far: float | None = None
     daily_vol: float | None = None  # EWMA daily volatility of the asset's simple returns, a fraction
     stop: float | None = None  # the attached stop-loss price, if any
+    #: ``stop`` is known to be the position's stop (the paper book); an exchange's stop orders are not read.
+    stop_known: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ class PositionRisk:
     funding_so_far: float | None
     #: What a stop fill loses from the entry (0 for a stop in profit); None without a stop.
     risk_at_stop: float | None
+    #: Whether a stop-loss is attached; None when not known (an exchange's own positions).
+    has_stop: bool | None = None
 
 
 def _finite(x: float | None) -> bool:
@@ -142,6 +146,7 @@ def position_risk(pos: PositionInput) -> PositionRisk:
         funding_apr=apr,
         funding_so_far=pos.funding_so_far,
         risk_at_stop=risk_at_stop,
+        has_stop=(stop is not None) if pos.stop_known else None,
     )
 
 

@@ -7,12 +7,13 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 
 from perptui.ui.commands import PerptuiCommands
 from perptui.ui.context import AppContext
@@ -21,6 +22,7 @@ from perptui.ui.keymap import binding
 from perptui.ui.panes import PANES, PaneSpec
 from perptui.ui.panes.base import Pane
 from perptui.ui.screens.help import HelpScreen, KeyRow
+from perptui.ui.widgets.footer import KeysFooter
 from perptui.ui.widgets.status_bar import StatusBar
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
@@ -56,6 +58,7 @@ class PerptuiApp(App[None]):
         self.ctx = ctx
         self.panes: tuple[PaneSpec, ...] = PANES
         self.current_pane = PANES[0].id
+        self._activation_due = False
         self._keymap_overrides = keymap or {}
         self.theme = THEMES[ctx.settings.ui.theme]
 
@@ -67,7 +70,7 @@ class PerptuiApp(App[None]):
         with self.switcher:
             for spec in self.panes:
                 yield spec.cls(self.ctx, id=spec.id)
-        yield Footer()
+        yield KeysFooter()
         yield MarketFeed(self.ctx)
 
     def on_mount(self) -> None:
@@ -97,16 +100,31 @@ class PerptuiApp(App[None]):
         return self.switcher.get_child_by_id(pane_id or self.current_pane, Pane)
 
     def show_pane(self, pane_id: str) -> None:
+        """Show the pane and give it the keys at once; its refresh waits for the keys already queued, so a
+        burst of pane keys refreshes only the pane it ends on."""
         old = self.pane()
         if old.id != pane_id and old.active:
             old.deactivated()
         self.current_pane = pane_id
         self.switcher.current = pane_id
         self.status_bar.active_tab = pane_id
-        new = self.pane()
-        new.focus()
-        if not new.active:
-            new.activated()
+        self.pane().focus_now()
+        if not self._activation_due:
+            self._activation_due = True
+            self.call_later(self._activate_current)
+
+    def _activate_current(self) -> None:
+        self._activation_due = False
+        pane = self.pane()
+        if not pane.active:
+            pane.activated()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Focus that lands in a hidden pane (a ``focus()`` queued before a switch) goes back to the pane
+        shown: keys go where the trader looks."""
+        owner = next((n for n in event.widget.ancestors_with_self if isinstance(n, Pane)), None)
+        if owner is not None and owner.id != self.current_pane:
+            self.pane().focus_now()
 
     def action_show_pane(self, pane_id: str) -> None:
         """A pane key: from a full screen over the panes (the backtest view) it goes back to the panes

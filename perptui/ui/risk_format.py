@@ -24,6 +24,7 @@ LIMIT_LABELS: dict[LimitKind, str] = {
     "margin_ratio": "margin ratio",
     "daily_loss": "loss today",
     "drawdown": "drawdown",
+    "no_stop": "stop-loss",
 }
 
 

@@ -51,3 +51,23 @@ def sync(fn: Callable[P, Awaitable[None]]) -> Callable[P, None]:
         asyncio.run(fn(*args, **kwargs))  # type: ignore[arg-type]
 
     return wrapper
+
+
+async def press_queued(pilot: Pilot, *keys: str) -> None:
+    """Queue every key before the app reads the first, as a terminal delivers keys typed fast.
+    (``pilot.press`` lets the app go idle between keys, which hides what a queued key meets.)"""
+    from textual import events
+
+    app = pilot.app
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        driver.send_message(event)
+    await pilot.pause()
+
+
+async def settle_or_fail(pilot: Pilot, limit_s: float = 60) -> None:
+    """``settle``, failing (not hanging) when a worker waits on a dialog nobody answers."""
+    await asyncio.wait_for(settle(pilot), limit_s)

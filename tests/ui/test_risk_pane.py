@@ -135,11 +135,57 @@ async def test_move_stop_refuses_the_wrong_side_then_moves_it(make_app) -> None:
         await pilot.press("s")  # BTC: a long
         dialog = await answer_form(pilot, f"{mark * 1.01:.1f}")
         assert "must be below the mark" in dialog.error and app.screen is dialog
+        old = app.ctx.paper_engine().position(BTC).stop
+        await answer_form(pilot, "78000")
+        # The confirmation shows the loss at the old and the new stop; 2.5% of equity is above the
+        # 2% maximum per trade: flagged, so Enter answers no.
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        text = "\n".join(dialog.lines)
+        assert dialog.title_text == f"Move the stop of {BTC}?"
+        assert f"{old:,.1f} → 78,000.0" in text and "risk now" in text and "risk after" in text
+        assert dialog.default_no and "above your maximum of 2.00% per trade" in dialog.warnings[0]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.ctx.paper_engine().position(BTC).stop == old
+        # 80,000 stays within the maximum: a plain confirmation, Enter moves it.
+        await pilot.press("s")
         await answer_form(pilot, "80000")
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        assert not dialog.default_no and dialog.prompt == "y/enter: yes, move it   n/esc: no"
+        await pilot.press("enter")
         await settle(pilot)
         await poll_again(pilot, pane)
         assert app.ctx.paper_engine().position(BTC).stop == 80000
         assert pane.table.cell_text(BTC, "stop") == "80,000"
+
+
+@sync
+async def test_removing_a_stop_defaults_to_no_and_a_position_without_one_is_alerted(make_app) -> None:
+    app = make_app(history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_risk(pilot)
+        engine = app.ctx.paper_engine()
+        alerts = str(pane.query_one("#risk-alerts").render())
+        assert f"{SOL} has no stop-loss" in alerts and f"{ETH} has no stop-loss" not in alerts
+        assert any(f"{SOL} has no stop-loss" in m for m in notifications(pilot))
+        stop = engine.position(ETH).stop
+        await pilot.press("j", "s")  # ETH, a short with a stop
+        await answer_form(pilot, "")  # blank removes it
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        assert dialog.title_text == f"Remove the stop of {ETH}?" and dialog.default_no
+        assert "no stop: the loss runs to liquidation at" in "\n".join(dialog.lines)
+        assert dialog.prompt == "y: yes, remove it   enter/n/esc: no"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert engine.position(ETH).stop == stop
+        await pilot.press("s")
+        await answer_form(pilot, "")
+        await wait_for_screen(pilot, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+        await poll_again(pilot, pane)
+        assert engine.position(ETH).stop is None
+        assert f"{ETH} has no stop-loss" in str(pane.query_one("#risk-alerts").render())
 
 
 @sync
@@ -179,10 +225,9 @@ async def test_drawdown_trips_the_breaker_orders_are_refused_until_a_confirmed_r
         await pilot.press("2")
         await settle(pilot)
         await fill(pilot, "stop", "2")
-        await pilot.press("o")
-        await wait_for_screen(pilot, ConfirmDialog)
-        await pilot.press("y")
+        await pilot.press("o")  # refused at once: no confirmation first
         await settle(pilot)
+        assert not isinstance(app.screen, ConfirmDialog)
         assert any("paper order refused" in m for m in notifications(pilot))
         assert len(engine.positions()) == 3
         await pilot.press("5")

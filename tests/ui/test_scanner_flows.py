@@ -16,7 +16,7 @@ from perptui.services.store import Store
 from perptui.ui.factory import build_app
 from perptui.ui.panes import scanner_data as data
 from perptui.ui.panes.scanner import ScannerPane
-from tests.ui.helpers import settle, sync, type_text
+from tests.ui.helpers import notifications, settle, sync, type_text
 
 
 async def open_scanner(pilot: Pilot) -> ScannerPane:
@@ -165,6 +165,30 @@ async def test_enter_opens_the_sizing_pane_on_the_selected_perp(make_app) -> Non
                 break
         assert sizing.form.symbol == chosen
         assert sizing.snapshot is not None and sizing.snapshot.market.symbol == chosen
+
+
+@sync
+async def test_enter_sizes_the_side_that_earns_the_funding(make_app) -> None:
+    """Positive funding: longs pay shorts, so the short earns it; negative: the long does."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_scanner(pilot)
+        sizing = app.pane("sizing")  # type: ignore[attr-defined]
+        rows = [pane.rows[k] for k in pane.table.keys_in_order()]
+        paid_by_longs = next(r for r in rows if r.funding_rate and r.funding_rate > 0)
+        paid_by_shorts = next(r for r in rows if r.funding_rate and r.funding_rate < 0)
+        for row, side in ((paid_by_longs, "short"), (paid_by_shorts, "long"), (paid_by_longs, "short")):
+            await pilot.press("3")
+            await settle(pilot)
+            assert pane.table.select_key(row.key)
+            await pilot.press("enter")
+            for _ in range(50):
+                await settle(pilot)
+                if sizing.form.symbol == row.symbol:
+                    break
+            assert app.current_pane == "sizing"  # type: ignore[attr-defined]
+            assert (sizing.form.symbol, sizing.form.side) == (row.symbol, side)
+            assert any(f"sizing a {side.upper()} on {row.base}" in m for m in notifications(pilot))
 
 
 @sync

@@ -1,6 +1,6 @@
 """The sizing pane's `o`: the whole ticket in a confirmation, then a paper order on the local paper
-account (market when the entry follows the mark, limit at a typed entry), refused while the circuit
-breaker is tripped; declining sends nothing."""
+account (market when the entry follows the mark, limit at a typed entry), refused before any
+confirmation while the circuit breaker is tripped; declining sends nothing."""
 
 from __future__ import annotations
 
@@ -50,13 +50,14 @@ async def test_a_typed_entry_is_a_limit_order_and_a_tripped_breaker_refuses_new_
         mark = pane.snapshot.mark
         await fill(pilot, "entry", f"{mark * 0.95:.1f}")
         await pilot.press("o")
-        assert "LIMIT order at" in await confirm_dialog(pilot)
+        assert "LIMIT BUY at" in (text := await confirm_dialog(pilot)) and "rests until the mark" in text
         await pilot.press("y")
         await settle(pilot)
         engine = app.ctx.paper_engine()
         [order] = engine.orders(open_only=True)
         assert order.kind == "limit" and order.price == pane.result.entry and engine.positions() == []
-        # The breaker trips (a daily loss): a new order is refused with the reason, nothing is written.
+        # The breaker trips (a daily loss): a new order is refused with the reason before any
+        # confirmation, nothing is written.
         from perptui.services.store.risk_events import log_event
 
         with engine.store.writing() as conn:
@@ -64,8 +65,7 @@ async def test_a_typed_entry_is_a_limit_order_and_a_tripped_breaker_refuses_new_
                 conn, engine.account.name, engine.now(), "breaker_trip", "critical", "daily loss limit hit"
             )
         await pilot.press("o")
-        await confirm_dialog(pilot)
-        await pilot.press("y")
-        await settle(pilot)
+        await settle(pilot)  # no confirmation waits for an answer
+        assert not isinstance(app.screen, ConfirmDialog)
         assert any("paper order refused" in m for m in notifications(pilot))
         assert len(engine.orders(open_only=True)) == 1

@@ -42,6 +42,7 @@ def limits_from(settings: Settings) -> Limits:
         daily_loss_limit=_limit(r.daily_loss_limit_pct),
         max_drawdown=_limit(r.max_drawdown_pct),
         warn_at=r.warn_at_pct / 100,
+        require_stop=r.alert_no_stop,
     )
 
 

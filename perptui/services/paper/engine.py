@@ -13,8 +13,8 @@ margin is account-wide. Marks come in through ``place_order(mark=...)``, ``on_ma
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from perptui.domain.errors import UsageError
 from perptui.domain.liquidation import max_leverage
@@ -41,6 +41,17 @@ if TYPE_CHECKING:
 
     from perptui.domain.risk_breaker import BreakerState
     from perptui.services.accounts.paper import PaperAccount
+
+T = TypeVar("T")
+
+
+class _Rehearsed(Exception):
+    """Carries a rehearsal's result out of the transaction it rolls back."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__("rehearsal")
+        self.result = result
+
 
 #: ``on_marks`` records the marks it saw (for catch-up after a restart) at most this often.
 CHECKPOINT_EVERY_MS = 60_000
@@ -147,6 +158,18 @@ class PaperEngine:
         return breaker.check_breaker(self.store, self.account, now, self.config.limits, self.marks)
 
     # --- the trader's actions -----------------------------------------------------------------------
+
+    def rehearse(self, action: Callable[[], T]) -> T:
+        """Run ``action`` (calls of this engine) and undo everything it wrote: what the trader's action
+        would do, shown before the confirmation. Its refusals come out as they would (UsageError: the
+        circuit breaker, free margin, brackets, an immediate liquidation, a stop on the wrong side)."""
+        self.account.open()  # the account is created for good, outside the rehearsal
+        with self.lock:
+            try:
+                with self.store.writing():
+                    raise _Rehearsed(action())
+            except _Rehearsed as done:
+                return done.result  # type: ignore[no-any-return]
 
     def place_order(self, req: OrderRequest, *, now: int | None = None) -> OrderResult:
         """A market order fills now at the mark plus slippage (taker fee); a limit order rests until the

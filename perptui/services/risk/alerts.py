@@ -44,6 +44,8 @@ def in_force(conn: sqlite3.Connection, account: str) -> dict[Key, str]:
 
 def _cleared_message(kind: str, symbol: str | None) -> str:
     subject = f"{symbol} " if symbol else ""
+    if kind == "no_stop":
+        return f"{subject}no longer open without a stop-loss"
     return f"{subject}{kind.replace('_', ' ')} back within the limit"
 
 

@@ -69,7 +69,7 @@ class AccountPane(AccountEdits):
     def on_mount(self) -> None:
         self.set_interval(SNAPSHOT_EVERY_S, self.take_snapshot, name="equity snapshot")
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only (exchange) accounts hide the edit keys."""
         if action in _EDITS:
             return not self.ctx.read_only

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
@@ -116,12 +117,14 @@ class AllocationPane(AllocationSync):
     def on_mount(self) -> None:
         self.watch(self.app, "privacy", lambda _: self.redraw(), init=False)
 
+    def focus_target(self) -> Widget:
+        return self.table
+
     def activated(self) -> None:
         super().activated()
         self.redraw()
-        self.table.focus()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "send_trades":
             return self.ctx.account_mode == "paper"
         return True
@@ -179,48 +182,63 @@ class AllocationPane(AllocationSync):
 
     def action_send_trades(self) -> None:
         plan = self.plan
-        if plan is None or not plan.trades:
+        if plan is None:
+            self.notify("no trades yet: the plan is still being built", timeout=3)
+            return
+        if not plan.trades:
             self.notify("no trades: the paper account already holds the plan", timeout=3)
             return
         self.send_trades(plan)
 
     @work(exclusive=True, group="plan-dialog")
     async def send_trades(self, plan) -> None:  # type: ignore[no-untyped-def]
+        """Rehearse the perp orders on the paper engine first: what it would refuse (a tripped circuit
+        breaker refuses every order that opens or adds) is said before the confirmation, which then
+        defaults to No; when it would refuse them all, no confirmation is shown."""
         from perptui.domain.paper import OrderRequest
 
-        perp = [t for t in plan.trades if t.leg == "perp"]
+        perp = sorted((t for t in plan.trades if t.leg == "perp"), key=lambda t: not t.reduce_only)
         spot = [t for t in plan.trades if t.leg == "spot"]
-        lines = [
-            f"{t.side.upper():5} {rf.num(t.qty)} {t.symbol}  ≈ {rf.amount(t.notional)}"
-            + ("  reduce-only" if t.reduce_only else "")
-            for t in perp
-        ]
-        if spot:
-            lines += ["", f"not sent: {len(spot)} spot legs (the paper account trades perps only):"]
-            lines += [f"  {t.side} {rf.num(t.qty)} {t.symbol} spot" for t in spot]
-        lines += ["", "MARKET orders at the mark plus slippage, on the local PAPER account only."]
-        title = f"Send {len(perp)} orders to the paper account?"
-        if not perp or not await self.app.push_screen_wait(ConfirmDialog(title, lines)):
-            self.notify("no orders sent" if perp else "no perp trades to send", timeout=3)
+        if not perp:
+            self.notify("no perp trades to send", timeout=3)
             return
         engine = await asyncio.to_thread(self.ctx.paper_engine)
         inputs = self.inputs
         marks = inputs.marks if inputs is not None else {}
         if inputs is not None:
             engine.book.use(inputs.markets.values())
-        done, refused = 0, []
-        for t in sorted(perp, key=lambda t: not t.reduce_only):  # reduce first: frees margin
-            request = OrderRequest(
-                t.symbol, t.side, t.qty, reduce_only=t.reduce_only, mark=marks.get(t.symbol)
-            )
-            try:
-                await asyncio.to_thread(engine.place_order, request)
-                done += 1
-            except UsageError as exc:
-                refused.append(f"{t.symbol}: {exc}")
+        requests = [  # reduce first: frees margin
+            OrderRequest(t.symbol, t.side, t.qty, reduce_only=t.reduce_only, mark=marks.get(t.symbol))
+            for t in perp
+        ]
+        refusals = await asyncio.to_thread(engine.rehearse, lambda: _try_all(engine, requests))
+        refused = [f"{t.symbol}: {why}" for t, why in zip(perp, refusals, strict=True) if why]
+        if len(refused) == len(perp):
+            self.notify(f"no orders sent: the paper account refuses them ({refused[0]})", severity="error")
+            return
+        lines = [
+            f"{t.side.upper():5} {rf.num(t.qty)} {t.symbol}  ≈ {rf.amount(t.notional)}"
+            + ("  reduce-only" if t.reduce_only else "")
+            + ("  REFUSED" if why else "")
+            for t, why in zip(perp, refusals, strict=True)
+        ]
+        if spot:
+            lines += ["", f"not sent: {len(spot)} spot legs (the paper account trades perps only):"]
+            lines += [f"  {t.side} {rf.num(t.qty)} {t.symbol} spot" for t in spot]
+        lines += ["", "MARKET orders at the mark plus slippage, on the local PAPER account only."]
+        warnings = [f"refused, would not be sent: {why}" for why in refused]
+        title = f"Send {len(perp) - len(refused)} orders to the paper account?"
+        dialog = ConfirmDialog(title, lines, warnings=warnings, action="send them")
+        if not await self.app.push_screen_wait(dialog):
+            self.notify("no orders sent", timeout=3)
+            return
+        sendable = [r for r, why in zip(requests, refusals, strict=True) if not why]
+        failed = await asyncio.to_thread(_try_all, engine, sendable)
+        done = sum(1 for why in failed if not why)
         self.notify(f"{done} paper orders filled", title="plan", timeout=5)
-        for why in refused:
-            self.notify(f"refused: {why}", severity="error", timeout=8)
+        for request, why in zip(sendable, failed, strict=True):
+            if why:
+                self.notify(f"refused: {request.symbol}: {why}", severity="error", timeout=8)
         self.solve(self.config, reload=False)
 
     # --- drawing -----------------------------------------------------------------------------------
@@ -291,3 +309,16 @@ def _setting_text(setting: Setting, config) -> Content:  # type: ignore[no-untyp
     return Content.assemble(
         (setting.key, "bold $text-accent"), f" {setting.label} ", (setting.text(config), "bold")
     )
+
+
+def _try_all(engine, requests: list) -> list[str | None]:  # type: ignore[no-untyped-def]
+    """Place each order in turn: None where it filled, the refusal where the engine refused it."""
+    outcome: list[str | None] = []
+    for request in requests:
+        try:
+            engine.place_order(request)
+        except UsageError as exc:
+            outcome.append(str(exc))
+        else:
+            outcome.append(None)
+    return outcome

@@ -1,5 +1,9 @@
 """The base of every pane: focusable (so its bindings apply and show in the footer), told when it is
-shown or hidden so it polls and redraws only while visible."""
+shown or hidden so it polls and redraws only while visible.
+
+Keys follow the screen: a hidden pane's bindings never fire (``check_action``), and focus moves at once
+(``focus_now``), not after the queued messages as ``Widget.focus`` does, so a key typed right after a
+switch or a field change reaches the widget shown."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass
 
 from textual.containers import Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 
 from perptui.ui.context import AppContext
 
@@ -32,6 +37,24 @@ class Pane(Vertical, can_focus=True):
         self.ctx = ctx
         self.active = False
         self._poll_timer: Timer | None = None
+
+    def focus_target(self) -> Widget:
+        """The widget that takes the keys when the pane is shown."""
+        return self
+
+    def focus_now(self, widget: Widget | None = None) -> None:
+        """Focus ``widget`` (the pane's focus target by default) before the next queued key is read."""
+        self.screen.set_focus(widget or self.focus_target())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A hidden pane's keys never act; a shown pane's follow ``allows_action``."""
+        if not self.display:
+            return False
+        return self.allows_action(action, parameters)
+
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """True: the key acts; False: hidden from the footer and inactive; None: shown disabled."""
+        return True
 
     def activated(self) -> None:
         """Shown: refresh now and resume polling."""

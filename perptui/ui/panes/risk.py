@@ -15,6 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
@@ -29,6 +30,8 @@ from perptui.ui.widgets.risk_chart import RiskChart
 
 if TYPE_CHECKING:
     from perptui.domain.risk_position import PositionRisk
+    from perptui.services.paper import PaperEngine
+    from perptui.ui.panes import risk_stop
 
 #: Actions on a paper position (the exchange's account is read-only).
 _POSITION_ACTIONS = {"close_position", "reduce_position", "move_stop"}
@@ -63,13 +66,15 @@ class RiskPane(RiskSync):
     def table(self) -> LiveTable:  # type: ignore[override]
         return self.query_one("#risk-table", LiveTable)
 
+    def focus_target(self) -> Widget:
+        return self.table
+
     def activated(self) -> None:
         self.active = True
         self.redraw()
-        self.table.focus()
         self.refresh_data(soon=True)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         paper = self.ctx.account_mode == "paper"
         if action in _POSITION_ACTIONS:
             return paper
@@ -138,6 +143,12 @@ class RiskPane(RiskSync):
         p = next((x for x in self.report.positions if x.symbol == symbol), None) if self.report else None
         if p is None:
             return
+        engine = await asyncio.to_thread(self.ctx.paper_engine)
+        try:  # what the engine would refuse is said now, not after the confirmation
+            rehearsed = await asyncio.to_thread(engine.rehearse, lambda: engine.close(symbol, qty))
+        except UsageError as exc:
+            self.notify(f"not closed: {exc}", severity="error", timeout=8)
+            return
         closing = p.qty if qty is None else qty
         lines = [
             f"{'Close' if qty is None or qty >= p.qty else 'Reduce'} {p.side.upper()} {symbol}",
@@ -146,10 +157,10 @@ class RiskPane(RiskSync):
             f"unrealised PnL now {rf.signed(p.upnl)} on the whole position",
             "Sent to the local PAPER account only: nothing goes to an exchange.",
         ]
-        if not await self.app.push_screen_wait(ConfirmDialog(f"Close {symbol}?", lines)):
+        dialog = ConfirmDialog(f"Close {symbol}?", lines, warnings=rehearsed.warnings, action="close it")
+        if not await self.app.push_screen_wait(dialog):
             self.notify("nothing closed", timeout=2)
             return
-        engine = await asyncio.to_thread(self.ctx.paper_engine)
         try:
             result = await asyncio.to_thread(engine.close, symbol, qty)
         except UsageError as exc:
@@ -160,8 +171,14 @@ class RiskPane(RiskSync):
 
     @work(exclusive=True, group="risk-dialog")
     async def move_stop(self, symbol: str, side: str, mark: float | None, stop: float | None) -> None:
+        """Ask for the new stop, then confirm it with the loss at the old and the new stop (removing the
+        stop, or a loss above the maximum per trade, defaults to No)."""
+
         def parse(texts: list[str]) -> float | str:
             return parse_stop(texts[0], side, mark)
+
+        from perptui.domain.ticket import price_text  # the calculator's wording: not before the first frame
+        from perptui.ui.panes import risk_stop
 
         hint = f"mark {rf.num(mark, 8)}: below it for a long, above for a short; blank removes the stop"
         initial = "" if stop is None else f"{stop:g}"
@@ -172,15 +189,61 @@ class RiskPane(RiskSync):
             return
         price = None if answer == "" else float(answer)
         engine = await asyncio.to_thread(self.ctx.paper_engine)
+        try:  # a stop the engine refuses is said now; its warnings go to the confirmation
+            _, flagged = await asyncio.to_thread(engine.rehearse, lambda: engine.set_stop(symbol, price))
+        except UsageError as exc:
+            self.notify(f"stop not moved: {exc}", severity="error", timeout=8)
+            return
+        change = await asyncio.to_thread(self._stop_change, engine, symbol, stop, price)
+        if change is None:
+            self.notify(f"{symbol} is no longer open", severity="warning", timeout=4)
+            return
+        dialog = ConfirmDialog(
+            risk_stop.title(change),
+            risk_stop.lines(change),
+            warnings=[*risk_stop.warnings(change), *flagged],
+            action="remove it" if price is None else "move it",
+        )
+        if not await self.app.push_screen_wait(dialog):
+            self.notify(f"{symbol}: stop unchanged", timeout=3)
+            return
         try:
             _, warnings = await asyncio.to_thread(engine.set_stop, symbol, price)
         except UsageError as exc:
             self.notify(f"stop not moved: {exc}", severity="error", timeout=8)
             return
-        self.notify(f"{symbol}: stop {'removed' if price is None else f'at {price:g}'}", timeout=4)
+        shown = "removed" if price is None else f"at {price_text(price, change.tick)}"
+        self.notify(f"{symbol}: stop {shown}", timeout=4)
         for warning in warnings:
             self.notify(warning, severity="warning", timeout=8)
         self.refresh_data(soon=True)
+
+    def _stop_change(
+        self, engine: PaperEngine, symbol: str, old: float | None, new: float | None
+    ) -> risk_stop.StopChange | None:
+        """The position as the report shows it, with the market's tick (from a worker thread)."""
+        from perptui.ui.panes import risk_stop
+
+        report = self.report
+        p = next((x for x in report.positions if x.symbol == symbol), None) if report else None
+        if p is None or report is None:
+            return None
+        market = engine.book.get(symbol)
+        max_risk = self.ctx.settings.risk.max_risk_pct / 100 or None
+        return risk_stop.StopChange(
+            symbol=symbol,
+            side=p.side,
+            qty=p.qty,
+            entry=p.entry,
+            mark=p.mark,
+            liq_price=None if p.never_liquidated else p.liq_price,
+            old=old,
+            new=new,
+            equity=report.portfolio.equity,
+            max_risk=max_risk,
+            tick=market.price_tick if market is not None else None,
+            currency=report.currency,
+        )
 
     def action_reset_breaker(self) -> None:
         self.reset_breaker()
@@ -191,12 +254,10 @@ class RiskPane(RiskSync):
         if report is None or not report.breaker.tripped:
             self.notify("the circuit breaker is not tripped", timeout=3)
             return
-        lines = [
-            rf.breaker_text(report.breaker),
-            "A reset allows new paper orders again now, and the breaker will not trip again today.",
-            "Do this only if you are sure the loss is understood and acceptable.",
-        ]
-        if not await self.app.push_screen_wait(ConfirmDialog("Reset the circuit breaker?", lines)):
+        lines = ["A reset allows new paper orders again now, and the breaker will not trip again today."]
+        warnings = [f"{rf.breaker_text(report.breaker)}: reset only if the loss is understood and acceptable"]
+        dialog = ConfirmDialog("Reset the circuit breaker?", lines, warnings=warnings, action="reset it")
+        if not await self.app.push_screen_wait(dialog):
             self.notify("the circuit breaker stays tripped", timeout=3)
             return
         from perptui.services.paper import reset_breaker

@@ -17,6 +17,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input, Label, ProgressBar, Static
 
 from perptui.ui.keymap import binding
@@ -98,14 +99,13 @@ class ScannerPane(ScannerSync):
     def spreads_table(self) -> LiveTable:
         return self.query_one("#scan-spreads", LiveTable)
 
-    def activated(self) -> None:
-        super().activated()
-        self.focus_table()
+    def focus_target(self) -> Widget:
+        return self.spreads_table if self.view.cross else self.table
 
     def focus_table(self) -> None:
-        (self.spreads_table if self.view.cross else self.table).focus()
+        self.focus_now()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         typing = isinstance(self.app.focused, Input)
         if action in _TABLE_ACTIONS:
             return not typing
@@ -134,13 +134,13 @@ class ScannerPane(ScannerSync):
         self.redraw()
 
     def action_filter(self) -> None:
-        self.query_one("#scan-text", Input).focus()
+        self.focus_now(self.query_one("#scan-text", Input))
 
     def action_min_volume(self) -> None:
-        self.query_one("#scan-min-volume", Input).focus()
+        self.focus_now(self.query_one("#scan-min-volume", Input))
 
     def action_min_apr(self) -> None:
-        self.query_one("#scan-min-apr", Input).focus()
+        self.focus_now(self.query_one("#scan-min-apr", Input))
 
     def action_leave_field(self) -> None:
         self.focus_table()
@@ -224,12 +224,19 @@ class ScannerPane(ScannerSync):
             self.action_size_selected()
 
     def action_size_selected(self) -> None:
+        """Size the perp on the side that earns its funding: short when the rate is positive (longs pay
+        shorts), long when it is negative; the form's side when it is zero or unknown."""
         row = self.selected_row()
         if row is None or self.view.cross:
             return
+        rate = row.funding_rate
+        side = None if not rate else ("short" if rate > 0 else "long")
         sizing = self.app.pane("sizing")  # type: ignore[attr-defined]
         self.app.show_pane("sizing")  # type: ignore[attr-defined]
-        sizing.open_symbol(row.symbol)
+        sizing.open_symbol(row.symbol, side)
+        if side is not None:
+            earns = f"sizing a {side.upper()} on {row.base}: it earns the funding ({rate:+.4%})"
+            self.notify(earns, timeout=4)
 
     def commands(self) -> list[PaneCommand]:
         return [

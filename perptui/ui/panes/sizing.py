@@ -23,6 +23,7 @@ from textual.widgets import Input, Static
 
 from perptui.ui.keymap import binding
 from perptui.ui.panes import sizing_data as data
+from perptui.ui.panes.sizing_edits import StopCycle
 from perptui.ui.panes.sizing_form import FIELDS, SizingForm
 from perptui.ui.panes.sizing_model import FormState
 from perptui.ui.panes.sizing_results import PositionCard, TargetsCard, Verdict
@@ -83,6 +84,7 @@ class SizingPane(SizingSync):
         self.result: SizingResult | None = None
         self.error: UsageError | None = None
         self.pending_stop: float | None = None
+        self.stop_cycle: StopCycle | None = None  # a run of `x` presses (sizing_edits.cycle_stop)
         self._pending: dict[str, Timer] = {}
         self.built = False
         self.after_build: list[Callable[[], object]] = []
@@ -107,7 +109,7 @@ class SizingPane(SizingSync):
         self.watch(self.app, "privacy", lambda _: self.recompute(), init=False)
         self.built = True
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``/`` types a slash in a field (Textual keeps its binding active there): hide it meanwhile."""
         if action == "send_order" and self.ctx.read_only:
             return False  # the exchange's own account is shown: paper orders would not appear in it

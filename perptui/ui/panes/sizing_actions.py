@@ -13,17 +13,15 @@ from textual import work
 
 from perptui.domain.errors import UsageError
 from perptui.ui.panes.base import Pane, PaneCommand
-from perptui.ui.panes.sizing_edits import convert_risk, convert_stop, next_in, nudge
+from perptui.ui.panes.sizing_edits import StopCycle, convert_risk, cycle_stop, next_in, nudge, stop_text
 from perptui.ui.panes.sizing_form import SizingForm
 from perptui.ui.panes.sizing_model import (
     RISK_MODES,
-    STOP_MODES,
     Context,
     FormState,
-    entry_price,
     field_of,
     is_missing,
-    stop_of,
+    typed_price_warnings,
 )
 
 if TYPE_CHECKING:
@@ -40,6 +38,7 @@ class SizingActions(Pane):
     result: SizingResult | None
     error: UsageError | None
     pending_stop: float | None
+    stop_cycle: StopCycle | None
     snapshot: MarketSnapshot | None
     built: bool
     after_build: list[Callable[[], object]]
@@ -104,19 +103,13 @@ class SizingActions(Pane):
             self.set_form(side=side)
 
     def action_stop_mode(self) -> None:
+        """The next stop mode, the stop price unchanged (see ``cycle_stop``)."""
         if not self.ready(self.action_stop_mode):
             return
-        ctx = self.context()
-        mode = next_in(STOP_MODES, self.form.stop_mode)
-        self.pending_stop = None
-        text = ""
-        if ctx is not None:
-            text = convert_stop(self.form, ctx, mode)  # type: ignore[arg-type]
-            if not text and mode == "atr":
-                try:
-                    self.pending_stop = stop_of(self.form, ctx, entry_price(self.form, ctx))
-                except UsageError:
-                    self.pending_stop = None
+        mode, text, self.stop_cycle = cycle_stop(self.form, self.context(), self.stop_cycle)
+        # Into ATR before the ATR is read: the multiple is written once it is (carry_pending_stop).
+        cycle = self.stop_cycle
+        self.pending_stop = cycle.stop if cycle is not None and mode == "atr" and not text else None
         self.set_form(stop_mode=mode, stop=text)
         self.need_atr()
 
@@ -126,11 +119,10 @@ class SizingActions(Pane):
         self.pending_stop = None
         if ctx is None or stop is None or ctx.atr is None or self.form.stop.strip():
             return
-        try:
-            entry = entry_price(self.form, ctx)
-        except UsageError:
-            return
-        self.set_form(stop=f"{abs(entry - stop) / ctx.atr:.2f}".rstrip("0").rstrip("."))
+        text = stop_text(self.form, ctx, "atr", stop)
+        if self.stop_cycle is not None and self.stop_cycle.written == ("atr", ""):
+            self.stop_cycle = replace(self.stop_cycle, written=("atr", text))
+        self.set_form(stop=text)
 
     def action_risk_mode(self) -> None:
         if not self.ready(self.action_risk_mode):
@@ -158,11 +150,11 @@ class SizingActions(Pane):
         if not self.ready(self.action_edit):
             return
         wrong = field_of(self.error) if self.error is not None and not is_missing(self.error) else None
-        self.form_widget.input(wrong or "stop").focus()
+        self.focus_now(self.form_widget.input(wrong or "stop"))
 
     def action_leave_field(self) -> None:
         if self.built and self.form_widget.focused_field() is not None:
-            self.focus()
+            self.focus_now()
 
     def action_nudge(self, direction: int) -> None:
         if not self.built:
@@ -179,6 +171,9 @@ class SizingActions(Pane):
     # --- ticket and Kelly -------------------------------------------------------------------------
 
     def action_copy_ticket(self) -> None:
+        """The ticket to the terminal's clipboard and to a file. Textual copies with OSC 52, which a
+        terminal may ignore without telling: the file is the copy that surely exists, and the message
+        says both."""
         if not self.ready(self.action_copy_ticket):
             return
         from perptui.domain.ticket import price_text, qty_text, ticket_text
@@ -188,12 +183,25 @@ class SizingActions(Pane):
             why = str(self.error) if self.error is not None else "nothing is sized yet"
             self.notify(f"no ticket to copy: {why}", severity="warning")
             return
-        self.app.copy_to_clipboard(ticket_text(r, m.price_tick, m.amount_step, m.settle))
-        self.notify(
-            f"ticket copied: {r.side} {qty_text(r.quantity, m.amount_step)} {m.base} "
-            f"at {price_text(r.entry, m.price_tick)}",
-            timeout=3,
-        )
+        text = ticket_text(r, m.price_tick, m.amount_step, m.settle)
+        self.app.copy_to_clipboard(text)
+        qty, entry = qty_text(r.quantity, m.amount_step), price_text(r.entry, m.price_tick)
+        what = f"{r.side} {qty} {m.base} at {entry}"
+        self.save_ticket(text, what)
+
+    @work(thread=True, exclusive=True, group="sizing-ticket", exit_on_error=False)
+    def save_ticket(self, text: str, what: str) -> None:
+        from perptui.services.tickets import save_ticket
+
+        sent = f"ticket ({what}) sent to the terminal's clipboard (OSC 52)"
+        try:
+            path = save_ticket(text)
+        except OSError as exc:
+            message = f"{sent}; if your terminal ignores it, nothing holds it: could not save it ({exc})"
+            self.app.call_from_thread(self.notify, message, severity="warning", timeout=8)
+            return
+        message = f"{sent}; if your terminal ignores it, the ticket is also saved at {path}"
+        self.app.call_from_thread(self.notify, message, timeout=8)
 
     def action_send_order(self) -> None:
         if not self.ready(self.action_send_order):
@@ -209,20 +217,35 @@ class SizingActions(Pane):
 
     @work(exclusive=True, group="sizing-dialog")
     async def send_order(self, result: SizingResult, market: Market) -> None:
-        """Show the whole order, then, confirmed, place it on the paper account (in a thread)."""
+        """Rehearse the order on the paper engine (a tripped breaker or a refused rule is said now, with
+        no confirmation), show the whole order with what it flags, then, confirmed, place it."""
         import asyncio
 
-        from perptui.ui.panes.sizing_order import confirm_lines, order_request
+        from perptui.ui.panes.sizing_order import confirm_lines, order_request, order_warnings
         from perptui.ui.widgets.dialogs import ConfirmDialog
 
+        ctx = self.context()
         mark = self.snapshot.mark if self.snapshot is not None else None
         request = order_request(result, market, limit=bool(self.form.entry.strip()), mark=mark)
+        typed = typed_price_warnings(self.form, ctx) if ctx is not None else []
+        engine = await asyncio.to_thread(self.ctx.paper_engine)
+        try:
+            rehearsed = await asyncio.to_thread(engine.rehearse, lambda: engine.place_order(request))
+        except UsageError as exc:
+            self.notify(f"paper order refused: {exc}", severity="error", timeout=8)
+            return
         title = f"Send this {result.side.upper()} to the paper account?"
-        if not await self.app.push_screen_wait(ConfirmDialog(title, confirm_lines(result, market, request))):
+        dialog = ConfirmDialog(
+            title,
+            confirm_lines(result, market, request),
+            warnings=order_warnings(result, typed, rehearsed.warnings),
+            action="place it",
+        )
+        if not await self.app.push_screen_wait(dialog):
             self.notify("order not sent", timeout=2)
             return
         try:
-            placed = await asyncio.to_thread(lambda: self.ctx.paper_engine().place_order(request))
+            placed = await asyncio.to_thread(engine.place_order, request)
         except UsageError as exc:
             self.notify(f"paper order refused: {exc}", severity="error", timeout=8)
             return
@@ -255,7 +278,9 @@ class SizingActions(Pane):
             PaneCommand("Size: long", "size a long (key l)", partial(self.action_side, "long")),
             PaneCommand("Size: short", "size a short (key s)", partial(self.action_side, "short")),
             PaneCommand(
-                "Size: copy the trade ticket", "as text, to the clipboard (key c)", self.action_copy_ticket
+                "Size: copy the trade ticket",
+                "as text, to the clipboard and a file (key c)",
+                self.action_copy_ticket,
             ),
             PaneCommand(
                 "Size: Kelly helper", "risk per trade from win rate and payoff (key k)", self.action_kelly

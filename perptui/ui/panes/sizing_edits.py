@@ -4,9 +4,11 @@ the stop's or the risk's mode changes. Pure (no Textual)."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 
 from perptui.domain.errors import UsageError
 from perptui.ui.panes.sizing_model import (
+    STOP_MODES,
     Context,
     FormState,
     RiskMode,
@@ -86,18 +88,72 @@ def _step_text(
 def convert_stop(form: FormState, ctx: Context, mode: StopMode) -> str:
     """The stop field's text in ``mode`` for the same stop price ("" when it cannot be carried over)."""
     try:
-        entry = entry_price(form, ctx)
-        stop = stop_of(form, ctx, entry)
+        stop = stop_of(form, ctx, entry_price(form, ctx))
     except UsageError:
         return ""
-    distance = abs(entry - stop)
-    if mode == "price":
-        return price_input(stop, ctx.market.price_tick)
-    if mode == "pct":
-        return plain(distance / entry * 100, 2)
-    if ctx.atr is None or ctx.atr <= 0:
+    return stop_text(form, ctx, mode, stop)
+
+
+def stop_text(form: FormState, ctx: Context, mode: StopMode, stop: float) -> str:
+    """The shortest text of the stop field in ``mode`` that gives the stop price ``stop`` back: a % or
+    an ATR multiple rounded to 2 decimals would move a stop on a fine tick (2% -> 2.01%), so more are
+    used when needed (up to 8). "" when it cannot be written (no entry, no ATR)."""
+    try:
+        entry = entry_price(form, ctx)
+    except UsageError:
         return ""
-    return plain(distance / ctx.atr, 2)
+    tick = ctx.market.price_tick
+    if mode == "price":
+        return price_input(stop, tick)
+    unit = entry / 100 if mode == "pct" else ctx.atr
+    if unit is None or unit <= 0:
+        return ""
+    distance = abs(entry - stop)
+    # A distance is rounded to the tick away from the entry: any in (distance - tick, distance] gives
+    # this stop back; its middle survives the rounding of the text best.
+    values = [distance / unit, (distance - (tick or 0) / 2) / unit]
+    first = ""
+    for decimals in range(2, 9):
+        for value in values:
+            text = plain(value, decimals)
+            first = first or text
+            try:
+                back = stop_of(replace(form, stop_mode=mode, stop=text), ctx, entry)
+            except UsageError:
+                continue
+            if abs(back - stop) <= (tick or abs(stop) * 1e-12) / 2:
+                return text
+    return first
+
+
+@dataclass(frozen=True, slots=True)
+class StopCycle:
+    """A run of ``x`` presses: the mode and text it started from, the stop price they gave, and what the
+    last press wrote (a form that no longer shows it ended the run)."""
+
+    mode: StopMode
+    text: str
+    stop: float
+    written: tuple[StopMode, str]
+
+
+def cycle_stop(
+    form: FormState, ctx: Context | None, cycle: StopCycle | None
+) -> tuple[StopMode, str, StopCycle | None]:
+    """The next stop mode and its text for the SAME stop price, and the run to remember. The text is
+    written from the price the run started with, never from the previous (rounded) text, and the mode
+    the run started in gets its own text back: 2% -> price -> ATR -> 2%."""
+    mode: StopMode = next_in(STOP_MODES, form.stop_mode)  # type: ignore[assignment]
+    if ctx is None:
+        return mode, "", None
+    if cycle is None or cycle.written != (form.stop_mode, form.stop):
+        try:
+            stop = stop_of(form, ctx, entry_price(form, ctx))
+        except UsageError:
+            return mode, "", None
+        cycle = StopCycle(form.stop_mode, form.stop, stop, (form.stop_mode, form.stop))
+    text = cycle.text if mode == cycle.mode else stop_text(form, ctx, mode, cycle.stop)
+    return mode, text, replace(cycle, written=(mode, text))
 
 
 def convert_risk(form: FormState, ctx: Context, mode: RiskMode) -> str:

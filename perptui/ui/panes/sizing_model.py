@@ -240,3 +240,26 @@ def on_grid(value: float, step: float) -> float:
     from perptui.domain.sizing import step_decimals
 
     return round(round(value / step) * step, step_decimals(step))
+
+
+def typed_price_warnings(form: FormState, ctx: Context) -> list[str]:
+    """A typed entry, and a stop typed as a price, more than 30% from the mark: a second look (a decimal
+    comma read as a thousands separator makes 0,013 into 13). Nothing for prices the pane derived."""
+    from perptui.domain.price_checks import far_from_mark
+
+    tick = ctx.market.price_tick
+    typed = [("entry", form.entry)]
+    if form.stop_mode == "price":
+        typed.append(("stop", form.stop))
+    warnings = []
+    for what, text in typed:
+        if not text.strip():
+            continue
+        try:
+            price = parse_number(text, what)
+        except UsageError:
+            continue
+        warning = far_from_mark(price, ctx.mark, what=what, tick=tick)
+        if warning is not None:
+            warnings.append(warning)
+    return warnings

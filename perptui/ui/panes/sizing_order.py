@@ -1,13 +1,18 @@
 """The sizing pane's ticket as a paper order: what is sent and the confirmation that shows all of it.
 No Textual here. The entry that follows the mark makes a market order (filled at the mark plus
-slippage); a typed entry makes a limit order at it. The stop goes with it; the paper engine holds one
-take-profit per position, so the first target is attached and the others are named as not sent."""
+slippage); a typed entry makes a limit order at it, which rests only on the far side of the mark (a
+buy limit at or above it fills at once). The stop goes with it; the paper engine holds one
+take-profit per position, so the first target is attached and the others are named as not sent.
+Whatever the ticket flags (the calculator's warnings, a typed price far from the mark, what the paper
+engine's rehearsal of the order warns about) goes to the confirmation as warnings: it defaults to No."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from perptui.domain.paper import OrderRequest
+from perptui.domain.paper_triggers import limit_marketable
 from perptui.domain.ticket import price_text, ticket_lines
 
 if TYPE_CHECKING:
@@ -30,15 +35,38 @@ def order_request(result: SizingResult, market: Market, *, limit: bool, mark: fl
     )
 
 
+def how_sent(request: OrderRequest, tick: float | None) -> str:
+    """How the order meets the market: a market order, a limit that rests, or a marketable limit."""
+    mark = request.mark
+    if request.price is None:
+        return f"MARKET order: fills now at the mark ({price_text(mark, tick)}) plus slippage, taker fee"
+    price = price_text(request.price, tick)
+    verb = "BUY" if request.side == "long" else "SELL"
+    if mark is None:
+        return f"LIMIT {verb} at {price}: fills at once if the mark has crossed it, else rests until it does"
+    if limit_marketable(request.side, request.price, mark):
+        where = "at or above" if request.side == "long" else "at or below"
+        return (
+            f"LIMIT {verb} at {price}, {where} the mark {price_text(mark, tick)}: marketable, fills at "
+            f"once at the mark plus slippage (never worse than {price}), taker fee"
+        )
+    moves = "falls" if request.side == "long" else "rises"
+    return (
+        f"LIMIT {verb} at {price}: rests until the mark (now {price_text(mark, tick)}) {moves} to it, "
+        "maker fee"
+    )
+
+
 def confirm_lines(result: SizingResult, market: Market, request: OrderRequest) -> list[str]:
-    """Every line of the ticket, then how it will be sent."""
+    """Every line of the ticket but its warnings (``order_warnings`` has them), then how it is sent."""
     tick = market.price_tick
     lines = ticket_lines(result, tick, market.amount_step, market.settle)
-    if request.price is None:
-        how = f"MARKET order: fills now at the mark ({price_text(request.mark, tick)}) plus slippage"
-    else:
-        how = f"LIMIT order at {price_text(request.price, tick)}: rests until the mark reaches it"
-    lines += ["", how, f"stop-loss {price_text(request.stop, tick)} attached to the position"]
+    del lines[len(lines) - len(result.warnings) :]  # the ticket ends with one line per warning
+    lines += [
+        "",
+        how_sent(request, tick),
+        f"stop-loss {price_text(request.stop, tick)} attached to the position",
+    ]
     targets = result.take_profits
     if targets:
         lines.append(f"take-profit {price_text(targets[0].price, tick)} attached (the whole position)")
@@ -47,3 +75,11 @@ def confirm_lines(result: SizingResult, market: Market, request: OrderRequest) -
             lines.append(f"not sent: the later targets {rest} (one take-profit per paper position)")
     lines.append("Sent to the local PAPER account only: nothing goes to an exchange.")
     return lines
+
+
+def order_warnings(result: SizingResult, typed: Sequence[str], rehearsed: Sequence[str]) -> list[str]:
+    """What the confirmation flags: typed prices far from the mark, the calculator's warnings, and the
+    paper engine's (its stop-beyond-liquidation warning only when the calculator did not say so)."""
+    codes = {w.code for w in result.warnings}
+    engine = [] if "stop_beyond_liquidation" in codes else list(rehearsed)
+    return [*typed, *(w.message for w in result.warnings), *engine]

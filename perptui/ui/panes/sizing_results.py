@@ -5,6 +5,7 @@ ticket agree; money figures honour privacy mode; unknown figures say ``unknown``
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -16,11 +17,19 @@ from perptui.ui import format as fmt
 from perptui.ui.widgets.stat import Stat
 
 if TYPE_CHECKING:
-    from perptui.domain.sizing import SizingResult, SizingWarning
+    from perptui.domain.sizing import SizingResult
     from perptui.domain.types import Market
 
+#: A typed price far from the mark (likely a typo: a second look before ordering).
+FAR_FROM_MARK = "far_from_mark"
 #: Warnings about a trade that cannot work as planned; the others are cautions.
-SEVERE = {"stop_beyond_liquidation", "leverage_above_tier", "below_min_qty", "below_min_notional"}
+SEVERE = {
+    "stop_beyond_liquidation",
+    "leverage_above_tier",
+    "below_min_qty",
+    "below_min_notional",
+    FAR_FROM_MARK,
+}
 MAX_WARNINGS = 5
 _MONEY = re.compile(r"\d[\d,]*\.\d{2}(?!\d|%)")
 
@@ -197,30 +206,34 @@ class Verdict(Vertical):
         for i in range(MAX_WARNINGS):
             yield Static("", id=f"size-warning-{i}", classes="size-warning", markup=False)
 
-    def show(self, r: SizingResult, m: Market, private: bool) -> None:
+    def show(self, r: SizingResult, m: Market, private: bool, *, prices: Sequence[str] = ()) -> None:
+        """``prices``: typed prices far from the mark (``typed_price_warnings``), shown first."""
         line = self.query_one("#size-binding", Static)
         word, _, rest = masked(r.binding_text, private).partition(": ")
         line.update(Content.assemble(("Sized by ", "$text-muted"), (word, "bold $text-accent"), f": {rest}"))
         line.set_class(False, "-error")
         line.set_class(False, "-hint")
         self.query_one("#size-limits", Static).update(limits_line(r, m))
-        self._warnings(r.warnings, private)
+        warnings = [*((FAR_FROM_MARK, p) for p in prices), *((w.code, w.message) for w in r.warnings)]
+        self._warnings(warnings, private)
 
-    def _warnings(self, warnings: tuple[SizingWarning, ...], private: bool) -> None:
-        shown = sorted(warnings, key=lambda w: w.code not in SEVERE)
+    def _warnings(self, warnings: Sequence[tuple[str, str]], private: bool = False) -> None:
+        """(code, message) pairs, the severe ones first; money in them is masked in privacy mode."""
+        shown = sorted(warnings, key=lambda w: w[0] not in SEVERE)
         for i, static in enumerate(self.query(".size-warning").results(Static)):
             w = shown[i] if i < len(shown) else None
             static.display = w is not None
             if w is not None:
-                static.update(f"{'✖' if w.code in SEVERE else '⚠'} {masked(w.message, private)}")
-                static.set_class(w.code in SEVERE, "-error")
-                static.set_class(w.code not in SEVERE, "-warning")
+                code, message = w
+                static.update(f"{'✖' if code in SEVERE else '⚠'} {masked(message, private)}")
+                static.set_class(code in SEVERE, "-error")
+                static.set_class(code not in SEVERE, "-warning")
 
-    def problem(self, text: str, private: bool, *, hint: bool = False) -> None:
+    def problem(self, text: str, private: bool, *, hint: bool = False, prices: Sequence[str] = ()) -> None:
         """No result: say why (an error in the error colour, a missing input as a muted hint)."""
         line = self.query_one("#size-binding", Static)
         line.update(masked(text, private))
         self.query_one("#size-limits", Static).update("")
         line.set_class(not hint, "-error")
         line.set_class(hint, "-hint")
-        self._warnings((), False)
+        self._warnings([(FAR_FROM_MARK, p) for p in prices])

@@ -16,7 +16,7 @@ from perptui.ui.panes.sizing_memory import with_recent
 from perptui.ui.panes.sizing_view import SizingView
 
 if TYPE_CHECKING:
-    from perptui.domain.types import Market
+    from perptui.domain.types import Market, Side
     from perptui.services.sizing_inputs import AtrReading
 
 
@@ -28,16 +28,21 @@ class SizingSync(SizingView):
 
     #: A symbol asked for (the scanner's Enter) before the markets were read: the first poll shows it.
     wanted: str | None = None
+    #: The side asked for with it (the one that earns the funding), if any.
+    wanted_side: Side | None = None
 
     def refresh_data(self) -> None:
         self.poll()
 
-    def open_symbol(self, symbol: str) -> None:
-        """Size ``symbol`` (the scanner's Enter): now if the markets are known, else after the first poll."""
+    def open_symbol(self, symbol: str, side: Side | None = None) -> None:
+        """Size ``symbol`` (the scanner's Enter), on ``side`` if given: now if the markets are known, else
+        after the first poll."""
         if self.setup is None:
-            self.wanted = symbol
-        else:
-            self.select_symbol(symbol)
+            self.wanted, self.wanted_side = symbol, side
+            return
+        self.select_symbol(symbol)
+        if side is not None and symbol in self.markets and side != self.form.side:
+            self.set_form(side=side)
 
     @work(exclusive=True, group="sizing-poll", exit_on_error=False, name="sizing-poll")
     async def poll(self) -> data.Polled:
@@ -145,8 +150,9 @@ class SizingSync(SizingView):
         self.need_atr()
         self.recompute()
         if self.wanted is not None and self.setup is not None:
-            wanted, self.wanted = self.wanted, None
-            self.select_symbol(wanted)
+            wanted, side = self.wanted, self.wanted_side
+            self.wanted = self.wanted_side = None
+            self.open_symbol(wanted, side)
 
     def select_symbol(self, symbol: str) -> None:
         if symbol not in self.markets:

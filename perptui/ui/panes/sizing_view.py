@@ -12,7 +12,15 @@ from textual.widgets import Static
 from perptui.domain.errors import UsageError
 from perptui.ui import format as fmt
 from perptui.ui.panes.sizing_actions import SizingActions
-from perptui.ui.panes.sizing_model import Context, compute, field_of, is_missing, message_of, price_input
+from perptui.ui.panes.sizing_model import (
+    Context,
+    compute,
+    field_of,
+    is_missing,
+    message_of,
+    price_input,
+    typed_price_warnings,
+)
 from perptui.ui.panes.sizing_results import PositionCard, TargetsCard, Verdict
 from perptui.ui.widgets.price_ladder import Level, PriceLadder
 
@@ -70,20 +78,20 @@ class SizingView(SizingActions):
         except UsageError as exc:  # a SizingError naming the field
             self.result, self.error = None, exc
             self._show_form(ctx)
-            self._no_result(exc, hint=is_missing(exc))
+            self._no_result(exc, hint=is_missing(exc), prices=typed_price_warnings(self.form, ctx))
         else:
             self.result, self.error = result, None
             self._show_form(ctx)
             self._show_result(result, ctx)
 
-    def _no_result(self, exc: UsageError, *, hint: bool) -> None:
+    def _no_result(self, exc: UsageError, *, hint: bool, prices: list[str]) -> None:
         self.form_widget.mark_error(None if hint else field_of(exc))
         private = self.private
         self.query_one(PositionCard).invalidate(private)
         self.query_one(TargetsCard).invalidate(private)
         message = message_of(exc, with_field=not hint)
         self.query_one(PriceLadder).clear("nothing to draw yet" if hint else "no valid trade to draw")
-        self.query_one(Verdict).problem(message, private, hint=hint)
+        self.query_one(Verdict).problem(message, private, hint=hint, prices=prices)
 
     def _show_result(self, r: SizingResult, ctx: Context) -> None:
         from perptui.domain.ticket import price_text
@@ -92,7 +100,7 @@ class SizingView(SizingActions):
         self.form_widget.mark_error(None)
         self.query_one(PositionCard).show(r, m, private)
         self.query_one(TargetsCard).show(r, m, private)
-        self.query_one(Verdict).show(r, m, private)
+        self.query_one(Verdict).show(r, m, private, prices=typed_price_warnings(self.form, ctx))
         levels = [Level("entry", "Entry", r.entry), Level("stop", "Stop", r.stop)]
         levels += [Level("target", f"TP{i}", tp.price) for i, tp in enumerate(r.take_profits, 1)]
         levels.append(Level("breakeven", "B/E", r.breakeven_price))

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from perptui.ui import format as fmt
 from perptui.ui.keymap import binding
@@ -25,6 +25,7 @@ from perptui.ui.screens import backtest_view as view
 from perptui.ui.screens.backtest_sync import BacktestSync
 from perptui.ui.widgets.backtest_charts import BacktestCharts
 from perptui.ui.widgets.dialogs import FormDialog
+from perptui.ui.widgets.footer import KeysFooter
 
 Column = tuple[str, int, bool]  # (header, width, left-aligned)
 METRIC_COLUMNS: list[Column] = [
@@ -115,7 +116,7 @@ class BacktestScreen(BacktestSync):
         yield Static("", id="bt-stress")
         with VerticalScroll(id="bt-notes-box"):
             yield Static("", id="bt-notes", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.watch(self.app, "privacy", lambda _: self.redraw(), init=False)

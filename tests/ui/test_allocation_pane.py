@@ -12,6 +12,7 @@ from textual.widgets import Input
 from perptui.domain.plan import HybridPlan
 from perptui.ui.screenshots import open_plan
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
+from perptui.ui.widgets.stat import Stat
 from tests.cli_helpers import run_json
 from tests.ui.helpers import notifications, settle, sync, wait_for_screen
 
@@ -54,7 +55,7 @@ async def test_the_plan_has_a_neutral_base_and_a_directional_layer(make_app) -> 
         for legs in by_symbol.values():
             spot, perp = legs["spot"], legs["perp"]
             assert spot.side != perp.side  # type: ignore[attr-defined]
-        assert "expected return" in str(pane.query_one("#plan-summary").render())
+        assert pane.query_one("#plan-return", Stat).text == f"{plan.expected_return * 100:.1f}% /yr"
 
 
 @sync
@@ -83,8 +84,8 @@ async def test_x_lists_every_order_then_the_paper_account_holds_the_plan(make_ap
         assert perp_trades
         await pilot.press("x")
         lines = "\n".join((await wait_for_screen(pilot, ConfirmDialog)).lines)
-        for t in perp_trades:
-            assert t.symbol in lines
+        for t in perp_trades:  # one line each, the symbol without its settle suffix (all are USDT)
+            assert f"{t.symbol.split(':')[0]} " in lines
         assert "spot legs" in lines and "PAPER account only" in lines
         await pilot.press("y")
         await until_solved(pilot, pane)

@@ -281,7 +281,10 @@ class AllocationPane(AllocationSync):
         notes = self._notes(plan)
         self.query_one("#plan-notes", Static).update(notes)
         self.query_one("#plan-fold", Static).update(self._fold_cue(plan))
-        self.query_one("#plan-trades", Static).update(trades_summary(plan, short=narrow))
+        summary = trades_summary(plan, short=False)
+        if summary.cell_length > self.size.width:
+            summary = trades_summary(plan, short=True)
+        self.query_one("#plan-trades", Static).update(summary)
         points = [(p.volatility, p.expected_return) for p in plan.frontier]
         chosen = (plan.chosen.volatility, plan.chosen.expected_return) if plan.chosen else None
         self.query_one(FrontierChart).show(points, chosen)

@@ -95,3 +95,18 @@ def test_a_stat_keeps_its_value_and_cuts_its_label() -> None:
     assert fit("Directional capital", "1,905.00 USDT", 14) == ("", "1,905.00 USDT")
     assert fit("Equity", "12,345,678.00 USDT", 13) == ("", "12,345,678.00")  # the unit goes first
     assert fit("Equity", "12,345,678.00 USDT", 8) == ("", "12,345,…")  # cut, with the cue
+
+
+@sync
+async def test_a_resize_while_the_pane_is_hidden_shows_when_it_comes_back(make_app) -> None:
+    app = make_app(history=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        pane = app.pane("account")
+        assert pane.has_class("-narrow", "-short")
+        assert all(on_screen(app, s) for s in pane.query(Stat))

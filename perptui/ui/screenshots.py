@@ -274,6 +274,37 @@ async def _backtest(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def open_plan_trades(pilot: Pilot) -> Any:
+    """The confirmation of the plan's trades (``x`` on the allocation pane); returns the dialog. Its
+    worker waits for the answer, so this waits for the dialog rather than for the workers."""
+    from perptui.ui.widgets.dialogs import ConfirmDialog
+
+    await open_plan(pilot)
+    pilot.app.clear_notifications()
+    await pilot.press("x")
+    for _ in range(200):
+        if isinstance(pilot.app.screen, ConfirmDialog):
+            await pilot.pause()
+            return pilot.app.screen
+        await pilot.pause(0.02)
+    raise TimeoutError("no confirmation of the plan's trades")
+
+
+@shot("plan-trades")
+async def _plan_trades(pilot: Pilot) -> None:
+    await open_plan_trades(pilot)
+
+
+@shot("allocation-details")
+async def _allocation_details(pilot: Pilot) -> None:
+    """On a narrow terminal: the notes and the frontier in the table's place (``i``)."""
+    await open_plan(pilot)
+    await pilot.press("i")
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
 async def render(name: str) -> str:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:

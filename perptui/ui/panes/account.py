@@ -7,10 +7,10 @@ import inspect
 import time
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Vertical
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -23,6 +23,9 @@ from perptui.ui.widgets.equity_chart import EquityChart
 from perptui.ui.widgets.stat import Stat
 
 SNAPSHOT_EVERY_S = 60.0
+#: Three cards side by side need about 115 columns (a 19-letter label and a 13-letter amount each);
+#: below that they take two columns. From WIDE_FROM on, the cards stand in a column beside the chart.
+NARROW_BELOW, WIDE_FROM, SHORT_BELOW = 116, 160, 30
 _EDITS = {"deposit", "withdraw", "risk", "split"}
 
 
@@ -41,30 +44,39 @@ class AccountPane(AccountEdits):
 
     def compose(self) -> ComposeResult:
         yield Static("loading the account…", id="account-heading", markup=False)
-        with Horizontal(id="account-cards"):
-            with Vertical(id="capital", classes="card") as card:
-                card.border_title = "Capital"
-                yield Stat("Equity", id="equity")
-                yield Stat("Wallet balance", id="wallet_balance")
-                yield Stat("Free margin", id="free_margin")
-                yield Stat("Used margin", id="used_margin")
-                yield Stat("Unrealised PnL", signed=True, id="unrealized_pnl")
-                yield Stat("Effective leverage", "leverage", id="leverage")
-            with Vertical(id="risk", classes="card") as card:
-                card.border_title = "Risk per trade"
-                yield Stat("Risk % of equity", "pct", id="risk_pct")
-                yield Stat("Risk budget", id="risk_budget")
-                yield Static("")
-                yield Stat("PnL today", signed=True, id="pnl_today")
-                yield Stat("PnL this week", signed=True, id="pnl_week")
-            with Vertical(id="plan", classes="card") as card:
-                card.border_title = "Hybrid plan"
-                yield Stat("Neutral base", "pct", id="neutral_pct")
-                yield Stat("Neutral capital", id="neutral_capital")
-                yield Stat("Directional layer", "pct", id="directional_pct")
-                yield Stat("Directional capital", id="directional_capital")
-        yield Static("", id="account-message", markup=False)
-        yield EquityChart(id="equity-chart")
+        with Container(id="account-main"):
+            with Container(id="account-cards"):
+                with Vertical(id="capital", classes="card") as card:
+                    card.border_title = "Capital"
+                    yield Stat("Equity", id="equity")
+                    yield Stat("Wallet balance", id="wallet_balance")
+                    yield Stat("Free margin", id="free_margin")
+                    yield Stat("Used margin", id="used_margin")
+                    yield Stat("Unrealised PnL", signed=True, id="unrealized_pnl")
+                    yield Stat("Effective leverage", "leverage", id="leverage")
+                with Vertical(id="risk", classes="card") as card:
+                    card.border_title = "Risk per trade"
+                    yield Stat("Risk % of equity", "pct", id="risk_pct")
+                    yield Stat("Risk budget", id="risk_budget")
+                    yield Static("", classes="card-gap")
+                    yield Stat("PnL today", signed=True, id="pnl_today")
+                    yield Stat("PnL this week", signed=True, id="pnl_week")
+                with Container(id="plan", classes="card") as card:
+                    card.border_title = "Hybrid plan"
+                    yield Stat("Neutral base", "pct", id="neutral_pct")
+                    yield Stat("Neutral capital", id="neutral_capital")
+                    yield Stat("Directional layer", "pct", id="directional_pct")
+                    yield Stat("Directional capital", id="directional_capital")
+            with Vertical(id="account-side"):
+                yield Static("", id="account-message", markup=False)
+                yield EquityChart(id="equity-chart")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fold the layout to the terminal: cards in two columns when narrow, beside the chart when wide."""
+        width, height = event.size
+        self.set_class(width < NARROW_BELOW, "-narrow")
+        self.set_class(width >= WIDE_FROM, "-wide")
+        self.set_class(height < SHORT_BELOW, "-short")
 
     def on_mount(self) -> None:
         self.set_interval(SNAPSHOT_EVERY_S, self.take_snapshot, name="equity snapshot")
@@ -149,6 +161,7 @@ class AccountPane(AccountEdits):
         line = self.query_one("#account-message", Static)
         line.update(text)
         line.set_class(error, "-error")
+        line.display = bool(text)  # an empty line would take a row from the chart
 
     def action_range(self, step: int) -> None:
         self.query_one(EquityChart).cycle(step)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
@@ -27,9 +27,15 @@ from perptui.ui.keymap import binding
 from perptui.ui.panes.allocation_columns import SPECS, leg_cells, ordered_legs, row_key
 from perptui.ui.panes.allocation_settings import Setting, settings
 from perptui.ui.panes.allocation_sync import AllocationSync
+from perptui.ui.panes.allocation_trades import confirm_lines, send_order, trades_summary
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
 from perptui.ui.widgets.frontier_chart import FrontierChart
 from perptui.ui.widgets.live_table import LiveTable
+from perptui.ui.widgets.stat import Stat
+
+#: Under NARROW_BELOW columns the side column folds (figures under the table, notes and frontier behind
+#: ``i``); from WIDE_FROM on it widens; under SHORT_BELOW rows the blank rows go.
+NARROW_BELOW, WIDE_FROM, SHORT_BELOW = 100, 160, 30
 
 
 class AllocationPane(AllocationSync):
@@ -90,6 +96,13 @@ class AllocationPane(AllocationSync):
             "plan_backtest", "B", "backtest", "Backtest", "Backtest the plan over history (the results view)"
         ),
         binding(
+            "plan_details",
+            "i",
+            "toggle_details",
+            "Details",
+            "Narrow terminal: the notes and the frontier in place of the table, and back",
+        ),
+        binding(
             "plan_size",
             "enter",
             "size_selected",
@@ -102,13 +115,36 @@ class AllocationPane(AllocationSync):
     def compose(self) -> ComposeResult:
         yield Static("building the plan…", id="plan-heading", markup=False)
         yield Static("", id="plan-settings")
-        with Horizontal(id="plan-body"):
-            with Vertical(id="plan-left"):
-                yield LiveTable(SPECS, id="plan-table")
-                yield Static("", id="plan-trades")
-            with Vertical(id="plan-right"):
-                yield Static("", id="plan-summary")
-                yield FrontierChart(id="plan-frontier")
+        with Container(id="plan-body"):
+            yield LiveTable(SPECS, id="plan-table")
+            with Container(id="plan-figures"):
+                yield Stat("expected return", "text", id="plan-return")
+                yield Stat("volatility", "text", id="plan-volatility")
+                yield Stat("Sharpe", "text", id="plan-sharpe")
+                yield Stat("funding per day", currency="", signed=True, id="plan-funding")
+                yield Stat("regime", "text", id="plan-regime")
+            yield Static("", id="plan-fold")
+            yield Static("", id="plan-notes")
+            yield FrontierChart(id="plan-frontier")
+        yield Static("", id="plan-trades")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow: the figures under the table, the notes and the frontier folded behind ``i``."""
+        width, height = event.size
+        narrow = width < NARROW_BELOW
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self.remove_class("-details")  # the table comes back (and keeps the focus it may have)
+            self.refresh_bindings()
+        self.set_class(width >= WIDE_FROM, "-wide")
+        self.set_class(height < SHORT_BELOW, "-short")
+        self.redraw()
+
+    def action_toggle_details(self) -> None:
+        self.toggle_class("-details")
+        details = self.has_class("-details")
+        (self if details else self.table).focus()  # a hidden table would take the pane's keys with it
+        self.redraw()
 
     @property
     def table(self) -> LiveTable:
@@ -127,6 +163,8 @@ class AllocationPane(AllocationSync):
     def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "send_trades":
             return self.ctx.account_mode == "paper"
+        if action == "toggle_details":  # wider, everything is on screen
+            return self.has_class("-narrow")
         return True
 
     # --- settings ----------------------------------------------------------------------------------
@@ -197,8 +235,7 @@ class AllocationPane(AllocationSync):
         defaults to No; when it would refuse them all, no confirmation is shown."""
         from perptui.domain.paper import OrderRequest
 
-        perp = sorted((t for t in plan.trades if t.leg == "perp"), key=lambda t: not t.reduce_only)
-        spot = [t for t in plan.trades if t.leg == "spot"]
+        perp = send_order(plan.trades)
         if not perp:
             self.notify("no perp trades to send", timeout=3)
             return
@@ -216,16 +253,8 @@ class AllocationPane(AllocationSync):
         if len(refused) == len(perp):
             self.notify(f"no orders sent: the paper account refuses them ({refused[0]})", severity="error")
             return
-        lines = [
-            f"{t.side.upper():5} {rf.num(t.qty)} {t.symbol}  ≈ {rf.amount(t.notional)}"
-            + ("  reduce-only" if t.reduce_only else "")
-            + ("  REFUSED" if why else "")
-            for t, why in zip(perp, refusals, strict=True)
-        ]
-        if spot:
-            lines += ["", f"not sent: {len(spot)} spot legs (the paper account trades perps only):"]
-            lines += [f"  {t.side} {rf.num(t.qty)} {t.symbol} spot" for t in spot]
-        lines += ["", "MARKET orders at the mark plus slippage, on the local PAPER account only."]
+        refused_symbols = frozenset(t.symbol for t, why in zip(perp, refusals, strict=True) if why)
+        lines = confirm_lines(plan.trades, refused=refused_symbols)
         warnings = [f"refused, would not be sent: {why}" for why in refused]
         title = f"Send {len(perp) - len(refused)} orders to the paper account?"
         dialog = ConfirmDialog(title, lines, warnings=warnings, action="send them")
@@ -249,65 +278,91 @@ class AllocationPane(AllocationSync):
         heading = self.query_one("#plan-heading", Static)
         config, plan = self.config, self.plan
         if config is not None:
-            parts = [_setting_text(s, config) for s in settings()]
-            self.query_one("#plan-settings", Static).update(Content("   ").join(parts))
+            self.query_one("#plan-settings", Static).update(settings_bar(config, self.size.width))
         if plan is None:
             heading.update(self.error or "building the plan…")
             heading.set_class(self.error is not None, "-stale")
             return
+        narrow = self.has_class("-narrow")
         private = bool(getattr(self.app, "privacy", False))
         capital = fmt.money(plan.config.capital, private=private)
         state = "solving…" if self.solving else (self.error or "")
-        heading.update(
-            f"Plan · capital {capital} · neutral {plan.config.neutral_pct:g}% / directional "
-            f"{100 - plan.config.neutral_pct:g}% · regime {plan.regime.state} (x{plan.regime.scale:.2f})"
-            + (f" · {state}" if state else "")
-        )
+        split = f"neutral {plan.config.neutral_pct:g}% / directional {100 - plan.config.neutral_pct:g}%"
+        parts = [] if narrow else [f"capital {capital}", split]  # narrow: the settings bar has them
+        parts += [f"regime {plan.regime.state} (x{plan.regime.scale:.2f})", state]
+        heading.update(" · ".join(["Plan", *filter(None, parts)]))
         heading.set_class(self.error is not None, "-stale")
         legs = ordered_legs(plan)
         rows = {row_key(leg): leg_cells(leg, private=private) for leg in legs}
         self.table.show(rows, list(rows))
-        self.query_one("#plan-summary", Static).update(self._summary(plan, private))
-        self.query_one("#plan-trades", Static).update(self._trades(plan))
+        self._figures(plan)
+        notes = self._notes(plan)
+        self.query_one("#plan-notes", Static).update(notes)
+        self.query_one("#plan-fold", Static).update(self._fold_cue(plan))
+        summary = trades_summary(plan, short=False)
+        if summary.cell_length > self.size.width:
+            summary = trades_summary(plan, short=True)
+        self.query_one("#plan-trades", Static).update(summary)
         points = [(p.volatility, p.expected_return) for p in plan.frontier]
         chosen = (plan.chosen.volatility, plan.chosen.expected_return) if plan.chosen else None
         self.query_one(FrontierChart).show(points, chosen)
 
-    def _summary(self, plan, private: bool) -> Content:  # type: ignore[no-untyped-def]
-        def line(label: str, value: str, style: str = "bold") -> Content:
-            return Content.assemble((f"{label:<18}", "$text-muted"), (value, style))
+    def _figures(self, plan) -> None:  # type: ignore[no-untyped-def]
+        """The plan's key figures, each a ``Stat`` (the value is never cut)."""
+        figures = {
+            "return": rf.pct(plan.expected_return, 1) + " /yr",
+            "volatility": rf.pct(plan.volatility, 1) + " /yr",
+            "sharpe": "—" if plan.sharpe is None else f"{plan.sharpe:.2f}",
+            "funding": plan.funding_per_day,
+            "regime": f"{plan.regime.state} · scale {plan.regime.scale:.2f}",
+        }
+        for key, value in figures.items():
+            self.query_one(f"#plan-{key}", Stat).value = value
 
-        sharpe = "—" if plan.sharpe is None else f"{plan.sharpe:.2f}"
-        funding = fmt.money(plan.funding_per_day, private=private, signed=True)
-        lines = [
-            line("expected return", rf.pct(plan.expected_return, 1) + " /yr"),
-            line("volatility", rf.pct(plan.volatility, 1) + " /yr"),
-            line("Sharpe", sharpe),
-            line("funding per day", funding, "$text-success" if plan.funding_per_day > 0 else "bold"),
-            line("regime", f"{plan.regime.state} · scale {plan.regime.scale:.2f}"),
-        ]
-        if plan.regime.reason:
-            lines.append(Content.styled(plan.regime.reason, "$text-muted"))
+    def _notes(self, plan) -> Content:  # type: ignore[no-untyped-def]
+        lines = [Content.styled(plan.regime.reason, "$text-muted")] if plan.regime.reason else []
         lines += [Content.styled(n, "$text-warning") for n in plan.notes[:3]]
         return Content("\n").join(lines)
 
-    def _trades(self, plan) -> Content:  # type: ignore[no-untyped-def]
-        if not plan.trades:
-            return Content.styled("the paper account holds the plan: no trades needed", "$text-muted")
-        perp = sum(1 for t in plan.trades if t.leg == "perp")
-        known = [t.notional for t in plan.trades if t.notional is not None]
-        traded = f"{sum(known):,.0f} traded" if len(known) == len(plan.trades) else "a price unknown"
+    def _fold_cue(self, plan) -> Content:  # type: ignore[no-untyped-def]
+        """Narrow terminals: what ``i`` shows or hides."""
+        if self.has_class("-details"):
+            return Content.assemble(("i", "bold $text-accent"), (" back to the legs table", "$text-muted"))
+        count = len(plan.notes[:3]) + bool(plan.regime.reason)
+        what = f"{count} note{'s' if count != 1 else ''} and the frontier" if count else "the frontier"
         return Content.assemble(
-            (f"{len(plan.trades)} trades to reach the plan", "bold"),
-            f" ({perp} perp, {len(plan.trades) - perp} spot; {traded}) · ",
-            ("x", "bold $text-accent"),
-            " sends the perp orders to the paper account",
+            ("▸ ", "$text-muted"), ("i", "bold $text-accent"), (f" shows {what}", "$text-muted")
         )
 
 
-def _setting_text(setting: Setting, config) -> Content:  # type: ignore[no-untyped-def]
+def settings_bar(config, width: int) -> Content:  # type: ignore[no-untyped-def]
+    """The settings, each with its key, packed into lines of ``width`` without cutting one; the long
+    labels unless the short ones take fewer lines."""
+    full = pack([_setting_text(s, config, short=False) for s in settings()], width, gap=3)
+    short = pack([_setting_text(s, config, short=True) for s in settings()], width, gap=2)
+    return Content("\n").join(full if len(full) <= len(short) else short)
+
+
+def pack(parts: list[Content], width: int, *, gap: int) -> list[Content]:
+    """``parts`` joined on lines of at most ``width`` cells (a part longer than a line stands alone)."""
+    lines: list[list[Content]] = [[]]
+    used = 0
+    for part in parts:
+        need = part.cell_length + (gap if lines[-1] else 0)
+        if lines[-1] and used + need > width:
+            lines.append([])
+            used, need = 0, part.cell_length
+        lines[-1].append(part)
+        used += need
+    return [Content(" " * gap).join(line) for line in lines]
+
+
+def _setting_text(setting: Setting, config, *, short: bool) -> Content:  # type: ignore[no-untyped-def]
+    label = setting.short if short else setting.label
     return Content.assemble(
-        (setting.key, "bold $text-accent"), f" {setting.label} ", (setting.text(config), "bold")
+        (setting.key, "bold $text-accent"),
+        f" {label} " if label else " ",
+        (setting.text(config), "bold"),
     )
 
 

@@ -21,6 +21,7 @@ class Setting:
     label: str
     kind: Kind
     choices: tuple[object, ...] = ()
+    short: str = ""  # the label where room is short ("" when the value says it, "max_utility")
 
     def text(self, config: PlanConfig) -> str:
         value = getattr(config, self.field)
@@ -77,14 +78,14 @@ def settings() -> tuple[Setting, ...]:
     from perptui.domain.optimize import OBJECTIVES
 
     return (
-        Setting("c", "capital", "capital", "money"),
-        Setting("s", "neutral_pct", "neutral / directional %", "float"),
-        Setting("u", "universe_size", "universe", "int"),
-        Setting("m", "min_carry_apr", "min carry APR", "pct"),
+        Setting("c", "capital", "capital", "money", short="capital"),
+        Setting("s", "neutral_pct", "neutral / directional %", "float", short="split"),
+        Setting("u", "universe_size", "universe", "int", short="universe"),
+        Setting("m", "min_carry_apr", "min carry APR", "pct", short="carry"),
         Setting("o", "objective", "objective", "choice", tuple(OBJECTIVES)),
-        Setting("a", "risk_aversion", "risk aversion", "float"),
-        Setting("l", "leverage_cap", "leverage cap", "float"),
-        Setting("v", "vol_target", "vol target", "pct"),
-        Setting("g", "target_return", "target return", "pct"),
-        Setting("b", "lookback_days", "lookback", "choice", tuple(LOOKBACK_DAYS)),
+        Setting("a", "risk_aversion", "risk aversion", "float", short="aversion"),
+        Setting("l", "leverage_cap", "leverage cap", "float", short="lev cap"),
+        Setting("v", "vol_target", "vol target", "pct", short="vol"),
+        Setting("g", "target_return", "target return", "pct", short="target"),
+        Setting("b", "lookback_days", "lookback", "choice", tuple(LOOKBACK_DAYS), short="lookback"),
     )

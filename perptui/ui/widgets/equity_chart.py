@@ -1,5 +1,8 @@
 """Equity history chart with 1D/1W/1M/ALL ranges. textual-plotext is imported when data first
-arrives (``EquityChart.preload`` from a worker thread), so it never delays the first frame."""
+arrives (``EquityChart.preload`` from a worker thread), so it never delays the first frame.
+
+Given fewer than ``FOLD_BELOW`` rows the chart folds to one line: the range's first and last equity,
+the change and the low and high, with a word that the chart is folded."""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from perptui.ui import format as fmt
 from perptui.ui.format import MASK
 
 if TYPE_CHECKING:
@@ -20,6 +25,8 @@ if TYPE_CHECKING:
 
 DAY_MS = 86_400_000
 RANGES: dict[str, int | None] = {"1D": DAY_MS, "1W": 7 * DAY_MS, "1M": 30 * DAY_MS, "ALL": None}
+#: Rows (border included) under which the chart folds to a one-line summary.
+FOLD_BELOW = 8
 
 
 def window(points: Sequence[tuple[int, float]], now_ms: int, span_ms: int | None) -> list[tuple[int, float]]:
@@ -46,10 +53,31 @@ def range_title(chosen: str) -> Content:
     return Content(f"Equity history  {tabs}")
 
 
+def summary_line(steps: Sequence[tuple[int, float]], range_name: str, *, private: bool) -> str:
+    """The folded chart's line: "Equity 1M: 5,000.00 → 6,350.00 (+27.0%) · chart folded … · low … high …"."""
+    cue = "chart folded, it needs 8 rows"
+    if not steps:
+        return f"Equity history {range_name}: nothing recorded yet · {cue}"
+    values = [v for _, v in steps]
+    first, last = values[0], values[-1]
+
+    def money(value: float) -> str:
+        return fmt.money(value, private=private)
+
+    change = f" ({(last / first - 1) * 100:+.1f}%)" if first else ""
+    return (
+        f"Equity {range_name}: {money(first)} → {money(last)}{change} · {cue}"
+        f" · low {money(min(values))} · high {money(max(values))}"
+    )
+
+
 class EquityChart(Vertical):
     DEFAULT_CSS = """
     EquityChart { height: 1fr; border: round $primary 50%; border-title-color: $text-primary; }
     EquityChart #empty { color: $text-muted; padding: 1 2; }
+    EquityChart #folded { display: none; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    EquityChart.-folded { border: none; }
+    EquityChart.-folded #folded { display: block; }
     """
 
     range_name: reactive[str] = reactive("1M")
@@ -67,7 +95,18 @@ class EquityChart(Vertical):
         import textual_plotext  # noqa: F401
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="folded", markup=False)
         yield Static("no equity history yet", id="empty", markup=False)
+
+    @property
+    def folded(self) -> bool:
+        return self.has_class("-folded")
+
+    def on_resize(self, event: events.Resize) -> None:
+        folded = self.outer_size.height < FOLD_BELOW
+        if folded != self.folded:
+            self.set_class(folded, "-folded")
+            self._draw()
 
     def on_mount(self) -> None:
         self.watch(self.app, "privacy", self._privacy_changed, init=True)
@@ -87,10 +126,12 @@ class EquityChart(Vertical):
         self.points, self.now_ms = list(points), now_ms
         self._draw()
 
-    def _empty(self, text: str) -> None:
+    def _empty(self, text: str | None) -> None:
+        """Hide the plot; say ``text`` instead (None: nothing, the chart is folded)."""
         empty = self.query_one("#empty", Static)
-        empty.update(text)
-        empty.display = True
+        if text is not None:
+            empty.update(text)
+        empty.display = text is not None
         if self.plot is not None:
             self.plot.display = False
 
@@ -102,9 +143,16 @@ class EquityChart(Vertical):
         self._draw()
 
     def _draw(self) -> None:
-        if not self.is_mounted or not self.points:
+        if not self.is_mounted:
             return
         steps = window(self.points, self.now_ms, RANGES[self.range_name])
+        self.query_one("#folded", Static).update(summary_line(steps, self.range_name, private=self.private))
+        if self.folded:
+            self._empty(None)
+            return
+        if not self.points:
+            self._empty("no equity history yet")
+            return
         if len({t for t, _ in steps}) < 2:
             self._empty(
                 "one equity snapshot so far: the chart fills in as the app records one a minute "

@@ -12,7 +12,7 @@ Point = tuple[float, float]  # (volatility, expected return), fractions
 
 class FrontierChart(PlotPanel):
     def __init__(self, id: str | None = None) -> None:
-        super().__init__("Frontier: return vs volatility %/yr", "no frontier yet", id=id)
+        super().__init__("Frontier: return vs vol, %/yr", "no frontier yet", id=id)
         self._shown: tuple[object, ...] | None = None
 
     def show(self, points: Sequence[Point], chosen: Point | None, why_empty: str = "") -> None:

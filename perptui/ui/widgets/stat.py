@@ -1,4 +1,7 @@
-"""``Stat``: one labelled figure (``Equity ....... 5,000.00 USDT``). Money figures honour privacy mode."""
+"""``Stat``: one labelled figure (``Equity ....... 5,000.00 USDT``). Money figures honour privacy mode.
+
+The value comes first: when the width is short the label gives way (cut with "…"), and only below the
+value's own width does the value lose its unit, then its end (with "…" as the cue)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from textual.widget import Widget
 from perptui.ui import format as fmt
 
 Kind = Literal["money", "pct", "leverage", "text"]
+ELLIPSIS = "…"
 
 
 class Stat(Widget):
@@ -73,6 +77,23 @@ class Stat(Widget):
     def render(self) -> Text:
         label_style = self.get_component_rich_style("stat--label")
         value_style = self.get_component_rich_style("stat--value")
-        value = self.text
-        gap = max(1, self.size.width - len(self.label) - len(value))
-        return Text.assemble((self.label, label_style), " " * gap, (value, value_style), no_wrap=True)
+        label, value = fit(self.label, self.text, self.size.width)
+        gap = max(0, self.size.width - len(label) - len(value))
+        return Text.assemble((label, label_style), " " * gap, (value, value_style), no_wrap=True)
+
+
+def fit(label: str, value: str, width: int) -> tuple[str, str]:
+    """The label and value drawn in ``width`` cells, the value first: the label is cut with "…" when both
+    do not fit (one blank between them), and dropped when not even "x…" fits. A value wider than
+    ``width`` drops its unit ("6,350.00 USDT" -> "6,350.00"), then is cut at its end with "…"."""
+    if len(label) + 1 + len(value) <= width:
+        return label, value
+    room = width - len(value) - 1
+    if room >= 2:
+        return label[: room - 1] + ELLIPSIS, value
+    if len(value) <= width:
+        return "", value
+    number = value.rsplit(" ", 1)[0]
+    if len(number) <= width:
+        return "", number
+    return "", number[: max(0, width - 1)] + ELLIPSIS if width > 0 else ""

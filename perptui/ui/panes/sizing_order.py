@@ -31,14 +31,25 @@ def order_request(result: SizingResult, market: Market, *, limit: bool, mark: fl
 
 
 def confirm_lines(result: SizingResult, market: Market, request: OrderRequest) -> list[str]:
-    """Every line of the ticket, then how it will be sent."""
+    """How it will be sent and the warnings first (what a short terminal must not hide), then every
+    line of the ticket and what goes with the order."""
     tick = market.price_tick
-    lines = ticket_lines(result, tick, market.amount_step, market.settle)
+    warnings = [f"! {w.message}" for w in result.warnings]
+    ticket = [  # the ticket's own copy of the warnings: they come first here
+        line for line in ticket_lines(result, tick, market.amount_step, market.settle) if line not in warnings
+    ]
     if request.price is None:
         how = f"MARKET order: fills now at the mark ({price_text(request.mark, tick)}) plus slippage"
     else:
         how = f"LIMIT order at {price_text(request.price, tick)}: rests until the mark reaches it"
-    lines += ["", how, f"stop-loss {price_text(request.stop, tick)} attached to the position"]
+    lines = [
+        how,
+        *warnings,
+        "",
+        *ticket,
+        "",
+        f"stop-loss {price_text(request.stop, tick)} attached to the position",
+    ]
     targets = result.take_profits
     if targets:
         lines.append(f"take-profit {price_text(targets[0].price, tick)} attached (the whole position)")

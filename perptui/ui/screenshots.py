@@ -305,6 +305,20 @@ async def _allocation_details(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+@shot("sizing-order")
+async def _sizing_order(pilot: Pilot) -> None:
+    """The order confirmation (``o``) of the trade with warnings: the stop beyond the liquidation price."""
+    from perptui.ui.widgets.dialogs import ConfirmDialog
+
+    await _size(pilot, {"stop": "3", "risk": "3", "leverage": "50", "targets": "2"})
+    await pilot.press("o")
+    for _ in range(150):  # the worker that pushed the dialog waits for the answer: no settle here
+        if isinstance(pilot.app.screen, ConfirmDialog):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 async def render(name: str) -> str:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from perptui.services.sizing_inputs import AtrReading, MarketSnapshot
 
 DEBOUNCE_S = 0.12
+#: Terminal sizes: under ``NARROW`` columns the ladder folds away (``L`` brings it back); under ``SHORT``
+#: rows the margins go; from ``WIDE`` columns the verdict and the take-profits sit beside the cards.
+NARROW, SHORT, WIDE = 100, 30, 190
 #: Row -> binding ids whose keys the row shows.
 ROW_KEYS = {
     "symbol": ("size_symbol",),
@@ -63,9 +66,19 @@ class SizingPane(SizingSync):
         binding("size_stop_mode", "x", "stop_mode", "Stop", "Stop: price, % distance or ATR x", show=False),
         binding("size_risk_mode", "a", "risk_mode", "Risk", "Risk as % of equity or an amount", show=False),
         binding("size_margin", "m", "margin_mode", "Margin", "Isolated or cross margin", show=False),
-        binding("size_up", "up", "nudge(1)", "Up", "Field: up a tick, 0.1 or 1", show=False),
-        binding("size_down", "down", "nudge(-1)", "Down", "Field: down a tick, 0.1 or 1", show=False),
+        binding("size_up", "up", "nudge(1)", "Up", "Field: up a tick, 0.1 or 1; else scroll", show=False),
+        binding(
+            "size_down", "down", "nudge(-1)", "Down", "Field: down a tick, 0.1 or 1; else scroll", show=False
+        ),
         binding("size_done", "escape", "leave_field", "Done", "Leave the field for the keys", show=False),
+        binding(
+            "size_ladder",
+            "L",
+            "toggle_ladder",
+            "Ladder",
+            f"Show or hide the price ladder (folded under {NARROW} columns)",
+            show=False,
+        ),
     ]
 
     def __init__(self, ctx, *, id: str) -> None:  # type: ignore[no-untyped-def]
@@ -88,26 +101,31 @@ class SizingPane(SizingSync):
         self._pending: dict[str, Timer] = {}
         self.built = False
         self.after_build: list[Callable[[], object]] = []
+        self.ladder_choice: bool | None = None  # the user's L, until the width crosses NARROW
 
     def compose(self) -> ComposeResult:
         # The rest is built when the pane is first shown: the first frame does not pay for it.
         yield Static("loading the markets…", id="size-heading", markup=False)
 
     async def _build(self) -> None:
+        # The form and the result first (side by side, stacked when narrow), then the verdict and the
+        # targets (beside the cards when wide); the main column scrolls, the ladder beside it folds.
         cards = Horizontal(
             _card(SizingForm(id="size-form"), "Trade"),
             _card(PositionCard(id="size-position"), "Position"),
             id="size-cards",
         )
-        main = Vertical(
-            cards,
-            _card(TargetsCard(id="size-targets"), "Take-profits"),
-            Verdict(id="size-verdict"),
-            id="size-main",
+        extra = Vertical(
+            Verdict(id="size-verdict"), _card(TargetsCard(id="size-targets"), "Take-profits"), id="size-extra"
         )
-        await self.mount(Horizontal(main, _card(PriceLadder(id="size-ladder"), "Ladder"), id="size-body"))
+        main = VerticalScroll(cards, extra, id="size-main", can_focus=False)
+        ladder = _card(PriceLadder(id="size-ladder"), "Ladder")
+        await self.mount(Horizontal(main, ladder, id="size-body"), Static("", id="size-more", markup=False))
         self.watch(self.app, "privacy", lambda _: self.recompute(), init=False)
+        self.watch(main, "scroll_y", lambda _: self.show_more(), init=False)
+        self.watch(main, "virtual_size", lambda _: self.call_after_refresh(self.show_more), init=False)
         self.built = True
+        self.fit()
 
     def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``/`` types a slash in a field (Textual keeps its binding active there): hide it meanwhile."""
@@ -125,12 +143,76 @@ class SizingPane(SizingSync):
             await self._build()
         if not self.active:
             return
+        self.fit()  # the terminal may have been resized while another pane was shown
         # The app applies the user's keymap after the panes mount: read the keys when shown.
         self.form_widget.set_keys({row: " ".join(self._key(b) for b in ids) for row, ids in ROW_KEYS.items()})
         self.recompute()
         super().activated()
         while self.after_build:
             self.after_build.pop(0)()
+
+    # --- layout -------------------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Classes for the pane's size: ``-narrow`` folds the ladder (unless the user's ``L`` says
+        otherwise), ``-short`` drops the margins, ``-wide`` puts the verdict beside the cards, ``-stack``
+        stacks the cards (the Position first) when a ladder shown leaves no room for both side by side."""
+        if not self.size:
+            return  # hidden
+        width, height = self.screen.size  # the thresholds are in terminal columns and rows
+        narrow = width < NARROW
+        if narrow != self.has_class("-narrow"):
+            self.ladder_choice = None  # the default for the new width
+        self.set_class(narrow, "-narrow")
+        self.set_class(height < SHORT, "-short")
+        self.set_class(width >= WIDE, "-wide")
+        ladder = self.ladder_shown
+        self.set_class(not ladder, "-no-ladder")
+        stack = narrow and ladder
+        self.set_class(stack, "-stack")
+        if self.built:
+            cards, position = self.query_one("#size-cards"), self.query_one(PositionCard)
+            if stack and cards.children[0] is not position:
+                cards.move_child(position, before=0)
+            elif not stack and cards.children[0] is position:
+                cards.move_child(position, after=self.form_widget)
+        self.call_after_refresh(self.show_more)
+
+    @property
+    def ladder_shown(self) -> bool:
+        return self.ladder_choice if self.ladder_choice is not None else not self.has_class("-narrow")
+
+    def action_toggle_ladder(self) -> None:
+        self.ladder_choice = not self.ladder_shown
+        self.fit()
+
+    def show_more(self) -> None:
+        """One line under the pane when something is out of sight: more below (or above) the main column,
+        the ladder folded. The content's height does not depend on this line, so showing it cannot hide it."""
+        if not self.built:
+            return
+        main = self.query_one("#size-main", VerticalScroll)
+        bottom = max((w.virtual_region_with_margin.bottom for w in main.children if w.display), default=0)
+        parts = []
+        if bottom > main.scroll_y + main.scrollable_content_region.height:
+            parts.append("▼ more below: ↑↓ or the wheel scroll")
+        elif main.scroll_y > 0:
+            parts.append("▲ more above: ↑↓ or the wheel scroll")
+        if not self.ladder_shown:
+            parts.append(f"{self._key('size_ladder')} shows the ladder")
+        more = self.query_one("#size-more", Static)
+        more.update(" · ".join(parts))
+        more.display = bool(parts)
+
+    def action_nudge(self, direction: int) -> None:
+        """↑↓ in a field nudge it; outside one they scroll the main column (what is below the fold)."""
+        if self.built and self.form_widget.focused_field() is None:
+            self.query_one("#size-main", VerticalScroll).scroll_relative(y=-direction, animate=False)
+        else:
+            super().action_nudge(direction)
 
     def _key(self, binding_id: str) -> str:
         keymap = getattr(self.app, "_keymap", {}) or {}

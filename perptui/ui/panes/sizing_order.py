@@ -58,13 +58,19 @@ def how_sent(request: OrderRequest, tick: float | None) -> str:
 
 
 def confirm_lines(result: SizingResult, market: Market, request: OrderRequest) -> list[str]:
-    """Every line of the ticket but its warnings (``order_warnings`` has them), then how it is sent."""
+    """How it will be sent first (what a short terminal must not hide; the warnings are the dialog's,
+    from ``order_warnings``, pinned above its prompt), then every line of the ticket but its warnings and
+    what goes with the order."""
     tick = market.price_tick
-    lines = ticket_lines(result, tick, market.amount_step, market.settle)
-    del lines[len(lines) - len(result.warnings) :]  # the ticket ends with one line per warning
-    lines += [
-        "",
+    warnings = {f"! {w.message}" for w in result.warnings}
+    ticket = [  # the ticket's own copy of the warnings: the dialog shows them
+        line for line in ticket_lines(result, tick, market.amount_step, market.settle) if line not in warnings
+    ]
+    lines = [
         how_sent(request, tick),
+        "",
+        *ticket,
+        "",
         f"stop-loss {price_text(request.stop, tick)} attached to the position",
     ]
     targets = result.take_profits

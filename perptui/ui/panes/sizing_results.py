@@ -8,6 +8,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -39,15 +42,47 @@ def masked(text: str, private: bool) -> str:
     return _MONEY.sub(fmt.MASK, text) if private else text
 
 
+class Figure(Stat):
+    """A Stat whose value is never cut: when the row is too narrow the label gives way (with an ellipsis)."""
+
+    def render(self) -> Text:
+        label_style = self.get_component_rich_style("stat--label")
+        value_style = self.get_component_rich_style("stat--value")
+        value, label, width = self.text, self.label, self.size.width
+        room = width - cell_len(value) - 1
+        if cell_len(label) > room:
+            label = label[: room - 1] + "…" if room > 1 else ""
+        gap = max(1 if label else 0, width - cell_len(label) - cell_len(value))
+        return Text.assemble(
+            (label, label_style), " " * gap, (value, value_style), no_wrap=True, overflow="ellipsis"
+        )
+
+
+#: Under this content width the Position card uses its short labels.
+COMPACT_BELOW = 36
+
+
 class PositionCard(Vertical):
     """The figures of the sized position. Money is formatted here (masked in privacy mode, ``unknown``
-    when not known), so the card is redrawn, not re-masked, when privacy changes."""
+    when not known), so the card is redrawn, not re-masked, when privacy changes. Narrow, the labels
+    are the short ones."""
 
     last: tuple[SizingResult, Market] | None = None
+    interval = "interval"
 
     def compose(self) -> ComposeResult:
-        for name, label in ROWS:
-            yield Stat(label, "pct" if name == "risk-pct" else "text", id=f"res-{name}")
+        for name, label, _ in ROWS:
+            yield Figure(label, "pct" if name == "risk-pct" else "text", id=f"res-{name}")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._label()
+
+    def _label(self) -> None:
+        compact = self.content_size.width < COMPACT_BELOW
+        for name, label, short in ROWS:
+            text = short if compact else label
+            self.stat(name).label = text.replace("interval", self.interval)
+            self.stat(name).refresh()
 
     def stat(self, name: str) -> Stat:
         return self.query_one(f"#res-{name}", Stat)
@@ -87,8 +122,8 @@ class PositionCard(Vertical):
         else:
             self._set("gap", f"{pct_text(gap)} of entry")
         self._set("breakeven", price_text(r.breakeven_price, tick))
-        interval = f"{r.funding_interval_hours:g}h" if r.funding_interval_hours else "interval"
-        self.stat("funding").label = f"Funding per {interval}"
+        self.interval = f"{r.funding_interval_hours:g}h" if r.funding_interval_hours else "interval"
+        self._label()
         per, day = (None, None) if r.funding_rate is None else (r.funding_per_interval, r.funding_per_day)
         self._set("funding", money(per, signed=True), sign=per)
         self._set("funding-day", money(day, signed=True), sign=day)
@@ -108,19 +143,20 @@ class PositionCard(Vertical):
         self.set_class(True, "-invalid")
 
 
+#: (id, label, short label); "interval" becomes the market's funding interval.
 ROWS = (
-    ("quantity", "Quantity"),
-    ("notional", "Notional"),
-    ("margin", "Initial margin"),
-    ("leverage", "Leverage"),
-    ("risk", "Risk at stop"),
-    ("risk-pct", "Risk % of equity"),
-    ("fees", "Fees (entry + stop)"),
-    ("liq", "Liquidation"),
-    ("gap", "Stop → liquidation"),
-    ("breakeven", "Break-even"),
-    ("funding", "Funding per interval"),
-    ("funding-day", "Funding per day"),
+    ("quantity", "Quantity", "Quantity"),
+    ("notional", "Notional", "Notional"),
+    ("margin", "Initial margin", "Margin"),
+    ("leverage", "Leverage", "Leverage"),
+    ("risk", "Risk at stop", "Risk at stop"),
+    ("risk-pct", "Risk % of equity", "Risk % equity"),
+    ("fees", "Fees (entry + stop)", "Fees"),
+    ("liq", "Liquidation", "Liquidation"),
+    ("gap", "Stop → liquidation", "Stop → liq"),
+    ("breakeven", "Break-even", "Break-even"),
+    ("funding", "Funding per interval", "Funding/interval"),
+    ("funding-day", "Funding per day", "Funding/day"),
 )
 
 
@@ -141,7 +177,7 @@ class TargetsCard(Vertical):
         if not r.take_profits:
             table.update(Content.styled("no targets: type R multiples in Targets, e.g. 1,2,3", "$text-muted"))
             return
-        widths = (5, 14, 15, 20, 18)
+        widths = (6, 13, 14, 19, 17)
         header = ("target", "price", "reward : risk", "closes", "PnL at target")
         lines = [
             Content.assemble(*(_cell(h, w, i) for i, (h, w) in enumerate(zip(header, widths, strict=True))))
@@ -198,13 +234,14 @@ def _cell(text: str, width: int, index: int) -> str:
 
 
 class Verdict(Vertical):
-    """What decided the size (highlighted), then the warnings, each in its colour; or the error."""
+    """What decided the size (highlighted), the warnings, each in its colour, then the largest size by each
+    constraint; or the error."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="size-binding")
-        yield Static("", id="size-limits", markup=False)
         for i in range(MAX_WARNINGS):
             yield Static("", id=f"size-warning-{i}", classes="size-warning", markup=False)
+        yield Static("", id="size-limits", markup=False)
 
     def show(self, r: SizingResult, m: Market, private: bool, *, prices: Sequence[str] = ()) -> None:
         """``prices``: typed prices far from the mark (``typed_price_warnings``), shown first."""

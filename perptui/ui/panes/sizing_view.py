@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from perptui.domain.sizing import SizingResult
     from perptui.services.sizing_inputs import AtrReading, MarketSnapshot
 
-KEYS_HINT = "e stop · tab next · ↑↓ nudge · esc done"
+KEYS_HINT = "e stop · tab · ↑↓ nudge · esc done"
 
 
 class SizingView(SizingActions):

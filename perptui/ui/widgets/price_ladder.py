@@ -161,7 +161,7 @@ class PriceLadder(Widget):
         lines += [
             Text(note, style=self._style("note"), no_wrap=True, overflow="ellipsis") for note in self.notes
         ]
-        return Text("\n").join(lines)
+        return Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
 
     @staticmethod
     def _zones(placed: Sequence[Placed]) -> dict[int, str]:

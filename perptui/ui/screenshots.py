@@ -319,6 +319,26 @@ async def _sizing_order(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+@shot("risk-close")
+async def _risk_close(pilot: Pilot) -> None:
+    """The confirmation of closing the position under the cursor (SOL, inside the liquidation limit)."""
+    from perptui.ui.widgets.dialogs import ConfirmDialog
+
+    await _risk(pilot, ("j", "j"))
+    await pilot.press("c")
+    for _ in range(150):
+        if isinstance(pilot.app.screen, ConfirmDialog):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+@shot("scanner-panel")
+async def _scanner_panel(pilot: Pilot) -> None:
+    """``i`` on the scanner: under 100 columns the folded side panel comes back over the table."""
+    await _scanner(pilot, ("j", "j", "i"))
+
+
 async def render(name: str) -> str:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -4,6 +4,12 @@ with VaR and the limits as bars, the alerts and the circuit breaker, equity and 
 Keys act on the position under the cursor of the paper account: close it or reduce it (after a
 confirmation), move its stop, or open it in the sizing pane; a tripped circuit breaker can be reset
 (after a confirmation). The exchange's own account is read-only here. ``risk_sync`` polls and draws.
+
+Layout: the positions table takes the height its rows need, the alerts sit right under it, then the
+portfolio and the limits, then the charts. Under 120 columns the portfolio and the limits stack
+(``-narrow``: side by side they need about 119); under 30 rows (``-short``) the portfolio and the
+limits shrink to one line a figure, scroll when they still do not fit, and the charts fold (``v``
+brings them back, or hides them on a taller terminal).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -35,6 +41,9 @@ if TYPE_CHECKING:
 
 #: Actions on a paper position (the exchange's account is read-only).
 _POSITION_ACTIONS = {"close_position", "reduce_position", "move_stop"}
+#: Under this many columns the portfolio and the limits stack; under this many rows the panels go compact.
+NARROW_WIDTH = 120
+SHORT_HEIGHT = 30
 
 
 class RiskPane(RiskSync):
@@ -45,6 +54,13 @@ class RiskPane(RiskSync):
         binding("risk_stop", "s", "move_stop", "Stop", "Move the position's stop-loss (blank removes it)"),
         binding("risk_size", "enter", "size_selected", "Size it", "Open the sizing pane on this symbol"),
         binding("risk_reset", "b", "reset_breaker", "Reset breaker", "Reset the tripped circuit breaker"),
+        binding(
+            "risk_charts",
+            "v",
+            "toggle_charts",
+            "Charts",
+            "Show or hide the equity and drawdown charts (folded under 30 rows)",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -55,12 +71,35 @@ class RiskPane(RiskSync):
                 "no open positions: size a trade (2) and press o to open one on the paper account",
                 id="risk-empty",
             )
+        yield Static("", id="risk-alerts")
         with Horizontal(id="risk-panels"):
             yield Static("", id="risk-portfolio")
-            with Vertical(id="risk-right"):
-                yield Static("", id="risk-limits")
-                yield Static("", id="risk-alerts")
+            yield Static("", id="risk-limits")
         yield RiskChart(id="risk-chart")
+
+    # --- the layout for the terminal's size -------------------------------------------------------
+
+    @property
+    def short(self) -> bool:
+        return self.has_class("-short")
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = self.app.size
+        short = height < SHORT_HEIGHT
+        if short != self.short:
+            self.charts_flipped = False  # the charts follow the new height until v again
+        self.set_class(width < NARROW_WIDTH, "-narrow")
+        self.set_class(short, "-short")
+        self.show_charts()
+        self.redraw()  # the panels' compact or full wording
+
+    def action_toggle_charts(self) -> None:
+        self.charts_flipped = not self.charts_flipped
+        self.show_charts()
+
+    def show_charts(self) -> None:
+        """Charts on a terminal of 30 rows or more, folded under; ``v`` flips that."""
+        self.query_one(RiskChart).display = self.short == self.charts_flipped
 
     @property
     def table(self) -> LiveTable:  # type: ignore[override]
@@ -155,7 +194,7 @@ class RiskPane(RiskSync):
             f"quantity {rf.num(closing)} of {rf.num(p.qty)}, reduce-only MARKET order",
             f"fills at the mark ({rf.num(p.mark, 8)}) plus slippage, taker fee",
             f"unrealised PnL now {rf.signed(p.upnl)} on the whole position",
-            "Sent to the local PAPER account only: nothing goes to an exchange.",
+            "PAPER account only: nothing is sent to an exchange.",
         ]
         dialog = ConfirmDialog(f"Close {symbol}?", lines, warnings=rehearsed.warnings, action="close it")
         if not await self.app.push_screen_wait(dialog):

@@ -3,6 +3,8 @@
 A row's symbol, liquidation price, distance and sigmas take its state's colour: green safe, yellow near
 the minimum distance to liquidation, red at or past it (``risk_format.liq_state``). Money is masked in
 privacy mode. The columns a trader checks first come first; the rest scroll in with ``←`` ``→``.
+``R`` is the unrealised PnL in units of the loss at the stop (no stop, or a stop at or past the entry:
+no R).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ SPECS: tuple[ColumnSpec, ...] = (
     ColumnSpec("liq", "liq", 10),
     ColumnSpec("to_liq", "to liq", 7),
     ColumnSpec("sigma", "σ", 5),
+    ColumnSpec("r", "R", 6),
     ColumnSpec("margin", "mgn ratio", 9),
     ColumnSpec("funding", "next fund", 9),
     ColumnSpec("paid", "funding", 9),
@@ -44,6 +47,18 @@ def _signed_tone(value: float | None) -> str:
     if value is None or value == 0:
         return "muted" if value is None else ""
     return "pos" if value > 0 else "neg"
+
+
+def r_multiple(p: PositionRisk) -> float | None:
+    """The unrealised PnL over what a stop fill would lose from the entry; None without that loss."""
+    if p.upnl is None or p.risk_at_stop is None or not p.risk_at_stop > 0:
+        return None
+    return p.upnl / p.risk_at_stop
+
+
+def _r_cell(p: PositionRisk) -> Cell:
+    r = r_multiple(p)
+    return (rf.UNKNOWN, "muted") if r is None else (f"{r:+.2f}R", _signed_tone(r))
 
 
 def position_cells(
@@ -69,6 +84,7 @@ def position_cells(
         (rf.liq_text(p), tone),
         (rf.pct(p.liq_distance, 1), tone),
         (rf.sigma_text(p), tone),
+        _r_cell(p),
         (rf.margin_ratio_text(p), ""),
         money(p.next_funding, 4),
         money(p.funding_so_far, 4),

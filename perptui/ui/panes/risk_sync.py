@@ -39,6 +39,7 @@ class RiskSync(Pane):
         self.error: str | None = None
         self.polling = False
         self.again = False  # poll again as soon as the running one ends (it may have skipped the report)
+        self.charts_flipped = False  # v: the charts shown although folded for the height, or hidden
 
     table: LiveTable
 
@@ -149,7 +150,9 @@ class RiskSync(Pane):
         }
         self.table.show(rows, list(rows))
         self.query_one("#risk-empty", Static).display = not rows
-        self.query_one("#risk-portfolio", Static).update(risk_view.portfolio(report, private=private))
-        self.query_one("#risk-limits", Static).update(risk_view.limits(report))
+        compact = self.has_class("-short")
+        portfolio = risk_view.portfolio(report, private=private, compact=compact)
+        self.query_one("#risk-portfolio", Static).update(portfolio)
+        self.query_one("#risk-limits", Static).update(risk_view.limits(report, compact=compact))
         self.query_one("#risk-alerts", Static).update(risk_view.alerts(report))
         self.query_one(RiskChart).show(report.equity_history, report.drawdown_history, private=private)

@@ -1,5 +1,8 @@
 """The risk pane's panels as Textual Content: the portfolio with VaR and volatility, the limits as bars,
-and the alerts with the circuit breaker. Built from one ``RiskReport``; money is masked in privacy mode."""
+and the alerts with the circuit breaker. Built from one ``RiskReport``; money is masked in privacy mode.
+
+``compact`` (a terminal under 30 rows) gives the portfolio in five lines (the four figure lines and the
+1-day VaR) and the limits without their heading, one line a limit."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def _label(text: str, width: int = LABEL) -> tuple[str, str]:
     return (f"{text:<{width}}", "$text-muted")
 
 
-def portfolio(report: RiskReport, *, private: bool) -> Content:
+def portfolio(report: RiskReport, *, private: bool, compact: bool = False) -> Content:
     p, cur = report.portfolio, report.currency
 
     def money(value: float | None, *, signed: bool = False) -> tuple[str, str]:
@@ -50,9 +53,21 @@ def portfolio(report: RiskReport, *, private: bool) -> Content:
             _label("Leverage"), (f"{fmt.leverage(p.leverage):>12}", "bold"), " " * (len(cur) + 2),
             _label("Drawdown", 9), (f"{rf.pct(p.drawdown):>12}", drawdown_style),
         ),
+    ]  # fmt: skip
+    if compact:
+        # The 1-day VaR at 95% and 99%, historical when there is enough history, else parametric.
+        var, method = (h, "hist") if h.var_95 is not None else (q, "param")
+        lines.append(
+            Content.assemble(
+                _label(f"VaR95 {method}"), money(var.var_95), " " * (len(cur) + 2), _label("VaR99", 9),
+                money(var.var_99),
+            )
+        )  # fmt: skip
+        return Content("\n").join(lines)
+    lines += [
         Content(""),
         Content.assemble(_label("1-day VaR"), (f"{'95%':>12}{'99%':>12}", "$text-muted")),
-    ]  # fmt: skip
+    ]
     for name, v95, v99 in (
         ("historical", h.var_95, h.var_99),
         ("  CVaR", h.cvar_95, h.cvar_99),
@@ -87,11 +102,11 @@ def _check_style(c: LimitCheck) -> str:
     return "$text-success" if c.value is not None else "$text-muted"
 
 
-def limits(report: RiskReport) -> Content:
+def limits(report: RiskReport, *, compact: bool = False) -> Content:
     checks = report.limits.summary()
     if not checks:
         return Content.styled("every limit is switched off ([risk] in the config)", "$text-muted")
-    lines = [Content.styled("Limits (worst position)", "bold $text-primary")]
+    lines = [] if compact else [Content.styled("Limits (worst position)", "bold $text-primary")]
     for c in checks:
         subject = c.symbol.split("/")[0] if c.symbol else ""
         flag = rf.limit_flag(c)

@@ -7,6 +7,11 @@ first live scan starts the history backfill in the background (a progress bar; t
 stage by stage). The side panel shows the perp under the cursor; Enter opens it in the sizing pane.
 The modules: ``scanner_sync`` (workers), ``scanner_columns`` and ``scanner_spreads`` (cells),
 ``scanner_filters`` (typed filters), ``scanner_memory`` (what survives a restart).
+
+Layout: the table gets the width. Under 100 columns (``-narrow``) the side panel folds and ``i`` shows
+it over the table's right side (the symbol and the rate stay in view), and the filter bar's labels
+shorten; under 30 rows (``-short``) the margins go. On a wide terminal the panel sits beside the table
+and ``i`` hides or shows it (remembered).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -37,6 +43,15 @@ from perptui.ui.widgets.live_table import LiveTable
 
 #: Actions that are keys on the table; while a filter field has the focus the keys type into it.
 _TABLE_ACTIONS = {"filter", "min_volume", "min_apr", "sort_step", "reverse", "toggle_cross", "toggle_detail"}
+#: Under this many columns the side panel folds; under this many rows the margins go.
+NARROW_WIDTH = 100
+SHORT_HEIGHT = 30
+#: The filter bar's labels: (id, wide, narrow).
+BAR_LABELS = (
+    ("scan-label-text", "/ filter", "/"),
+    ("scan-label-volume", "v min 24h vol $", "v vol $"),
+    ("scan-label-apr", "a min |APR| %", "a |APR|%"),
+)
 
 
 class ScannerPane(ScannerSync):
@@ -63,18 +78,24 @@ class ScannerPane(ScannerSync):
         binding("scan_reverse", "r", "reverse", "Reverse", "Reverse the sort"),
         binding("scan_size", "enter", "size_selected", "Size it", "Open the sizing pane on this perp"),
         binding("scan_cross", "x", "toggle_cross", "Cross-exch", "Funding spreads across exchanges"),
-        binding("scan_detail", "i", "toggle_detail", "Panel", "Show or hide the side panel"),
+        binding(
+            "scan_detail",
+            "i",
+            "toggle_detail",
+            "Panel",
+            "Show or hide the side panel (folded under 100 columns: i shows it over the table)",
+        ),
         binding("scan_done", "escape", "leave_field", "Done", "Back to the table", show=False),
     ]
 
     def compose(self) -> ComposeResult:
         yield Static("loading the perps…", id="scan-heading", markup=False)
         with Horizontal(id="scan-bar"):
-            yield Label("/ filter", classes="scan-label")
+            yield Label("/ filter", classes="scan-label", id="scan-label-text")
             yield Input(placeholder="symbol", id="scan-text", compact=True)
-            yield Label("v min 24h vol $", classes="scan-label")
+            yield Label("v min 24h vol $", classes="scan-label", id="scan-label-volume")
             yield Input(placeholder="any", id="scan-min-volume", compact=True)
-            yield Label("a min |APR| %", classes="scan-label")
+            yield Label("a min |APR| %", classes="scan-label", id="scan-label-apr")
             yield Input(placeholder="any", id="scan-min-apr", compact=True)
             yield Static("", id="scan-progress-label", markup=False)
             yield ProgressBar(id="scan-progress", show_eta=False)
@@ -90,6 +111,19 @@ class ScannerPane(ScannerSync):
     def on_mount(self) -> None:
         self.query_one("#scan-progress").display = False
         self.query_one("#scan-progress-label").display = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = self.app.size
+        narrow = width < NARROW_WIDTH
+        if narrow != self.has_class("-narrow"):
+            self.detail_overlay = False  # a folded panel comes back only with i
+        self.set_class(narrow, "-narrow")
+        self.set_class(height < SHORT_HEIGHT, "-short")
+        for label_id, wide, short in BAR_LABELS:
+            self.query_one(f"#{label_id}", Label).update(short if narrow else wide)
+        backfilling = self.query_one("#scan-progress").display
+        self.query_one("#scan-progress-label").display = backfilling and not narrow
+        self.show_detail_panel()
 
     @property
     def table(self) -> LiveTable:
@@ -122,7 +156,7 @@ class ScannerPane(ScannerSync):
         self.query_one("#scan-text", Input).value = self.view.text
         self.query_one("#scan-min-volume", Input).value = volume_text(self.view.min_volume_usd)
         self.query_one("#scan-min-apr", Input).value = apr_text(self.view.min_apr)
-        self.query_one("#scan-detail").display = self.view.detail
+        self.show_detail_panel()
         self.query_one("#scan-views", ContentSwitcher).current = (
             "scan-cross" if self.view.cross else "scan-table"
         )
@@ -199,8 +233,21 @@ class ScannerPane(ScannerSync):
             table.set_header(column.spec.key, label)
 
     def action_toggle_detail(self) -> None:
-        self.change_view(detail=not self.view.detail)
-        self.query_one("#scan-detail").display = self.view.detail
+        if self.has_class("-narrow"):
+            self.detail_overlay = not self.detail_overlay
+        else:
+            self.change_view(detail=not self.view.detail)
+        self.show_detail_panel()
+
+    def show_detail_panel(self) -> None:
+        """The side panel beside the table (wide), over its right side (narrow, after i), or folded."""
+        detail = self.query_one("#scan-detail", ScanDetail)
+        shown = self.detail_shown
+        detail.set_class(self.has_class("-narrow"), "-overlay")
+        if shown != detail.display:
+            detail.display = shown
+            if shown:
+                self.show_detail()
 
     def show_views(self) -> None:
         switcher = self.query_one("#scan-views", ContentSwitcher)

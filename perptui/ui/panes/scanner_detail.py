@@ -71,6 +71,7 @@ class ScanDetail(Vertical):
     ScanDetail Stat > .stat--value { text-style: none; }
     ScanDetail Stat.-strong > .stat--value { text-style: bold; }
     ScanDetail #detail-body, ScanDetail #detail-chart { height: 1fr; }
+    ScanDetail #detail-body { overflow-y: auto; scrollbar-size-vertical: 1; }
     ScanDetail #detail-chart { min-height: 6; }
     ScanDetail #detail-hint { color: $text-muted; padding: 1 0; }
     """

@@ -72,6 +72,8 @@ class ScannerSync(Pane):
         self.history: tuple[str, list[tuple[int, float]]] | None = None  # (row key, prints)
         self._history_timer: Timer | None = None
         self._dirty = False
+        #: Under 100 columns the side panel folds; ``i`` shows it over the table's right side.
+        self.detail_overlay = False
 
     # the pane's widgets (scanner.py)
     table: LiveTable
@@ -243,8 +245,13 @@ class ScannerSync(Pane):
         if event.table is self.table:
             self.show_detail()
 
+    @property
+    def detail_shown(self) -> bool:
+        """The side panel is on screen: as remembered on a wide terminal, as an overlay on a narrow one."""
+        return self.detail_overlay if self.has_class("-narrow") else self.view.detail
+
     def show_detail(self) -> None:
-        if not self.view.detail or not self.active:
+        if not self.detail_shown or not self.active:
             return
         row = self.selected_row()
         prints = self.history[1] if row is not None and self.history and self.history[0] == row.key else None
@@ -290,7 +297,8 @@ class ScannerSync(Pane):
         stage = min((message.done - 1) // per_stage, len(BACKFILL_STAGES) - 1)
         label.update(f"history {BACKFILL_STAGES[stage]}d · {message.symbol.split('/')[0]}")
         if message.done < message.total:
-            bar.display = label.display = True
+            bar.display = True
+            label.display = not self.has_class("-narrow")  # under 100 columns the bar alone fits
         bar.update(total=message.total, progress=message.done)
         if message.done % per_stage == 0:  # a stage is complete: its statistics can show now
             self.restat()

@@ -5,6 +5,11 @@ windows, the Monte Carlo fan and the notes.
 A choice cycles in place (strategy, timeframe); a number or a date is typed in a dialog (bad input: a
 one-line message in the dialog, nothing changes). Every change runs again in a worker
 (``backtest_sync``) with a progress bar; ``e`` writes the run's ledgers as CSV files.
+
+Layout: the metrics come first. Under 100 columns (``-narrow``) the metrics and stress tables are drawn
+as two tables each (the first column repeated), so no row wraps; under 30 rows (``-short``) the charts
+fold (``v`` brings them back, or hides them on a taller terminal). What does not fit scrolls (j/k,
+page up/down).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -52,6 +57,12 @@ STRESS_COLUMNS: list[Column] = [
     ("fees", 7, False),
     ("", 24, True),
 ]
+#: Under 100 columns the wide tables are drawn as two: the columns of each (the first one repeated).
+METRIC_SPLIT: tuple[tuple[int, ...], ...] = ((0, 1, 2, 3, 4, 5, 6, 7), (0, 8, 9, 10, 11))
+STRESS_SPLIT: tuple[tuple[int, ...], ...] = ((0, 1, 2, 3, 4), (0, 5, 6, 7))
+#: Under this many columns the tables split; under this many rows the charts fold.
+NARROW_WIDTH = 100
+SHORT_HEIGHT = 30
 #: LiveTable's tones as theme styles.
 TONE_STYLES = {
     "pos": "$text-success",
@@ -79,6 +90,11 @@ class BacktestScreen(BacktestSync):
     BacktestScreen #bt-mc { height: auto; margin-bottom: 1; }
     BacktestScreen #bt-notes-box { height: auto; max-height: 4; }
     BacktestScreen #bt-notes { color: $text-muted; }
+    BacktestScreen #bt-charts { min-height: 10; }
+    BacktestScreen #bt-charts-folded { color: $text-muted; display: none; }
+    BacktestScreen.-charts-folded #bt-charts-folded { display: block; }
+    BacktestScreen.-short #bt-heading { height: auto; }
+    BacktestScreen.-short #bt-metrics { margin-top: 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         binding("bt_run", "r,enter", "run", "Run", "Run the backtest again"),
@@ -101,6 +117,18 @@ class BacktestScreen(BacktestSync):
             "Every key of this screen and the global keys",
             show=False,
         ),
+        binding(
+            "bt_charts",
+            "v",
+            "toggle_charts",
+            "Charts",
+            "Show or hide the charts (folded under 30 rows)",
+            show=False,  # the footer is full; a line says so where the charts fold
+        ),
+        binding("bt_scroll_down", "j", "scroll_down", "Down", "Scroll the view down", show=False),
+        binding("bt_scroll_up", "k", "scroll_up", "Up", "Scroll the view up", show=False),
+        binding("bt_page_down", "pagedown,ctrl+d", "page_down", "Page down", "A page down", show=False),
+        binding("bt_page_up", "pageup,ctrl+u", "page_up", "Page up", "A page up", show=False),
         binding("bt_close", "escape,q", "close", "Close", "Back to the allocation pane"),
     ]
 
@@ -112,15 +140,41 @@ class BacktestScreen(BacktestSync):
             yield Static("", id="bt-progress-label", markup=False)
         yield Static("", id="bt-metrics")
         yield BacktestCharts(id="bt-charts")
+        yield Static("charts folded to fit the terminal's height: v shows them", id="bt-charts-folded")
         yield Static("", id="bt-mc")
         yield Static("", id="bt-stress")
         with VerticalScroll(id="bt-notes-box"):
             yield Static("", id="bt-notes", markup=False)
         yield KeysFooter()
 
+    #: v: the charts shown although folded for the height, or hidden although there is room.
+    charts_flipped = False
+
     def on_mount(self) -> None:
         self.watch(self.app, "privacy", lambda _: self.redraw(), init=False)
         self.run()
+
+    # --- the layout for the terminal's size -------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = self.app.size
+        short = height < SHORT_HEIGHT
+        if short != self.has_class("-short"):
+            self.charts_flipped = False  # the charts follow the new height until v again
+        self.set_class(width < NARROW_WIDTH, "-narrow")
+        self.set_class(short, "-short")
+        self.show_charts()
+        self.redraw()  # the tables, whole or split
+
+    def action_toggle_charts(self) -> None:
+        self.charts_flipped = not self.charts_flipped
+        self.show_charts()
+
+    def show_charts(self) -> None:
+        """Charts on a terminal of 30 rows or more, folded under; ``v`` flips that."""
+        shown = self.has_class("-short") == self.charts_flipped
+        self.query_one(BacktestCharts).display = shown
+        self.set_class(not shown and not self.charts_flipped, "-charts-folded")
 
     # --- settings ----------------------------------------------------------------------------------
 
@@ -235,16 +289,19 @@ class BacktestScreen(BacktestSync):
         heading.set_class(self.error is not None, "-error")
         if shown is None:
             return
+        narrow = self.has_class("-narrow")
         metrics = view.metric_rows(shown.report, private=private)
-        self.query_one("#bt-metrics", Static).update(table(METRIC_COLUMNS, metrics.values()))
+        metric_table = tables(METRIC_COLUMNS, metrics.values(), METRIC_SPLIT if narrow else None)
+        self.query_one("#bt-metrics", Static).update(metric_table)
         stress = view.stress_rows(shown.report, private=private)
-        self.query_one("#bt-stress", Static).update(table(STRESS_COLUMNS, stress.values()))
+        stress_table = tables(STRESS_COLUMNS, stress.values(), STRESS_SPLIT if narrow else None)
+        self.query_one("#bt-stress", Static).update(stress_table)
         charts = self.query_one(BacktestCharts)
         lines = lambda curves: [(c.name, c.points) for c in curves]  # noqa: E731
         mc = shown.report.monte_carlo
         capital = None if mc is None else mc.capital
         charts.show(lines(shown.equity), lines(shown.drawdown), lines(shown.fan), capital, private=private)
-        self.query_one("#bt-mc", Static).update(_mc_text(shown, private))
+        self.query_one("#bt-mc", Static).update(_mc_text(shown, private, narrow))
         notes = [view.reconciled_line(shown, private=private), *shown.report.notes]
         self.query_one("#bt-notes", Static).update("\n".join(notes))
 
@@ -263,6 +320,19 @@ def table(columns: Sequence[Column], rows: Iterable[Sequence[view.Cell]]) -> Con
     header = line([(name, "strong") for name, _, _ in columns])
     head = header.stylize("on $panel")
     return Content("\n").join([head, *(line(cells) for cells in rows)])
+
+
+def tables(
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[view.Cell]],
+    split: Sequence[Sequence[int]] | None,
+) -> Content:
+    """``table``, whole, or ``split`` into one table per group of column indices, one under another."""
+    if split is None:
+        return table(columns, rows)
+    listed = list(rows)
+    parts = [table([columns[i] for i in group], [[r[i] for i in group] for r in listed]) for group in split]
+    return Content("\n").join(parts)
 
 
 def _replace(setup: view.Setup, changes) -> view.Setup:  # type: ignore[no-untyped-def]
@@ -287,8 +357,10 @@ def _settings_line(s: view.Setup, private: bool) -> Content:
     return Content("  ").join(parts)
 
 
-def _mc_text(shown: view.Shown, private: bool) -> Content:
+def _mc_text(shown: view.Shown, private: bool, narrow: bool = False) -> Content:
     lines = view.monte_carlo_lines(shown, private=private)
+    if narrow:  # one figure a line rather than lines wrapped inside a figure
+        lines = [part for line in lines for part in line.split(" · ")]
     label = Content.styled(f"{'Monte Carlo':<13}", "bold $text-primary")
     pad = Content(" " * 13)
     return Content("\n").join(

@@ -13,10 +13,10 @@ import pytest
 
 from perptui.cli import main
 from perptui.domain.sizing import JSON_KEYS, SizingRequest, TakeProfitSpec, size_position, stop_price
-from perptui.domain.ticket import ticket_text
 from perptui.domain.timeframes import timeframe_ms
 from perptui.domain.types import Market
 from perptui.domain.volatility import atr
+from perptui.presentation.ticket import ticket_text
 from perptui.services.accounts import PaperAccount
 from perptui.services.clock import FrozenClock, SystemClock
 from perptui.services.sizing_inputs import MarketSnapshot, live_snapshot

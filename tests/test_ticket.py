@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from perptui.domain.sizing import TakeProfitSpec, size_position
-from perptui.domain.ticket import UNKNOWN, price_text, qty_text, ticket_lines, ticket_text
 from perptui.domain.tiers import default_tiers
+from perptui.presentation.ticket import UNKNOWN, price_text, qty_text, ticket_lines, ticket_text
 from tests.test_sizing import BTC, trade
 
 

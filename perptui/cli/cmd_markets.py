@@ -7,10 +7,12 @@ import argparse
 from perptui.domain.errors import ExchangeUnavailable, PerptuiError
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.types import Market
+from perptui.presentation.numbers import num as fmt_num
+from perptui.presentation.numbers import pct as fmt_pct
 from perptui.services.clock import SystemClock
 
 from .context import open_store, settings_from_args, unreachable
-from .output import fmt_num, fmt_pct, note, out, print_json
+from .output import note, out, print_json
 
 
 def split_symbols(values: list[str] | None) -> list[str]:

@@ -12,12 +12,14 @@ from rich.text import Text
 from perptui.domain.errors import ExchangeUnavailable
 from perptui.domain.funding import apr
 from perptui.domain.timeframes import iso_utc
+from perptui.presentation.numbers import pct as fmt_pct
+from perptui.presentation.numbers import price as fmt_price
+from perptui.presentation.scan import countdown as fmt_countdown
 from perptui.services.clock import FrozenClock
-from perptui.ui.scan_format import countdown as fmt_countdown
 
 from .cmd_markets import load_markets, select, split_symbols
 from .context import open_store, settings_from_args, unreachable
-from .output import fmt_pct, fmt_price, out, print_json
+from .output import out, print_json
 
 
 def run(args: argparse.Namespace) -> int:

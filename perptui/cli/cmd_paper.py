@@ -17,9 +17,10 @@ from perptui.domain.errors import UsageError
 from perptui.domain.paper import OrderRequest, opposite, position_dict
 from perptui.domain.paper_orders import check_request
 from perptui.domain.timeframes import iso_utc
+from perptui.presentation.numbers import num as fmt_num
 
 from .context import open_store, settings_from_args
-from .output import err, fmt_num, out, print_json, say
+from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from perptui.domain.paper import PaperFill

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import ExchangeUnavailable, UsageError
 from perptui.domain.timeframes import iso_utc
-from perptui.ui import risk_format as rf
+from perptui.presentation import risk as rf
 
 from .context import open_store, settings_from_args
 from .output import err, out, print_json, say
@@ -93,7 +93,7 @@ async def collect(
 
 # --- the summary ------------------------------------------------------------------------------------
 
-#: A position's row colour by its distance to liquidation (``risk_format.liq_state``).
+#: A position's row colour by its distance to liquidation (``presentation.risk.liq_state``).
 _STYLES = {"critical": "red", "warning": "yellow", "safe": "green"}
 
 

@@ -31,13 +31,15 @@ from perptui.domain.scanner import (
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.timeframes import iso_utc, parse_utc
 from perptui.domain.types import Market
+from perptui.presentation import scan as sf
+from perptui.presentation.numbers import pct as fmt_pct
+from perptui.presentation.numbers import staleness as fmt_age
 from perptui.services.clock import SystemClock
 from perptui.services.scan_costs import carry_costs
-from perptui.ui import scan_format as sf
 
 from .cmd_markets import cached_markets, split_symbols
 from .context import open_store, settings_from_args, unreachable
-from .output import err, fmt_age, fmt_pct, out, print_json, say
+from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from rich.text import Text

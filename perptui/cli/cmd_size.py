@@ -4,7 +4,7 @@ The market (steps, fees, leverage brackets), its mark and funding come from the 
 from the cache with --offline or when the exchange cannot be reached (a note on stderr says so and how
 old the numbers are). Equity, free margin and the risk % come from the configured account unless given
 on the command line. The maths is ``perptui.domain.sizing``; the human output is the ticket the app
-copies (``perptui.domain.ticket``), so the two always agree.
+copies (``perptui.presentation.ticket``), so the two always agree.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from perptui.domain.sizing import (
     stop_price,
 )
 from perptui.domain.symbols import resolve_symbol
-from perptui.domain.ticket import price_text, ticket_lines
 from perptui.domain.timeframes import iso_utc, timeframe_ms
 from perptui.domain.types import Market
+from perptui.presentation.numbers import staleness as fmt_age
+from perptui.presentation.ticket import price_text, ticket_lines
 from perptui.services.clock import Clock, SystemClock
 from perptui.services.sizing_inputs import (
     AtrReading,
@@ -40,7 +41,7 @@ from perptui.services.sizing_inputs import (
 
 from .cmd_markets import cached_markets
 from .context import open_store, settings_from_args, unreachable
-from .output import err, fmt_age, out, print_json, say
+from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from perptui.config.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perptui.ui.format import MASK
+from perptui.presentation.numbers import MASK
 from perptui.ui.screens.help import HelpScreen
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
 from tests.ui.helpers import settle, stat, sync, type_text

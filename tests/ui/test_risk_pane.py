@@ -8,7 +8,7 @@ import asyncio
 
 from textual.widgets import Input
 
-from perptui.ui.format import MASK
+from perptui.presentation.numbers import MASK
 from perptui.ui.screenshots import open_risk
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
 from tests.ui.helpers import notifications, settle, sync, wait_for_screen

@@ -10,7 +10,7 @@ import pytest
 from perptui.config.settings import Settings
 from perptui.domain.errors import UsageError
 from perptui.domain.sizing import SizingRequest, TakeProfitSpec, size_position
-from perptui.domain.ticket import ticket_text
+from perptui.presentation.ticket import ticket_text
 from perptui.services.clock import FrozenClock
 from perptui.services.demo import DemoExchange
 from perptui.services.sources import open_market_data
@@ -309,7 +309,7 @@ async def test_palette_and_help_know_the_sizing_keys(make_app) -> None:
 
 def test_the_calculator_is_not_imported_before_the_first_frame() -> None:
     """The pane's modules import the calculator, the ticket and the market inputs on first use."""
-    lazy = ("perptui.domain.sizing", "perptui.domain.ticket", "perptui.services.sizing_inputs")
+    lazy = ("perptui.domain.sizing", "perptui.presentation.ticket", "perptui.services.sizing_inputs")
     script = f"import sys, perptui.ui.app\nprint([m for m in {lazy!r} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -17,7 +17,7 @@ from perptui.domain.account import (
     parse_percent,
 )
 from perptui.domain.errors import UsageError
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
 from perptui.ui.panes.base import Pane
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
 

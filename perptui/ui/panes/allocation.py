@@ -20,8 +20,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
-from perptui.ui import format as fmt
-from perptui.ui import risk_format as rf
+from perptui.presentation import numbers as fmt
+from perptui.presentation import risk as rf
 from perptui.ui.keymap import binding
 from perptui.ui.panes.allocation_columns import SPECS, leg_cells, ordered_legs, row_key
 from perptui.ui.panes.allocation_settings import Setting, settings

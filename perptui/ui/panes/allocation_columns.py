@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from perptui.ui import format as fmt
-from perptui.ui import risk_format as rf
-from perptui.ui.risk_format import UNKNOWN
+from perptui.presentation import numbers as fmt
+from perptui.presentation import risk as rf
+from perptui.presentation.risk import UNKNOWN
 from perptui.ui.widgets.live_table import Cell, ColumnSpec
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
-from perptui.ui import risk_format as rf
+from perptui.presentation import risk as rf
 from perptui.ui.keymap import binding
 from perptui.ui.panes.base import PaneCommand
 from perptui.ui.panes.risk_columns import SPECS

@@ -1,7 +1,7 @@
 """The risk pane's positions table: columns and each cell's text and tone. No Textual.
 
 A row's symbol, liquidation price, distance and sigmas take its state's colour: green safe, yellow near
-the minimum distance to liquidation, red at or past it (``risk_format.liq_state``). Money is masked in
+the minimum distance to liquidation, red at or past it (``presentation.risk.liq_state``). Money is masked in
 privacy mode. The columns a trader checks first come first; the rest scroll in with ``←`` ``→``.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from perptui.ui import format as fmt
-from perptui.ui import risk_format as rf
+from perptui.presentation import numbers as fmt
+from perptui.presentation import risk as rf
 from perptui.ui.widgets.live_table import Cell, ColumnSpec
 
 if TYPE_CHECKING:

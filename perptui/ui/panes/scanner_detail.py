@@ -14,8 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from perptui.ui import format as fmt
-from perptui.ui import scan_format as sf
+from perptui.presentation import numbers as fmt
+from perptui.presentation import scan as sf
 from perptui.ui.panes.scanner_columns import STRONG_APR
 from perptui.ui.widgets.stat import Stat
 

@@ -181,7 +181,7 @@ class SizingActions(Pane):
     def action_copy_ticket(self) -> None:
         if not self.ready(self.action_copy_ticket):
             return
-        from perptui.domain.ticket import price_text, qty_text, ticket_text
+        from perptui.presentation.ticket import price_text, qty_text, ticket_text
 
         r, m = self.result, self.market
         if r is None or m is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from perptui.domain.paper import OrderRequest
-from perptui.domain.ticket import price_text, ticket_lines
+from perptui.presentation.ticket import price_text, ticket_lines
 
 if TYPE_CHECKING:
     from perptui.domain.sizing import SizingResult

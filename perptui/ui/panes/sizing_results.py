@@ -1,5 +1,5 @@
 """The sizing pane's results: the Position card, the take-profit table, and what decided the size with
-the warnings. Prices and quantities are written by ``perptui.domain.ticket`` so the pane and the copied
+the warnings. Prices and quantities are written by ``perptui.presentation.ticket`` so the pane and the copied
 ticket agree; money figures honour privacy mode; unknown figures say ``unknown``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
 from perptui.ui.widgets.stat import Stat
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class PositionCard(Vertical):
         return self.query_one(f"#res-{name}", Stat)
 
     def show(self, r: SizingResult, m: Market, private: bool) -> None:
-        from perptui.domain.ticket import UNKNOWN, pct_text, price_text, qty_text
+        from perptui.presentation.ticket import UNKNOWN, pct_text, price_text, qty_text
 
         self.last = (r, m)
         self.set_class(False, "-invalid")
@@ -122,7 +122,7 @@ class TargetsCard(Vertical):
         yield Static("the targets appear once the trade is sized", id="targets-table")
 
     def show(self, r: SizingResult | None, m: Market | None, private: bool, *, valid: bool = True) -> None:
-        from perptui.domain.ticket import price_text, qty_text
+        from perptui.presentation.ticket import price_text, qty_text
 
         table = self.query_one("#targets-table", Static)
         if r is None or m is None:
@@ -165,7 +165,7 @@ LIMIT_NAMES = {"risk": "risk", "margin": "margin", "tier": "tier", "max_qty": "m
 def limits_line(r: SizingResult, m: Market) -> Content:
     """The largest quantity each constraint allows (on the amount step), the deciding one highlighted."""
     from perptui.domain.sizing import CONSTRAINTS, floor_to_step
-    from perptui.domain.ticket import qty_text
+    from perptui.presentation.ticket import qty_text
 
     parts: list[str | tuple[str, str]] = [("Largest size by ", "$text-muted")]
     for name in CONSTRAINTS:

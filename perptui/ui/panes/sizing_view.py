@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
 from perptui.ui.panes.sizing_actions import SizingActions
 from perptui.ui.panes.sizing_model import Context, compute, field_of, is_missing, message_of, price_input
 from perptui.ui.panes.sizing_results import PositionCard, TargetsCard, Verdict
@@ -86,7 +86,7 @@ class SizingView(SizingActions):
         self.query_one(Verdict).problem(message, private, hint=hint)
 
     def _show_result(self, r: SizingResult, ctx: Context) -> None:
-        from perptui.domain.ticket import price_text
+        from perptui.presentation.ticket import price_text
 
         m, private = ctx.market, self.private
         self.form_widget.mark_error(None)
@@ -135,7 +135,7 @@ class SizingView(SizingActions):
         self.form_widget.info(atr=self._stop_info(ctx), account=account, keys=KEYS_HINT)
 
     def _stop_info(self, ctx: Context | None) -> str:
-        from perptui.domain.ticket import price_text
+        from perptui.presentation.ticket import price_text
 
         if ctx is None:
             return ""
@@ -161,7 +161,7 @@ class SizingView(SizingActions):
         return f"stop {abs(r.entry - r.stop) / r.entry * 100:.2f}% from the entry"
 
     def show_heading(self) -> None:
-        from perptui.domain.ticket import price_text
+        from perptui.presentation.ticket import price_text
 
         heading = self.query_one("#size-heading", Static)
         m, snap = self.market, self.snapshot

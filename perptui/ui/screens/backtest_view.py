@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from perptui.domain.errors import UsageError
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
 
 if TYPE_CHECKING:
     from perptui.domain.backtest.metrics import Metrics

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from perptui.ui.format import MASK
+from perptui.presentation.numbers import MASK
 
 if TYPE_CHECKING:
     from textual_plotext import PlotextPlot

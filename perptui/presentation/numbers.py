@@ -1,4 +1,4 @@
-"""Text for money, percentages and ages, shared by every pane. Pure functions, no Textual."""
+"""Text for money, prices, percentages and ages, shared by the panes and the CLI. Pure, no Textual."""
 
 from __future__ import annotations
 
@@ -50,6 +50,33 @@ def age(ms: int | None) -> str:
     if seconds < 86_400:
         return f"{seconds // 3600} h"
     return f"{seconds // 86_400} d"
+
+
+def staleness(ms: int | None) -> str:
+    """How old cached data is: ``1.5 h old``; ``never fetched`` without any."""
+    if ms is None:
+        return "never fetched"
+    seconds = ms / 1000
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit} old"
+    return f"{seconds:.0f} s old"
+
+
+def num(value: float | None, digits: int = 6) -> str:
+    if value is None:
+        return UNKNOWN
+    return f"{value:,.{digits}g}" if abs(value) < 1e15 else f"{value:.3e}"
+
+
+def price(value: float | None, tick: float | None) -> str:
+    """A price with as many decimals as the market's tick has (4 significant digits without a tick)."""
+    if value is None:
+        return UNKNOWN
+    if not tick or tick <= 0:
+        return f"{value:,.4g}"
+    decimals = max(0, -math.floor(math.log10(tick) + 1e-9))
+    return f"{value:,.{decimals}f}"
 
 
 def sign_class(value: float | None) -> str:

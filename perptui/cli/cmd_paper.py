@@ -39,8 +39,6 @@ def run(args: argparse.Namespace) -> int:
             "a reset lets new paper orders through again until the next UTC day: add --yes to confirm"
         )
     request = _request(args) if action == "order" else None
-    if action == "close" and args.qty is not None and args.qty <= 0:
-        raise UsageError(f"--qty must be a quantity above 0, not {args.qty:g}")
     from perptui.services.paper.session import open_session
     from perptui.services.sources import clock_for
 

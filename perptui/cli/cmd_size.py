@@ -113,10 +113,6 @@ def check_flags(args: argparse.Namespace, settings: Settings) -> Plan:
     ]
     if args.stop_atr is None and atr_flags:
         raise UsageError(f"{' and '.join(atr_flags)} go with --stop-atr K (a stop K x ATR from the entry)")
-    if args.stop_atr is not None and args.stop_atr <= 0:
-        raise UsageError(
-            f"--stop-atr must be a multiple above 0 (2 = two ATRs from the entry), not {args.stop_atr:g}"
-        )
     period = settings.sizing.atr_period if args.atr_period is None else args.atr_period
     if not 1 <= period <= MAX_ATR_PERIOD:
         raise UsageError(

@@ -29,6 +29,7 @@ from perptui.domain.liquidation import (
     side_sign,
     tier_allowing,
 )
+from perptui.domain.quantities import MAX_LEVERAGE, MAX_PRICE, MIN_PRICE
 from perptui.domain.types import LeverageTier, MarginMode, Market, Side
 
 Constraint = Literal["risk", "margin", "tier", "max_qty"]
@@ -39,13 +40,10 @@ CONSTRAINTS: tuple[Constraint, ...] = ("risk", "margin", "tier", "max_qty")
 DEFAULT_FUNDING_WARN_APR = 0.20
 MAX_FEE = 0.01
 MAX_SLIPPAGE_BPS = 1000.0
-#: Prices and amounts the calculator accepts: far beyond any market or account, near enough that every
-#: figure it derives (quantities, notionals, margins) stays a finite float.
-MIN_PRICE = 1e-12
-MAX_PRICE = 1e12
+#: Amounts the calculator accepts (prices: ``quantities.MIN_PRICE`` to ``MAX_PRICE``): far beyond any
+#: account, near enough that every figure it derives (quantities, notionals, margins) stays a finite
+#: float. Typed amounts are capped lower (``quantities.MAX_AMOUNT``).
 MAX_AMOUNT = 1e15
-#: The highest leverage accepted when neither the market nor its brackets state a maximum.
-MAX_LEVERAGE = 1000.0
 
 #: The keys of ``perptui size --json``, in order; ``SizingResult.as_dict`` adds detail after them.
 JSON_KEYS: tuple[str, ...] = (

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
 from perptui.presentation import risk as rf
+from perptui.presentation.parse import PERCENT, PRICE, QUANTITY, parse_number
 from perptui.ui.keymap import binding
 from perptui.ui.panes.base import PaneCommand
 from perptui.ui.panes.risk_columns import SPECS
@@ -170,7 +171,7 @@ class RiskPane(RiskSync):
         )
         if answer is None:
             return
-        price = None if answer == "" else float(answer)
+        price = None if isinstance(answer, str) else answer
         engine = await asyncio.to_thread(self.ctx.paper_engine)
         try:
             _, warnings = await asyncio.to_thread(engine.set_stop, symbol, price)
@@ -208,15 +209,12 @@ class RiskPane(RiskSync):
 
 
 def parse_reduce(text: str, open_qty: float) -> float:
-    """A quantity or a percentage of the open quantity, in (0, open]."""
-    raw = text.strip().replace(",", "")
-    try:
-        value = float(raw.removesuffix("%")) if raw else float("nan")
-    except ValueError:
-        raise UsageError(f"{text!r} is not a number: type a quantity (0.01) or a share (50%)") from None
-    qty = open_qty * value / 100 if raw.endswith("%") else value
-    if not qty > 0:
-        raise UsageError("the amount to close must be above zero")
+    """A quantity or a percentage of the open quantity (``50%``), in (0, open]."""
+    raw = text.strip()
+    if raw.endswith("%"):
+        qty = open_qty * parse_number(raw, PERCENT.named("share to close")) / 100
+    else:
+        qty = parse_number(raw, QUANTITY)
     if qty > open_qty * (1 + 1e-12):
         raise UsageError(f"only {open_qty:g} is open: close at most that (or 100%)")
     return min(qty, open_qty)
@@ -224,16 +222,10 @@ def parse_reduce(text: str, open_qty: float) -> float:
 
 def parse_stop(text: str, side: str, mark: float | None) -> float | str:
     """A stop price on the losing side of the mark, or "" to remove the stop."""
-    raw = text.strip().replace(",", "")
-    if not raw:
+    if not text.strip():
         return ""
-    try:
-        price = float(raw)
-    except ValueError:
-        raise UsageError(f"{text!r} is not a price: type a number, or leave it blank to remove") from None
-    if not price > 0:
-        raise UsageError("a stop price must be above zero")
+    price = parse_number(text, PRICE)
     if mark is not None and (price >= mark if side == "long" else price <= mark):
         where = "below" if side == "long" else "above"
         raise UsageError(f"a {side}'s stop must be {where} the mark {mark:g}")
-    return raw
+    return price

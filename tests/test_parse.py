@@ -182,9 +182,21 @@ def _grouped(value: float, decimals: int) -> str:
 
 @given(st.floats(min_value=0, max_value=1e12, allow_nan=False), st.integers(0, 8))
 def test_a_number_written_with_thousands_separators_reads_back(value: float, decimals: int) -> None:
-    """Formatting with thousands separators (how the app shows numbers) and reading gives the number."""
+    """Formatting with thousands separators (how the app shows numbers) and reading gives the number;
+    only a whole number with one group such as ``1,500`` is refused (1500 or 1.5?), never misread."""
     text = _grouped(value, decimals)
-    assert read_number(text) == float(text.replace(",", ""))
+    if decimals == 0 and text.count(",") == 1 and not text.endswith(",000"):
+        with pytest.raises(UsageError, match="is ambiguous"):
+            read_number(text)
+    else:
+        assert read_number(text) == float(text.replace(",", ""))
+
+
+@given(st.integers(1_000, 999_999).filter(lambda n: n % 1000 != 0))
+def test_a_whole_number_with_one_thousands_group_is_ambiguous(value: int) -> None:
+    with pytest.raises(UsageError, match="is ambiguous"):
+        read_number(f"{value:,}")
+    assert read_number(f"{value:,}.0") == value == read_number(str(value))
 
 
 @given(st.integers(1, 999), st.integers(0, 999).filter(lambda n: n % 1000 != 0))

@@ -10,10 +10,12 @@ from perptui.domain.liquidation import max_notional_at_leverage
 from perptui.domain.paper import OrderRequest, PaperPosition
 from perptui.domain.quantities import MAX_LEVERAGE
 from perptui.domain.types import LeverageTier, Side
+from perptui.presentation import numbers as fmt
 
 
 def _num(value: float) -> str:
-    return f"{value:,.10g}"
+    """A price or quantity as given (its market is not known here), never an exponent."""
+    return fmt.num(value, 10)
 
 
 def _positive(name: str, value: object) -> float:

@@ -46,6 +46,9 @@ class PositionInput:
     funding_so_far: float | None = None
     daily_vol: float | None = None  # EWMA daily volatility of the asset's simple returns, a fraction
     stop: float | None = None  # the attached stop-loss price, if any
+    #: The market's price tick and amount step, for showing its prices and quantities (None: unknown).
+    price_tick: float | None = None
+    amount_step: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,8 @@ class PositionRisk:
     funding_so_far: float | None
     #: What a stop fill loses from the entry (0 for a stop in profit); None without a stop.
     risk_at_stop: float | None
+    price_tick: float | None = None
+    amount_step: float | None = None
 
 
 def _finite(x: float | None) -> bool:
@@ -142,6 +147,8 @@ def position_risk(pos: PositionInput) -> PositionRisk:
         funding_apr=apr,
         funding_so_far=pos.funding_so_far,
         risk_at_stop=risk_at_stop,
+        price_tick=pos.price_tick,
+        amount_step=pos.amount_step,
     )
 
 

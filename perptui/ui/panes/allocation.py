@@ -21,7 +21,6 @@ from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
 from perptui.presentation import numbers as fmt
-from perptui.presentation import risk as rf
 from perptui.ui.keymap import binding
 from perptui.ui.panes.allocation_columns import SPECS, leg_cells, ordered_legs, row_key
 from perptui.ui.panes.allocation_settings import Setting, settings
@@ -188,16 +187,17 @@ class AllocationPane(AllocationSync):
     async def send_trades(self, plan) -> None:  # type: ignore[no-untyped-def]
         from perptui.domain.paper import OrderRequest
 
+        steps = plan.qty_steps
         perp = [t for t in plan.trades if t.leg == "perp"]
         spot = [t for t in plan.trades if t.leg == "spot"]
         lines = [
-            f"{t.side.upper():5} {rf.num(t.qty)} {t.symbol}  ≈ {rf.amount(t.notional)}"
+            f"{t.side.upper():5} {fmt.qty(t.qty, steps.get(t.symbol))} {t.symbol}  ≈ {fmt.money(t.notional)}"
             + ("  reduce-only" if t.reduce_only else "")
             for t in perp
         ]
         if spot:
             lines += ["", f"not sent: {len(spot)} spot legs (the paper account trades perps only):"]
-            lines += [f"  {t.side} {rf.num(t.qty)} {t.symbol} spot" for t in spot]
+            lines += [f"  {t.side} {fmt.qty(t.qty, steps.get(t.symbol))} {t.symbol} spot" for t in spot]
         lines += ["", "MARKET orders at the mark plus slippage, on the local PAPER account only."]
         title = f"Send {len(perp)} orders to the paper account?"
         if not perp or not await self.app.push_screen_wait(ConfirmDialog(title, lines)):
@@ -247,7 +247,7 @@ class AllocationPane(AllocationSync):
         )
         heading.set_class(self.error is not None, "-stale")
         legs = ordered_legs(plan)
-        rows = {row_key(leg): leg_cells(leg, private=private) for leg in legs}
+        rows = {row_key(leg): leg_cells(leg, plan.qty_steps.get(leg.symbol), private=private) for leg in legs}
         self.table.show(rows, list(rows))
         self.query_one("#plan-summary", Static).update(self._summary(plan, private))
         self.query_one("#plan-trades", Static).update(self._trades(plan))
@@ -262,8 +262,8 @@ class AllocationPane(AllocationSync):
         sharpe = "—" if plan.sharpe is None else f"{plan.sharpe:.2f}"
         funding = fmt.money(plan.funding_per_day, private=private, signed=True)
         lines = [
-            line("expected return", rf.pct(plan.expected_return, 1) + " /yr"),
-            line("volatility", rf.pct(plan.volatility, 1) + " /yr"),
+            line("expected return", fmt.pct(plan.expected_return, 1) + " /yr"),
+            line("volatility", fmt.pct(plan.volatility, 1) + " /yr"),
             line("Sharpe", sharpe),
             line("funding per day", funding, "$text-success" if plan.funding_per_day > 0 else "bold"),
             line("regime", f"{plan.regime.state} · scale {plan.regime.scale:.2f}"),

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
+from perptui.presentation import numbers as fmt
 from perptui.presentation import risk as rf
 from perptui.presentation.parse import PERCENT, PRICE, QUANTITY, parse_number
 from perptui.ui.keymap import binding
@@ -120,12 +121,18 @@ class RiskPane(RiskSync):
 
     # --- dialogs and the engine (workers) ---------------------------------------------------------
 
+    def _precision(self, symbol: str) -> tuple[float | None, float | None]:
+        """The market's (price tick, amount step) of an open position, None where unknown."""
+        p = next((x for x in self.report.positions if x.symbol == symbol), None) if self.report else None
+        return (p.price_tick, p.amount_step) if p is not None else (None, None)
+
     @work(exclusive=True, group="risk-dialog")
     async def reduce_position(self, symbol: str, open_qty: float) -> None:
         def parse(texts: list[str]) -> float:
-            return parse_reduce(texts[0], open_qty)
+            return parse_reduce(texts[0], open_qty, step)
 
-        hint = f"{rf.num(open_qty)} open: a quantity (0.01) or a share of it (50%)"
+        step = self._precision(symbol)[1]
+        hint = f"{fmt.qty(open_qty, step)} open: a quantity (0.01) or a share of it (50%)"
         dialog = FormDialog(f"Reduce {symbol}", [("Close", "50%")], parse, hint=hint)
         qty = await self.app.push_screen_wait(dialog)
         if qty is not None:
@@ -140,11 +147,12 @@ class RiskPane(RiskSync):
         if p is None:
             return
         closing = p.qty if qty is None else qty
+        step = p.amount_step
         lines = [
             f"{'Close' if qty is None or qty >= p.qty else 'Reduce'} {p.side.upper()} {symbol}",
-            f"quantity {rf.num(closing)} of {rf.num(p.qty)}, reduce-only MARKET order",
-            f"fills at the mark ({rf.num(p.mark, 8)}) plus slippage, taker fee",
-            f"unrealised PnL now {rf.signed(p.upnl)} on the whole position",
+            f"quantity {fmt.qty(closing, step)} of {fmt.qty(p.qty, step)}, reduce-only MARKET order",
+            f"fills at the mark ({fmt.price(p.mark, p.price_tick)}) plus slippage, taker fee",
+            f"unrealised PnL now {fmt.money(p.upnl, signed=True)} on the whole position",
             "Sent to the local PAPER account only: nothing goes to an exchange.",
         ]
         if not await self.app.push_screen_wait(ConfirmDialog(f"Close {symbol}?", lines)):
@@ -161,11 +169,13 @@ class RiskPane(RiskSync):
 
     @work(exclusive=True, group="risk-dialog")
     async def move_stop(self, symbol: str, side: str, mark: float | None, stop: float | None) -> None:
-        def parse(texts: list[str]) -> float | str:
-            return parse_stop(texts[0], side, mark)
+        tick = self._precision(symbol)[0]
 
-        hint = f"mark {rf.num(mark, 8)}: below it for a long, above for a short; blank removes the stop"
-        initial = "" if stop is None else f"{stop:g}"
+        def parse(texts: list[str]) -> float | str:
+            return parse_stop(texts[0], side, mark, tick)
+
+        hint = f"mark {fmt.price(mark, tick)}: below it for a long, above for a short; blank removes the stop"
+        initial = "" if stop is None else fmt.price_input(stop, tick)
         answer = await self.app.push_screen_wait(
             FormDialog(f"Stop-loss of {symbol}", [("Stop price", initial)], parse, hint=hint)
         )
@@ -178,7 +188,8 @@ class RiskPane(RiskSync):
         except UsageError as exc:
             self.notify(f"stop not moved: {exc}", severity="error", timeout=8)
             return
-        self.notify(f"{symbol}: stop {'removed' if price is None else f'at {price:g}'}", timeout=4)
+        where = "removed" if price is None else f"at {fmt.price(price, tick)}"
+        self.notify(f"{symbol}: stop {where}", timeout=4)
         for warning in warnings:
             self.notify(warning, severity="warning", timeout=8)
         self.refresh_data(soon=True)
@@ -208,7 +219,7 @@ class RiskPane(RiskSync):
         self.refresh_data(soon=True)
 
 
-def parse_reduce(text: str, open_qty: float) -> float:
+def parse_reduce(text: str, open_qty: float, step: float | None = None) -> float:
     """A quantity or a percentage of the open quantity (``50%``), in (0, open]."""
     raw = text.strip()
     if raw.endswith("%"):
@@ -216,16 +227,16 @@ def parse_reduce(text: str, open_qty: float) -> float:
     else:
         qty = parse_number(raw, QUANTITY)
     if qty > open_qty * (1 + 1e-12):
-        raise UsageError(f"only {open_qty:g} is open: close at most that (or 100%)")
+        raise UsageError(f"only {fmt.qty(open_qty, step)} is open: close at most that (or 100%)")
     return min(qty, open_qty)
 
 
-def parse_stop(text: str, side: str, mark: float | None) -> float | str:
+def parse_stop(text: str, side: str, mark: float | None, tick: float | None = None) -> float | str:
     """A stop price on the losing side of the mark, or "" to remove the stop."""
     if not text.strip():
         return ""
     price = parse_number(text, PRICE)
     if mark is not None and (price >= mark if side == "long" else price <= mark):
         where = "below" if side == "long" else "above"
-        raise UsageError(f"a {side}'s stop must be {where} the mark {mark:g}")
+        raise UsageError(f"a {side}'s stop must be {where} the mark {fmt.price(mark, tick)}")
     return price

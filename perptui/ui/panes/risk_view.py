@@ -48,7 +48,7 @@ def portfolio(report: RiskReport, *, private: bool) -> Content:
         pair("Gross", p.gross_exposure, "Net", p.net_exposure),
         Content.assemble(
             _label("Leverage"), (f"{fmt.leverage(p.leverage):>12}", "bold"), " " * (len(cur) + 2),
-            _label("Drawdown", 9), (f"{rf.pct(p.drawdown):>12}", drawdown_style),
+            _label("Drawdown", 9), (f"{fmt.pct(p.drawdown):>12}", drawdown_style),
         ),
         Content(""),
         Content.assemble(_label("1-day VaR"), (f"{'95%':>12}{'99%':>12}", "$text-muted")),
@@ -69,11 +69,11 @@ def portfolio(report: RiskReport, *, private: bool) -> Content:
         header = f"{'realised':>12}{'EWMA':>7}{'GARCH':>7}"
         lines.append(Content.assemble(_label("Vol/day"), (header, "$text-muted")))
         for v in vols:
-            garch = rf.pct(v.garch, 1) if v.garch is not None else rf.UNKNOWN
+            garch = fmt.pct(v.garch, 1)
             lines.append(
                 Content.assemble(
                     _label(f"  {v.symbol.split('/')[0][: LABEL - 2]}"),
-                    f"{rf.pct(v.realised, 1):>12}{rf.pct(v.ewma, 1):>7}{garch:>7}",
+                    f"{fmt.pct(v.realised, 1):>12}{fmt.pct(v.ewma, 1):>7}{garch:>7}",
                 )
             )
     return Content("\n").join(lines)

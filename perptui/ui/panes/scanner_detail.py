@@ -41,14 +41,6 @@ SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 
-def price(value: float | None) -> str:
-    """Six significant digits or more: ``104,250.5``, ``2.50``, ``0.0000123400``."""
-    if value is None or not math.isfinite(value) or value <= 0:
-        return fmt.UNKNOWN
-    decimals = min(10, max(1 if value >= 1000 else 2, 5 - math.floor(math.log10(value))))
-    return f"{value:,.{decimals}f}"
-
-
 def y_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     """Round steps covering ``lo``..``hi`` (percent), labelled ``-20%``, ``0%``, ``20%``."""
     raw = (hi - lo) / 5 or 1.0
@@ -149,7 +141,7 @@ class ScanDetail(Vertical):
         self._signed("apr", r.apr, 1, apr=True)
         self._signed("predicted", r.predicted_rate, 4)
         self._set("next", sf.countdown_to(r.next_funding_time, now_ms))
-        self._set("prices", f"{price(r.mark)} · {price(r.index)}")
+        self._set("prices", f"{fmt.price(r.mark, r.price_tick)} · {fmt.price(r.index, r.price_tick)}")
         self._signed("basis", r.basis, 3)
         self._set("size", f"{sf.money_short(r.volume_24h_usd)} · {sf.money_short(r.open_interest_usd)}")
         for days in (7, 30, 90):

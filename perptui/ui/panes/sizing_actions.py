@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from perptui.domain.errors import UsageError
+from perptui.presentation import numbers as fmt
 from perptui.ui.panes.base import Pane, PaneCommand
 from perptui.ui.panes.sizing_edits import convert_risk, convert_stop, next_in, nudge
 from perptui.ui.panes.sizing_form import SizingForm
@@ -181,7 +182,7 @@ class SizingActions(Pane):
     def action_copy_ticket(self) -> None:
         if not self.ready(self.action_copy_ticket):
             return
-        from perptui.presentation.ticket import price_text, qty_text, ticket_text
+        from perptui.presentation.ticket import ticket_text
 
         r, m = self.result, self.market
         if r is None or m is None:
@@ -190,8 +191,8 @@ class SizingActions(Pane):
             return
         self.app.copy_to_clipboard(ticket_text(r, m.price_tick, m.amount_step, m.settle))
         self.notify(
-            f"ticket copied: {r.side} {qty_text(r.quantity, m.amount_step)} {m.base} "
-            f"at {price_text(r.entry, m.price_tick)}",
+            f"ticket copied: {r.side} {fmt.qty(r.quantity, m.amount_step)} {m.base} "
+            f"at {fmt.price(r.entry, m.price_tick)}",
             timeout=3,
         )
 

@@ -7,6 +7,7 @@ import math
 
 from perptui.domain.errors import UsageError
 from perptui.domain.quantities import PRICE, RISK_PERCENT, Quantity
+from perptui.presentation.numbers import price_input
 from perptui.ui.panes.sizing_model import (
     Context,
     FormState,
@@ -17,7 +18,6 @@ from perptui.ui.panes.sizing_model import (
     on_grid,
     parse_number,
     plain,
-    price_input,
     risk_kind,
     stop_kind,
     stop_of,

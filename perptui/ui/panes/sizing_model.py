@@ -233,21 +233,12 @@ def message_of(exc: UsageError, *, with_field: bool = True) -> str:
 # --- typed numbers -----------------------------------------------------------------------------------
 
 
-def price_input(value: float, tick: float | None) -> str:
-    """A price as typed into a field: the tick's decimals, no thousands separators."""
-    from perptui.domain.sizing import step_decimals
-
-    if tick:
-        return f"{value:.{step_decimals(tick)}f}"
-    return f"{value:.8g}"
-
-
 def plain(value: float, decimals: int) -> str:
     text = f"{value:.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def on_grid(value: float, step: float) -> float:
-    from perptui.domain.sizing import step_decimals
+    from perptui.domain.precision import step_decimals
 
     return round(round(value / step) * step, step_decimals(step))

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from perptui.domain.paper import OrderRequest
-from perptui.presentation.ticket import price_text, ticket_lines
+from perptui.presentation import numbers as fmt
+from perptui.presentation.ticket import ticket_lines
 
 if TYPE_CHECKING:
     from perptui.domain.sizing import SizingResult
@@ -35,15 +36,15 @@ def confirm_lines(result: SizingResult, market: Market, request: OrderRequest) -
     tick = market.price_tick
     lines = ticket_lines(result, tick, market.amount_step, market.settle)
     if request.price is None:
-        how = f"MARKET order: fills now at the mark ({price_text(request.mark, tick)}) plus slippage"
+        how = f"MARKET order: fills now at the mark ({fmt.price(request.mark, tick)}) plus slippage"
     else:
-        how = f"LIMIT order at {price_text(request.price, tick)}: rests until the mark reaches it"
-    lines += ["", how, f"stop-loss {price_text(request.stop, tick)} attached to the position"]
+        how = f"LIMIT order at {fmt.price(request.price, tick)}: rests until the mark reaches it"
+    lines += ["", how, f"stop-loss {fmt.price(request.stop, tick)} attached to the position"]
     targets = result.take_profits
     if targets:
-        lines.append(f"take-profit {price_text(targets[0].price, tick)} attached (the whole position)")
+        lines.append(f"take-profit {fmt.price(targets[0].price, tick)} attached (the whole position)")
         if len(targets) > 1:
-            rest = ", ".join(price_text(t.price, tick) for t in targets[1:])
+            rest = ", ".join(fmt.price(t.price, tick) for t in targets[1:])
             lines.append(f"not sent: the later targets {rest} (one take-profit per paper position)")
     lines.append("Sent to the local PAPER account only: nothing goes to an exchange.")
     return lines

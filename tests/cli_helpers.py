@@ -19,8 +19,12 @@ def run_json(capsys: pytest.CaptureFixture, *argv: str) -> Any:
 
 
 def run_error(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str]:
-    """Run a command that must fail with nothing on stdout and one line, no traceback, on stderr."""
-    code = main(list(argv))
+    """Run a command that must fail with nothing on stdout and one line, no traceback, on stderr (argparse's
+    refusals exit through SystemExit)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code  # type: ignore[assignment]
     captured = capsys.readouterr()
     assert code != 0
     assert captured.out == ""

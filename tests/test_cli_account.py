@@ -53,10 +53,12 @@ def test_deposit_and_withdraw(db: Path, capsys: pytest.CaptureFixture) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["deposit", "-5"], "amount '-5' is negative: give a positive number of USDT, e.g. 250 or 1,000.50"),
-        (["deposit", "0"], "is zero"),
-        (["deposit", "abc"], "is not a number"),
-        (["withdraw", "1e3"], "is not a number"),
+        (["deposit", "-5"], "perptui account deposit: error: argument AMOUNT: '-5' must be above 0"),
+        (["deposit", "0"], "'0' must be above 0"),
+        (["deposit", "abc"], "'abc' is not a number (e.g. 250 or 1,000.50)"),
+        (["withdraw", "1e15"], "'1e15' is above the largest accepted amount 1,000,000,000 USDT"),
+        (["deposit", "0.000001"], "'0.000001' is below the smallest accepted amount 0.01 USDT"),
+        (["deposit", "1,500"], "'1,500' is ambiguous"),
         (["deposit", "nan"], "is not a number"),
         (["withdraw", "5000.01"], "cannot withdraw 5,000.01 USDT: only 5,000.00 USDT is free"),
     ],

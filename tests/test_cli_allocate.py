@@ -101,9 +101,16 @@ def test_readable_tables(db: Path, capsys: pytest.CaptureFixture) -> None:
     ("argv", "words"),
     [
         (["--capital", "abc"], "argument --capital: 'abc' is not a number"),
-        (["--capital", "-5"], "--capital must be an amount above 0"),
-        (["--capital", "0"], "--capital must be an amount above 0"),
-        (["--neutral-pct", "120"], "--neutral-pct must be between 0 and 100"),
+        (["--capital", "-5"], "argument --capital: '-5' must be above 0"),
+        (["--capital", "0"], "argument --capital: '0' must be above 0"),
+        (
+            ["--capital", "1e12"],
+            "argument --capital: '1e12' is above the largest accepted amount 1,000,000,000 USDT",
+        ),
+        (
+            ["--neutral-pct", "120"],
+            "argument --neutral-pct: '120' is above the largest accepted percent 100%",
+        ),
     ],
 )
 def test_bad_flags_are_one_line_exit_2(

@@ -128,7 +128,8 @@ def test_walk_forward_reports_in_and_out_of_sample(demo_db: Path, capsys: pytest
         (("--from", "yesterday"), "date"),
         (("--stress", "2022-01-01"), "stress window"),
         (("--walk-forward",), "--grid"),
-        (("--capital", "-5"), "--capital"),
+        (("--capital", "-5"), "argument --capital: '-5' must be above 0"),
+        (("--capital", "1e12"), "above the largest accepted amount 1,000,000,000 USDT"),
         (("--grid", "top_n"), "grid"),
     ],
 )

@@ -199,7 +199,7 @@ def test_hold_days_and_the_configured_costs_price_the_carry(
         (["--sort", "volume"], ["unknown --sort key 'volume'", "abs_apr", "volume_24h_usd"]),
         (["--top", "0"], ["--top", "above 0"]),
         (["--top", "-2"], ["--top", "above 0"]),
-        (["--top", "ten"], ["--top", "invalid int value"]),
+        (["--top", "ten"], ["--top", "'ten' is not a number"]),
         (["--hold-days", "0"], ["--hold-days", "above 0"]),
         (["--hold-days", "4000"], ["--hold-days", "at most 3650"]),
         (["--min-apr", "-1"], ["--min-apr", "0 or more"]),

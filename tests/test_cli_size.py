@@ -13,10 +13,10 @@ import pytest
 
 from perptui.cli import main
 from perptui.domain.sizing import JSON_KEYS, SizingRequest, TakeProfitSpec, size_position, stop_price
-from perptui.domain.ticket import ticket_text
 from perptui.domain.timeframes import timeframe_ms
 from perptui.domain.types import Market
 from perptui.domain.volatility import atr
+from perptui.presentation.ticket import ticket_text
 from perptui.services.accounts import PaperAccount
 from perptui.services.clock import FrozenClock, SystemClock
 from perptui.services.sizing_inputs import MarketSnapshot, live_snapshot
@@ -321,35 +321,46 @@ LONG = [*SYM, "--side", "long"]
         ([*LONG, "--entry", "100", "--stop", "110"], "stop: 110 is above the entry 100"),
         ([*SYM, "--side", "short", "--entry", "100", "--stop", "90"], "a short's stop goes above it"),
         ([*LONG, "--entry", "100", "--stop", "100"], "equals the entry 100"),
-        ([*LONG, "--entry", "100", "--stop", "-5"], "stop: -5 is not above 0"),
-        ([*LONG, "--entry", "-100", "--stop", "90"], "entry: must be a price above 0"),
-        ([*LONG, "--stop-pct", "0"], "more than 0% and less than 100%"),
-        ([*LONG, "--stop-pct", "150"], "not 150%"),
-        ([*LONG, "--stop-pct", "2", "--equity", "-100"], "equity: must be an amount above 0"),
-        ([*LONG, "--stop-pct", "2", "--risk-usd", "-5"], "risk: must be an amount above 0"),
+        ([*LONG, "--entry", "100", "--stop", "-5"], "argument --stop: '-5' must be above 0 (see"),
+        ([*LONG, "--entry", "-100", "--stop", "90"], "argument --entry: '-100' must be above 0 (see"),
+        ([*LONG, "--stop-pct", "0"], "argument --stop-pct: '0' must be above 0"),
+        ([*LONG, "--stop-pct", "100"], "more than 0% and less than 100%"),
+        ([*LONG, "--stop-pct", "150"], "'150' is above the largest accepted stop distance 100%"),
+        ([*LONG, "--stop-pct", "2", "--equity", "-100"], "argument --equity: '-100' must be above 0"),
+        ([*LONG, "--stop-pct", "2", "--equity", "1e15"], "accepted amount 1,000,000,000 USDT"),
+        ([*LONG, "--stop-pct", "2", "--risk-usd", "-5"], "argument --risk-usd: '-5' must be above 0"),
         ([*LONG, "--stop-pct", "2", "--risk-usd", "9000"], "more than the equity"),
-        ([*LONG, "--stop-pct", "2", "--risk-pct", "0"], "more than 0% and at most 100%"),
-        ([*LONG, "--stop-pct", "2", "--leverage", "0.5"], "0.5x is below 1x"),
-        ([*LONG, "--stop-pct", "2", "--leverage", "200"], "200x is above"),
+        ([*LONG, "--stop-pct", "2", "--risk-pct", "0"], "argument --risk-pct: '0' must be above 0"),
+        ([*LONG, "--stop-pct", "2", "--risk-pct", "101"], "above the largest accepted risk 100%"),
+        ([*LONG, "--stop-pct", "2", "--leverage", "0.5"], "'0.5' is below the smallest accepted leverage 1x"),
+        ([*LONG, "--stop-pct", "2", "--leverage", "200"], "above the largest accepted leverage 125x"),
         ([*LONG, "--stop-pct", "2", "--fee", "0.05"], "fee: must be a fraction"),
         ([*LONG, "--stop-pct", "2", "--slippage-bps", "-1"], "slippage"),
-        ([*LONG, "--stop-pct", "2", "--tp", "-1"], "take-profit 1: an R multiple"),
+        ([*LONG, "--stop-pct", "2", "--tp", "-1"], "argument --tp: '-1' must be above 0"),
         ([*LONG, "--stop-pct", "2", "--tp-price", "1"], "makes no profit after fees"),
         ([*LONG, "--stop-pct", "2", "--kelly", "55"], "--kelly takes WIN%,PAYOFF"),
-        ([*LONG, "--stop-pct", "2", "--kelly", "150,2"], "win rate: must be between"),
+        ([*LONG, "--stop-pct", "2", "--kelly", "150,2"], "in '150,2': '150' is above the largest"),
         ([*LONG, "--stop-pct", "2", "--atr-period", "5"], "go with --stop-atr"),
-        ([*LONG, "--stop-atr", "0"], "--stop-atr must be a multiple above 0"),
-        ([*LONG, "--stop-atr", "2", "--atr-period", "0"], "--atr-period must be"),
+        ([*LONG, "--stop-atr", "0"], "argument --stop-atr: '0' must be above 0"),
+        ([*LONG, "--stop-atr", "2", "--atr-period", "0"], "argument --atr-period: '0' must be above 0"),
+        ([*LONG, "--stop-atr", "2", "--atr-period", "5000"], "--atr-period must be"),
         ([*LONG, "--stop-atr", "2", "--atr-timeframe", "7x"], "--atr-timeframe: bad timeframe"),
         (["--symbol", "BTCDEMOO", "--side", "long", "--stop-pct", "2"], "did you mean BTCDEMO/USDT:USDT"),
         (["--symbol", "XYZQ", "--side", "long", "--stop-pct", "2"], "unknown symbol 'XYZQ' on demo"),
         # argparse: non-numeric values, exclusive and missing flags
         ([*LONG, "--entry", "abc", "--stop", "1"], "argument --entry: 'abc' is not a number"),
-        ([*LONG, "--stop", "nan"], "argument --stop: 'nan' is not a finite number"),
+        ([*LONG, "--entry", "-1", "--stop", "1"], "error: argument --entry: '-1' must be above 0 (see"),
+        (
+            [*LONG, "--entry", "1,500", "--stop", "1"],
+            "argument --entry: '1,500' is ambiguous: a comma may be a thousands separator or a decimal "
+            "comma; type 1500 or 1.5 (see",
+        ),
+        ([*LONG, "--stop", "nan"], "argument --stop: 'nan' is not a number"),
         ([*LONG, "--stop-pct", "two"], "argument --stop-pct: 'two' is not a number"),
         ([*LONG, "--stop-pct", "2", "--leverage", "x"], "argument --leverage"),
-        ([*LONG, "--stop-pct", "2", "--tp", "1,a"], "argument --tp: '1,a'"),
-        ([*LONG, "--stop-atr", "2", "--atr-period", "x"], "argument --atr-period: invalid int"),
+        ([*LONG, "--stop-pct", "2", "--tp", "1,a"], "argument --tp: in '1,a': 'a' is not a number"),
+        ([*LONG, "--stop-atr", "2", "--atr-period", "x"], "argument --atr-period: 'x' is not a number"),
+        ([*LONG, "--stop-atr", "2", "--atr-period", "2.5"], "--atr-period: '2.5' is not a whole number"),
         ([*LONG, "--stop-pct", "2", "--risk-pct", "1", "--risk-usd", "10"],
          "argument --risk-usd: not allowed with argument --risk-pct"),
         ([*LONG, "--stop-pct", "2", "--risk-pct", "1", "--kelly", "55,2"], "not allowed with"),

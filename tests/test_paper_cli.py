@@ -137,13 +137,13 @@ def test_offline_uses_cached_tickers_and_says_how_old(
     [
         (
             ["order", "--symbol", "BTC", "--side", "long", "--qty", "0"],
-            "the quantity must be a number above 0",
+            "argument --qty: '0' must be above 0",
         ),
         (["order", "--symbol", "BTC", "--side", "long", "--qty", "abc"], "--qty: 'abc' is not a number"),
         (["order", "--symbol", "BTC", "--side", "up", "--qty", "1"], "argument --side: invalid choice"),
         (
             ["order", "--symbol", "BTC", "--side", "long", "--qty", "1", "--price", "-5"],
-            "limit price must be",
+            "argument --price: '-5' must be above 0",
         ),
         (["order", "--symbol", "BTC", "--side", "long", "--qty", "1", "--leverage", "0.5"], "leverage"),
         (["order", "--symbol", "NOPE", "--side", "long", "--qty", "1"], "unknown symbol 'NOPE'"),

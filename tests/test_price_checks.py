@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perptui.domain.price_checks import far_from_mark
+from perptui.presentation.price_checks import far_from_mark
 
 
 def test_a_decimal_comma_read_as_thousands_is_flagged_at_the_markets_precision() -> None:

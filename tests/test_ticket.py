@@ -1,13 +1,23 @@
-"""The plain-text trade ticket: prices to the tick, quantities to the step, money to cents, unknowns as
-``unknown``, warnings prefixed so they stand out when pasted."""
+"""The plain-text trade ticket and the one price and quantity format it uses: prices to the tick,
+quantities to the step, money to cents, unknowns as ``—``, warnings prefixed so they stand out when
+pasted."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from perptui.domain.errors import UsageError
+from perptui.domain.precision import step_decimals
+from perptui.domain.quantities import PRICE
 from perptui.domain.sizing import TakeProfitSpec, size_position
-from perptui.domain.ticket import UNKNOWN, price_text, qty_text, ticket_lines, ticket_text
 from perptui.domain.tiers import default_tiers
+from perptui.presentation.numbers import UNKNOWN, num, price, qty
+from perptui.presentation.parse import parse_number
+from perptui.presentation.ticket import ticket_lines, ticket_text
 from tests.test_sizing import BTC, trade
 
 
@@ -56,27 +66,65 @@ def test_the_reference_trade_ticket() -> None:
 
 
 def test_unknown_funding_shows_unknown_not_zero() -> None:
-    """No funding rate: 'unknown', never 0.00; a rate without an interval has no daily figure."""
+    """No funding rate: '—', never 0.00; a rate without an interval has no daily figure."""
     assert rows(ticket_text(size_position(trade()), 0.1, 0.001, "USDT"))["Funding"] == UNKNOWN
     # 0.079 BTC (no slippage) x 60,000 x 0.0001 = 0.474 an interval
     no_interval = size_position(trade(replace(BTC, funding_interval_hours=None), funding_rate=0.0001))
     funding = rows(ticket_text(no_interval, 0.1, 0.001, "USDT"))["Funding"]
-    assert funding == "-0.47 USDT per interval unknown, unknown a day (rate +0.0100%)"
+    assert funding == "-0.47 USDT per interval unknown, — a day (rate +0.0100%)"
 
 
 def test_prices_follow_the_tick_and_quantities_the_step() -> None:
-    assert price_text(54_216.867, 0.1) == "54,216.9"
-    assert price_text(54_216.867, 0.01) == "54,216.87"
-    assert price_text(54_216.867, 1.0) == "54,217"
-    assert price_text(0.0000123456, 1e-7) == "0.0000123"
-    assert price_text(54_216.867, None) == "54,217"  # no tick: 5 significant digits
-    assert price_text(None, 0.1) == UNKNOWN
-    assert qty_text(0.077, 0.001) == "0.077"
-    assert qty_text(0.1, 0.001) == "0.100"
-    assert qty_text(1_230.0, 10.0) == "1,230"
-    assert qty_text(12.0, 1.0) == "12"
-    assert qty_text(0.0773, None) == "0.0773"
-    # a market with a 0.01 tick and whole-unit steps shows both that way on the ticket
+    assert price(54_216.867, 0.1) == "54,216.9"
+    assert price(54_216.867, 0.01) == "54,216.87"
+    assert price(54_216.867, 1.0) == "54,217"
+    assert price(54_216.867, 5.0) == "54,217"
+    assert price(54_216.867, 0.5) == "54,216.9"  # a half tick has one decimal
+    assert price(0.0000123456, 1e-7) == "0.0000123"
+    assert price(85_913.487, 0.1) == "85,913.5"
+    assert price(0.085722802, 0.000001) == "0.085723"
+    assert price(0.085722802, 1e-8) == "0.08572280"  # the tick's decimals, zeros kept: digits never cut
+    assert price(1_234_567.891, 0.01) == "1,234,567.89"
+    assert price(-12.5, 0.1) == "-12.5"
+    for unknown in (None, float("nan"), float("inf")):
+        assert price(unknown, 0.1) == UNKNOWN and qty(unknown, 0.001) == UNKNOWN
+    assert qty(0.077, 0.001) == "0.077"
+    assert qty(0.1, 0.001) == "0.100"
+    assert qty(1_230.0, 10.0) == "1,230"
+    assert qty(12.0, 1.0) == "12"
+    assert qty(0.0773, None) == "0.0773"
+
+
+def test_without_a_tick_a_price_keeps_six_significant_digits_and_never_an_exponent() -> None:
+    assert price(54_216.867, None) == "54,216.9"
+    assert price(85_913.487, 0) == "85,913.5"
+    assert price(0.085722802, None) == "0.0857228"
+    assert price(0.000000012345678, None) == "0.0000000123457"
+    assert price(1.34949e12, None) == "1,349,490,000,000"
+    assert price(0.0, None) == "0"
+    assert qty(123_456_789.123, None) == "123,456,789"
+    assert qty(0.000123456789, None) == "0.00012345679"
+    assert num(1e15) == "1,000,000,000,000,000" and num(0.001) == "0.001" and num(None) == UNKNOWN
+
+
+@given(
+    st.floats(min_value=1e-8, max_value=1e9, allow_nan=False),
+    st.sampled_from([10.0, 1.0, 0.5, 0.1, 0.01, 0.0001, 0.000001, 1e-8]),
+)
+def test_a_price_at_the_tick_reads_back_as_the_price_on_the_tick(value: float, tick: float) -> None:
+    """What the app shows, typed back, is the price rounded to the tick's decimals (a whole number with a
+    single thousands group such as ``1,500`` excepted: typed back it is refused as ambiguous)."""
+    text = price(value, tick)
+    decimals = step_decimals(tick)
+    if decimals == 0 and text.count(",") == 1 and not text.endswith(",000"):
+        with pytest.raises(UsageError, match="is ambiguous"):
+            parse_number(text, PRICE)
+    elif round(value, decimals) > 0:
+        assert parse_number(text, PRICE) == pytest.approx(round(value, decimals), rel=1e-12)
+
+
+def test_a_whole_unit_market_ticket() -> None:
+    """A market with a 0.01 tick and whole-unit steps shows both that way on the ticket."""
     sol = replace(BTC, amount_step=1.0, min_qty=1.0, min_notional=5.0, price_tick=0.01)
     r = size_position(trade(sol, entry=145.0, stop=141.5, leverage=5))
     t = rows(ticket_text(r, 0.01, 1.0, "USDT"))

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
-from perptui.domain.account import AccountSummary, parse_amount
+from perptui.domain.account import AccountSummary
 from perptui.domain.errors import UsageError
 from perptui.services.clock import SystemClock
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     if action in ("deposit", "withdraw"):
         if settings.account != "paper":
             raise UsageError(NOT_ON_EXCHANGE)
-        amount = parse_amount(args.amount)  # before opening anything: a bad amount records nothing
+        amount = args.amount  # read by the parser, before anything opens: a bad amount records nothing
         with open_store(settings) as store:
             from perptui.services.accounts import paper_account
 

@@ -17,6 +17,7 @@ import math
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
+from perptui.presentation.numbers import money, pct, qty
 
 from .context import open_store, settings_from_args
 from .output import err, out, print_json, say
@@ -105,15 +106,16 @@ def account_basis(
 # --- the tables ------------------------------------------------------------------------------------
 
 
-def _num(x: float | None, spec: str = ",.2f") -> str:
-    return "—" if x is None else format(x, spec)
-
-
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1%}"
+    return pct(x, 1)
 
 
-def _legs_table(title: str, legs: tuple[PlanLeg, ...]):
+def _ratio(x: float | None, *, signed: bool = False) -> str:
+    """A ratio (Sharpe, a signal) to two decimals, ``—`` when unknown."""
+    return money(x, signed=signed)
+
+
+def _legs_table(title: str, legs: tuple[PlanLeg, ...], steps: dict[str, float | None]):
     from rich import box
     from rich.table import Table
 
@@ -123,9 +125,9 @@ def _legs_table(title: str, legs: tuple[PlanLeg, ...]):
         table.add_column(h, justify="left" if i < 3 else "right", no_wrap=True)
     for leg in legs:
         table.add_row(
-            leg.symbol, leg.leg, leg.side, f"{leg.qty:g}", _num(leg.notional), _pct(leg.weight),
-            _num(leg.margin), _pct(leg.expected_return), _pct(leg.risk_contribution),
-            _num(leg.signal, "+.2f"), style="green" if leg.side == "long" else "red",
+            leg.symbol, leg.leg, leg.side, qty(leg.qty, steps.get(leg.symbol)), money(leg.notional),
+            _pct(leg.weight), money(leg.margin), _pct(leg.expected_return), _pct(leg.risk_contribution),
+            _ratio(leg.signal, signed=True), style="green" if leg.side == "long" else "red",
         )  # fmt: skip
     return table
 
@@ -143,12 +145,12 @@ def render(plan: HybridPlan, exchange: str) -> None:
     )
     for title, legs in (("neutral funding base", plan.neutral), ("directional layer", plan.directional)):
         if legs:
-            console.print(_legs_table(title, legs))
+            console.print(_legs_table(title, legs, plan.qty_steps))
         else:
             say(f"{title}: no positions")
     say(
         f"expected return {_pct(plan.expected_return)}/yr  volatility {_pct(plan.volatility)}  "
-        f"Sharpe {_num(plan.sharpe)}  funding {plan.funding_per_day:+,.2f}/day"
+        f"Sharpe {_ratio(plan.sharpe)}  funding {plan.funding_per_day:+,.2f}/day"
     )
     r = plan.regime
     say(f"regime: {r.state} (directional layer x {r.scale:.2f}): {r.reason}")
@@ -156,6 +158,7 @@ def render(plan: HybridPlan, exchange: str) -> None:
         say("trades from the paper positions:")
         for t in plan.trades:
             flag = " (reduce-only)" if t.reduce_only else ""
-            say(f"  {t.side:5} {t.qty:g} {t.symbol} {t.leg} ~{_num(t.notional)}{flag}")
+            amount = qty(t.qty, plan.qty_steps.get(t.symbol))
+            say(f"  {t.side:5} {amount} {t.symbol} {t.leg} ~{money(t.notional)}{flag}")
     else:
         say("no trades: the paper positions already match")

@@ -7,10 +7,11 @@ import argparse
 from perptui.domain.errors import ExchangeUnavailable, PerptuiError
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.types import Market
+from perptui.presentation.numbers import num, pct
 from perptui.services.clock import SystemClock
 
 from .context import open_store, settings_from_args, unreachable
-from .output import fmt_num, fmt_pct, note, out, print_json
+from .output import note, out, print_json
 
 
 def split_symbols(values: list[str] | None) -> list[str]:
@@ -101,12 +102,12 @@ def render(markets: list[Market], exchange: str, detail: bool) -> None:
     for m in markets:
         table.add_row(
             m.symbol,
-            fmt_num(m.amount_step),
-            fmt_num(m.price_tick),
-            fmt_num(m.min_qty),
-            fmt_num(m.min_notional),
-            fmt_pct(m.taker_fee, 3),
-            fmt_pct(m.maker_fee, 3),
+            num(m.amount_step),
+            num(m.price_tick),
+            num(m.min_qty),
+            num(m.min_notional),
+            pct(m.taker_fee, 3),
+            pct(m.maker_fee, 3),
             "—" if m.max_leverage is None else f"{m.max_leverage:g}x",
             "—" if m.funding_interval_hours is None else f"{m.funding_interval_hours:g}h",
         )
@@ -126,7 +127,7 @@ def render(markets: list[Market], exchange: str, detail: bool) -> None:
             tiers.add_row(
                 f"{t.min_notional:,.0f}",
                 "∞" if t.max_notional == float("inf") else f"{t.max_notional:,.0f}",
-                fmt_pct(t.mmr, 2),
+                pct(t.mmr, 2),
                 f"{t.maint_amount:,.2f}",
                 f"{t.max_leverage:g}x",
             )

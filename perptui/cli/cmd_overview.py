@@ -12,12 +12,13 @@ from rich.text import Text
 from perptui.domain.errors import ExchangeUnavailable
 from perptui.domain.funding import apr
 from perptui.domain.timeframes import iso_utc
+from perptui.presentation.numbers import pct, price
+from perptui.presentation.scan import countdown as fmt_countdown
 from perptui.services.clock import FrozenClock
-from perptui.ui.scan_format import countdown as fmt_countdown
 
 from .cmd_markets import load_markets, select, split_symbols
 from .context import open_store, settings_from_args, unreachable
-from .output import fmt_pct, fmt_price, out, print_json
+from .output import out, print_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,13 +93,13 @@ def _render(rows: list[dict], exchange: str, now: int, clock_note: str) -> None:
         style = "" if rate is None else ("green" if rate >= 0 else "red")
         table.add_row(
             r["symbol"].split("/")[0],
-            fmt_price(r["mark"], r["price_tick"]),
+            price(r["mark"], r["price_tick"]),
             _money(r["volume_24h_usd"]),
             _money(r["open_interest_usd"]),
-            Text(fmt_pct(rate, 4), style=style),
+            Text(pct(rate, 4), style=style),
             "—" if r["interval_hours"] is None else f"{r['interval_hours']:g}h",
             fmt_countdown(r["next_funding_in_ms"]),
-            Text(fmt_pct(r["apr"], 1), style=style),
+            Text(pct(r["apr"], 1), style=style),
         )
     out().print(table)
 

@@ -17,13 +17,15 @@ from perptui.domain.errors import UsageError
 from perptui.domain.paper import OrderRequest, opposite, position_dict
 from perptui.domain.paper_orders import check_request
 from perptui.domain.timeframes import iso_utc
+from perptui.presentation.numbers import market_price, market_qty, money
 
 from .context import open_store, settings_from_args
-from .output import err, fmt_num, out, print_json, say
+from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from perptui.domain.paper import PaperFill
     from perptui.domain.risk_breaker import BreakerState
+    from perptui.domain.types import Market
     from perptui.services.paper.engine import PaperEngine
     from perptui.services.paper.events import OrderResult
     from perptui.services.paper.session import Session
@@ -38,8 +40,6 @@ def run(args: argparse.Namespace) -> int:
             "a reset lets new paper orders through again until the next UTC day: add --yes to confirm"
         )
     request = _request(args) if action == "order" else None
-    if action == "close" and args.qty is not None and args.qty <= 0:
-        raise UsageError(f"--qty must be a quantity above 0, not {args.qty:g}")
     from perptui.services.paper.session import open_session
     from perptui.services.sources import clock_for
 
@@ -143,7 +143,7 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
         _table(
             f"paper positions on {engine.exchange} — equity {summary.equity:,.2f} {summary.currency}",
             ("symbol", "side", "qty", "entry", "mark", "uPnL", "liq", "lev", "stop", "tp"),
-            [_position_row(r) for r in rows],
+            [_position_row(r, engine.book.get(r["symbol"])) for r in rows],
         )
     if breaker.tripped:
         say(f"circuit breaker TRIPPED until {iso_utc(breaker.until)}: {breaker.reason or 'a limit was hit'}")
@@ -165,12 +165,21 @@ def _orders(session: Session, args: argparse.Namespace, _r: OrderRequest | None,
     if not orders and not attached:
         say("no open paper orders" if not args.all else "no paper orders yet")
         return 0
+    book = engine.book
     rows = [
-        (f"#{o.id}", o.symbol, o.kind, o.side, fmt_num(o.qty), fmt_num(o.price, 8), o.status, o.note or "")
+        (f"#{o.id}", o.symbol, o.kind, o.side, market_qty(o.qty, book.get(o.symbol)),
+         market_price(o.price, book.get(o.symbol)), o.status, o.note or "")
         for o in orders
-    ]
+    ]  # fmt: skip
     for a in attached:
-        shown = (a["symbol"], a["kind"], a["side"], fmt_num(a["qty"]), fmt_num(a["price"], 8))  # type: ignore[arg-type]
+        market = book.get(str(a["symbol"]))
+        shown = (
+            a["symbol"],
+            a["kind"],
+            a["side"],
+            market_qty(a["qty"], market),
+            market_price(a["price"], market),
+        )  # type: ignore[arg-type]
         rows.append(("", *shown, "attached", ""))  # type: ignore[arg-type]
     _table("paper orders", ("id", "symbol", "kind", "side", "qty", "price", "status", "note"), rows)
     return 0
@@ -184,7 +193,7 @@ def _fills(session: Session, args: argparse.Namespace, _r: OrderRequest | None, 
     if not fills:
         say("no paper fills yet")
         return 0
-    rows = [_fill_row(f) for f in fills]
+    rows = [_fill_row(f, session.engine.book.get(f.symbol)) for f in fills]
     _table("paper fills", ("time", "symbol", "reason", "side", "qty", "price", "fee", "realised"), rows)
     return 0
 
@@ -194,7 +203,8 @@ def _cancel(session: Session, args: argparse.Namespace, _r: OrderRequest | None,
     if as_json:
         print_json(order.as_dict())
     else:
-        say(f"paper order #{order.id} ({order.side} {fmt_num(order.qty)} {order.symbol}) cancelled")
+        qty = market_qty(order.qty, session.engine.book.get(order.symbol))
+        say(f"paper order #{order.id} ({order.side} {qty} {order.symbol}) cancelled")
     return 0
 
 
@@ -227,29 +237,30 @@ _ACTIONS = {
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _position_row(r: dict) -> tuple[str, ...]:
+def _position_row(r: dict, market: Market | None) -> tuple[str, ...]:
+    """A position's row: prices at the market's tick, the quantity at its step."""
     return (
         r["symbol"],
         r["side"],
-        fmt_num(r["qty"]),
-        fmt_num(r["entry"], 8),
-        fmt_num(r["mark"], 8),
-        f"{r['upnl']:+,.2f}",
-        fmt_num(r["liq_price"], 8),
+        market_qty(r["qty"], market),
+        market_price(r["entry"], market),
+        market_price(r["mark"], market),
+        money(r["upnl"], signed=True),
+        market_price(r["liq_price"], market),
         f"{r['leverage']:g}x {r['margin_mode']}",
-        fmt_num(r["stop"], 8),
-        fmt_num(r["take_profit"], 8),
+        market_price(r["stop"], market),
+        market_price(r["take_profit"], market),
     )
 
 
-def _fill_row(f: PaperFill) -> tuple[str, ...]:
+def _fill_row(f: PaperFill, market: Market | None) -> tuple[str, ...]:
     return (
         iso_utc(f.time) or "",
         f.symbol,
         f.reason,
         f.side,
-        fmt_num(f.qty),
-        fmt_num(f.price, 8),
+        market_qty(f.qty, market),
+        market_price(f.price, market),
         f"{f.fee:,.4f}",
         f"{f.realized_pnl + f.liquidation_loss:+,.2f}",
     )
@@ -260,16 +271,18 @@ def _fields(req: OrderRequest) -> dict[str, object]:
 
 
 def _confirm(engine: PaperEngine, req: OrderRequest) -> bool:
-    what = "at market" if req.price is None else f"limit {req.price:,.8g}"
-    extra = "".join(
-        f", {label} {value:,.8g}"
-        for label, value in (("leverage", req.leverage), ("stop", req.stop), ("tp", req.take_profit))
+    market = engine.book.get(req.symbol)
+    what = "at market" if req.price is None else f"limit {market_price(req.price, market)}"
+    extra = f", leverage {req.leverage:g}x" if req.leverage is not None else ""
+    extra += "".join(
+        f", {label} {market_price(value, market)}"
+        for label, value in (("stop", req.stop), ("tp", req.take_profit))
         if value is not None
     )
     slip = engine.config.slippage * 10_000
     question = (
-        f"PAPER {req.side} {req.qty:g} {req.symbol} {what} (mark {req.mark:,.8g}, slippage {slip:g} bp"
-        f"{extra}). Place it? [y/N] "
+        f"PAPER {req.side} {market_qty(req.qty, market)} {req.symbol} {what} "
+        f"(mark {market_price(req.mark, market)}, slippage {slip:g} bp{extra}). Place it? [y/N] "
     )
     try:
         return input(question).strip().lower() in ("y", "yes")

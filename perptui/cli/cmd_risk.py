@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import ExchangeUnavailable, UsageError
 from perptui.domain.timeframes import iso_utc
-from perptui.ui import risk_format as rf
+from perptui.presentation import risk as rf
+from perptui.presentation.numbers import leverage, money, pct
 
 from .context import open_store, settings_from_args
 from .output import err, out, print_json, say
@@ -93,7 +94,7 @@ async def collect(
 
 # --- the summary ------------------------------------------------------------------------------------
 
-#: A position's row colour by its distance to liquidation (``risk_format.liq_state``).
+#: A position's row colour by its distance to liquidation (``presentation.risk.liq_state``).
 _STYLES = {"critical": "red", "warning": "yellow", "safe": "green"}
 
 
@@ -127,21 +128,22 @@ def render(report: RiskReport) -> None:
     else:
         say("no open positions")
     say(
-        f"equity {rf.amount(p.equity)} {cur}  wallet {rf.amount(p.wallet_balance)}  "
-        f"uPnL {rf.signed(p.unrealized_pnl)}  today {rf.signed(p.pnl_today)}  drawdown {rf.pct(p.drawdown)}"
+        f"equity {money(p.equity)} {cur}  wallet {money(p.wallet_balance)}  "
+        f"uPnL {money(p.unrealized_pnl, signed=True)}  today {money(p.pnl_today, signed=True)}  "
+        f"drawdown {pct(p.drawdown)}"
     )
-    lev = "—" if p.leverage is None else f"{p.leverage:.2f}x"
-    say(f"exposure gross {rf.amount(p.gross_exposure)}  net {rf.signed(p.net_exposure)}  leverage {lev}")
+    lev = leverage(p.leverage)
+    say(f"exposure gross {money(p.gross_exposure)}  net {money(p.net_exposure, signed=True)}  leverage {lev}")
     h, q = report.historical, report.parametric
     for level, hv, hc, qv, qc in ((95, h.var_95, h.cvar_95, q.var_95, q.cvar_95),
                                   (99, h.var_99, h.cvar_99, q.var_99, q.cvar_99)):  # fmt: skip
         say(
-            f"1-day VaR {level}%: historical {rf.amount(hv)} (CVaR {rf.amount(hc)}), "
-            f"parametric {rf.amount(qv)} (CVaR {rf.amount(qc)}) {cur}"
+            f"1-day VaR {level}%: historical {money(hv)} (CVaR {money(hc)}), "
+            f"parametric {money(qv)} (CVaR {money(qc)}) {cur}"
         )
     for v in report.volatility:
-        garch = rf.pct(v.garch) if v.garch is not None else f"— ({v.garch_reason})"
-        say(f"vol {v.symbol}: realised 30d {rf.pct(v.realised)}/day, EWMA {rf.pct(v.ewma)}, GARCH {garch}")
+        garch = pct(v.garch) if v.garch is not None else f"— ({v.garch_reason})"
+        say(f"vol {v.symbol}: realised 30d {pct(v.realised)}/day, EWMA {pct(v.ewma)}, GARCH {garch}")
     if report.correlation is not None:
         c = report.correlation
         for i, a in enumerate(c.symbols):

@@ -31,13 +31,14 @@ from perptui.domain.scanner import (
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.timeframes import iso_utc, parse_utc
 from perptui.domain.types import Market
+from perptui.presentation import scan as sf
+from perptui.presentation.numbers import pct, staleness
 from perptui.services.clock import SystemClock
 from perptui.services.scan_costs import carry_costs
-from perptui.ui import scan_format as sf
 
 from .cmd_markets import cached_markets, split_symbols
 from .context import open_store, settings_from_args, unreachable
-from .output import err, fmt_age, fmt_pct, out, print_json, say
+from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -323,18 +324,18 @@ def _cache_note(why: str, store: Store, scan: ExchangeScan, markets: list[Market
     """One line: why the cache is used and how old each part of it is."""
     exchange = scan.exchange
     system_now = SystemClock().now_ms()
-    parts = [f"markets {fmt_age(store.cache_age_ms(exchange, 'markets', system_now))}"]
+    parts = [f"markets {staleness(store.cache_age_ms(exchange, 'markets', system_now))}"]
     if scan.cached_as_of is None:
         parts.append("no tickers cached (no mark, basis, volume or open interest)")
     else:
-        parts.append(f"tickers {fmt_age(max(0, now - scan.cached_as_of))}")
+        parts.append(f"tickers {staleness(max(0, now - scan.cached_as_of))}")
     newest = max(
         (b[1] for m in markets if (b := store.funding_bounds(exchange, m.symbol)) is not None), default=None
     )
     if newest is None:
         parts.append("no funding history cached (run perptui scan online or perptui fetch --kind funding)")
     else:
-        parts.append(f"newest funding print {fmt_age(max(0, now - newest))} ({iso_utc(newest)})")
+        parts.append(f"newest funding print {staleness(max(0, now - newest))} ({iso_utc(newest)})")
     return f"{why}: {exchange} scanned from the cache: " + ", ".join(parts)
 
 
@@ -350,25 +351,25 @@ def _columns() -> list[tuple[str, int, bool, Cell]]:
     return [
         ("exch", 0, True, lambda r, now: r.exchange),
         ("perp", 0, True, lambda r, now: sf.perp_name(r.symbol)),
-        ("rate", 0, False, lambda r, now: _signed(r.funding_rate, fmt_pct(r.funding_rate, 4))),
+        ("rate", 0, False, lambda r, now: _signed(r.funding_rate, pct(r.funding_rate, 4))),
         ("per", 0, False, lambda r, now: "—" if r.interval_hours is None else f"{r.interval_hours:g}h"),
-        ("APR", 0, False, lambda r, now: _signed(r.apr, fmt_pct(r.apr, 1))),
+        ("APR", 0, False, lambda r, now: _signed(r.apr, pct(r.apr, 1))),
         (
             "next",
             3,
             False,
             lambda r, now: sf.countdown_to(r.next_funding_time, now),
         ),
-        ("7d", 2, False, lambda r, now: _signed(r.mean_apr_7d, fmt_pct(r.mean_apr_7d, 1))),
-        ("30d", 0, False, lambda r, now: _signed(r.mean_apr_30d, fmt_pct(r.mean_apr_30d, 1))),
-        ("90d", 3, False, lambda r, now: _signed(r.mean_apr_90d, fmt_pct(r.mean_apr_90d, 1))),
+        ("7d", 2, False, lambda r, now: _signed(r.mean_apr_7d, pct(r.mean_apr_7d, 1))),
+        ("30d", 0, False, lambda r, now: _signed(r.mean_apr_30d, pct(r.mean_apr_30d, 1))),
+        ("90d", 3, False, lambda r, now: _signed(r.mean_apr_90d, pct(r.mean_apr_90d, 1))),
         ("+30d", 4, False, lambda r, now: sf.share(r.pct_positive_30d)),
         ("z30d", 4, False, lambda r, now: "—" if r.zscore_30d is None else f"{r.zscore_30d:+.1f}"),
-        ("basis", 6, False, lambda r, now: _signed(r.basis, fmt_pct(r.basis, 3))),
+        ("basis", 6, False, lambda r, now: _signed(r.basis, pct(r.basis, 3))),
         ("24h vol", 5, False, lambda r, now: sf.money_short(r.volume_24h_usd)),
         ("OI", 6, False, lambda r, now: sf.money_short(r.open_interest_usd)),
         ("carry", 2, True, lambda r, now: sf.perp_side(r.carry_direction)),
-        ("net APR", 0, False, lambda r, now: _signed(r.carry_net_apr, fmt_pct(r.carry_net_apr, 1))),
+        ("net APR", 0, False, lambda r, now: _signed(r.carry_net_apr, pct(r.carry_net_apr, 1))),
         ("BE days", 1, False, lambda r, now: sf.days(r.breakeven_days)),
     ]
 
@@ -440,11 +441,11 @@ def _spread_table(found: list[Spread], plan: Plan):
             s.base,
             s.long.exchange,
             s.short.exchange,
-            _signed(s.long.rate_per_hour, fmt_pct(s.long.rate_per_hour * 8, 4)),
-            _signed(s.short.rate_per_hour, fmt_pct(s.short.rate_per_hour * 8, 4)),
-            _signed(s.spread_apr, fmt_pct(s.spread_apr, 1)),
-            fmt_pct(s.round_trip_cost, 3),
-            _signed(s.net_apr, fmt_pct(s.net_apr, 1)),
+            _signed(s.long.rate_per_hour, pct(s.long.rate_per_hour * 8, 4)),
+            _signed(s.short.rate_per_hour, pct(s.short.rate_per_hour * 8, 4)),
+            _signed(s.spread_apr, pct(s.spread_apr, 1)),
+            pct(s.round_trip_cost, 3),
+            _signed(s.net_apr, pct(s.net_apr, 1)),
             sf.days(s.breakeven_days),
         )
     return table

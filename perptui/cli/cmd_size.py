@@ -4,7 +4,7 @@ The market (steps, fees, leverage brackets), its mark and funding come from the 
 from the cache with --offline or when the exchange cannot be reached (a note on stderr says so and how
 old the numbers are). Equity, free margin and the risk % come from the configured account unless given
 on the command line. The maths is ``perptui.domain.sizing``; the human output is the ticket the app
-copies (``perptui.domain.ticket``), so the two always agree.
+copies (``perptui.presentation.ticket``), so the two always agree.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from perptui.domain.sizing import (
     stop_price,
 )
 from perptui.domain.symbols import resolve_symbol
-from perptui.domain.ticket import price_text, ticket_lines
 from perptui.domain.timeframes import iso_utc, timeframe_ms
 from perptui.domain.types import Market
+from perptui.presentation import numbers as fmt
+from perptui.presentation.numbers import staleness
+from perptui.presentation.ticket import ticket_lines
 from perptui.services.clock import Clock, SystemClock
 from perptui.services.sizing_inputs import (
     AtrReading,
@@ -40,7 +42,7 @@ from perptui.services.sizing_inputs import (
 
 from .cmd_markets import cached_markets
 from .context import open_store, settings_from_args, unreachable
-from .output import err, fmt_age, out, print_json, say
+from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
@@ -112,10 +114,6 @@ def check_flags(args: argparse.Namespace, settings: Settings) -> Plan:
     ]
     if args.stop_atr is None and atr_flags:
         raise UsageError(f"{' and '.join(atr_flags)} go with --stop-atr K (a stop K x ATR from the entry)")
-    if args.stop_atr is not None and args.stop_atr <= 0:
-        raise UsageError(
-            f"--stop-atr must be a multiple above 0 (2 = two ATRs from the entry), not {args.stop_atr:g}"
-        )
     period = settings.sizing.atr_period if args.atr_period is None else args.atr_period
     if not 1 <= period <= MAX_ATR_PERIOD:
         raise UsageError(
@@ -232,11 +230,11 @@ def _pick(markets: list[Market], name: str, exchange: str) -> Market:
 
 def _cache_note(why: str, store: Store, exchange: str, snapshot: MarketSnapshot, now: int) -> str:
     symbol = snapshot.market.symbol
-    parts = [f"markets {fmt_age(store.cache_age_ms(exchange, 'markets', SystemClock().now_ms()))}"]
+    parts = [f"markets {staleness(store.cache_age_ms(exchange, 'markets', SystemClock().now_ms()))}"]
     if snapshot.mark is None:
         parts.append(f"no mark of {symbol}")
     else:
-        parts.append(f"mark from a ticker {fmt_age(max(0, now - snapshot.as_of))}")
+        parts.append(f"mark from a ticker {staleness(max(0, now - snapshot.as_of))}")
     bounds = store.funding_bounds(exchange, symbol)
     if snapshot.funding_rate is None or bounds is None:
         parts.append("no funding rate (perptui fetch --kind funding caches it)")
@@ -276,7 +274,7 @@ async def _read_atr(
     if reading is None:
         reading = await read_atr(store, exchange, symbol, timeframe, period, now)
     if reading.value is None:
-        window = fmt_age((3 * period + 2) * timeframe_ms(timeframe)).removesuffix(" old")
+        window = staleness((3 * period + 2) * timeframe_ms(timeframe)).removesuffix(" old")
         raise PerptuiError(
             f"too few {timeframe} candles of {symbol} for ATR({period}): {reading.bars} closed bar(s) of "
             f"the last {window} in the cache, {period + 1} needed; {hint}"
@@ -423,11 +421,11 @@ def render(result: SizingResult, c: Collected, args: argparse.Namespace, plan: P
     extra: list[tuple[str, str]] = []
     if c.atr is not None and c.atr.value is not None:
         atr, tick = c.atr, m.price_tick
-        distance = price_text(args.stop_atr * atr.value, tick)
+        distance = fmt.price(args.stop_atr * atr.value, tick)
         extra.append(
             (
                 "ATR",
-                f"{price_text(atr.value, tick)} (ATR({atr.period}) of {atr.timeframe} candles); "
+                f"{fmt.price(atr.value, tick)} (ATR({atr.period}) of {atr.timeframe} candles); "
                 f"the stop is {args.stop_atr:g} x ATR = {distance} from the entry",
             )
         )

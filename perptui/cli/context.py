@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 from perptui.config.loader import load_settings
 from perptui.config.paths import default_db_file
 from perptui.domain.errors import ExchangeUnavailable
+from perptui.presentation.numbers import staleness
 from perptui.services.clock import SystemClock
-
-from .output import fmt_age
 
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
@@ -59,4 +58,4 @@ def unreachable(exc: ExchangeUnavailable, store: Store, exchange: str, kind: str
     age = store.cache_age_ms(exchange, kind, SystemClock().now_ms())
     if age is None:
         return ExchangeUnavailable(f"{exc}; the cache holds no {kind} for {exchange} yet")
-    return ExchangeUnavailable(f"{exc}; cached {kind} are {fmt_age(age)}: add --offline to use them")
+    return ExchangeUnavailable(f"{exc}; cached {kind} are {staleness(age)}: add --offline to use them")

@@ -61,33 +61,3 @@ def say(message: str) -> None:
 
 def note(message: str) -> None:
     err().print(message, markup=False, style="dim")
-
-
-def fmt_age(ms: int | None) -> str:
-    if ms is None:
-        return "never fetched"
-    seconds = ms / 1000
-    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.1f} {unit} old"
-    return f"{seconds:.0f} s old"
-
-
-def fmt_num(value: float | None, digits: int = 6) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.{digits}g}" if abs(value) < 1e15 else f"{value:.3e}"
-
-
-def fmt_price(value: float | None, tick: float | None) -> str:
-    """A price with as many decimals as the market's tick has (4 significant digits without a tick)."""
-    if value is None:
-        return "—"
-    if not tick or tick <= 0:
-        return f"{value:,.4g}"
-    decimals = max(0, -math.floor(math.log10(tick) + 1e-9))
-    return f"{value:,.{decimals}f}"
-
-
-def fmt_pct(value: float | None, digits: int = 4) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f}%"

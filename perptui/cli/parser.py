@@ -5,11 +5,28 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 from perptui import __version__
+from perptui.domain.quantities import (
+    ATR_MULTIPLE,
+    MAX_PATHS,
+    NON_NEGATIVE,
+    PAYOFF_RATIO,
+    POSITIVE,
+    PRICE,
+    QUANTITY,
+    R_MULTIPLE,
+    RISK_PERCENT,
+    SHARE_PERCENT,
+    STOP_PERCENT,
+    WIN_RATE,
+    count,
+    leverage,
+    money,
+)
+from perptui.presentation.parse import arg_list_type, arg_type
 
 from .output import error_line
 
@@ -55,35 +72,36 @@ def _overview(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
         description="Live prices, 24h volume, open interest and funding of the configured market.",
     )
     p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these markets")
-    p.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N", help=f"rows (default {DEFAULT_TOP})")
+    p.add_argument(
+        "--top",
+        type=arg_type(count(0, noun="number of rows")),
+        default=DEFAULT_TOP,
+        metavar="N",
+        help=f"rows (default {DEFAULT_TOP}; 0: all)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_overview")
 
 
-def _number(text: str) -> float:
-    """A finite number (``65000``, ``0.5``, ``-1``, ``1e3``); an argparse error naming the flag otherwise."""
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def _numbers(text: str) -> tuple[float, ...]:
-    """Comma-separated numbers: ``1,2,3``."""
-    parts = [part for part in text.split(",") if part.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError(f"{text!r} holds no numbers (comma-separated, e.g. 1,2,3)")
-    try:
-        return tuple(_number(part) for part in parts)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+#: The argparse types of every numeric flag: one reader (``perptui.presentation.parse``), each flag with
+#: the limits of its kind, the same the panes apply.
+_price = arg_type(PRICE)
+_qty = arg_type(QUANTITY)
+_money = arg_type(money())
+_positive = arg_type(POSITIVE)
+_non_negative = arg_type(NON_NEGATIVE)
+_prices = arg_list_type(PRICE)
+_r_multiples = arg_list_type(R_MULTIPLE)
+_kelly = arg_list_type(WIN_RATE, PAYOFF_RATIO, most=2)
+_fee = arg_type(NON_NEGATIVE.named("fee"))
+_whole = arg_type(count(1))
+_stop_pct = arg_type(STOP_PERCENT)
+_atr_multiple = arg_type(ATR_MULTIPLE)
+_risk_pct = arg_type(RISK_PERCENT)
 
 
 def _leverage(text: str) -> float | str:
-    return "auto" if text.strip().lower() == "auto" else _number(text)
+    return "auto" if text.strip().lower() == "auto" else arg_type(leverage())(text)
 
 
 def _size(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -98,37 +116,44 @@ def _size(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser
     add = p.add_argument
     add("--symbol", required=True, metavar="SYM", help="the market (BTCUSDT, BTC/USDT:USDT, ...)")
     add("--side", required=True, type=str.lower, choices=("long", "short"), help="long or short")
-    add("--entry", type=_number, metavar="P", help="entry price (default: the mark; offline: the cached one)")
+    add("--entry", type=_price, metavar="P", help="entry price (default: the mark; offline: the cached one)")
     stop = p.add_mutually_exclusive_group(required=True)
-    stop.add_argument("--stop", type=_number, metavar="P", help="stop price")
-    stop.add_argument("--stop-pct", type=_number, metavar="X", help="stop X%% away from the entry (1 = 1%%)")
-    stop.add_argument("--stop-atr", type=_number, metavar="K", help="stop K x ATR away from the entry")
-    add("--atr-period", type=int, metavar="N", help="bars in the ATR (default: sizing.atr_period, 14)")
+    stop.add_argument("--stop", type=_price, metavar="P", help="stop price")
+    stop.add_argument(
+        "--stop-pct", type=arg_type(STOP_PERCENT), metavar="X", help="stop X%% away from the entry (1 = 1%%)"
+    )
+    stop.add_argument(
+        "--stop-atr", type=arg_type(ATR_MULTIPLE), metavar="K", help="stop K x ATR away from the entry"
+    )
+    add("--atr-period", type=_whole, metavar="N", help="bars in the ATR (default: sizing.atr_period, 14)")
     add("--atr-timeframe", metavar="TF", help="ATR candles (default: sizing.atr_timeframe, 1h)")
-    add("--equity", type=_number, metavar="E", help="equity and free margin (default: the account's)")
+    add("--equity", type=_money, metavar="E", help="equity and free margin (default: the account's)")
     risk = p.add_mutually_exclusive_group()
     risk.add_argument(
-        "--risk-pct", type=_number, metavar="X", help="risk X%% of equity (default: the account's)"
+        "--risk-pct",
+        type=arg_type(RISK_PERCENT),
+        metavar="X",
+        help="risk X%% of equity (default: the account's)",
     )
-    risk.add_argument("--risk-usd", type=_number, metavar="X", help="risk this amount of the settle currency")
+    risk.add_argument("--risk-usd", type=_money, metavar="X", help="risk this amount of the settle currency")
     risk.add_argument(
         "--kelly",
-        type=_numbers,
+        type=_kelly,
         metavar="WIN%,PAYOFF",
         help="win rate %% and payoff ratio (e.g. 55,1.5): risk sizing.kelly_fraction (half) of Kelly, "
         "at most risk.max_risk_pct",
     )
     add("--leverage", type=_leverage, metavar="L", help="leverage, or auto (default: sizing.leverage)")
     add("--margin-mode", choices=("isolated", "cross"), help="default: sizing.margin_mode")
-    add("--fee", type=_number, metavar="F", help="taker fee per side as a fraction (default: the market's)")
+    add("--fee", type=_fee, metavar="F", help="taker fee per side as a fraction (default: the market's)")
     add(
         "--slippage-bps",
-        type=_number,
+        type=_non_negative,
         metavar="B",
         help="slippage at the stop (default: sizing.slippage_bps)",
     )
-    add("--tp", type=_numbers, metavar="R1,R2,...", help="take-profits at R multiples, equal shares")
-    add("--tp-price", type=_numbers, metavar="P1,P2,...", help="take-profits at prices, equal shares")
+    add("--tp", type=_r_multiples, metavar="R1,R2,...", help="take-profits at R multiples, equal shares")
+    add("--tp-price", type=_prices, metavar="P1,P2,...", help="take-profits at prices, equal shares")
     add("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_size")
 
@@ -159,20 +184,20 @@ def _scan(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser
     add("--symbols", nargs="+", metavar="SYM", help="only these markets (BTCUSDT, BTC/USDT:USDT, ...)")
     add(
         "--min-volume",
-        type=_number,
+        type=_non_negative,
         metavar="USD",
         help="hide perps with less 24h volume (scan.min_volume_usd)",
     )
     add(
         "--min-apr",
-        type=_number,
+        type=_non_negative,
         metavar="X",
         help="hide perps whose |funding APR| is below X%% (scan.min_apr_pct)",
     )
     add("--sort", metavar="KEY", help="sort by a column of the JSON rows or abs_apr (default: abs_apr)")
     add("--reverse", action="store_true", help="reverse the sort order")
-    add("--top", type=int, metavar="N", help="only the first N rows (and N spreads)")
-    add("--hold-days", type=_number, metavar="D", help="holding period of the carry trade (scan.hold_days)")
+    add("--top", type=_whole, metavar="N", help="only the first N rows (and N spreads)")
+    add("--hold-days", type=_positive, metavar="D", help="holding period of the carry trade (scan.hold_days)")
     add("--asof", metavar="DATETIME", help="compute from the cache as of this UTC time (2024-05-01T08:00)")
     add("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_scan")
@@ -251,7 +276,12 @@ def _account(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
         a = actions.add_parser(
             action, parents=parents, help=f"{verb} AMOUNT to/from the paper account's wallet"
         )
-        a.add_argument("amount", metavar="AMOUNT", help="a positive amount in the settle currency (USDT)")
+        a.add_argument(
+            "amount",
+            type=_money,
+            metavar="AMOUNT",
+            help="an amount of the settle currency (USDT), from 0.01 to 1,000,000,000",
+        )
         a.add_argument("--json", action="store_true", help="print JSON and nothing else")
         # Options may come before the action too (`account --db X --json deposit 5`): the action's own
         # copies must not reset them to their defaults when absent.
@@ -294,23 +324,30 @@ def _paper(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
     add = o.add_argument
     add("--symbol", required=True, metavar="SYM", help="the market (BTC, BTCUSDT, BTC/USDT:USDT ...)")
     add("--side", required=True, type=str.lower, choices=("long", "short"), help="long or short")
-    add("--qty", required=True, type=_number, metavar="Q", help="quantity in base units (0.01 = 0.01 BTC)")
-    add("--price", type=_number, metavar="P", help="limit price: rests until the mark reaches it")
-    add("--leverage", type=_number, metavar="L", help="leverage of a new position (default: paper.leverage)")
+    add("--qty", required=True, type=_qty, metavar="Q", help="quantity in base units (0.01 = 0.01 BTC)")
+    add("--price", type=_price, metavar="P", help="limit price: rests until the mark reaches it")
+    add(
+        "--leverage",
+        type=arg_type(leverage()),
+        metavar="L",
+        help="leverage of a new position (default: paper.leverage)",
+    )
     add("--margin-mode", choices=("isolated", "cross"), help="default: paper.margin_mode")
-    add("--stop", type=_number, metavar="P", help="attach a stop-loss at this price")
-    add("--tp", type=_number, metavar="P", help="attach a take-profit at this price")
+    add("--stop", type=_price, metavar="P", help="attach a stop-loss at this price")
+    add("--tp", type=_price, metavar="P", help="attach a take-profit at this price")
     add("--yes", action="store_true", help="do not ask for a confirmation on a terminal")
     c = _paper_action(actions, parents, "close", "close a position, or --qty of it (always allowed)")
     c.add_argument("symbol", metavar="SYMBOL", help="the position's market")
-    c.add_argument("--qty", type=_number, metavar="Q", help="close only this quantity")
+    c.add_argument("--qty", type=_qty, metavar="Q", help="close only this quantity")
     _paper_action(actions, parents, "positions", "open positions at the current marks")
     orders = _paper_action(actions, parents, "orders", "resting limits, attached stops and take-profits")
     orders.add_argument("--all", action="store_true", help="every order, filled and cancelled too")
     fills = _paper_action(actions, parents, "fills", "executions, newest last")
-    fills.add_argument("--limit", type=int, default=50, metavar="N", help="the last N fills (default 50)")
+    fills.add_argument("--limit", type=_whole, default=50, metavar="N", help="the last N fills (default 50)")
     x = _paper_action(actions, parents, "cancel", "cancel a resting limit order")
-    x.add_argument("order_id", type=int, metavar="ID", help="the order's number (see 'perptui paper orders')")
+    x.add_argument(
+        "order_id", type=_whole, metavar="ID", help="the order's number (see 'perptui paper orders')"
+    )
     r = _paper_action(actions, parents, "reset-breaker", "reset a tripped circuit breaker (needs --yes)")
     r.add_argument("--yes", action="store_true", help="confirm the reset")
     shared = {a.dest for a in p._actions if a.option_strings and a.dest != "help"}
@@ -356,26 +393,15 @@ def _allocate(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
         "spikes; quantities rounded to the markets' steps, and the trades from the paper positions.",
     )
     add = p.add_argument
-    add("--capital", type=_number, metavar="C", help="capital to plan (default: the paper account's equity)")
+    add("--capital", type=_money, metavar="C", help="capital to plan (default: the paper account's equity)")
     add(
         "--neutral-pct",
-        type=_number,
+        type=arg_type(SHARE_PERCENT),
         metavar="X",
         help="%% of capital to the neutral base (default: the account's split, else plan.neutral_pct)",
     )
     add("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_allocate")
-
-
-def _whole(text: str) -> int:
-    """A whole number of at least 1."""
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def _backtest(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -399,15 +425,26 @@ def _backtest(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
     )
     add("--to", dest="until", metavar="DATE", help="end, UTC, exclusive (default: now)")
     add("--timeframe", default="8h", choices=("1h", "4h", "8h", "1d"), help="bar length (default 8h)")
-    add("--capital", type=_number, metavar="C", help="starting capital (default: paper.starting_capital)")
+    add("--capital", type=_money, metavar="C", help="starting capital (default: paper.starting_capital)")
     add("--param", action="append", default=[], metavar="KEY=VALUE", help="a strategy setting (repeatable)")
     add("--ledger", type=Path, metavar="DIR", help="write fills.csv, funding.csv and equity.csv there")
     add("--walk-forward", action="store_true", help="re-choose --grid's parameters on rolling windows")
     add("--grid", action="append", default=[], metavar="KEY=V1,V2", help="a parameter's values to sweep")
     add("--in-sample-days", type=_whole, default=365, metavar="N", help="walk-forward fit window (365)")
     add("--out-of-sample-days", type=_whole, default=90, metavar="N", help="walk-forward test window (90)")
-    add("--monte-carlo", type=_whole, metavar="N", help="N bootstrap paths of the daily returns")
-    add("--seed", type=int, default=7, metavar="S", help="Monte Carlo seed (default 7)")
+    add(
+        "--monte-carlo",
+        type=arg_type(count(1, MAX_PATHS)),
+        metavar="N",
+        help="N bootstrap paths of the daily returns",
+    )
+    add(
+        "--seed",
+        type=arg_type(count(0, noun="seed")),
+        default=7,
+        metavar="S",
+        help="Monte Carlo seed (default 7)",
+    )
     add(
         "--scenarios",
         action="store_true",

@@ -1,4 +1,4 @@
-"""The account's capital: summary, cash flows, PnL windows, amount parsing and risk/plan checks. Pure.
+"""The account's capital: summary, cash flows, PnL windows, amount and risk/plan checks. Pure.
 
 Conventions (as everywhere in the domain): times are epoch ms UTC, money is in the settle currency,
 every rate and share is a FRACTION (0.01 = 1%), and ``None`` means "not known" (never a guess).
@@ -10,12 +10,12 @@ stores them as integer units of 1e-8 so sums are exact and a balance withdrawn t
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from perptui.domain.errors import UsageError
+from perptui.domain.quantities import check, money
 
 #: Kinds of cash flow moved in or out by the trader. The paper engine adds trading kinds (realised PnL,
 #: fees, funding, liquidation: ``perptui.domain.paper.TRADE_FLOW_KINDS``), each a signed movement of the
@@ -28,8 +28,6 @@ TRANSFER_KINDS: tuple[str, ...] = ("deposit", "withdrawal")
 AMOUNT_DECIMALS = 8
 #: One unit of the ledger's integer amounts: 1e-8 of the currency.
 UNITS_PER_COIN = 10**AMOUNT_DECIMALS
-#: The largest single deposit or withdrawal accepted (far above any small account; catches typos).
-MAX_AMOUNT = 1e9
 
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
@@ -215,68 +213,16 @@ def period_pnl(
 
 # --- input ------------------------------------------------------------------------------------------
 
-_PLAIN = re.compile(r"\d+(?:\.\d*)?|\.\d+")
-_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 
-
-def _shown(text: str) -> str:
-    text = text if len(text) <= 30 else text[:30] + "..."
-    return repr(text)
-
-
-def parse_amount(text: str, field: str = "amount", currency: str = "USDT") -> float:
-    """A positive amount of money typed by a person.
-
-    Accepted: ``250``, ``250.5``, ``.5``, ``1000.50`` and ``1,000.50`` (commas only as thousands
-    separators in groups of three, so a decimal comma such as ``1,50`` is refused rather than read as
-    150), with optional spaces around and an optional currency suffix (``250 USDT``). Refused: empty,
-    anything else (including ``1e3``: exponents are a typo more often than an intent), NaN, infinity,
-    zero, negative, more than ``MAX_AMOUNT``. Kept to 8 decimals. Raises a one-line UsageError.
-    """
-    accepted = f"a positive number of {currency}, e.g. 250 or 1,000.50"
-    raw = str(text)
-    value = raw.strip()
-    if value.upper().endswith(currency.upper()) and len(value) > len(currency):
-        value = value[: -len(currency)].rstrip()
-    if not value:
-        raise UsageError(f"{field} is empty: give {accepted}")
-    negative = value.startswith("-")
-    body = value[1:].strip() if negative or value.startswith("+") else value
-    if not (_PLAIN.fullmatch(body) or _GROUPED.fullmatch(body)):
-        raise UsageError(f"{field} {_shown(raw)} is not a number: give {accepted}")
-    amount = float(body.replace(",", ""))
-    if not math.isfinite(amount) or amount > MAX_AMOUNT:
-        raise UsageError(f"{field} {_shown(raw)} is too large: give {accepted}, at most {MAX_AMOUNT:,.0f}")
-    if negative and amount != 0:
-        raise UsageError(f"{field} {_shown(raw)} is negative: give {accepted}")
-    if to_units(amount) <= 0:
-        raise UsageError(f"{field} {_shown(raw)} is zero: give {accepted}")
-    return from_units(to_units(amount))
-
-
-def check_amount(value: float | str, field: str = "amount", currency: str = "USDT") -> float:
-    """``parse_amount`` for text; for a number the same checks (finite, > 0 after rounding to 8
-    decimals, at most ``MAX_AMOUNT``). Returns the amount rounded to 8 decimals."""
-    if isinstance(value, str):
-        return parse_amount(value, field, currency)
-    accepted = f"a positive number of {currency}, e.g. 250 or 1,000.50"
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise UsageError(f"{field} {value!r} is not a number: give {accepted}")
-    if value > MAX_AMOUNT:
-        raise UsageError(f"{field} {value:g} is too large: give {accepted}, at most {MAX_AMOUNT:,.0f}")
-    if value < 0:
-        raise UsageError(f"{field} {value:g} is negative: give {accepted}")
-    if to_units(value) <= 0:
-        raise UsageError(f"{field} {value:g} is zero: give {accepted}")
-    return from_units(to_units(value))
-
-
-def parse_percent(text: str, field: str) -> float:
-    """A percent typed by a person (``1``, ``1.5``, ``1.5%``) -> a fraction (0.015). Range not checked."""
-    value = str(text).strip().removesuffix("%").strip()
-    if not _PLAIN.fullmatch(value):
-        raise UsageError(f"{field} {_shown(str(text))} is not a percent: give a number such as 1 or 1.5")
-    return float(value) / 100
+def check_amount(value: float, field: str = "amount", currency: str = "USDT") -> float:
+    """An amount of money (a deposit, a withdrawal, a starting capital) within the limits of
+    ``quantities.money`` (0.01 to ``MAX_AMOUNT``), rounded to 8 decimals; a one-line UsageError naming
+    ``field`` otherwise. Text a person typed is read by ``perptui.presentation.parse`` first."""
+    try:
+        checked = check(value, money(currency))
+    except UsageError as exc:
+        raise UsageError(f"{field}: {exc}") from None
+    return from_units(to_units(checked))
 
 
 def check_risk_fraction(fraction: float) -> float:

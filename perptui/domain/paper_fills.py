@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from perptui.domain.liquidation import side_sign
 from perptui.domain.paper import PaperPosition, clean_qty, money
-from perptui.domain.sizing import step_decimals
+from perptui.domain.precision import step_decimals
 from perptui.domain.types import MarginMode, Side
 
 

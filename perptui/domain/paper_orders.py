@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from perptui.domain.errors import UsageError
 from perptui.domain.liquidation import max_notional_at_leverage
 from perptui.domain.paper import OrderRequest, PaperPosition
+from perptui.domain.quantities import MAX_LEVERAGE
 from perptui.domain.types import LeverageTier, Side
-
-#: The most leverage perptui accepts whatever a market says (Binance's highest is 125x).
-MAX_LEVERAGE = 200.0
+from perptui.presentation import numbers as fmt
 
 
 def _num(value: float) -> str:
-    return f"{value:,.10g}"
+    """A price or quantity as given (its market is not known here), never an exponent."""
+    return fmt.num(value, 10)
 
 
 def _positive(name: str, value: object) -> float:

@@ -48,6 +48,9 @@ class PositionInput:
     stop: float | None = None  # the attached stop-loss price, if any
     #: ``stop`` is known to be the position's stop (the paper book); an exchange's stop orders are not read.
     stop_known: bool = False
+    #: The market's price tick and amount step, for showing its prices and quantities (None: unknown).
+    price_tick: float | None = None
+    amount_step: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,8 @@ class PositionRisk:
     risk_at_stop: float | None
     #: Whether a stop-loss is attached; None when not known (an exchange's own positions).
     has_stop: bool | None = None
+    price_tick: float | None = None
+    amount_step: float | None = None
 
 
 def _finite(x: float | None) -> bool:
@@ -147,6 +152,8 @@ def position_risk(pos: PositionInput) -> PositionRisk:
         funding_so_far=pos.funding_so_far,
         risk_at_stop=risk_at_stop,
         has_stop=(stop is not None) if pos.stop_known else None,
+        price_tick=pos.price_tick,
+        amount_step=pos.amount_step,
     )
 
 

@@ -85,6 +85,7 @@ class ScanRow:
     breakeven_days: float | None
     taker_fee: float | None
     as_of: int
+    price_tick: float | None = None  # the market's, for showing the mark and index at it
 
     @property
     def key(self) -> str:
@@ -171,6 +172,7 @@ def scan_row(
         breakeven_days=c.breakeven_days if c is not None else None,
         taker_fee=market.taker_fee,
         as_of=as_of,
+        price_tick=market.price_tick,
     )
 
 

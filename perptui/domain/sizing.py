@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Literal
 
 from perptui.domain.errors import UsageError
@@ -29,7 +28,10 @@ from perptui.domain.liquidation import (
     side_sign,
     tier_allowing,
 )
+from perptui.domain.precision import step_decimals
+from perptui.domain.quantities import MAX_LEVERAGE, MAX_PRICE, MIN_PRICE
 from perptui.domain.types import LeverageTier, MarginMode, Market, Side
+from perptui.presentation import numbers as fmt
 
 Constraint = Literal["risk", "margin", "tier", "max_qty"]
 CONSTRAINTS: tuple[Constraint, ...] = ("risk", "margin", "tier", "max_qty")
@@ -39,13 +41,10 @@ CONSTRAINTS: tuple[Constraint, ...] = ("risk", "margin", "tier", "max_qty")
 DEFAULT_FUNDING_WARN_APR = 0.20
 MAX_FEE = 0.01
 MAX_SLIPPAGE_BPS = 1000.0
-#: Prices and amounts the calculator accepts: far beyond any market or account, near enough that every
-#: figure it derives (quantities, notionals, margins) stays a finite float.
-MIN_PRICE = 1e-12
-MAX_PRICE = 1e12
+#: Amounts the calculator accepts (prices: ``quantities.MIN_PRICE`` to ``MAX_PRICE``): far beyond any
+#: account, near enough that every figure it derives (quantities, notionals, margins) stays a finite
+#: float. Typed amounts are capped lower (``quantities.MAX_AMOUNT``).
 MAX_AMOUNT = 1e15
-#: The highest leverage accepted when neither the market nor its brackets state a maximum.
-MAX_LEVERAGE = 1000.0
 
 #: The keys of ``perptui size --json``, in order; ``SizingResult.as_dict`` adds detail after them.
 JSON_KEYS: tuple[str, ...] = (
@@ -246,12 +245,6 @@ class SizingResult:
 
 
 # --- steps ------------------------------------------------------------------------------------------
-
-
-def step_decimals(step: float) -> int:
-    """Decimals of a step as written (0.001 -> 3, 5 -> 0, 1e-8 -> 8), at most 12."""
-    exponent = Decimal(repr(float(step))).normalize().as_tuple().exponent
-    return max(0, min(12, -int(exponent)))
 
 
 def steps_to_qty(n: int, step: float | None) -> float:
@@ -864,18 +857,17 @@ def _check_leverage(value: object, market_max: float | None, symbol: str) -> flo
 
 
 def _price(value: float, tick: float | None) -> str:
-    """A price with the decimals of the market's tick."""
-    return f"{value:,.{step_decimals(tick)}f}" if tick and tick > 0 else _num(value)
+    """A price in a message at the market's tick: the one price format (``presentation.numbers``)."""
+    return fmt.price(value, tick)
 
 
 def _qty(value: float, step: float | None) -> str:
-    return f"{value:,.{step_decimals(step)}f}" if step and step > 0 else _num(value)
+    return fmt.qty(value, step)
 
 
 def _num(value: float) -> str:
-    if not math.isfinite(value):
-        return repr(value)
-    return f"{value:,.8g}" if abs(value) < 1e15 else f"{value:.6g}"
+    """A number as given, 8 significant digits, never an exponent; ``nan``/``inf`` as themselves."""
+    return fmt.num(value, 8) if math.isfinite(value) else repr(value)
 
 
 def _money(value: float) -> str:

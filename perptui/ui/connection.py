@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from perptui.ui.format import age
+from perptui.presentation.numbers import age
 
 
 class LinkState(StrEnum):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from perptui.ui.format import MASK
+from perptui.presentation.numbers import MASK
 from perptui.ui.panes.allocation import pack
 from perptui.ui.screenshots import open_plan
 from perptui.ui.widgets.stat import Stat

@@ -224,8 +224,14 @@ async def test_bad_input_is_refused_in_the_dialog_and_changes_nothing(make_app) 
         dialog = await type_fields(pilot, "c", ["-5"])
         assert "above 0" in dialog.error
         await pilot.press("escape")
+        dialog = await type_fields(pilot, "c", ["12,500"])
+        assert "'12,500' is ambiguous" in dialog.error  # 12500 or 12.5: never guessed
+        await pilot.press("escape")
         dialog = await type_fields(pilot, "m", ["lots"])
-        assert "whole number" in dialog.error
+        assert "'lots' is not a number" in dialog.error
+        await pilot.press("escape")
+        dialog = await type_fields(pilot, "m", ["2.5"])
+        assert "'2.5' is not a whole number" in dialog.error
         await pilot.press("escape")
         await settle(pilot)
         assert screen.setup == before and screen.shown is shown
@@ -236,7 +242,7 @@ async def test_a_typed_capital_and_window_run_again(make_app) -> None:
     app = make_app(history=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_backtest(pilot, SHORT)
-        await type_fields(pilot, "c", ["12,500"])
+        await type_fields(pilot, "c", ["12,500.00"])
         await until_run(pilot, screen)
         assert screen.shown.report.result.capital == 12_500
         await type_fields(pilot, "w", ["2025-03-01:2025-03-10"])

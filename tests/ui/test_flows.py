@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perptui.ui.format import MASK
+from perptui.presentation.numbers import MASK
 from perptui.ui.screens.help import HelpScreen
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
 from tests.ui.helpers import settle, stat, sync, type_text
@@ -94,9 +94,12 @@ async def test_withdraw_with_confirmation_and_declining_records_nothing(make_app
 @pytest.mark.parametrize(
     ("key", "text", "error"),
     [
-        ("d", "-5", "negative"),
-        ("d", "0", "zero"),
-        ("d", "abc", "not a number"),
+        ("d", "-5", "'-5' must be above 0"),
+        ("d", "0", "'0' must be above 0"),
+        ("d", "abc", "'abc' is not a number (e.g. 250 or 1,000.50)"),
+        ("d", "0.000001", "'0.000001' is below the smallest accepted amount 0.01 USDT"),
+        ("d", "1e15", "'1e15' is above the largest accepted amount 1,000,000,000 USDT"),
+        ("d", "1,500", "'1,500' is ambiguous"),
         ("w", "9000", "more than the free margin"),
     ],
 )

@@ -45,7 +45,7 @@ async def test_the_exchange_positions_are_shown_read_only(loopback_real: Loopbac
         # A 1,000 USDT cross wallet covers a fall of 0.01 BTC to zero: no price liquidates it.
         assert position.never_liquidated and pane.table.cell_text("BTC/USDT:USDT", "liq") == "never"
         assert position.upnl == 0.01 * (position.mark - 60_000)
-        assert pane.table.cell_text("BTC/USDT:USDT", "entry") == "60,000"
+        assert pane.table.cell_text("BTC/USDT:USDT", "entry") == "60,000.0"  # at the market's 0.1 tick
         for key in ("c", "r", "s", "b"):
             await pilot.press(key)
             await settle(pilot)

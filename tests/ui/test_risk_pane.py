@@ -8,7 +8,7 @@ import asyncio
 
 from textual.widgets import Input
 
-from perptui.ui.format import MASK
+from perptui.presentation.numbers import MASK
 from perptui.ui.screenshots import open_risk
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
 from tests.ui.helpers import notifications, settle, sync, wait_for_screen
@@ -118,12 +118,12 @@ async def test_reduce_by_a_share_after_a_rejected_amount(make_app) -> None:
         assert "close at most that" in dialog.error and app.screen is dialog
         await answer_form(pilot, "40%")
         lines = "\n".join((await wait_for_screen(pilot, ConfirmDialog)).lines)
-        assert "quantity 2 of 5" in lines
+        assert "quantity 2.00 of 5.00" in lines  # at SOLDEMO's 0.01 step
         await pilot.press("y")
         await settle(pilot)
         await poll_again(pilot, pane)
         assert app.ctx.paper_engine().position(SOL).qty == 3
-        assert pane.table.cell_text(SOL, "qty") == "3"
+        assert pane.table.cell_text(SOL, "qty") == "3.00"
 
 
 @sync
@@ -156,7 +156,7 @@ async def test_move_stop_refuses_the_wrong_side_then_moves_it(make_app) -> None:
         await settle(pilot)
         await poll_again(pilot, pane)
         assert app.ctx.paper_engine().position(BTC).stop == 80000
-        assert pane.table.cell_text(BTC, "stop") == "80,000"
+        assert pane.table.cell_text(BTC, "stop") == "80,000.0"  # at BTCDEMO's 0.1 tick
 
 
 @sync

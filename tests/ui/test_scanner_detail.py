@@ -48,6 +48,7 @@ def make_row(**changes: object) -> ScanRow:
         breakeven_days=12.3,
         taker_fee=0.0005,
         as_of=NOW,
+        price_tick=0.1,
     )
     return replace(row, **changes)  # type: ignore[arg-type]
 

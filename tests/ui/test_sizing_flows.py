@@ -9,8 +9,9 @@ import pytest
 
 from perptui.config.settings import Settings
 from perptui.domain.errors import UsageError
+from perptui.domain.quantities import PRICE, STOP_PERCENT
 from perptui.domain.sizing import SizingRequest, TakeProfitSpec, size_position
-from perptui.domain.ticket import ticket_text
+from perptui.presentation.ticket import ticket_text
 from perptui.services.clock import FrozenClock
 from perptui.services.demo import DemoExchange
 from perptui.services.sources import open_market_data
@@ -96,6 +97,31 @@ async def test_fuzzy_search_picks_a_symbol_and_remembers_it_first(make_app) -> N
         await pilot.press("down", "escape")
         await pilot.pause()
         assert pane.form.symbol == ETH
+
+
+@sync
+async def test_a_decimal_comma_entry_is_read_as_a_decimal_and_an_ambiguous_one_refused(make_app) -> None:
+    """On a coin near 0.02, ``0,013`` typed key by key is 0.013 (not 13); ``1,500`` could be either and is
+    refused in the field with the reason."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_pane(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        await type_text(pilot, "1000bonk")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pane.market.symbol == "1000BONKDEMO/USDT:USDT"
+        await fill(pilot, "stop", "2", typed=True)
+        await fill(pilot, "entry", "0,013", typed=True)
+        assert pane.result is not None and pane.result.entry == pytest.approx(0.013)
+        assert not field(pilot, "entry").has_class("-error")
+        await fill(pilot, "entry", "1,500", typed=True)
+        assert pane.result is None and field(pilot, "entry").has_class("-error")
+        assert "entry: '1,500' is ambiguous" in str(app.query_one("#size-binding").content)
+        await fill(pilot, "entry", "-1", typed=True)
+        assert "entry: '-1' must be above 0" in str(app.query_one("#size-binding").content)
 
 
 @sync
@@ -193,7 +219,9 @@ async def test_leverage_above_the_markets_maximum_is_an_error(make_app) -> None:
         await fill(pilot, "stop", "2")
         await fill(pilot, "leverage", "200")
         assert pane.result is None and field(pilot, "leverage").has_class("-error")
-        assert "above BTCDEMO/USDT:USDT's maximum of 125x" in str(app.query_one("#size-binding").content)
+        assert "above the largest accepted leverage 125x (BTCDEMO/USDT:USDT's maximum)" in str(
+            app.query_one("#size-binding").content
+        )
         await fill(pilot, "leverage", "20")
         assert pane.result is not None and pane.result.leverage == 20
 
@@ -309,7 +337,7 @@ async def test_palette_and_help_know_the_sizing_keys(make_app) -> None:
 
 def test_the_calculator_is_not_imported_before_the_first_frame() -> None:
     """The pane's modules import the calculator, the ticket and the market inputs on first use."""
-    lazy = ("perptui.domain.sizing", "perptui.domain.ticket", "perptui.services.sizing_inputs")
+    lazy = ("perptui.domain.sizing", "perptui.presentation.ticket", "perptui.services.sizing_inputs")
     script = f"import sys, perptui.ui.app\nprint([m for m in {lazy!r} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -368,11 +396,13 @@ def test_numbers_as_typed_and_nudges(demo_source) -> None:
 
     market = next(m for m in asyncio.run(demo_source.load_markets()) if m.symbol == BTC)
     ctx = Context(market, mark=85_913.46, equity=5_000.0, free_margin=5_000.0, account_risk=0.01)
-    assert (
-        parse_number("104,500.5", "entry") == 104_500.5 and parse_number("2%", "stop", suffixes=("%",)) == 2
-    )
-    with pytest.raises(UsageError, match=r"stop: '1,50' is not a number"):
-        parse_number("1,50", "stop")
+    assert parse_number("104,500.5", "entry", PRICE) == 104_500.5
+    assert parse_number("2%", "stop", STOP_PERCENT) == 2
+    assert parse_number("1,50", "stop", STOP_PERCENT) == 1.5  # cannot be a thousands separator
+    with pytest.raises(UsageError, match=r"^stop: '1,500' is ambiguous: .*; type 1500 or 1.5$"):
+        parse_number("1,500", "stop", PRICE)
+    with pytest.raises(UsageError, match=r"^entry: '-1' must be above 0$"):
+        parse_number("-1", "entry", PRICE)
     assert entry_price(FormState(), ctx) == 85_913.5  # the mark on the tick grid
     assert nudge("entry", FormState(), ctx, 1) == "85913.6"
     assert nudge("risk", FormState(), ctx, -1) == "0.9"

@@ -26,6 +26,7 @@ from .directional import DirectionalLayer, directional_layer, funding_apr
 from .legs import PlanLeg, PlanTrade, risk_shares
 from .neutral import NeutralLayer, neutral_layer
 from .regime import RegimeState
+from .rounding import qty_step
 from .trades import trades_to
 
 #: The keys of ``HybridPlan.as_dict()`` (``perptui allocate --json``), in order.
@@ -56,6 +57,8 @@ class HybridPlan:
 
     assets: tuple[str, ...] = ()
     """The directional layer's assets, in the order of the frontier's and the optimiser's weights."""
+    qty_steps: dict[str, float | None] = dataclasses.field(default_factory=dict)
+    """The amount step of each leg's and trade's market (None: unknown), to show quantities at it."""
 
     @property
     def legs(self) -> tuple[PlanLeg, ...]:
@@ -109,6 +112,8 @@ def build_plan(
     ret, var = n_ret + d_ret, n_var + d_var
     vol = float(np.sqrt(max(var, 0.0)))
     legs = neutral + directional
+    trades = trades_to(legs, current, inputs.marks, inputs.markets)
+    shown = {x.symbol for x in (*legs, *trades)}
     return HybridPlan(
         config=config,
         neutral=neutral,
@@ -121,10 +126,11 @@ def build_plan(
         frontier=d.frontier,
         chosen=d.chosen,
         optimizer=d.optimizer,
-        trades=trades_to(legs, current, inputs.marks, inputs.markets),
+        trades=trades,
         warm=d.optimizer.warm if d.optimizer is not None else warm,  # type: ignore[arg-type]
         notes=tuple(inputs.notes) + n.notes + d.notes,
         assets=d.assets,
+        qty_steps={s: qty_step(m) for s, m in inputs.markets.items() if s in shown},
     )
 
 

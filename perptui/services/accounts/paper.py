@@ -31,7 +31,9 @@ from perptui.domain.account import (
 from perptui.domain.errors import UsageError
 from perptui.domain.paper import PaperPosition
 from perptui.domain.paper_margin import MarginState
+from perptui.domain.quantities import money
 from perptui.domain.risk_portfolio import PortfolioRisk, portfolio_risk
+from perptui.presentation.parse import parse_number
 from perptui.services.accounts.settings import RiskAndPlan
 from perptui.services.clock import Clock
 from perptui.services.paper.book import MarketBook, tiers_lookup
@@ -226,7 +228,8 @@ class PaperAccount:
     # --- cash -------------------------------------------------------------------------------------
 
     def deposit(self, amount: float | str) -> CashFlow:
-        """Add ``amount`` (> 0; text is parsed with ``parse_amount``) to the wallet; returns the flow."""
+        """Add ``amount`` (0.01 to 1e9; text is read by ``presentation.parse``) to the wallet; returns the
+        flow."""
         return self._move("deposit", amount)
 
     def withdraw(self, amount: float | str) -> CashFlow:
@@ -235,6 +238,8 @@ class PaperAccount:
         return self._move("withdrawal", amount)
 
     def _move(self, kind: str, amount: float | str) -> CashFlow:
+        if isinstance(amount, str):
+            amount = parse_number(amount, money(self.currency))
         value = check_amount(amount, "amount", self.currency)
         self.open()
         now = self._clock.now_ms()

@@ -29,6 +29,7 @@ from perptui.domain.paper import (
 from perptui.domain.paper_orders import check_request
 from perptui.domain.risk_position import PositionInput
 from perptui.domain.types import FundingRate, Market
+from perptui.presentation.numbers import market_qty
 from perptui.services.paper import breaker, funding, marks, orders
 from perptui.services.paper.book import MarketBook, fees_of, tiers_lookup
 from perptui.services.paper.config import PaperConfig
@@ -199,7 +200,10 @@ class PaperEngine:
         if pos is None:
             raise UsageError(f"there is no open paper position in {market.symbol}")
         if qty is not None and qty > pos.qty * (1 + 1e-12):
-            raise UsageError(f"only {pos.qty:g} {market.base} of {market.symbol} is open; close at most that")
+            raise UsageError(
+                f"only {market_qty(pos.qty, market)} {market.base} of {market.symbol} is open; "
+                "close at most that"
+            )
         req = OrderRequest(
             market.symbol, opposite(pos.side), pos.qty if qty is None else qty, reduce_only=True, mark=mark
         )

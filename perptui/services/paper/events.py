@@ -58,11 +58,3 @@ def _position(p: PaperPosition) -> dict[str, object]:
     from perptui.domain.paper import position_dict
 
     return position_dict(p, p.last_mark)
-
-
-def price_text(value: float) -> str:
-    return f"{value:,.8g}"
-
-
-def qty_text(value: float) -> str:
-    return f"{value:,.10g}"

@@ -13,6 +13,7 @@ from perptui.domain.account import from_units
 from perptui.domain.paper import FillReason, FundingPayment, Liquidity, PaperFill, PaperPosition, money
 from perptui.domain.paper_fills import FillOutcome, funding_amount
 from perptui.domain.paper_margin import liquidation_loss
+from perptui.presentation import numbers as fmt
 from perptui.services.paper.state import BookState
 from perptui.services.store import paper_book, risk_events
 from perptui.services.store import snapshots as _snap
@@ -103,7 +104,8 @@ def book_liquidation(
             time,
             risk_events.LIQUIDATION,
             "critical",
-            f"{p.symbol} {p.side} {p.qty:g} liquidated at {price:,.8g} ({how}): realised {pnl:+,.2f}",
+            f"{p.symbol} {p.side} {fmt.qty(p.qty, None)} liquidated at {fmt.price(price, None)} ({how}): "
+            f"realised {pnl:+,.2f}",
             p.symbol,
         )
     units = paper_book.add_trade_flow(conn, account, time, "liquidation", loss)

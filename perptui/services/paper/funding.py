@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from perptui.domain.paper_triggers import funding_due
 from perptui.domain.risk_position import PositionInput
 from perptui.domain.types import FundingRate
+from perptui.presentation.numbers import market_qty
 from perptui.services.paper import marks
 from perptui.services.paper.events import PaperEvent
 from perptui.services.paper.execute import book_funding
@@ -36,7 +37,8 @@ def settle(engine: PaperEngine, symbol: str, time: int, rate: float, mark: float
     payment, _ = booked
     verb = "received" if payment.amount >= 0 else "paid"
     message = (
-        f"{symbol} funding {rate * 100:+.4f}% on {pos.side} {pos.qty:g}: {verb} {abs(payment.amount):,.4f}"
+        f"{symbol} funding {rate * 100:+.4f}% on {pos.side} {market_qty(pos.qty, engine.book.get(symbol))}: "
+        f"{verb} {abs(payment.amount):,.4f}"
     )
     events = [PaperEvent(time, "funding", symbol, message, funding=payment)]
     events += marks.process(engine, {symbol: mark}, time)[0]
@@ -84,6 +86,8 @@ def position_inputs(engine: PaperEngine) -> list[PositionInput]:
                 funding_rate=fr.rate if fr else None,
                 funding_interval_hours=interval,
                 next_funding_time=fr.next_funding_time if fr else None,
+                price_tick=market.price_tick if market else None,
+                amount_step=market.amount_step if market else None,
             )
         )
     return result

@@ -17,7 +17,8 @@ from perptui.domain.paper_fills import taker_price
 from perptui.domain.paper_margin import liquidation_reached
 from perptui.domain.paper_triggers import Trigger, first_trigger
 from perptui.domain.risk_breaker import is_reducing
-from perptui.services.paper.events import PaperEvent, price_text, qty_text
+from perptui.presentation.numbers import market_price, market_qty
+from perptui.services.paper.events import PaperEvent
 from perptui.services.paper.execute import book_liquidation
 from perptui.services.paper.orders import execute_fill, position_text
 from perptui.services.paper.state import BookState
@@ -99,7 +100,7 @@ def execute(
     price = taker_price(t.price, side, engine.config.slippage, market.price_tick if market else None)
     order = PaperOrder(
         0, engine.exchange, symbol, side, "market", pos.qty, None, pos.leverage, pos.margin_mode, True,
-        None, None, "filled", now, now, f"{t.kind.replace('_', '-')} at {price_text(t.level)}",
+        None, None, "filled", now, now, f"{t.kind.replace('_', '-')} at {market_price(t.level, market)}",
     )  # fmt: skip
     order = paper_book.insert_order(conn, st.account, order)
     booked = execute_fill(
@@ -108,8 +109,9 @@ def execute(
     fill = booked.fills[0]
     what = "stop-loss" if t.kind == "stop" else "take-profit"
     message = (
-        f"{symbol} {what} {price_text(t.level)} hit: {pos.side} {qty_text(pos.qty)} closed at "
-        f"{price_text(fill.price)}, realised {fill.realized_pnl:+,.2f}, fee {fill.fee:,.2f}"
+        f"{symbol} {what} {market_price(t.level, market)} hit: {pos.side} {market_qty(pos.qty, market)} "
+        f"closed at {market_price(fill.price, market)}, realised {fill.realized_pnl:+,.2f}, "
+        f"fee {fill.fee:,.2f}"
     )
     return PaperEvent(now, t.kind, symbol, message, booked.fills), booked.state
 
@@ -135,17 +137,19 @@ def _fill_limit(
         order = replace(order, leverage=pos.leverage, margin_mode=pos.margin_mode)
     order = replace(order, qty=qty)
     reducing = is_reducing(order.side, qty, (pos.side, pos.qty) if pos else None)
+    market = engine.book.get(order.symbol)
     try:
         booked = execute_fill(
-            engine, conn, st, engine.book.get(order.symbol), pos, order, price, mark,
+            engine, conn, st, market, pos, order, price, mark,
             engine.fees(order.symbol)[1], "maker", "limit", now, reducing,
         )  # fmt: skip
     except UsageError as exc:
         return _cancel(conn, st, order, now, str(exc))
     after = booked.state.position(engine.exchange, order.symbol)
     message = (
-        f"limit {order.side} {qty_text(qty)} {order.symbol} filled at {price_text(price)} "
-        f"(order #{order.id}); " + (position_text(after) if after else "position closed")
+        f"limit {order.side} {market_qty(qty, market)} {order.symbol} filled at "
+        f"{market_price(price, market)} "
+        f"(order #{order.id}); " + (position_text(after, market) if after else "position closed")
     )
     return PaperEvent(now, "limit", order.symbol, message, booked.fills), booked.state
 
@@ -187,6 +191,10 @@ def _liquidate(
         how = "cross"
     booked = book_liquidation(conn, st, closes, backing, now, how)
     lost = -sum(f.realized_pnl + f.liquidation_loss for f in booked.fills)
-    names = ", ".join(f"{p.symbol} {p.side} {qty_text(p.qty)} at {price_text(px)}" for p, px in closes)
+    names = ", ".join(
+        f"{p.symbol} {p.side} {market_qty(p.qty, engine.book.get(p.symbol))} at "
+        f"{market_price(px, engine.book.get(p.symbol))}"
+        for p, px in closes
+    )
     message = f"LIQUIDATED ({how}): {names}; {lost:,.2f} lost"
     return PaperEvent(now, "liquidation", pos.symbol, message, booked.fills), booked.state

@@ -22,8 +22,9 @@ from perptui.domain.paper_orders import check_leverage, check_same_terms, check_
 from perptui.domain.paper_triggers import limit_marketable
 from perptui.domain.risk_breaker import is_reducing, order_allowed
 from perptui.domain.types import MarginMode, Market, Side
+from perptui.presentation.numbers import market_price, market_qty
 from perptui.services.paper.breaker import state_in
-from perptui.services.paper.events import OrderResult, price_text, qty_text
+from perptui.services.paper.events import OrderResult
 from perptui.services.paper.execute import Booked, book_fill
 from perptui.services.paper.state import BookState
 from perptui.services.store import paper_book
@@ -90,8 +91,8 @@ def place(engine: PaperEngine, req: OrderRequest, market: Market, mark: float, n
                 _check_reserve(engine, st, order, market, mark)
             order = paper_book.insert_order(conn, engine.account.name, order)
             message = (
-                f"limit {req.side} {qty_text(req.qty)} {symbol} at {price_text(price)} rests (mark "
-                f"{price_text(mark)}); order #{order.id}"
+                f"limit {req.side} {market_qty(req.qty, market)} {symbol} at {market_price(price, market)} "
+                f"rests (mark {market_price(mark, market)}); order #{order.id}"
             )
             return OrderResult(order, (), pos, message)
         order = paper_book.insert_order(conn, engine.account.name, order)
@@ -102,11 +103,12 @@ def place(engine: PaperEngine, req: OrderRequest, market: Market, mark: float, n
     fill = booked.fills[0]
     after = booked.state.position(engine.exchange, symbol)
     message = (
-        f"{req.side} {qty_text(req.qty)} {symbol} filled at {price_text(fill.price)}, fee {fill.fee:,.2f}"
+        f"{req.side} {market_qty(req.qty, market)} {symbol} filled at {market_price(fill.price, market)}, "
+        f"fee {fill.fee:,.2f}"
     )
     if fill.realized_pnl:
         message += f", realised {fill.realized_pnl:+,.2f}"
-    message += "; " + (position_text(after) if after else "position closed")
+    message += "; " + (position_text(after, market) if after else "position closed")
     return OrderResult(order, booked.fills, after, message, stop_warnings(engine, booked.state, after))
 
 
@@ -164,8 +166,9 @@ def execute_fill(
         risk = after.risk_of(engine.exchange, symbol, tiers_of)
         if risk is not None and liquidation_reached(risk):
             raise UsageError(
-                f"at {new.leverage:g}x this {symbol} position would be liquidated at once (liquidation price "
-                f"{price_text(risk.liq_price or 0)}, mark {price_text(mark)}): lower the leverage"
+                f"at {new.leverage:g}x this {symbol} position would be liquidated at once (liquidation "
+                f"price {market_price(risk.liq_price, market)}, mark {market_price(mark, market)}): "
+                "lower the leverage"
             )
     booked = book_fill(
         conn, st, outcome, exchange=engine.exchange, symbol=symbol, side=order.side, qty=order.qty,
@@ -243,18 +246,22 @@ def stop_warnings(engine: PaperEngine, st: BookState, pos: PaperPosition | None)
     risk = st.risk_of(pos.exchange, pos.symbol, engine.tiers_of(st.positions))
     if risk is None or risk.liq_price is None or (pos.stop - risk.liq_price) * pos.sign > 0:
         return ()
+    market = engine.book.get(pos.symbol)
     return (
-        f"the stop {price_text(pos.stop)} lies beyond the liquidation price {price_text(risk.liq_price)}: "
+        f"the stop {market_price(pos.stop, market)} lies beyond the liquidation price "
+        f"{market_price(risk.liq_price, market)}: "
         "the position is liquidated before it can fill",
     )
 
 
-def position_text(p: PaperPosition) -> str:
-    text = f"position {p.side} {qty_text(p.qty)} @ {price_text(p.entry)}, {p.leverage:g}x {p.margin_mode}"
+def position_text(p: PaperPosition, market: Market | None) -> str:
+    """The position in a message: prices at the market's tick, the quantity at its step."""
+    text = f"position {p.side} {market_qty(p.qty, market)} @ {market_price(p.entry, market)}"
+    text += f", {p.leverage:g}x {p.margin_mode}"
     if p.stop is not None:
-        text += f", stop {price_text(p.stop)}"
+        text += f", stop {market_price(p.stop, market)}"
     if p.take_profit is not None:
-        text += f", tp {price_text(p.take_profit)}"
+        text += f", tp {market_price(p.take_profit, market)}"
     return text
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import ExchangeUnavailable, PerptuiError
+from perptui.presentation.numbers import staleness
 from perptui.services.paper import live
 from perptui.services.paper.events import PaperEvent
 from perptui.services.store import paper_book
@@ -34,14 +35,6 @@ class Session:
     notes: list[str] = field(default_factory=list)
 
 
-def _age(ms: int) -> str:
-    seconds = max(0, ms) / 1000
-    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.1f} {unit} old"
-    return f"{seconds:.0f} s old"
-
-
 def cached_marks(
     engine: PaperEngine, symbols: Sequence[str]
 ) -> tuple[dict[str, tuple[int, float]], list[str]]:
@@ -56,7 +49,7 @@ def cached_marks(
                 ages.append(f"no cached mark of {symbol}")
             else:
                 marks[symbol] = seen
-                ages.append(f"{symbol} ticker {_age(now - seen[0])}")
+                ages.append(f"{symbol} ticker {staleness(max(0, now - seen[0]))}")
     return marks, ages
 
 

@@ -113,6 +113,8 @@ def _exchange_input(p: Position, read: ExchangeRead, ctx: RiskContext) -> Positi
         funding_rate=rate.rate if rate is not None else None,
         funding_interval_hours=interval,
         next_funding_time=rate.next_funding_time if rate is not None else None,
+        price_tick=market.price_tick if market is not None else None,
+        amount_step=market.amount_step if market is not None else None,
     )
 
 

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from perptui.domain.account import SUMMARY_KEYS, AccountSummary
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
 from perptui.ui.keymap import binding
 from perptui.ui.panes.account_edits import AccountEdits
 from perptui.ui.panes.base import PaneCommand

@@ -9,15 +9,10 @@ from collections.abc import Callable
 from textual import work
 from textual.worker import Worker, WorkerState
 
-from perptui.domain.account import (
-    AccountSummary,
-    check_risk_fraction,
-    check_split,
-    parse_amount,
-    parse_percent,
-)
+from perptui.domain.account import AccountSummary, check_risk_fraction, check_split
 from perptui.domain.errors import UsageError
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
+from perptui.presentation.parse import PERCENT, SHARE_PERCENT, money, parse_number
 from perptui.ui.panes.base import Pane
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
 
@@ -46,9 +41,11 @@ class AccountEdits(Pane):
         free = s.free_margin or 0.0
 
         def validate(texts: list[str]) -> float:
-            amount = parse_amount(texts[0], "amount", s.currency)
+            amount = parse_number(texts[0], money(s.currency))
             if kind == "withdraw" and amount > free + 1e-9:
-                raise UsageError(f"amount {amount:,.2f} is more than the free margin {self._money(free)}")
+                raise UsageError(
+                    f"{fmt.money(amount, s.currency)} is more than the free margin {self._money(free)}"
+                )
             return amount
 
         verb = "Deposit" if kind == "deposit" else "Withdraw"
@@ -80,7 +77,7 @@ class AccountEdits(Pane):
             FormDialog(
                 "Risk per trade",
                 [("Risk % of equity per trade", f"{s.risk_pct * 100:g}")],
-                lambda texts: check_risk_fraction(parse_percent(texts[0], "risk %")),
+                lambda texts: check_risk_fraction(parse_number(texts[0], PERCENT) / 100),
                 hint=f"one losing trade should cost at most this; above {limit:g}% is warned about",
             )
         )
@@ -101,8 +98,8 @@ class AccountEdits(Pane):
             return
 
         def validate(texts: list[str]) -> tuple[float, float]:
-            neutral = parse_percent(texts[0], "neutral base %")
-            directional = parse_percent(texts[1], "directional layer %")
+            neutral = parse_number(texts[0], SHARE_PERCENT.named("neutral base share")) / 100
+            directional = parse_number(texts[1], SHARE_PERCENT.named("directional layer share")) / 100
             return check_split(neutral, directional)
 
         split = await self.app.push_screen_wait(

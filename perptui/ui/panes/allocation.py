@@ -21,8 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
-from perptui.ui import format as fmt
-from perptui.ui import risk_format as rf
+from perptui.presentation import numbers as fmt
 from perptui.ui.keymap import binding
 from perptui.ui.panes.allocation_columns import SPECS, leg_cells, ordered_legs, row_key
 from perptui.ui.panes.allocation_settings import Setting, settings
@@ -254,7 +253,7 @@ class AllocationPane(AllocationSync):
             self.notify(f"no orders sent: the paper account refuses them ({refused[0]})", severity="error")
             return
         refused_symbols = frozenset(t.symbol for t, why in zip(perp, refusals, strict=True) if why)
-        lines = confirm_lines(plan.trades, refused=refused_symbols)
+        lines = confirm_lines(plan.trades, plan.qty_steps, refused=refused_symbols)
         warnings = [f"refused, would not be sent: {why}" for why in refused]
         title = f"Send {len(perp) - len(refused)} orders to the paper account?"
         dialog = ConfirmDialog(title, lines, warnings=warnings, action="send them")
@@ -293,7 +292,7 @@ class AllocationPane(AllocationSync):
         heading.update(" · ".join(["Plan", *filter(None, parts)]))
         heading.set_class(self.error is not None, "-stale")
         legs = ordered_legs(plan)
-        rows = {row_key(leg): leg_cells(leg, private=private) for leg in legs}
+        rows = {row_key(leg): leg_cells(leg, plan.qty_steps.get(leg.symbol), private=private) for leg in legs}
         self.table.show(rows, list(rows))
         self._figures(plan)
         notes = self._notes(plan)
@@ -310,8 +309,8 @@ class AllocationPane(AllocationSync):
     def _figures(self, plan) -> None:  # type: ignore[no-untyped-def]
         """The plan's key figures, each a ``Stat`` (the value is never cut)."""
         figures = {
-            "return": rf.pct(plan.expected_return, 1) + " /yr",
-            "volatility": rf.pct(plan.volatility, 1) + " /yr",
+            "return": fmt.pct(plan.expected_return, 1) + " /yr",
+            "volatility": fmt.pct(plan.volatility, 1) + " /yr",
             "sharpe": "—" if plan.sharpe is None else f"{plan.sharpe:.2f}",
             "funding": plan.funding_per_day,
             "regime": f"{plan.regime.state} · scale {plan.regime.scale:.2f}",

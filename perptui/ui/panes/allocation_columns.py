@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from perptui.ui import format as fmt
-from perptui.ui import risk_format as rf
-from perptui.ui.risk_format import UNKNOWN
+from perptui.presentation import numbers as fmt
 from perptui.ui.widgets.live_table import Cell, ColumnSpec
 
 if TYPE_CHECKING:
@@ -36,11 +34,13 @@ def ordered_legs(plan: HybridPlan) -> list[PlanLeg]:
     return [*plan.neutral, *plan.directional]
 
 
-def leg_cells(leg: PlanLeg, *, private: bool) -> list[Cell]:
+def leg_cells(leg: PlanLeg, step: float | None, *, private: bool) -> list[Cell]:
+    """The leg's cells; its quantity at the market's amount ``step``."""
+
     def money(value: float | None) -> Cell:
         if private and value is not None:
             return fmt.MASK, ""
-        return (UNKNOWN if value is None else f"{value:,.0f}" if abs(value) >= 1000 else rf.amount(value)), ""
+        return fmt.money(value, decimals=0 if value is not None and abs(value) >= 1000 else 2), ""
 
     side_tone = "pos" if leg.side == "long" else "neg"
     signal = "" if leg.signal is None else f"{leg.signal:+.1f}" if round(leg.signal, 1) else "0.0"
@@ -49,13 +49,13 @@ def leg_cells(leg: PlanLeg, *, private: bool) -> list[Cell]:
         (leg.symbol.split(":")[0], "strong" if leg.layer == "directional" else ""),
         (layer, "muted"),
         (leg.side, side_tone),
-        (fmt.MASK if private else rf.num(leg.qty), ""),
+        (fmt.MASK if private else fmt.qty(leg.qty, step), ""),
         money(leg.notional),
-        (rf.pct(leg.weight, 1), ""),
-        (rf.pct(leg.risk_contribution, 0), ""),
+        (fmt.pct(leg.weight, 1), ""),
+        (fmt.pct(leg.risk_contribution, 0), ""),
         (signal, "" if leg.signal is None else _sign(leg.signal)),
         money(leg.margin),
-        (rf.pct(leg.expected_return, 1), "" if leg.expected_return is None else _sign(leg.expected_return)),
+        (fmt.pct(leg.expected_return, 1), "" if leg.expected_return is None else _sign(leg.expected_return)),
     ]
 
 

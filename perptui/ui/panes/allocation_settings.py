@@ -7,6 +7,17 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from perptui.domain.errors import UsageError
+from perptui.domain.quantities import (
+    MULTIPLE,
+    OPEN_PERCENT,
+    POSITIVE,
+    SHARE_PERCENT,
+    SIGNED_PERCENT,
+    Quantity,
+    count,
+    money,
+)
+from perptui.presentation.parse import parse_number
 
 if TYPE_CHECKING:
     from perptui.domain.plan import PlanConfig
@@ -22,6 +33,8 @@ class Setting:
     kind: Kind
     choices: tuple[object, ...] = ()
     short: str = ""  # the label where room is short ("" when the value says it, "max_utility")
+    #: What a typed value may be (its range and unit), as the CLI's flag for it takes it.
+    quantity: Quantity = POSITIVE
 
     def text(self, config: PlanConfig) -> str:
         value = getattr(config, self.field)
@@ -40,23 +53,17 @@ class Setting:
     def initial(self, config: PlanConfig) -> str:
         """The dialog's starting text (a percent without its sign)."""
         value = getattr(config, self.field)
+        if self.kind == "money":  # every digit, never an exponent: 1234567.5, not 1.23457e+06
+            return f"{value:.2f}".rstrip("0").rstrip(".")
         return f"{value * 100:g}" if self.kind == "pct" else f"{value:g}"
 
     def parse(self, text: str, config: PlanConfig) -> PlanConfig:
         """The config with this setting typed as ``text``; UsageError (one line) when it is not accepted."""
-        raw = text.strip().replace(",", "").removesuffix("%").strip()
         try:
-            number = float(raw)
-        except ValueError:
-            raise UsageError(f"{self.label}: {text!r} is not a number") from None
-        if self.kind == "int":
-            if number != int(number):
-                raise UsageError(f"{self.label}: a whole number, not {text!r}")
-            value: object = int(number)
-        elif self.kind == "pct":
-            value = number / 100
-        else:
-            value = number
+            number = parse_number(text, self.quantity)
+        except UsageError as exc:
+            raise UsageError(f"{self.label}: {exc}") from None
+        value: object = int(number) if self.kind == "int" else number / 100 if self.kind == "pct" else number
         return _validated(config, **{self.field: value})
 
     def step(self, config: PlanConfig) -> PlanConfig:
@@ -78,14 +85,25 @@ def settings() -> tuple[Setting, ...]:
     from perptui.domain.optimize import OBJECTIVES
 
     return (
-        Setting("c", "capital", "capital", "money", short="capital"),
-        Setting("s", "neutral_pct", "neutral / directional %", "float", short="split"),
-        Setting("u", "universe_size", "universe", "int", short="universe"),
-        Setting("m", "min_carry_apr", "min carry APR", "pct", short="carry"),
+        Setting("c", "capital", "capital", "money", quantity=money(), short="capital"),
+        Setting(
+            "s", "neutral_pct", "neutral / directional %", "float", quantity=SHARE_PERCENT, short="split"
+        ),
+        Setting(
+            "u", "universe_size", "universe", "int", quantity=count(1, noun="universe size"), short="universe"
+        ),
+        Setting("m", "min_carry_apr", "min carry APR", "pct", quantity=SIGNED_PERCENT, short="carry"),
         Setting("o", "objective", "objective", "choice", tuple(OBJECTIVES)),
         Setting("a", "risk_aversion", "risk aversion", "float", short="aversion"),
-        Setting("l", "leverage_cap", "leverage cap", "float", short="lev cap"),
-        Setting("v", "vol_target", "vol target", "pct", short="vol"),
-        Setting("g", "target_return", "target return", "pct", short="target"),
+        Setting(
+            "l",
+            "leverage_cap",
+            "leverage cap",
+            "float",
+            quantity=MULTIPLE.named("leverage cap"),
+            short="lev cap",
+        ),
+        Setting("v", "vol_target", "vol target", "pct", quantity=OPEN_PERCENT, short="vol"),
+        Setting("g", "target_return", "target return", "pct", quantity=SIGNED_PERCENT, short="target"),
         Setting("b", "lookback_days", "lookback", "choice", tuple(LOOKBACK_DAYS), short="lookback"),
     )

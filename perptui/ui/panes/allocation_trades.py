@@ -4,12 +4,12 @@ one-line summary under the table. No Textual."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from textual.content import Content
 
-from perptui.ui import risk_format as rf
+from perptui.presentation import numbers as fmt
 
 if TYPE_CHECKING:
     from perptui.domain.plan import HybridPlan, PlanTrade
@@ -25,20 +25,28 @@ def shown_symbol(symbol: str) -> str:
     return symbol.split(":", 1)[0]
 
 
-def confirm_lines(trades: Sequence[PlanTrade], *, refused: frozenset[str] = frozenset()) -> list[str]:
+def confirm_lines(
+    trades: Sequence[PlanTrade],
+    steps: Mapping[str, float] | None = None,
+    *,
+    refused: frozenset[str] = frozenset(),
+) -> list[str]:
     """The confirmation's lines: what is sent and how, one aligned line per perp order (those the paper
     account refuses, by symbol in ``refused``, marked REFUSED), then the spot legs that are not sent."""
     perp = send_order(trades)
     spot = [t for t in trades if t.leg == "spot"]
-    rows = [(t.side.upper(), rf.num(t.qty), shown_symbol(t.symbol), t) for t in [*perp, *spot]]
+    rows = [
+        (t.side.upper(), fmt.qty(t.qty, (steps or {}).get(t.symbol)), shown_symbol(t.symbol), t)
+        for t in [*perp, *spot]
+    ]
     side_w, qty_w, sym_w = (max((len(r[i]) for r in rows), default=0) for i in range(3))
-    notional_w = max((len(rf.amount(t.notional)) for t in perp), default=0)
+    notional_w = max((len(fmt.money(t.notional)) for t in perp), default=0)
 
     def line(side: str, qty: str, symbol: str, trade: PlanTrade) -> str:
         head = f"{side:<{side_w}} {qty:>{qty_w}}  {symbol:<{sym_w}}"
         if trade.leg == "spot":
             return f"{head}  spot"
-        notional = f"{'≈ ' + rf.amount(trade.notional):>{notional_w + 2}}"
+        notional = f"{'≈ ' + fmt.money(trade.notional):>{notional_w + 2}}"
         return (
             f"{head}  {notional}"
             + ("  reduce-only" if trade.reduce_only else "")

@@ -25,7 +25,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
-from perptui.ui import risk_format as rf
+from perptui.presentation import numbers as fmt
+from perptui.presentation import risk as rf
+from perptui.presentation.parse import PERCENT, PRICE, QUANTITY, parse_number
 from perptui.ui.keymap import binding
 from perptui.ui.panes.base import PaneCommand
 from perptui.ui.panes.risk_columns import SPECS
@@ -163,12 +165,18 @@ class RiskPane(RiskSync):
 
     # --- dialogs and the engine (workers) ---------------------------------------------------------
 
+    def _precision(self, symbol: str) -> tuple[float | None, float | None]:
+        """The market's (price tick, amount step) of an open position, None where unknown."""
+        p = next((x for x in self.report.positions if x.symbol == symbol), None) if self.report else None
+        return (p.price_tick, p.amount_step) if p is not None else (None, None)
+
     @work(exclusive=True, group="risk-dialog")
     async def reduce_position(self, symbol: str, open_qty: float) -> None:
         def parse(texts: list[str]) -> float:
-            return parse_reduce(texts[0], open_qty)
+            return parse_reduce(texts[0], open_qty, step)
 
-        hint = f"{rf.num(open_qty)} open: a quantity (0.01) or a share of it (50%)"
+        step = self._precision(symbol)[1]
+        hint = f"{fmt.qty(open_qty, step)} open: a quantity (0.01) or a share of it (50%)"
         dialog = FormDialog(f"Reduce {symbol}", [("Close", "50%")], parse, hint=hint)
         qty = await self.app.push_screen_wait(dialog)
         if qty is not None:
@@ -189,11 +197,12 @@ class RiskPane(RiskSync):
             self.notify(f"not closed: {exc}", severity="error", timeout=8)
             return
         closing = p.qty if qty is None else qty
+        step = p.amount_step
         lines = [
             f"{'Close' if qty is None or qty >= p.qty else 'Reduce'} {p.side.upper()} {symbol}",
-            f"quantity {rf.num(closing)} of {rf.num(p.qty)}, reduce-only MARKET order",
-            f"fills at the mark ({rf.num(p.mark, 8)}) plus slippage, taker fee",
-            f"unrealised PnL now {rf.signed(p.upnl)} on the whole position",
+            f"quantity {fmt.qty(closing, step)} of {fmt.qty(p.qty, step)}, reduce-only MARKET order",
+            f"fills at the mark ({fmt.price(p.mark, p.price_tick)}) plus slippage, taker fee",
+            f"unrealised PnL now {fmt.money(p.upnl, signed=True)} on the whole position",
             "PAPER account only: nothing is sent to an exchange.",
         ]
         dialog = ConfirmDialog(f"Close {symbol}?", lines, warnings=rehearsed.warnings, action="close it")
@@ -212,21 +221,21 @@ class RiskPane(RiskSync):
     async def move_stop(self, symbol: str, side: str, mark: float | None, stop: float | None) -> None:
         """Ask for the new stop, then confirm it with the loss at the old and the new stop (removing the
         stop, or a loss above the maximum per trade, defaults to No)."""
+        from perptui.ui.panes import risk_stop  # the calculator's wording: not before the first frame
+
+        tick = self._precision(symbol)[0]
 
         def parse(texts: list[str]) -> float | str:
-            return parse_stop(texts[0], side, mark)
+            return parse_stop(texts[0], side, mark, tick)
 
-        from perptui.domain.ticket import price_text  # the calculator's wording: not before the first frame
-        from perptui.ui.panes import risk_stop
-
-        hint = f"mark {rf.num(mark, 8)}: below it for a long, above for a short; blank removes the stop"
-        initial = "" if stop is None else f"{stop:g}"
+        hint = f"mark {fmt.price(mark, tick)}: below it for a long, above for a short; blank removes the stop"
+        initial = "" if stop is None else fmt.price_input(stop, tick)
         answer = await self.app.push_screen_wait(
             FormDialog(f"Stop-loss of {symbol}", [("Stop price", initial)], parse, hint=hint)
         )
         if answer is None:
             return
-        price = None if answer == "" else float(answer)
+        price = None if isinstance(answer, str) else answer
         engine = await asyncio.to_thread(self.ctx.paper_engine)
         try:  # a stop the engine refuses is said now; its warnings go to the confirmation
             _, flagged = await asyncio.to_thread(engine.rehearse, lambda: engine.set_stop(symbol, price))
@@ -251,7 +260,7 @@ class RiskPane(RiskSync):
         except UsageError as exc:
             self.notify(f"stop not moved: {exc}", severity="error", timeout=8)
             return
-        shown = "removed" if price is None else f"at {price_text(price, change.tick)}"
+        shown = "removed" if price is None else f"at {fmt.price(price, change.tick)}"
         self.notify(f"{symbol}: stop {shown}", timeout=4)
         for warning in warnings:
             self.notify(warning, severity="warning", timeout=8)
@@ -307,33 +316,24 @@ class RiskPane(RiskSync):
         self.refresh_data(soon=True)
 
 
-def parse_reduce(text: str, open_qty: float) -> float:
-    """A quantity or a percentage of the open quantity, in (0, open]."""
-    raw = text.strip().replace(",", "")
-    try:
-        value = float(raw.removesuffix("%")) if raw else float("nan")
-    except ValueError:
-        raise UsageError(f"{text!r} is not a number: type a quantity (0.01) or a share (50%)") from None
-    qty = open_qty * value / 100 if raw.endswith("%") else value
-    if not qty > 0:
-        raise UsageError("the amount to close must be above zero")
+def parse_reduce(text: str, open_qty: float, step: float | None = None) -> float:
+    """A quantity or a percentage of the open quantity (``50%``), in (0, open]."""
+    raw = text.strip()
+    if raw.endswith("%"):
+        qty = open_qty * parse_number(raw, PERCENT.named("share to close")) / 100
+    else:
+        qty = parse_number(raw, QUANTITY)
     if qty > open_qty * (1 + 1e-12):
-        raise UsageError(f"only {open_qty:g} is open: close at most that (or 100%)")
+        raise UsageError(f"only {fmt.qty(open_qty, step)} is open: close at most that (or 100%)")
     return min(qty, open_qty)
 
 
-def parse_stop(text: str, side: str, mark: float | None) -> float | str:
+def parse_stop(text: str, side: str, mark: float | None, tick: float | None = None) -> float | str:
     """A stop price on the losing side of the mark, or "" to remove the stop."""
-    raw = text.strip().replace(",", "")
-    if not raw:
+    if not text.strip():
         return ""
-    try:
-        price = float(raw)
-    except ValueError:
-        raise UsageError(f"{text!r} is not a price: type a number, or leave it blank to remove") from None
-    if not price > 0:
-        raise UsageError("a stop price must be above zero")
+    price = parse_number(text, PRICE)
     if mark is not None and (price >= mark if side == "long" else price <= mark):
         where = "below" if side == "long" else "above"
-        raise UsageError(f"a {side}'s stop must be {where} the mark {mark:g}")
-    return raw
+        raise UsageError(f"a {side}'s stop must be {where} the mark {fmt.price(mark, tick)}")
+    return price

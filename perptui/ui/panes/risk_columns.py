@@ -1,8 +1,9 @@
 """The risk pane's positions table: columns and each cell's text and tone. No Textual.
 
 A row's symbol, liquidation price, distance and sigmas take its state's colour: green safe, yellow near
-the minimum distance to liquidation, red at or past it (``risk_format.liq_state``). Money is masked in
-privacy mode. The columns a trader checks first come first; the rest scroll in with ``←`` ``→``.
+the minimum distance to liquidation, red at or past it (``presentation.risk.liq_state``). Money is masked
+in privacy mode; prices show at the market's tick, quantities at its step. The columns a trader checks
+first come first; the rest scroll in with ``←`` ``→``.
 ``R`` is the unrealised PnL in units of the loss at the stop (no stop, or a stop at or past the entry:
 no R).
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from perptui.ui import format as fmt
-from perptui.ui import risk_format as rf
+from perptui.presentation import numbers as fmt
+from perptui.presentation import risk as rf
 from perptui.ui.widgets.live_table import Cell, ColumnSpec
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def r_multiple(p: PositionRisk) -> float | None:
 
 def _r_cell(p: PositionRisk) -> Cell:
     r = r_multiple(p)
-    return (rf.UNKNOWN, "muted") if r is None else (f"{r:+.2f}R", _signed_tone(r))
+    return (fmt.UNKNOWN, "muted") if r is None else (f"{r:+.2f}R", _signed_tone(r))
 
 
 def position_cells(
@@ -69,27 +70,28 @@ def position_cells(
     def money(value: float | None, digits: int = 2) -> Cell:
         if private and value is not None:
             return fmt.MASK, ""
-        return (rf.signed(value, digits) if value is not None else rf.UNKNOWN), _signed_tone(value)
+        return fmt.money(value, signed=True, decimals=digits), _signed_tone(value)
 
-    notional = fmt.MASK if private else rf.amount(p.notional)
-    qty = fmt.MASK if private else rf.num(p.qty)
+    tick = p.price_tick
+    notional = fmt.MASK if private else fmt.money(p.notional)
+    qty = fmt.MASK if private else fmt.qty(p.qty, p.amount_step)
     return [
         (p.symbol, tone),
         (p.side, ""),
         (qty, ""),
-        (rf.num(p.mark, 8), ""),
+        (fmt.price(p.mark, tick), ""),
         (notional, ""),
         money(p.upnl),
-        (rf.pct(p.roe, 1), _signed_tone(p.roe)),
+        (fmt.pct(p.roe, 1), _signed_tone(p.roe)),
         (rf.liq_text(p), tone),
-        (rf.pct(p.liq_distance, 1), tone),
+        (fmt.pct(p.liq_distance, 1), tone),
         (rf.sigma_text(p), tone),
         _r_cell(p),
         (rf.margin_ratio_text(p), ""),
         money(p.next_funding, 4),
         money(p.funding_so_far, 4),
-        (rf.num(p.entry, 8), ""),
-        (rf.num(stop, 8) if stop is not None else "none", "" if stop is not None else "warn"),
+        (fmt.price(p.entry, tick), ""),
+        (fmt.price(stop, tick) if stop is not None else "none", "" if stop is not None else "warn"),
         (fmt.leverage(leverage).replace(".00x", "x"), ""),
         (p.margin_mode, ""),
     ]

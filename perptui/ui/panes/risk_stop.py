@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perptui.domain.liquidation import side_sign
-from perptui.domain.ticket import money_text, pct_text, price_text
 from perptui.domain.types import Side
+from perptui.presentation.numbers import money as money_text
+from perptui.presentation.numbers import pct as pct_text
+from perptui.presentation.numbers import price as price_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from textual.content import Content
 
-from perptui.ui import format as fmt
-from perptui.ui import risk_format as rf
+from perptui.presentation import numbers as fmt
+from perptui.presentation import risk as rf
 
 if TYPE_CHECKING:
     from perptui.domain.limits import LimitCheck
@@ -51,7 +51,7 @@ def portfolio(report: RiskReport, *, private: bool, compact: bool = False) -> Co
         pair("Gross", p.gross_exposure, "Net", p.net_exposure),
         Content.assemble(
             _label("Leverage"), (f"{fmt.leverage(p.leverage):>12}", "bold"), " " * (len(cur) + 2),
-            _label("Drawdown", 9), (f"{rf.pct(p.drawdown):>12}", drawdown_style),
+            _label("Drawdown", 9), (f"{fmt.pct(p.drawdown):>12}", drawdown_style),
         ),
     ]  # fmt: skip
     if compact:
@@ -84,11 +84,11 @@ def portfolio(report: RiskReport, *, private: bool, compact: bool = False) -> Co
         header = f"{'realised':>12}{'EWMA':>7}{'GARCH':>7}"
         lines.append(Content.assemble(_label("Vol/day"), (header, "$text-muted")))
         for v in vols:
-            garch = rf.pct(v.garch, 1) if v.garch is not None else rf.UNKNOWN
+            garch = fmt.pct(v.garch, 1)
             lines.append(
                 Content.assemble(
                     _label(f"  {v.symbol.split('/')[0][: LABEL - 2]}"),
-                    f"{rf.pct(v.realised, 1):>12}{rf.pct(v.ewma, 1):>7}{garch:>7}",
+                    f"{fmt.pct(v.realised, 1):>12}{fmt.pct(v.ewma, 1):>7}{garch:>7}",
                 )
             )
     return Content("\n").join(lines)

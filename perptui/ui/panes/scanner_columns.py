@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from perptui.ui import scan_format as sf
+from perptui.presentation import scan as sf
 from perptui.ui.widgets.live_table import Cell, ColumnSpec
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from perptui.ui import format as fmt
-from perptui.ui import scan_format as sf
+from perptui.presentation import numbers as fmt
+from perptui.presentation import scan as sf
 from perptui.ui.panes.scanner_columns import STRONG_APR
 from perptui.ui.widgets.stat import Stat
 
@@ -40,14 +40,6 @@ SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
                 ("run30", "longest same-sign 30d")),
     "Cash and carry on the 30d mean": (("legs", "legs"), ("net", "net APR"), ("breakeven", "break-even")),
 }  # fmt: skip
-
-
-def price(value: float | None) -> str:
-    """Six significant digits or more: ``104,250.5``, ``2.50``, ``0.0000123400``."""
-    if value is None or not math.isfinite(value) or value <= 0:
-        return fmt.UNKNOWN
-    decimals = min(10, max(1 if value >= 1000 else 2, 5 - math.floor(math.log10(value))))
-    return f"{value:,.{decimals}f}"
 
 
 def y_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
@@ -151,7 +143,7 @@ class ScanDetail(Vertical):
         self._signed("apr", r.apr, 1, apr=True)
         self._signed("predicted", r.predicted_rate, 4)
         self._set("next", sf.countdown_to(r.next_funding_time, now_ms))
-        self._set("prices", f"{price(r.mark)} · {price(r.index)}")
+        self._set("prices", f"{fmt.price(r.mark, r.price_tick)} · {fmt.price(r.index, r.price_tick)}")
         self._signed("basis", r.basis, 3)
         self._set("size", f"{sf.money_short(r.volume_24h_usd)} · {sf.money_short(r.open_interest_usd)}")
         for days in (7, 30, 90):

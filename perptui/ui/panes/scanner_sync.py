@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
 from perptui.ui.panes import scanner_data as data
 from perptui.ui.panes import scanner_memory as memory
 from perptui.ui.panes.base import Pane

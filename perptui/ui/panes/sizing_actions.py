@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from perptui.domain.errors import UsageError
+from perptui.presentation import numbers as fmt
 from perptui.ui.panes.base import Pane, PaneCommand
 from perptui.ui.panes.sizing_edits import StopCycle, convert_risk, cycle_stop, next_in, nudge, stop_text
 from perptui.ui.panes.sizing_form import SizingForm
@@ -176,7 +177,7 @@ class SizingActions(Pane):
         says both."""
         if not self.ready(self.action_copy_ticket):
             return
-        from perptui.domain.ticket import price_text, qty_text, ticket_text
+        from perptui.presentation.ticket import ticket_text
 
         r, m = self.result, self.market
         if r is None or m is None:
@@ -185,7 +186,7 @@ class SizingActions(Pane):
             return
         text = ticket_text(r, m.price_tick, m.amount_step, m.settle)
         self.app.copy_to_clipboard(text)
-        qty, entry = qty_text(r.quantity, m.amount_step), price_text(r.entry, m.price_tick)
+        qty, entry = fmt.qty(r.quantity, m.amount_step), fmt.price(r.entry, m.price_tick)
         what = f"{r.side} {qty} {m.base} at {entry}"
         self.save_ticket(text, what)
 

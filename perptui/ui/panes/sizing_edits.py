@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, replace
 
 from perptui.domain.errors import UsageError
+from perptui.domain.quantities import PRICE, RISK_PERCENT, Quantity
+from perptui.presentation.numbers import price_input
 from perptui.ui.panes.sizing_model import (
     STOP_MODES,
     Context,
@@ -14,10 +16,12 @@ from perptui.ui.panes.sizing_model import (
     RiskMode,
     StopMode,
     entry_price,
+    leverage_kind,
     on_grid,
     parse_number,
     plain,
-    price_input,
+    risk_kind,
+    stop_kind,
     stop_of,
 )
 
@@ -38,26 +42,28 @@ def nudge(
     if field == "stop":
         if form.stop_mode == "price":
             try:
-                base = parse_number(form.stop, "stop") if form.stop.strip() else entry_price(form, ctx)
+                base = parse_number(form.stop, "stop", PRICE) if form.stop.strip() else entry_price(form, ctx)
             except UsageError:
                 return None
             step = tick or _tick_guess(base)
             return price_input(max(step, on_grid(base, step) + direction * step), tick)
-        return _step_text(form.stop, direction, 0.1, 1, suffixes=("%", "x"), floor=0.1)
+        return _step_text(form.stop, stop_kind(form.stop_mode), direction, 0.1, 1, floor=0.1)
     if field == "risk":
         if form.risk_mode == "pct":
             base_text = form.risk if form.risk.strip() else plain(ctx.account_risk * 100, 2)
-            return _step_text(base_text, direction, 0.1, 2, suffixes=("%",), floor=0.1)
+            return _step_text(base_text, RISK_PERCENT, direction, 0.1, 2, floor=0.1)
         if form.risk.strip():
             base_text = form.risk
         elif ctx.equity is not None:
             base_text = plain(ctx.account_risk * ctx.equity, 2)
         else:
             return None
-        return _step_text(base_text, direction, 1.0, 2, floor=1.0)
+        return _step_text(base_text, risk_kind("amount", ctx), direction, 1.0, 2, floor=1.0)
     if field == "leverage":
         try:
-            base = parse_number(form.leverage, "leverage", suffixes=("x",)) if form.leverage.strip() else None
+            base = (
+                parse_number(form.leverage, "leverage", leverage_kind(ctx)) if form.leverage.strip() else None
+            )
         except UsageError:
             return None
         if base is None:
@@ -73,10 +79,10 @@ def _tick_guess(price: float) -> float:
 
 
 def _step_text(
-    text: str, direction: int, step: float, decimals: int, *, suffixes: tuple[str, ...] = (), floor: float
+    text: str, kind: Quantity, direction: int, step: float, decimals: int, *, floor: float
 ) -> str | None:
     try:
-        base = parse_number(text, "value", suffixes=suffixes) if text.strip() else None
+        base = parse_number(text, "value", kind) if text.strip() else None
     except UsageError:
         return None
     if base is None:
@@ -161,10 +167,8 @@ def convert_risk(form: FormState, ctx: Context, mode: RiskMode) -> str:
     if not form.risk.strip() or ctx.equity is None:
         return ""
     try:
-        if form.risk_mode == "pct":
-            budget = parse_number(form.risk, "risk", suffixes=("%",)) / 100 * ctx.equity
-        else:
-            budget = parse_number(form.risk, "risk")
+        typed = parse_number(form.risk, "risk", risk_kind(form.risk_mode, ctx))
+        budget = typed / 100 * ctx.equity if form.risk_mode == "pct" else typed
     except UsageError:
         return ""
     return plain(budget / ctx.equity * 100, 2) if mode == "pct" else plain(budget, 2)

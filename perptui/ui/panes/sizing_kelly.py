@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from perptui.domain.account import parse_percent
 from perptui.domain.errors import UsageError
+from perptui.domain.quantities import PAYOFF_RATIO, WIN_RATE
 from perptui.domain.sizing import KellyResult, kelly
 from perptui.ui.panes.sizing_model import parse_number
 from perptui.ui.widgets.dialogs import FormDialog
@@ -19,8 +19,8 @@ from perptui.ui.widgets.dialogs import FormDialog
 
 def kelly_from_texts(texts: list[str], fraction: float, cap: float | None) -> KellyResult:
     """The Kelly suggestion for (win rate %, payoff ratio) as typed; UsageError for bad input."""
-    win_rate = parse_percent(texts[0], "win rate")
-    payoff = parse_number(texts[1], "payoff ratio", suffixes=("x", "r"))
+    win_rate = parse_number(texts[0], "win rate", WIN_RATE) / 100
+    payoff = parse_number(texts[1], "payoff ratio", PAYOFF_RATIO)
     return kelly(win_rate, payoff, fraction=fraction, cap=cap)
 
 

@@ -7,12 +7,21 @@ Blank fields mean a default: entry = the mark, risk = the account's risk per tra
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from perptui.domain.errors import UsageError
+from perptui.domain.quantities import (
+    ATR_MULTIPLE,
+    PRICE,
+    R_MULTIPLE,
+    RISK_PERCENT,
+    STOP_PERCENT,
+    Quantity,
+    leverage,
+    money,
+)
 
 if TYPE_CHECKING:
     from perptui.domain.sizing import SizingError, SizingRequest, SizingResult, TakeProfitSpec
@@ -23,7 +32,6 @@ RiskMode = Literal["pct", "amount"]
 STOP_MODES: tuple[StopMode, ...] = ("pct", "price", "atr")
 RISK_MODES: tuple[RiskMode, ...] = ("pct", "amount")
 MAX_TARGETS = 5
-_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+|\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 
 
 # The calculator (``perptui.domain.sizing``) is imported on first use, not with the app: it is not needed
@@ -107,27 +115,33 @@ class Context:
 # --- parsing ----------------------------------------------------------------------------------------
 
 
-def parse_number(text: str, field: str, *, suffixes: tuple[str, ...] = ()) -> float:
-    """A positive number typed by a person: ``104500``, ``104,500.5``, ``.5``; a suffix (``%``, ``x``,
-    ``R``) may follow. Raises SizingError naming ``field``."""
-    value = text.strip()
-    for suffix in suffixes:
-        if value.lower().endswith(suffix.lower()):
-            value = value[: -len(suffix)].strip()
-            break
-    if not _NUMBER.fullmatch(value):
-        shown = text.strip() if len(text.strip()) <= 20 else text.strip()[:20] + "…"
-        raise error(field, f"{shown!r} is not a number")
-    number = float(value.replace(",", ""))
-    if not math.isfinite(number):
-        raise error(field, f"{text.strip()!r} is not a number")
-    return number
+def parse_number(text: str, field: str, kind: Quantity) -> float:
+    """A number typed in ``field``, read by the one reader of every field and flag
+    (``perptui.presentation.parse``) and checked against its ``kind``; SizingError naming the field."""
+    from perptui.presentation.parse import parse_number as read
+
+    try:
+        return read(text, kind)
+    except UsageError as exc:
+        raise error(field, str(exc)) from None
+
+
+def stop_kind(mode: StopMode) -> Quantity:
+    return {"price": PRICE, "pct": STOP_PERCENT, "atr": ATR_MULTIPLE}[mode]
+
+
+def risk_kind(mode: RiskMode, ctx: Context) -> Quantity:
+    return RISK_PERCENT if mode == "pct" else money(ctx.market.settle)
+
+
+def leverage_kind(ctx: Context) -> Quantity:
+    return leverage(ctx.market.max_leverage, ctx.market.symbol)
 
 
 def entry_price(form: FormState, ctx: Context) -> float:
     """The typed entry, or the mark on the tick grid when the entry is blank (it follows the mark)."""
     if form.entry.strip():
-        return parse_number(form.entry, "entry")
+        return parse_number(form.entry, "entry", PRICE)
     if ctx.mark is None:
         raise error("entry", "the mark price is not known yet: type an entry price", missing=True)
     tick = ctx.market.price_tick
@@ -142,12 +156,12 @@ def stop_of(form: FormState, ctx: Context, entry: float) -> float:
         raise error(
             "stop", "type a stop to size the trade: a price, a % distance or an ATR multiple", missing=True
         )
+    value = parse_number(form.stop, "stop", stop_kind(form.stop_mode))
     if form.stop_mode == "price":
-        return stop_price(form.side, entry, price=parse_number(form.stop, "stop"))
+        return stop_price(form.side, entry, price=value)
     if form.stop_mode == "pct":
-        pct = parse_number(form.stop, "stop", suffixes=("%",)) / 100
-        return stop_price(form.side, entry, pct=pct, tick=ctx.market.price_tick)
-    multiple = parse_number(form.stop, "stop", suffixes=("x",))
+        return stop_price(form.side, entry, pct=value / 100, tick=ctx.market.price_tick)
+    multiple = value
     return stop_price(form.side, entry, atr=ctx.atr, atr_mult=multiple, tick=ctx.market.price_tick)
 
 
@@ -157,7 +171,7 @@ def targets_of(text: str) -> tuple[TakeProfitSpec, ...]:
     parts = [p for p in re.split(r"[,\s;]+", text.strip()) if p]
     if len(parts) > MAX_TARGETS:
         raise error("take-profit", f"at most {MAX_TARGETS} targets, not {len(parts)}")
-    return tuple(TakeProfitSpec(r=parse_number(p, "take-profit", suffixes=("r",))) for p in parts)
+    return tuple(TakeProfitSpec(r=parse_number(p, "take-profit", R_MULTIPLE)) for p in parts)
 
 
 def request(form: FormState, ctx: Context) -> SizingRequest:
@@ -165,19 +179,16 @@ def request(form: FormState, ctx: Context) -> SizingRequest:
     from perptui.domain.sizing import SizingRequest
 
     entry = entry_price(form, ctx)
-    if entry <= 0:
-        raise error("entry", "must be a price above 0")
     stop = stop_of(form, ctx, entry)
     if ctx.equity is None:
         raise error("equity", "the account's equity is not known yet", missing=True)
     risk_fraction = risk_amount = None
+    risk = parse_number(form.risk, "risk", risk_kind(form.risk_mode, ctx)) if form.risk.strip() else None
     if form.risk_mode == "pct":
-        risk_fraction = (
-            parse_number(form.risk, "risk", suffixes=("%",)) / 100 if form.risk.strip() else ctx.account_risk
-        )
+        risk_fraction = risk / 100 if risk is not None else ctx.account_risk
     else:
-        risk_amount = parse_number(form.risk, "risk") if form.risk.strip() else ctx.account_risk * ctx.equity
-    leverage = parse_number(form.leverage, "leverage", suffixes=("x",)) if form.leverage.strip() else None
+        risk_amount = risk if risk is not None else ctx.account_risk * ctx.equity
+    lev = parse_number(form.leverage, "leverage", leverage_kind(ctx)) if form.leverage.strip() else None
     return SizingRequest(
         market=ctx.market,
         side=form.side,
@@ -186,7 +197,7 @@ def request(form: FormState, ctx: Context) -> SizingRequest:
         equity=ctx.equity,
         risk_fraction=risk_fraction,
         risk_amount=risk_amount,
-        leverage=leverage,
+        leverage=lev,
         margin_mode=form.margin_mode,
         free_margin=ctx.free_margin,
         other_maintenance=ctx.other_maintenance,
@@ -222,22 +233,13 @@ def message_of(exc: UsageError, *, with_field: bool = True) -> str:
 # --- typed numbers -----------------------------------------------------------------------------------
 
 
-def price_input(value: float, tick: float | None) -> str:
-    """A price as typed into a field: the tick's decimals, no thousands separators."""
-    from perptui.domain.sizing import step_decimals
-
-    if tick:
-        return f"{value:.{step_decimals(tick)}f}"
-    return f"{value:.8g}"
-
-
 def plain(value: float, decimals: int) -> str:
     text = f"{value:.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def on_grid(value: float, step: float) -> float:
-    from perptui.domain.sizing import step_decimals
+    from perptui.domain.precision import step_decimals
 
     return round(round(value / step) * step, step_decimals(step))
 
@@ -245,7 +247,7 @@ def on_grid(value: float, step: float) -> float:
 def typed_price_warnings(form: FormState, ctx: Context) -> list[str]:
     """A typed entry, and a stop typed as a price, more than 30% from the mark: a second look (a decimal
     comma read as a thousands separator makes 0,013 into 13). Nothing for prices the pane derived."""
-    from perptui.domain.price_checks import far_from_mark
+    from perptui.presentation.price_checks import far_from_mark
 
     tick = ctx.market.price_tick
     typed = [("entry", form.entry)]

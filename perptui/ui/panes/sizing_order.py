@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.paper import OrderRequest
 from perptui.domain.paper_triggers import limit_marketable
-from perptui.domain.ticket import price_text, ticket_lines
+from perptui.presentation import numbers as fmt
+from perptui.presentation.ticket import ticket_lines
 
 if TYPE_CHECKING:
     from perptui.domain.sizing import SizingResult
@@ -39,20 +40,20 @@ def how_sent(request: OrderRequest, tick: float | None) -> str:
     """How the order meets the market: a market order, a limit that rests, or a marketable limit."""
     mark = request.mark
     if request.price is None:
-        return f"MARKET order: fills now at the mark ({price_text(mark, tick)}) plus slippage, taker fee"
-    price = price_text(request.price, tick)
+        return f"MARKET order: fills now at the mark ({fmt.price(mark, tick)}) plus slippage, taker fee"
+    price = fmt.price(request.price, tick)
     verb = "BUY" if request.side == "long" else "SELL"
     if mark is None:
         return f"LIMIT {verb} at {price}: fills at once if the mark has crossed it, else rests until it does"
     if limit_marketable(request.side, request.price, mark):
         where = "at or above" if request.side == "long" else "at or below"
         return (
-            f"LIMIT {verb} at {price}, {where} the mark {price_text(mark, tick)}: marketable, fills at "
+            f"LIMIT {verb} at {price}, {where} the mark {fmt.price(mark, tick)}: marketable, fills at "
             f"once at the mark plus slippage (never worse than {price}), taker fee"
         )
     moves = "falls" if request.side == "long" else "rises"
     return (
-        f"LIMIT {verb} at {price}: rests until the mark (now {price_text(mark, tick)}) {moves} to it, "
+        f"LIMIT {verb} at {price}: rests until the mark (now {fmt.price(mark, tick)}) {moves} to it, "
         "maker fee"
     )
 
@@ -71,13 +72,13 @@ def confirm_lines(result: SizingResult, market: Market, request: OrderRequest) -
         "",
         *ticket,
         "",
-        f"stop-loss {price_text(request.stop, tick)} attached to the position",
+        f"stop-loss {fmt.price(request.stop, tick)} attached to the position",
     ]
     targets = result.take_profits
     if targets:
-        lines.append(f"take-profit {price_text(targets[0].price, tick)} attached (the whole position)")
+        lines.append(f"take-profit {fmt.price(targets[0].price, tick)} attached (the whole position)")
         if len(targets) > 1:
-            rest = ", ".join(price_text(t.price, tick) for t in targets[1:])
+            rest = ", ".join(fmt.price(t.price, tick) for t in targets[1:])
             lines.append(f"not sent: the later targets {rest} (one take-profit per paper position)")
     lines.append("Sent to the local PAPER account only: nothing goes to an exchange.")
     return lines

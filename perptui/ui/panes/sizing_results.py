@@ -1,5 +1,5 @@
 """The sizing pane's results: the Position card, the take-profit table, and what decided the size with
-the warnings. Prices and quantities are written by ``perptui.domain.ticket`` so the pane and the copied
+the warnings. Prices and quantities are written by ``perptui.presentation.ticket`` so the pane and the copied
 ticket agree; money figures honour privacy mode; unknown figures say ``unknown``."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
 from perptui.ui.widgets.stat import Stat
 
 if TYPE_CHECKING:
@@ -88,18 +88,16 @@ class PositionCard(Vertical):
         return self.query_one(f"#res-{name}", Stat)
 
     def show(self, r: SizingResult, m: Market, private: bool) -> None:
-        from perptui.domain.ticket import UNKNOWN, pct_text, price_text, qty_text
-
         self.last = (r, m)
         self.set_class(False, "-invalid")
         tick, step = m.price_tick, m.amount_step
 
         def money(value: float | None, *, signed: bool = False) -> str:
             if value is None:
-                return UNKNOWN
+                return fmt.UNKNOWN
             return fmt.money(value, m.settle, private=private, signed=signed)
 
-        qty = f"{qty_text(r.quantity, step)} {m.base}"
+        qty = f"{fmt.qty(r.quantity, step)} {m.base}"
         self._set("quantity", qty if r.tradable else f"{qty} (too small)", bad=not r.tradable)
         self._set("notional", money(r.notional))
         self._set("margin", money(r.initial_margin))
@@ -110,18 +108,18 @@ class PositionCard(Vertical):
         if r.never_liquidated:
             liq = "none: margin covers 0"
         elif r.liquidation_price is None:
-            liq = UNKNOWN
+            liq = fmt.UNKNOWN
         else:
-            liq = price_text(r.liquidation_price, tick) + (" (approx.)" if r.tiers_approximate else "")
+            liq = fmt.price(r.liquidation_price, tick) + (" (approx.)" if r.tiers_approximate else "")
         self._set("liq", liq)
         gap = r.stop_liquidation_gap
         if gap is None:
-            self._set("gap", "no liquidation" if r.never_liquidated else UNKNOWN)
+            self._set("gap", "no liquidation" if r.never_liquidated else fmt.UNKNOWN)
         elif gap <= 0:
-            self._set("gap", f"BEYOND by {pct_text(-gap)}", bad=True)
+            self._set("gap", f"BEYOND by {fmt.pct(-gap)}", bad=True)
         else:
-            self._set("gap", f"{pct_text(gap)} of entry")
-        self._set("breakeven", price_text(r.breakeven_price, tick))
+            self._set("gap", f"{fmt.pct(gap)} of entry")
+        self._set("breakeven", fmt.price(r.breakeven_price, tick))
         self.interval = f"{r.funding_interval_hours:g}h" if r.funding_interval_hours else "interval"
         self._label()
         per, day = (None, None) if r.funding_rate is None else (r.funding_per_interval, r.funding_per_day)
@@ -167,8 +165,6 @@ class TargetsCard(Vertical):
         yield Static("the targets appear once the trade is sized", id="targets-table")
 
     def show(self, r: SizingResult | None, m: Market | None, private: bool, *, valid: bool = True) -> None:
-        from perptui.domain.ticket import price_text, qty_text
-
         table = self.query_one("#targets-table", Static)
         if r is None or m is None:
             return
@@ -187,9 +183,9 @@ class TargetsCard(Vertical):
             pnl = fmt.money(tp.pnl, m.settle, private=private, signed=True)
             cells = (
                 f"TP{n}",
-                price_text(tp.price, m.price_tick),
+                fmt.price(tp.price, m.price_tick),
                 f"{tp.r:.2f} : 1",
-                f"{qty_text(tp.qty, m.amount_step)} ({tp.share * 100:.0f}%)",
+                f"{fmt.qty(tp.qty, m.amount_step)} ({tp.share * 100:.0f}%)",
                 pnl,
             )
             row = [_cell(c, w, i) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
@@ -210,7 +206,6 @@ LIMIT_NAMES = {"risk": "risk", "margin": "margin", "tier": "tier", "max_qty": "m
 def limits_line(r: SizingResult, m: Market) -> Content:
     """The largest quantity each constraint allows (on the amount step), the deciding one highlighted."""
     from perptui.domain.sizing import CONSTRAINTS, floor_to_step
-    from perptui.domain.ticket import qty_text
 
     parts: list[str | tuple[str, str]] = [("Largest size by ", "$text-muted")]
     for name in CONSTRAINTS:
@@ -222,7 +217,7 @@ def limits_line(r: SizingResult, m: Market) -> Content:
         text = (
             "no limit"
             if limit == float("inf")
-            else qty_text(floor_to_step(limit, m.amount_step), m.amount_step)
+            else fmt.qty(floor_to_step(limit, m.amount_step), m.amount_step)
         )
         style = "bold $text-accent" if name == r.binding_constraint else ""
         parts.append((f"{LIMIT_NAMES[name]} {text}", style))

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
+from perptui.presentation.numbers import price_input
 from perptui.ui.panes.sizing_actions import SizingActions
 from perptui.ui.panes.sizing_model import (
     Context,
@@ -18,7 +19,6 @@ from perptui.ui.panes.sizing_model import (
     field_of,
     is_missing,
     message_of,
-    price_input,
     typed_price_warnings,
 )
 from perptui.ui.panes.sizing_results import PositionCard, TargetsCard, Verdict
@@ -94,8 +94,6 @@ class SizingView(SizingActions):
         self.query_one(Verdict).problem(message, private, hint=hint, prices=prices)
 
     def _show_result(self, r: SizingResult, ctx: Context) -> None:
-        from perptui.domain.ticket import price_text
-
         m, private = ctx.market, self.private
         self.form_widget.mark_error(None)
         self.query_one(PositionCard).show(r, m, private)
@@ -113,7 +111,7 @@ class SizingView(SizingActions):
             notes.append("Liq. none: margin covers 0")
         elif r.liquidation_price is None:
             notes.append("Liq. unknown")
-        self.query_one(PriceLadder).show(levels, notes, lambda p: price_text(p, m.price_tick))
+        self.query_one(PriceLadder).show(levels, notes, lambda p: fmt.price(p, m.price_tick))
 
     def _show_form(self, ctx: Context | None) -> None:
         m = self.market
@@ -143,8 +141,6 @@ class SizingView(SizingActions):
         self.form_widget.info(atr=self._stop_info(ctx), account=account, keys=KEYS_HINT)
 
     def _stop_info(self, ctx: Context | None) -> str:
-        from perptui.domain.ticket import price_text
-
         if ctx is None:
             return ""
         tick = ctx.market.price_tick
@@ -160,17 +156,15 @@ class SizingView(SizingActions):
                 return f"{name} loading…"
             if self.atr[1] is None or self.atr[1].value is None:
                 return f"{name} unknown: {self.atr[2] or 'too few candles'}"
-            text = f"{name} {price_text(self.atr[1].value, tick)}"
-            return text + (f" → stop {price_text(r.stop, tick)}" if r else "")
+            text = f"{name} {fmt.price(self.atr[1].value, tick)}"
+            return text + (f" → stop {fmt.price(r.stop, tick)}" if r else "")
         if r is None:
             return ""
         if self.form.stop_mode == "pct":
-            return f"stop at {price_text(r.stop, tick)}"
+            return f"stop at {fmt.price(r.stop, tick)}"
         return f"stop {abs(r.entry - r.stop) / r.entry * 100:.2f}% from the entry"
 
     def show_heading(self) -> None:
-        from perptui.domain.ticket import price_text
-
         heading = self.query_one("#size-heading", Static)
         m, snap = self.market, self.snapshot
         if m is None:
@@ -180,7 +174,7 @@ class SizingView(SizingActions):
         if snap is None or snap.market.symbol != m.symbol:
             parts.append("reading the mark…")
         else:
-            parts.append(f"mark {price_text(snap.mark, m.price_tick)}")
+            parts.append(f"mark {fmt.price(snap.mark, m.price_tick)}")
             if snap.funding_rate is not None:
                 interval = f"{snap.funding_interval_hours:g}h" if snap.funding_interval_hours else "interval"
                 parts.append(f"funding {snap.funding_rate * 100:+.4f}% per {interval}")

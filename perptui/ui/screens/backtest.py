@@ -24,7 +24,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import ProgressBar, Static
 
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
 from perptui.ui.keymap import binding
 from perptui.ui.screens import backtest_view as view
 from perptui.ui.screens.backtest_sync import BacktestSync

@@ -16,7 +16,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from perptui.domain.errors import UsageError
-from perptui.ui import format as fmt
+from perptui.domain.quantities import MAX_PATHS
+from perptui.presentation import numbers as fmt
+from perptui.presentation.parse import count, money, parse_number
 
 if TYPE_CHECKING:
     from perptui.domain.backtest.metrics import Metrics
@@ -145,23 +147,17 @@ def parse_span(texts: Sequence[str], now_ms: int) -> tuple[int, int]:
 
 
 def parse_capital(text: str) -> float:
-    raw = text.strip().replace(",", "").replace("_", "")
     try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(f"capital: {text!r} is not a number; type an amount like 10000") from None
-    if not (math.isfinite(value) and value > 0):
-        raise UsageError(f"capital must be an amount above 0, not {text.strip()!r}")
-    return value
+        return parse_number(text, money())
+    except UsageError as exc:
+        raise UsageError(f"capital: {exc}") from None
 
 
 def parse_paths(text: str) -> int:
-    raw = text.strip().replace(",", "").replace("_", "")
-    if not raw.isdigit() or int(raw) > 100_000:
-        raise UsageError(
-            f"Monte Carlo paths: {text!r} is not accepted; type a whole number 0..100000 (0: none)"
-        )
-    return int(raw)
+    try:
+        return int(parse_number(text, count(0, MAX_PATHS, noun="number of paths")))
+    except UsageError as exc:
+        raise UsageError(f"Monte Carlo paths: {exc} (0: none)") from None
 
 
 def default_folder(data_dir: str, strategy: str, now_ms: int) -> str:

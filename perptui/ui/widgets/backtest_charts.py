@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 
-from perptui.ui.format import MASK
+from perptui.presentation.numbers import MASK
 from perptui.ui.widgets.plot_panel import PlotPanel
 
 Points = Sequence[tuple[float, float]]

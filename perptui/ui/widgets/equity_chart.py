@@ -17,8 +17,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from perptui.ui import format as fmt
-from perptui.ui.format import MASK
+from perptui.presentation import numbers as fmt
+from perptui.presentation.numbers import MASK
 
 if TYPE_CHECKING:
     from textual_plotext import PlotextPlot

@@ -14,6 +14,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from perptui.presentation import numbers as fmt
+
 Kind = Literal["target", "breakeven", "entry", "mark", "stop", "liquidation"]
 
 #: A level further from the trade's range than this many times its span is clipped to the edge.
@@ -107,11 +109,9 @@ class PriceLadder(Widget):
     levels: reactive[tuple[Level, ...]] = reactive((), layout=False)
     notes: reactive[tuple[str, ...]] = reactive(())
 
-    def __init__(
-        self, price_text: Callable[[float], str] = "{:,.5g}".format, *, id: str | None = None
-    ) -> None:
+    def __init__(self, price_text: Callable[[float], str] | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.price_text = price_text
+        self.price_text = price_text or (lambda p: fmt.price(p, None))
         self.empty_text = "no trade to draw"
 
     def show(self, levels: Sequence[Level], notes: Sequence[str], price_text: Callable[[float], str]) -> None:

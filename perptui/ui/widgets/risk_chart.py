@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
-from perptui.ui.format import MASK
+from perptui.presentation.numbers import MASK
 from perptui.ui.widgets.equity_chart import window
 from perptui.ui.widgets.plot_panel import PlotPanel
 

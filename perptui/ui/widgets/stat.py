@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from perptui.ui import format as fmt
+from perptui.presentation import numbers as fmt
 
 Kind = Literal["money", "pct", "leverage", "text"]
 ELLIPSIS = "…"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-UNKNOWN = "—"
+from perptui.presentation.numbers import UNKNOWN
 
 
 def perp_name(symbol: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from perptui.domain.ticket import price_text
+from perptui.presentation.numbers import price as price_text
 
 #: How far from the mark a typed price may be before it is flagged (a fraction of the mark).
 FAR_FROM_MARK = 0.30

@@ -8,6 +8,7 @@ import math
 from typing import TYPE_CHECKING, Literal
 
 from perptui.domain.timeframes import iso_utc
+from perptui.presentation.numbers import UNKNOWN, money, pct, price, qty
 
 if TYPE_CHECKING:
     from perptui.domain.limits import LimitCheck, LimitKind, LimitReport
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from perptui.domain.risk_position import PositionRisk
 
 LiqState = Literal["safe", "warning", "critical"]
-UNKNOWN = "—"
 
 LIMIT_LABELS: dict[LimitKind, str] = {
     "risk_per_trade": "loss at stop",
@@ -40,27 +40,8 @@ def liq_state(limits: LimitReport, p: PositionRisk) -> LiqState:
     return "safe"
 
 
-def num(value: float | None, digits: int = 6) -> str:
-    """``digits`` significant digits with thousands separators; ``—`` when unknown."""
-    if value is None or not math.isfinite(value):
-        return UNKNOWN
-    return f"{value:,.{digits}g}"
-
-
-def pct(x: float | None, digits: int = 2) -> str:
-    return UNKNOWN if x is None or not math.isfinite(x) else f"{x * 100 + 0.0:.{digits}f}%"
-
-
-def signed(x: float | None, digits: int = 2) -> str:
-    return UNKNOWN if x is None or not math.isfinite(x) else f"{x:+,.{digits}f}"
-
-
-def amount(x: float | None) -> str:
-    return UNKNOWN if x is None or not math.isfinite(x) else f"{x:,.2f}"
-
-
 def liq_text(p: PositionRisk) -> str:
-    return "never" if p.never_liquidated else num(p.liq_price, 8)
+    return "never" if p.never_liquidated else price(p.liq_price, p.price_tick)
 
 
 def sigma_text(p: PositionRisk) -> str:
@@ -72,19 +53,20 @@ def margin_ratio_text(p: PositionRisk) -> str:
 
 
 def funding_text(x: float | None) -> str:
-    return UNKNOWN if x is None else f"{x:+,.4f}"
+    return money(x, signed=True, decimals=4)
 
 
 def position_row(p: PositionRisk) -> tuple[str, ...]:
-    """symbol, side, qty, entry, mark, notional, uPnL, liq, to liq, σ, margin, next funding."""
+    """symbol, side, qty, entry, mark, notional, uPnL, liq, to liq, σ, margin, next funding: prices at
+    the market's tick, the quantity at its step."""
     return (
         p.symbol,
         p.side,
-        num(p.qty),
-        num(p.entry, 8),
-        num(p.mark, 8),
-        amount(p.notional),
-        signed(p.upnl),
+        qty(p.qty, p.amount_step),
+        price(p.entry, p.price_tick),
+        price(p.mark, p.price_tick),
+        money(p.notional),
+        money(p.upnl, signed=True),
         liq_text(p),
         pct(p.liq_distance),
         sigma_text(p),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from perptui.domain import precision as fmt
 from perptui.domain.errors import UsageError
 from perptui.domain.liquidation import max_notional_at_leverage
 from perptui.domain.paper import OrderRequest, PaperPosition
 from perptui.domain.quantities import MAX_LEVERAGE
 from perptui.domain.types import LeverageTier, Side
-from perptui.presentation import numbers as fmt
 
 
 def _num(value: float) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from perptui.domain import precision as fmt
 from perptui.domain.errors import UsageError
 from perptui.domain.liquidation import (
     liquidation_price,
@@ -31,7 +32,6 @@ from perptui.domain.liquidation import (
 from perptui.domain.precision import step_decimals
 from perptui.domain.quantities import MAX_LEVERAGE, MAX_PRICE, MIN_PRICE
 from perptui.domain.types import LeverageTier, MarginMode, Market, Side
-from perptui.presentation import numbers as fmt
 
 Constraint = Literal["risk", "margin", "tier", "max_qty"]
 CONSTRAINTS: tuple[Constraint, ...] = ("risk", "margin", "tier", "max_qty")
@@ -857,7 +857,7 @@ def _check_leverage(value: object, market_max: float | None, symbol: str) -> flo
 
 
 def _price(value: float, tick: float | None) -> str:
-    """A price in a message at the market's tick: the one price format (``presentation.numbers``)."""
+    """A price in a message at the market's tick: the one price format (``domain.precision``)."""
     return fmt.price(value, tick)
 
 

@@ -13,41 +13,27 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from perptui.domain.precision import step_decimals
+from perptui.domain.precision import (
+    FALLBACK_DIGITS,
+    QTY_FALLBACK_DIGITS,
+    UNKNOWN,
+    num,
+    price,
+    qty,
+    significant,
+    step_decimals,
+)
+from perptui.domain.precision import (
+    known as _known,
+)
 
 if TYPE_CHECKING:
     from perptui.domain.types import Market
 
 #: What a masked money amount looks like in privacy mode.
 MASK = "••••••"
-UNKNOWN = "—"
-#: Significant digits of a price or quantity whose market publishes no tick or step.
-FALLBACK_DIGITS = 6
-QTY_FALLBACK_DIGITS = 8
 
-
-def _known(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
-def significant(value: float, digits: int, *, grouped: bool = True) -> str:
-    """``digits`` significant digits with thousands separators, trailing zeros dropped, no exponent:
-    85913.487 -> ``85,913.5``, 0.085722802 -> ``0.0857228``, 1.23e12 -> ``1,230,000,000,000``."""
-    if value == 0:
-        return "0"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    text = f"{value:{',' if grouped else ''}.{min(decimals, 20)}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def price(value: float | None, tick: float | None) -> str:
-    """A price with the decimals of the market's tick; ``FALLBACK_DIGITS`` significant digits without one."""
-    if not _known(value):
-        return UNKNOWN
-    assert value is not None
-    if tick is None or not tick > 0 or not math.isfinite(tick):
-        return significant(value, FALLBACK_DIGITS)
-    return f"{value:,.{step_decimals(tick)}f}"
+__all__ = ["FALLBACK_DIGITS", "QTY_FALLBACK_DIGITS", "UNKNOWN", "num", "price", "qty", "significant"]
 
 
 def price_input(value: float, tick: float | None) -> str:
@@ -58,17 +44,6 @@ def price_input(value: float, tick: float | None) -> str:
     return f"{value:.{step_decimals(tick)}f}"
 
 
-def qty(value: float | None, step: float | None) -> str:
-    """A quantity with the decimals of the market's step; ``QTY_FALLBACK_DIGITS`` significant digits
-    without one."""
-    if not _known(value):
-        return UNKNOWN
-    assert value is not None
-    if step is None or not step > 0 or not math.isfinite(step):
-        return significant(value, QTY_FALLBACK_DIGITS)
-    return f"{value:,.{step_decimals(step)}f}"
-
-
 def market_price(value: float | None, market: Market | None) -> str:
     """A price at ``market``'s tick (the fallback without a market)."""
     return price(value, market.price_tick if market is not None else None)
@@ -77,11 +52,6 @@ def market_price(value: float | None, market: Market | None) -> str:
 def market_qty(value: float | None, market: Market | None) -> str:
     """A quantity at ``market``'s amount step (the fallback without a market)."""
     return qty(value, market.amount_step if market is not None else None)
-
-
-def num(value: float | None, digits: int = 6) -> str:
-    """A plain figure (a step, a minimum notional, a ratio) to ``digits`` significant digits."""
-    return significant(value, digits) if _known(value) else UNKNOWN  # type: ignore[arg-type]
 
 
 def money(

@@ -151,7 +151,7 @@ def test_a_position_without_a_stop_raises_an_alert_until_a_stop_is_set(store: St
     report = build_report(ctx, garch=False)
     (alert,) = report.new_alerts
     assert (alert.kind, alert.symbol, alert.severity) == ("no_stop", BTC, "warning")
-    assert alert.message == f"{BTC} has no stop-loss: nothing limits its loss before liquidation"
+    assert alert.message == f"{BTC} has no stop-loss: its loss runs to liquidation"
     assert report.as_dict()["alerts"] == [  # what `perptui risk --json` prints
         {"kind": "no_stop", "symbol": BTC, "severity": "warning", "message": alert.message}
     ]

@@ -175,5 +175,5 @@ def check_limits(limits: Limits, portfolio: PortfolioRisk) -> LimitReport:
 def no_stop_alert(symbol: str) -> Alert:
     """An open position without a stop-loss: nothing limits its loss before liquidation. An alert, not
     a limit with a bar: there is no value to measure."""
-    message = f"{symbol} has no stop-loss: nothing limits its loss before liquidation"
+    message = f"{symbol} has no stop-loss: its loss runs to liquidation"
     return Alert("no_stop", symbol, message, "warning")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from perptui.config.paths import data_dir
-from perptui.ui.panes.sizing_model import price_input
+from perptui.presentation.numbers import price_input
 from perptui.ui.widgets.dialogs import ConfirmDialog
 from tests.ui.helpers import notifications, settle, sync, wait_for_screen
 from tests.ui.test_sizing_flows import SIZE, fill, open_pane

@@ -258,7 +258,7 @@ def typed_price_warnings(form: FormState, ctx: Context) -> list[str]:
         if not text.strip():
             continue
         try:
-            price = parse_number(text, what)
+            price = parse_number(text, what, PRICE)
         except UsageError:
             continue
         warning = far_from_mark(price, ctx.mark, what=what, tick=tick)

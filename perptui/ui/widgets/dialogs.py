@@ -63,13 +63,13 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="dialog--title")
+            yield Label(self.title_text, classes="dialog--title", markup=False)
             for i, (label, initial) in enumerate(self.fields):
-                yield Label(label)
+                yield Label(label, markup=False)
                 yield Input(initial, id=f"field-{i}", select_on_focus=True)
             if self.hint:
-                yield Static(self.hint, classes="dialog--hint")
-            yield Static("", id="error", classes="dialog--error")
+                yield Static(self.hint, classes="dialog--hint", markup=False)
+            yield Static("", id="error", classes="dialog--error", markup=False)
             yield Static("enter: continue   esc: cancel", classes="dialog--keys")
 
     @property

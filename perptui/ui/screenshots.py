@@ -2,8 +2,9 @@
 
     python -m perptui.ui.screenshots [--out screenshots]
 
-Deterministic: seed 7, clock frozen at 2025-06-01T00:00Z, 120x40, an in-memory store holding a paper
-account opened a month earlier with a few deposits and a withdrawal (so the chart has a history).
+Deterministic: seed 7, clock frozen at 2025-06-01T00:00Z, 120x40 (and a few at 80x24), an in-memory
+store holding a paper account opened a month earlier with a few deposits and a withdrawal (so the chart
+has a history).
 """
 
 from __future__ import annotations
@@ -339,9 +340,14 @@ async def _scanner_panel(pilot: Pilot) -> None:
     await _scanner(pilot, ("j", "j", "i"))
 
 
-async def render(name: str) -> str:
+#: The shots also rendered at the smallest supported terminal, 80x24 (``NAME-80x24.svg``).
+SMALL_SHOTS = ("account", "sizing-long", "scanner", "allocation", "risk", "sizing-order")
+SMALL = (80, 24)
+
+
+async def render(name: str, size: tuple[int, int] = SIZE) -> str:
     app = demo_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await SHOTS[name](pilot)
         return app.export_screenshot(title=f"perptui · {name}")
 
@@ -353,9 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("screenshots"), help="folder (default: screenshots)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in SHOTS:
-        path = args.out / f"{name}.svg"
-        path.write_text(asyncio.run(render(name)), encoding="utf-8")
+    jobs = [(name, SIZE, name) for name in SHOTS]
+    jobs += [(name, SMALL, f"{name}-80x24") for name in SMALL_SHOTS]
+    for name, size, file in jobs:
+        path = args.out / f"{file}.svg"
+        path.write_text(asyncio.run(render(name, size)), encoding="utf-8")
         print(path)
     return 0
 

@@ -343,6 +343,8 @@ async def _scanner_panel(pilot: Pilot) -> None:
 #: The shots also rendered at the smallest supported terminal, 80x24 (``NAME-80x24.svg``).
 SMALL_SHOTS = ("account", "sizing-long", "scanner", "allocation", "risk", "sizing-order")
 SMALL = (80, 24)
+#: Shots of what only a narrow terminal shows, rendered at 80x24 alone.
+NARROW_ONLY = ("scanner-panel", "allocation-details")
 
 
 async def render(name: str, size: tuple[int, int] = SIZE) -> str:
@@ -359,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("screenshots"), help="folder (default: screenshots)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    jobs = [(name, SIZE, name) for name in SHOTS]
+    jobs = [(name, SMALL if name in NARROW_ONLY else SIZE, name) for name in SHOTS]
     jobs += [(name, SMALL, f"{name}-80x24") for name in SMALL_SHOTS]
     for name, size, file in jobs:
         path = args.out / f"{file}.svg"

@@ -1,10 +1,10 @@
 """The app on the seeded demo market with the clock frozen at 2025-06-01T00:00Z and an in-memory store
 (the same builder as ``python -m perptui.ui.screenshots``). One DemoExchange is shared so its caches stay
-warm and the suite stays fast; tests never move its clock."""
+warm and the suite stays fast; a test that moves its clock has it put back by ``make_app``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,8 +22,14 @@ def demo_source() -> DemoExchange:
 
 
 @pytest.fixture
-def make_app(demo_source: DemoExchange) -> Callable[..., PerptuiApp]:
+def make_app(demo_source: DemoExchange) -> Iterator[Callable[..., PerptuiApp]]:
+    """The app builder; a test that moves the shared clock (to drive a tick) has it put back after, so
+    no later test in the process (a snapshot's header clock) sees the moved time."""
+
     def make(*, history: bool = False, config: dict[str, Any] | None = None) -> PerptuiApp:
         return demo_app(history=history, source=demo_source, config=config)
 
-    return make
+    yield make
+    clock = demo_source.clock
+    assert isinstance(clock, FrozenClock)
+    clock.set(FROZEN_NOW_MS)

@@ -36,25 +36,26 @@ def significant(value: float, digits: int, *, grouped: bool = True) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def price(value: float | None, tick: float | None) -> str:
-    """A price with the decimals of the market's tick; ``FALLBACK_DIGITS`` significant digits without one."""
+def _on_grid(value: float | None, grid: float | None, fallback_digits: int) -> str:
+    """``value`` with the decimals of ``grid`` (a tick or a step); ``fallback_digits`` significant digits
+    when the grid is unknown."""
     if not known(value):
         return UNKNOWN
     assert value is not None
-    if tick is None or not tick > 0 or not math.isfinite(tick):
-        return significant(value, FALLBACK_DIGITS)
-    return f"{value:,.{step_decimals(tick)}f}"
+    if grid is None or not grid > 0 or not math.isfinite(grid):
+        return significant(value, fallback_digits)
+    return f"{value:,.{step_decimals(grid)}f}"
+
+
+def price(value: float | None, tick: float | None) -> str:
+    """A price with the decimals of the market's tick; ``FALLBACK_DIGITS`` significant digits without one."""
+    return _on_grid(value, tick, FALLBACK_DIGITS)
 
 
 def qty(value: float | None, step: float | None) -> str:
     """A quantity with the decimals of the market's step; ``QTY_FALLBACK_DIGITS`` significant digits
     without one."""
-    if not known(value):
-        return UNKNOWN
-    assert value is not None
-    if step is None or not step > 0 or not math.isfinite(step):
-        return significant(value, QTY_FALLBACK_DIGITS)
-    return f"{value:,.{step_decimals(step)}f}"
+    return _on_grid(value, step, QTY_FALLBACK_DIGITS)
 
 
 def num(value: float | None, digits: int = 6) -> str:

@@ -27,7 +27,7 @@ _file_values: ContextVar[dict[str, Any] | None] = ContextVar("perptui_file_value
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
 class DemoSettings(Section):
@@ -257,7 +257,6 @@ class Settings(BaseSettings):
         env_prefix="PERPTUI_",
         env_nested_delimiter="__",
         extra="forbid",
-        use_attribute_docstrings=True,
         validate_default=True,
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
+from perptui.config.field_docs import field_docs
 from perptui.config.settings import Settings
 
 
@@ -23,11 +24,12 @@ def _toml_value(value: Any) -> str:
 
 def _field_lines(model: type[BaseModel], instance: BaseModel) -> list[str]:
     lines: list[str] = []
-    for name, field in model.model_fields.items():
+    docs = field_docs(model)
+    for name in model.model_fields:
         value = getattr(instance, name)
         if isinstance(value, BaseModel | dict):
             continue
-        lines.extend(f"# {line.strip()}" for line in (field.description or name).splitlines())
+        lines.extend(f"# {line.strip()}" for line in docs.get(name, name).splitlines())
         if value is None or isinstance(value, SecretStr):
             lines.append(f'# {name} = ""')
         else:
@@ -45,13 +47,14 @@ def default_config_text() -> str:
         "",
         *_field_lines(Settings, defaults),
     ]
-    for name, field in Settings.model_fields.items():
+    docs = field_docs(Settings)
+    for name in Settings.model_fields:
         section = getattr(defaults, name)
         if isinstance(section, BaseModel):
             out.append(f"[{name}]")
             out.extend(_field_lines(type(section), section))
         elif isinstance(section, dict):
-            out += [f"[{name}]", f"# {field.description}", '# quit = "ctrl+q"', ""]
+            out += [f"[{name}]", f"# {docs.get(name, name)}", '# quit = "ctrl+q"', ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -3,6 +3,7 @@ pane shows lives in its own module; build the app with ``perptui.ui.factory.buil
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import ClassVar
@@ -59,6 +60,8 @@ class PerptuiApp(App[None]):
         self.panes: tuple[PaneSpec, ...] = PANES
         self.current_pane = PANES[0].id
         self._activation_due = False
+        #: Set once every pane is built (the first one in ``compose``, the others after the first frame).
+        self._panes_built = asyncio.Event()
         self._keymap_overrides = keymap or {}
         self.theme = THEMES[ctx.settings.ui.theme]
 
@@ -68,8 +71,8 @@ class PerptuiApp(App[None]):
         self.switcher = ContentSwitcher(initial=self.current_pane)
         yield self.status_bar
         with self.switcher:
-            for spec in self.panes:
-                yield spec.cls(self.ctx, id=spec.id)
+            first = next(spec for spec in self.panes if spec.id == self.current_pane)
+            yield first.load()(self.ctx, id=first.id)
         yield KeysFooter()
         yield MarketFeed(self.ctx)
 
@@ -79,6 +82,7 @@ class PerptuiApp(App[None]):
         self._tick()
         self.set_interval(1.0, self._tick, name="clock")
         self.show_pane(self.current_pane)
+        self.call_after_refresh(self.run_worker, self._build_other_panes, name="build panes", group="panes")
 
     async def on_unmount(self) -> None:
         await self.ctx.close()
@@ -92,6 +96,22 @@ class PerptuiApp(App[None]):
         bar.link_state, bar.link_text = message.state, message.label
 
     # --- panes ------------------------------------------------------------------------------------
+
+    async def _build_other_panes(self) -> None:
+        """After the first frame: import the other panes' modules off the event loop, then mount them
+        hidden. Pane keys pressed meanwhile wait for this (``action_show_pane``)."""
+        built = {pane.id for pane in self.pane_widgets()}
+        specs = [spec for spec in self.panes if spec.id not in built]
+        classes = await asyncio.to_thread(lambda: [spec.load() for spec in specs])
+        panes = [cls(self.ctx, id=spec.id) for spec, cls in zip(specs, classes, strict=True)]
+        for pane in panes:
+            pane.display = False
+        await self.switcher.mount_all(panes)
+        self._panes_built.set()
+
+    async def wait_for_panes(self) -> None:
+        """Return once every pane is built."""
+        await self._panes_built.wait()
 
     def pane_widgets(self) -> list[Pane]:
         return list(self.switcher.query_children(Pane))
@@ -126,9 +146,11 @@ class PerptuiApp(App[None]):
         if owner is not None and owner.id != self.current_pane:
             self.pane().focus_now()
 
-    def action_show_pane(self, pane_id: str) -> None:
+    async def action_show_pane(self, pane_id: str) -> None:
         """A pane key: from a full screen over the panes (the backtest view) it goes back to the panes
-        first; with a dialog open it waits for the dialog's answer."""
+        first; with a dialog open it waits for the dialog's answer. Pressed before the panes are built
+        (within the first moments), it waits for them, and so do the keys typed after it."""
+        await self.wait_for_panes()
         if isinstance(self.screen, ModalScreen):
             return
         while len(self.screen_stack) > 1:

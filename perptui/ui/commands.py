@@ -17,7 +17,8 @@ class PerptuiCommands(Provider):
         app: PerptuiApp = self.app  # type: ignore[assignment]
         found: list[tuple[str, str, Callable[[], object]]] = []
         for spec in app.panes:
-            found.append((f"Show the {spec.title} pane", f"key {spec.key}", partial(app.show_pane, spec.id)))
+            show = partial(app.action_show_pane, spec.id)
+            found.append((f"Show the {spec.title} pane", f"key {spec.key}", show))
         for pane in app.pane_widgets():
             for command in pane.commands():
                 found.append((command.name, command.help, partial(app.run_pane_command, pane, command.run)))

@@ -30,7 +30,7 @@ def known_binding_ids() -> dict[str, str]:
 
     screens: list[type] = [HelpScreen, BacktestScreen, FormDialog, ConfirmDialog]
     classes: list[type] = [PerptuiApp, *screens, VimScroll, VimTable, LiveTable]
-    return binding_ids(classes + [spec.cls for spec in PANES])
+    return binding_ids(classes + [spec.load() for spec in PANES])
 
 
 def build_app(
@@ -48,7 +48,7 @@ def build_app(
     starts."""
     from perptui.services.sources import clock_for, for_other_exchange, open_market_data
 
-    keymap = check_keymap(settings.keymap, known_binding_ids())
+    keymap = check_keymap(settings.keymap, known_binding_ids()) if settings.keymap else {}
     clock = clock or getattr(source, "clock", None) or clock_for(settings)
     chosen_clock = clock
 

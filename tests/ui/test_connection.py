@@ -39,13 +39,12 @@ async def until_link(pilot, feed: MarketFeed, state: LinkState) -> None:  # type
     """Until the feed's link is in ``state``: each round awaits the poll under way, so this waits for
     polls to finish, never for a wall-clock delay (the poll timer is not what makes it end)."""
     for _ in range(50):
-        if feed.link.state is state:
+        if feed.link.state is state and pilot.app.status_bar.link_state is state:
             break
         for worker in [w for w in pilot.app.workers if w.name == "poll"]:
             with contextlib.suppress(WorkerFailed, WorkerCancelled):
                 await worker.wait()
-        await pilot.pause()
-    await pilot.pause()  # the status bar takes the state the feed posted
+        await pilot.pause()  # the status bar takes the state the feed posted
 
 
 @sync

@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 
 from perptui.domain.account import AccountSummary
 from perptui.presentation import numbers as fmt
+from perptui.ui.context import AppContext
 from perptui.ui.keymap import binding
 from perptui.ui.panes.account import dialogs
 from perptui.ui.panes.account.cards import AccountCards
@@ -46,7 +47,9 @@ class AccountPane(Pane):
         binding("range_next", "]", "range(1)", "Range", "Longer equity history range"),
     ]
 
-    summary: AccountSummary | None = None
+    def __init__(self, ctx: AppContext, *, id: str) -> None:
+        super().__init__(ctx, id=id)
+        self.summary: AccountSummary | None = None  # the last read, for the heading and the edits
 
     def compose(self) -> ComposeResult:
         yield AccountHeading(id="account-heading")

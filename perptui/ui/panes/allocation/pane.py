@@ -19,6 +19,7 @@ from textual.binding import BindingType
 from textual.containers import Container
 from textual.widget import Widget
 
+from perptui.ui.context import AppContext
 from perptui.ui.keymap import binding
 from perptui.ui.panes.allocation.columns import SPECS, plan_rows
 from perptui.ui.panes.allocation.figures import PlanFigures
@@ -39,7 +40,6 @@ from perptui.ui.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
     from perptui.domain.plan import HybridPlan, PlanConfig, PlanInputs
-    from perptui.ui.context import AppContext
 
 #: Under NARROW_BELOW columns the side column folds (figures under the table, notes and frontier behind
 #: ``i``); from WIDE_FROM on it widens; under SHORT_BELOW rows the blank rows go.

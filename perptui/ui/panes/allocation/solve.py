@@ -10,11 +10,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from perptui.ui.context import AppContext
 from perptui.ui.reads import on_source, source_of
 
 if TYPE_CHECKING:
     from perptui.domain.plan import CurrentPosition, HybridPlan, PlanConfig, PlanInputs
-    from perptui.ui.context import AppContext
 
 
 @dataclass(frozen=True, slots=True)

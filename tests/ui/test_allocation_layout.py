@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from perptui.presentation.numbers import MASK
-from perptui.ui.panes.allocation import pack
+from perptui.ui.panes.allocation.settings_bar import pack
 from perptui.ui.screenshots import open_plan
 from perptui.ui.widgets.stat import Stat
 from tests.ui.helpers import settle, sync

@@ -34,6 +34,14 @@ def ordered_legs(plan: HybridPlan) -> list[PlanLeg]:
     return [*plan.neutral, *plan.directional]
 
 
+def plan_rows(plan: HybridPlan, *, private: bool) -> dict[str, list[Cell]]:
+    """The table's rows by key, in the order shown: the neutral base first, each quantity at its step."""
+    return {
+        row_key(leg): leg_cells(leg, plan.qty_steps.get(leg.symbol), private=private)
+        for leg in ordered_legs(plan)
+    }
+
+
 def leg_cells(leg: PlanLeg, step: float | None, *, private: bool) -> list[Cell]:
     """The leg's cells; its quantity at the market's amount ``step``."""
 

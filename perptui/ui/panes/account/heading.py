@@ -1,0 +1,28 @@
+"""The account pane's heading: which account, its currency, and when it was read (flagged stale when the
+last read is older than three refreshes)."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import Static
+
+from perptui.domain.account import AccountSummary
+from perptui.presentation import numbers as fmt
+
+
+class AccountHeading(Static):
+    def __init__(self, *, id: str) -> None:
+        super().__init__("loading the account…", id=id, markup=False)
+
+    def show(self, summary: AccountSummary, *, read_only: bool, now_ms: int, refresh_s: float) -> None:
+        kind = "Paper account" if not read_only else f"{summary.account} account (read-only)"
+        age = now_ms - summary.as_of
+        stale = age > 3 * 1000 * refresh_s
+        when = f"as of {utc_time(summary.as_of)} UTC" + (f" · stale, {fmt.age(age)} old" if stale else "")
+        self.update(f"{kind} · {summary.currency} · {when}")
+        self.set_class(stale, "-stale")
+
+
+def utc_time(ms: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000))

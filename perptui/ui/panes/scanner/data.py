@@ -13,7 +13,7 @@ from perptui.domain.errors import PerptuiError
 from perptui.ui.reads import on_source, read_markets, source_of
 
 if TYPE_CHECKING:
-    from perptui.domain.scanner import CarryCosts
+    from perptui.domain.scanner import CarryCosts, ScanRow
     from perptui.domain.types import FundingRate, Market, Ticker
     from perptui.services.marketdata import MarketData
     from perptui.services.scan import BackfillProgress, BackfillReport, ExchangeScan
@@ -136,6 +136,14 @@ async def backfill(ctx: AppContext, symbols: list[str], progress: BackfillProgre
     return await on_source(
         source, lambda: backfill_history(source, store, symbols, now, clock=ctx.clock, on_progress=progress)
     )
+
+
+def backfill_order(rows: dict[str, ScanRow], shown: list[str]) -> list[str]:
+    """The symbols to backfill: the perps in the table's order first (what the trader sees), then the
+    filtered-out ones."""
+    first = [rows[key].symbol for key in shown if key in rows]
+    listed = set(first)
+    return first + [row.symbol for row in rows.values() if row.symbol not in listed]
 
 
 def history(ctx: AppContext, exchange: str, symbol: str) -> list[tuple[int, float]]:

@@ -84,8 +84,12 @@ class FilterBar(Horizontal):
         self.volume_field.value = volume_text(view.min_volume_usd)
         self.apr_field.value = apr_text(view.min_apr)
 
-    def show_progress(self, done: int, total: int, label: str) -> None:
-        self.progress_label.update(label)
+    def show_progress(self, done: int, total: int, symbol: str, per_stage: int) -> None:
+        """``done`` of ``total`` fetches, ``per_stage`` perps a stage, the last for ``symbol``."""
+        from perptui.services.scan import BACKFILL_STAGES
+
+        stage = min((done - 1) // per_stage, len(BACKFILL_STAGES) - 1)
+        self.progress_label.update(f"history {BACKFILL_STAGES[stage]}d · {symbol.split('/')[0]}")
         if done < total:
             self.progress.display = True
             self.progress_label.display = not self.narrow  # under 100 columns the bar alone fits

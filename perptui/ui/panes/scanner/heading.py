@@ -23,7 +23,6 @@ class ScanHeading(Static):
         shown: int,
         total: int,
         view: ScanView,
-        *,
         live_at: int | None,
         now: int,
         stale_after_ms: float,

@@ -3,28 +3,20 @@ the pane's own: none bubbles further."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from perptui.ui.panes.scanner.data import Perps, Scanned
-from perptui.ui.panes.scanner.memory import ScanView
+from perptui.ui.panes.scanner.data import Poll, Scanned
 
 if TYPE_CHECKING:
-    from perptui.services.scan import BackfillReport, ExchangeScan
+    from perptui.services.scan import BackfillReport
 
 
 @dataclass
 class Polled(Message, bubble=False):
-    """One poll: the perps, the remembered view (read on the first poll only), the scan and, while the
-    cross-exchange view is shown, the other exchanges' scans with a note per one not read."""
-
-    perps: Perps
-    view: ScanView | None
-    scanned: Scanned
-    others: list[ExchangeScan] = field(default_factory=list)
-    other_notes: list[str] = field(default_factory=list)
+    poll: Poll
 
 
 @dataclass

@@ -15,7 +15,6 @@ and ``i`` hides or shows it (remembered).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -275,39 +274,24 @@ class ScannerPane(Pane):
 
     @work(exclusive=True, group="scan-poll", exit_on_error=False, name="scan-poll")
     async def poll(self) -> None:
+        view, loaded = self.view, self.view_loaded
         try:
-            self.post_message(await self._read())
+            poll = await data.poll(self.ctx, self.perps, view, view_loaded=loaded, costs=self.costs)
         except Exception as exc:
             self.post_message(PollFailed(exc))
-
-    async def _read(self) -> Polled:
-        """The perps (once, or again while they come from the cache), the remembered view (first poll
-        only), one scan, and the other exchanges while the cross-exchange view is shown."""
-        ctx, exchange, costs = self.ctx, self.ctx.exchange_name, self.costs
-        source = await data.source_of(ctx)
-        perps = self.perps
-        if perps is None or (perps.cached and source is not None):
-            perps = await data.perps(ctx, source, exchange)
-        view = None
-        if not self.view_loaded:
-            store = await asyncio.to_thread(ctx.store)
-            view = await asyncio.to_thread(memory.load, store, exchange, self.view)
-        scanned = await data.scan(ctx, source, exchange, perps.markets, costs)
-        others, notes = [], []
-        if self.view.cross or (view is not None and view.cross):
-            bases = {m.base for m in perps.markets}
-            others, notes = await data.other_exchanges(ctx, costs, bases)
-        return Polled(perps, view, scanned, others, notes)
+        else:
+            self.post_message(Polled(poll))
 
     def on_polled(self, polled: Polled) -> None:
-        self.perps = polled.perps
-        if polled.view is not None and not self.view_loaded:
-            self.view, self.view_loaded = polled.view, True
+        poll = polled.poll
+        self.perps = poll.perps
+        if poll.view is not None and not self.view_loaded:
+            self.view, self.view_loaded = poll.view, True
             self.show_view_settings()
-        self.others, self.other_notes = polled.others, polled.other_notes
-        self.apply_scan(polled.scanned)
-        if polled.scanned.fetched is not None:
-            self.live_at = polled.scanned.scan.asof
+        self.others, self.other_notes = poll.others, poll.other_notes
+        self.apply_scan(poll.scanned)
+        if poll.scanned.fetched is not None:
+            self.live_at = poll.scanned.scan.asof
             self.backfill_if_due()
         self.schedule_next(self.ctx.settings.scan.refresh_s)
 
@@ -333,11 +317,9 @@ class ScannerPane(Pane):
         self.table.show_rows(shown, View(now, settings.hold_days))
         self.draw_spreads()
         if self.last is not None:
-            stale_after_ms = 3_000 * settings.refresh_s
-            self.heading.show(
-                self.last, len(shown), len(self.rows), self.view, live_at=self.live_at, now=now,
-                stale_after_ms=stale_after_ms,
-            )  # fmt: skip
+            stale_after_ms = 3_000 * settings.refresh_s  # three polls missed
+            counts = (len(shown), len(self.rows))
+            self.heading.show(self.last, *counts, self.view, self.live_at, now, stale_after_ms)
         self.show_detail()
 
     def draw_spreads(self) -> None:
@@ -421,12 +403,8 @@ class ScannerPane(Pane):
     def on_backfill_progress(self, message: BackfillProgress) -> None:
         if self.backfilling is None:
             return
-        from perptui.services.scan import BACKFILL_STAGES
-
         per_stage = max(1, len(self.backfilling))
-        stage = min((message.done - 1) // per_stage, len(BACKFILL_STAGES) - 1)
-        label = f"history {BACKFILL_STAGES[stage]}d · {message.symbol.split('/')[0]}"
-        self.bar.show_progress(message.done, message.total, label)
+        self.bar.show_progress(message.done, message.total, message.symbol, per_stage)
         if message.done % per_stage == 0:  # a stage is complete: its statistics can show now
             self.restat()
 
@@ -434,15 +412,7 @@ class ScannerPane(Pane):
         self.backfilling = None
         self.backfill_done_at = self.ctx.clock.now_ms()
         self.bar.end_progress()
-        report = done.report
-        if done.error is not None:
-            note = f"history backfill stopped ({done.error}); the statistics use what is cached"
-        elif report is not None and report.skipped:
-            listed = ", ".join(sorted(report.skipped)[:3]) + (" …" if len(report.skipped) > 3 else "")
-            note = f"no funding history for {len(report.skipped)} perp(s): {listed}"
-        else:
-            note = ""
-        self.status_line.set_note(note)
+        self.status_line.show_backfill(done.report, done.error)
         self.restat()
 
     def restat(self) -> None:

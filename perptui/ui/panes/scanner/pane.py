@@ -50,6 +50,7 @@ from perptui.ui.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
     from perptui.domain.scanner import CarryCosts, ScanRow
+    from perptui.domain.types import Market
     from perptui.services.scan import ExchangeScan
 
 #: Actions that are keys on the table; while a filter field has the focus the keys type into it.
@@ -392,8 +393,10 @@ class ScannerPane(Pane):
 
     @work(exclusive=True, group="scan-backfill", exit_on_error=False, name="scan-backfill")
     async def backfill(self, symbols: list[str]) -> None:
+        def progress(done: int, total: int, symbol: str) -> None:
+            self.post_message(BackfillProgress(done, total, symbol))
+
         try:
-            progress = lambda *a: self.post_message(BackfillProgress(*a))  # noqa: E731
             report = await data.backfill(self.ctx, symbols, progress)
         except Exception as exc:
             self.post_message(BackfillDone(None, exc))
@@ -420,7 +423,7 @@ class ScannerPane(Pane):
             self._restat(self.last, self.perps.markets)
 
     @work(thread=True, exclusive=True, group="scan-restat", exit_on_error=False, name="scan-restat")
-    def _restat(self, last: data.Scanned, markets: list) -> None:  # type: ignore[type-arg]
+    def _restat(self, last: data.Scanned, markets: list[Market]) -> None:
         self.post_message(StatsRecomputed(last, data.restat(self.ctx, last, markets, self.costs)))
 
     def on_stats_recomputed(self, recomputed: StatsRecomputed) -> None:

@@ -2,7 +2,7 @@
 
 A refresh is what the scanner pane does on the UI thread when a poll brings new rates (every 30 s by
 default): filter and sort the rows (the domain's ``filter_rows``/``sort_rows``), turn each into its
-cells (``scanner_columns.cells``), hand them to the table, then draw the visible lines (what the next
+cells (``scanner.columns.cells``), hand them to the table, then draw the visible lines (what the next
 repaint costs). Each refresh moves 10% of the rates a little and ticks every countdown by a minute, as a
 real 30 s poll does, so the sort order shifts.
 
@@ -36,7 +36,7 @@ from textual.scroll_view import ScrollView
 from textual.widgets import DataTable
 
 from perptui.domain.scanner import ScanRow, filter_rows, sort_rows
-from perptui.ui.panes.scanner_columns import SPECS, View, cells
+from perptui.ui.panes.scanner.columns import SPECS, View, cells
 from perptui.ui.widgets.live_table import Cell, ColumnSpec, LiveTable
 
 NOW = 1_748_736_000_000

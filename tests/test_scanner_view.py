@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from perptui.config.settings import ScanSettings
-from perptui.ui.panes.scanner_filters import (
+from perptui.ui.panes.scanner.filters import (
     FilterError,
     apr_text,
     parse_min_apr,
     parse_min_volume,
     volume_text,
 )
-from perptui.ui.panes.scanner_memory import ScanView
+from perptui.ui.panes.scanner.memory import ScanView
 
 
 @pytest.mark.parametrize(

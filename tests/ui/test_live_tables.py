@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 
-from perptui.ui.panes.scanner_columns import COLUMNS
+from perptui.ui.panes.scanner.columns import COLUMNS
 from perptui.ui.screenshots import open_risk
 from perptui.ui.widgets.live_table import LiveTable
 from tests.ui.helpers import settle, sync

@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from perptui.domain.scanner import ScanRow
-from perptui.ui.panes.scanner_detail import ScanDetail, y_ticks
+from perptui.ui.panes.scanner.detail import ScanDetail, y_ticks
 from perptui.ui.widgets.stat import Stat
 from tests.ui.helpers import sync
 

@@ -14,8 +14,7 @@ from perptui.domain.scanner import filter_rows, sort_rows
 from perptui.services.scan import linear_perps
 from perptui.services.store import Store
 from perptui.ui.factory import build_app
-from perptui.ui.panes import scanner_data as data
-from perptui.ui.panes.scanner import ScannerPane
+from perptui.ui.panes.scanner import ScannerPane, data
 from tests.ui.helpers import notifications, settle, sync, type_text
 
 

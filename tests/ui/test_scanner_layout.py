@@ -5,8 +5,8 @@ terminal the panel sits beside the table; the layout follows a resize."""
 from __future__ import annotations
 
 from perptui.ui.panes.scanner import ScannerPane
-from perptui.ui.panes.scanner_detail import ScanDetail
-from perptui.ui.panes.scanner_memory import ScanView
+from perptui.ui.panes.scanner.detail import ScanDetail
+from perptui.ui.panes.scanner.memory import ScanView
 from tests.ui.helpers import settle, sync
 from tests.ui.test_live_tables import assert_every_cell_whole
 from tests.ui.test_risk_layout import on_screen

@@ -18,7 +18,8 @@ from perptui.services.sources import open_market_data
 from perptui.services.store import Store
 from perptui.ui.app import PerptuiApp
 from perptui.ui.factory import build_app
-from perptui.ui.panes.scanner_sync import BackfillProgress, ScannerSync
+from perptui.ui.panes.scanner import ScannerPane
+from perptui.ui.panes.scanner.messages import BackfillProgress
 from tests.conftest import FROZEN_NOW_MS
 from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
@@ -67,18 +68,18 @@ async def test_cross_exchange_view_shows_each_assets_spread_between_the_exchange
         await pilot.press("x")
         for _ in range(100):
             await settle(pilot)
-            if pane.spreads_table.row_count:
+            if pane.spreads.table.row_count:
                 break
             await pilot.pause(0.05)
-        assert app.focused is pane.spreads_table
+        assert app.focused is pane.spreads.table
         [other_scan] = pane.others
         expected = spreads([*pane.rows.values(), *other_scan.rows], carry_costs(settings.scan))
         assert len(expected) == len(pane.rows) > 20  # every demo asset is listed on both
-        assert pane.spreads_table.keys_in_order() == [s.base for s in expected]
+        assert pane.spreads.table.keys_in_order() == [s.base for s in expected]
         top = expected[0]
         assert top.long.rate_per_hour <= top.short.rate_per_hour
-        assert pane.spreads_table.cell_text(top.base, "long") == top.long.exchange
-        assert pane.spreads_table.cell_text(top.base, "net") == f"{(top.net_apr or 0) * 100:+.1f}%"
+        assert pane.spreads.table.cell_text(top.base, "long") == top.long.exchange
+        assert pane.spreads.table.cell_text(top.base, "net") == f"{(top.net_apr or 0) * 100:+.1f}%"
         note = str(pane.query_one("#scan-cross-note", Static).render())
         assert "of demo, binanceusdm" in note
         await pilot.press("x")  # back to the perps
@@ -94,7 +95,7 @@ async def test_cross_exchange_view_without_other_exchanges_says_how_to_add_them(
         await settle(pilot)
         note = str(pane.query_one("#scan-cross-note", Static).render())
         assert "demo is the only one configured" in note and '[scan] exchanges = ["bybit", "okx"]' in note
-        assert pane.spreads_table.row_count == 0
+        assert pane.spreads.table.row_count == 0
         await pilot.press("enter")  # nothing to size in this view
         assert app.current_pane == "scanner"  # type: ignore[attr-defined]
 
@@ -134,14 +135,14 @@ async def test_first_view_backfills_the_history_in_the_background_with_a_progres
     # message replaces an older one still queued, so which steps reach the bar would depend on how the
     # event loop interleaves the backfill and the pane: here every step is handled, and recorded as drawn.
     steps: list[tuple[str, bool, int]] = []
-    handle = ScannerSync.on_backfill_progress
+    handle = ScannerPane.on_backfill_progress
 
-    def record(self: ScannerSync, message: BackfillProgress) -> None:
+    def record(self: ScannerPane, message: BackfillProgress) -> None:
         handle(self, message)
         label = str(self.query_one("#scan-progress-label", Static).render()).split(" · ")[0]
         steps.append((label, self.query_one("#scan-progress").display, self.table.row_count))
 
-    monkeypatch.setattr(ScannerSync, "on_backfill_progress", record)
+    monkeypatch.setattr(ScannerPane, "on_backfill_progress", record)
     monkeypatch.setattr(BackfillProgress, "can_replace", lambda self, message: False)
     app = binance_app(loopback_demo)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from perptui.presentation import numbers as fmt
 from perptui.presentation import scan as sf
-from perptui.ui.panes.scanner_columns import STRONG_APR
+from perptui.ui.panes.scanner.columns import STRONG_APR
 from perptui.ui.widgets.stat import Stat
 
 if TYPE_CHECKING:

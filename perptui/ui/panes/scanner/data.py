@@ -1,19 +1,21 @@
-"""What the scanner pane reads, run from its workers: the perps, one scan (live, else the cache), the
-other exchanges' rates for the cross-exchange view, the history backfill, and one perp's prints for
-the side panel. No Textual here. Network calls are awaited on the app's loop (the demo market computes,
-so it runs in a thread of its own); SQLite and the statistics run in threads."""
+"""What the scanner pane reads, run from its workers: one poll (the perps, the remembered view, one
+scan, live else the cache, and the other exchanges' rates for the cross-exchange view), the history
+backfill, and one perp's prints for the side panel. No Textual here. Network calls are awaited on the
+app's loop (the demo market computes, so it runs in a thread of its own); SQLite and the statistics run
+in threads."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import PerptuiError
+from perptui.ui.panes.scanner import memory
 from perptui.ui.reads import on_source, read_markets, source_of
 
 if TYPE_CHECKING:
-    from perptui.domain.scanner import CarryCosts
+    from perptui.domain.scanner import CarryCosts, ScanRow
     from perptui.domain.types import FundingRate, Market, Ticker
     from perptui.services.marketdata import MarketData
     from perptui.services.scan import BackfillProgress, BackfillReport, ExchangeScan
@@ -39,6 +41,37 @@ class Scanned:
     #: without asking the exchange again.
     fetched: tuple[dict[str, FundingRate], dict[str, Ticker]] | None
     error: str = ""  # why the cache stands in, when it does
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    perps: Perps
+    view: memory.ScanView | None  # read on the first poll only
+    scanned: Scanned
+    others: list[ExchangeScan] = field(default_factory=list)
+    other_notes: list[str] = field(default_factory=list)
+
+
+async def poll(
+    ctx: AppContext, known: Perps | None, view: memory.ScanView, *, view_loaded: bool, costs: CarryCosts
+) -> Poll:
+    """The perps (``known`` again unless they came from the cache and the exchange answers now), the
+    remembered view (unless ``view_loaded``; ``view`` stands in for what was never stored), one scan,
+    and the other exchanges while the cross-exchange view is shown."""
+    exchange = ctx.exchange_name
+    source = await source_of(ctx)
+    found = known
+    if found is None or (found.cached and source is not None):
+        found = await perps(ctx, source, exchange)
+    remembered = None
+    if not view_loaded:
+        store = await asyncio.to_thread(ctx.store)
+        remembered = await asyncio.to_thread(memory.load, store, exchange, view)
+    scanned = await scan(ctx, source, exchange, found.markets, costs)
+    if not (view.cross or (remembered is not None and remembered.cross)):
+        return Poll(found, remembered, scanned)
+    others, notes = await other_exchanges(ctx, costs, {m.base for m in found.markets})
+    return Poll(found, remembered, scanned, others, notes)
 
 
 async def perps(ctx: AppContext, source: MarketData | None, exchange: str) -> Perps:
@@ -136,6 +169,14 @@ async def backfill(ctx: AppContext, symbols: list[str], progress: BackfillProgre
     return await on_source(
         source, lambda: backfill_history(source, store, symbols, now, clock=ctx.clock, on_progress=progress)
     )
+
+
+def backfill_order(rows: dict[str, ScanRow], shown: list[str]) -> list[str]:
+    """The symbols to backfill: the perps in the table's order first (what the trader sees), then the
+    filtered-out ones."""
+    first = [rows[key].symbol for key in shown if key in rows]
+    listed = set(first)
+    return first + [row.symbol for row in rows.values() if row.symbol not in listed]
 
 
 def history(ctx: AppContext, exchange: str, symbol: str) -> list[tuple[int, float]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from perptui.presentation import scan as sf
-from perptui.ui.panes.scanner_columns import breakeven_tone, funding_tone
+from perptui.ui.panes.scanner.columns import breakeven_tone, funding_tone
 from perptui.ui.widgets.live_table import Cell, ColumnSpec
 
 if TYPE_CHECKING:

@@ -1,14 +1,17 @@
-"""How the trader left the scanner: sort, filters, side panel, view; kept per exchange in the store's
-``account_settings`` under ``scanner:<exchange>`` (like the sizing pane's form). A stored value that no
-longer makes sense (an unknown sort key, a negative minimum) falls back to the default, never fails."""
+"""How the trader left the scanner: sort, filters, side panel, view (``ScanView.select`` picks the rows it
+shows); kept per exchange in the store's ``account_settings`` under ``scanner:<exchange>`` (like the
+sizing pane's form). A stored value that no longer makes sense (an unknown sort key, a negative minimum)
+falls back to the default, never fails."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from perptui.config.settings import ScanSettings
+    from perptui.domain.scanner import ScanRow
     from perptui.services.store import Store
 
 VIEW_KEY = "view"
@@ -35,6 +38,15 @@ class ScanView:
         if key == self.sort:
             return replace(self, descending=not self.descending)
         return replace(self, sort=key, descending=key not in ASCENDING_KEYS)
+
+    def select(self, rows: Iterable[ScanRow]) -> list[ScanRow]:
+        """The rows this view shows, filtered and in its order."""
+        from perptui.domain.scanner import filter_rows, sort_rows
+
+        shown = filter_rows(
+            rows, min_volume=self.min_volume_usd or None, min_abs_apr=self.min_apr or None, text=self.text
+        )
+        return sort_rows(shown, self.sort, descending=self.descending)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -172,3 +172,22 @@ def cells(row: ScanRow, view: View) -> tuple[Cell, ...]:
 
 def column_of_sort_key(sort_key: str) -> ScanColumn | None:
     return next((c for c in COLUMNS if c.sort_key == sort_key), None)
+
+
+def sort_key_of_column(column_key: str) -> str:
+    """What a click on the header of column ``column_key`` sorts by."""
+    return next(c.sort_key for c in COLUMNS if c.spec.key == column_key)
+
+
+def sort_label(sort_key: str) -> str:
+    """The sort as the heading and the sorted column's header name it (``|APR|`` for ``abs_apr``)."""
+    if sort_key == "abs_apr":
+        return "|APR|"
+    column = column_of_sort_key(sort_key)
+    return column.spec.header if column else sort_key
+
+
+def step_sort(sort_key: str, step: int) -> str:
+    """The sort key of the column ``step`` columns right (negative: left) of the sorted one, wrapping."""
+    current = column_of_sort_key(sort_key) or COLUMNS[0]
+    return COLUMNS[(COLUMNS.index(current) + step) % len(COLUMNS)].sort_key

@@ -333,12 +333,10 @@ class RiskPane(Pane):
         except UsageError as exc:
             self.notify(f"stop not moved: {exc}", severity="error", timeout=8)
             return
-        market = await asyncio.to_thread(engine.book.get, symbol)
+        market = await asyncio.to_thread(engine.book.get, symbol)  # its tick, as the engine knows it
         max_risk = self.ctx.settings.risk.max_risk_pct / 100 or None
-        change = None
-        if self.report is not None:
-            market_tick = market.price_tick if market is not None else None
-            change = stops.change_of(self.report, symbol, stop, price, tick=market_tick, max_risk=max_risk)
+        market_tick = market.price_tick if market is not None else None
+        change = stops.change_of(self.report, symbol, stop, price, tick=market_tick, max_risk=max_risk)
         if change is None:
             self.notify(f"{symbol} is no longer open", severity="warning", timeout=4)
             return

@@ -34,7 +34,7 @@ class StopChange:
 
 
 def change_of(
-    report: RiskReport,
+    report: RiskReport | None,
     symbol: str,
     old: float | None,
     new: float | None,
@@ -43,6 +43,8 @@ def change_of(
     max_risk: float | None,
 ) -> StopChange | None:
     """The change of ``symbol``'s stop as the report shows the position; None when it is no longer open."""
+    if report is None:
+        return None
     p = next((x for x in report.positions if x.symbol == symbol), None)
     if p is None:
         return None

@@ -19,9 +19,10 @@ from textual.widgets import Input, ProgressBar
 from perptui.domain.errors import UsageError
 from perptui.domain.plan import PlanConfig
 from perptui.domain.timeframes import parse_utc
-from perptui.ui.screens import backtest_view as view
-from perptui.ui.screens.backtest import BacktestScreen
-from perptui.ui.screens.backtest_sync import BacktestSync, Progressed
+from perptui.ui.screens.backtest import BacktestScreen, edits
+from perptui.ui.screens.backtest.messages import Progressed
+from perptui.ui.screens.backtest.progress import RunProgress
+from perptui.ui.screens.backtest.setup import setup_from_plan
 from perptui.ui.screenshots import open_backtest, open_plan
 from perptui.ui.widgets.backtest_charts import CurvesChart, FanChart, nice_ticks
 from perptui.ui.widgets.dialogs import FormDialog
@@ -63,7 +64,7 @@ def progress_in_step(monkeypatch: pytest.MonkeyPatch) -> None:
     A progress message replaces an older one still queued (a busy UI skips to the newest), so without
     this which steps reach the bar depends on how fast the UI thread runs next to the worker."""
     handled = threading.Semaphore(0)
-    post_message, on_progressed = BacktestScreen.post_message, BacktestSync.on_progressed
+    post_message, on_progressed = BacktestScreen.post_message, BacktestScreen.on_progressed
 
     def post_and_wait(self: BacktestScreen, message) -> bool:  # type: ignore[no-untyped-def]
         posted = post_message(self, message)
@@ -71,26 +72,26 @@ def progress_in_step(monkeypatch: pytest.MonkeyPatch) -> None:
             assert handled.acquire(timeout=120), "the screen never handled a progress message"
         return posted
 
-    def handle_then_release(self: BacktestSync, message: Progressed) -> None:
+    def handle_then_release(self: BacktestScreen, message: Progressed) -> None:
         try:
             on_progressed(self, message)
         finally:
             handled.release()
 
     monkeypatch.setattr(BacktestScreen, "post_message", post_and_wait)
-    monkeypatch.setattr(BacktestSync, "on_progressed", handle_then_release)
+    monkeypatch.setattr(BacktestScreen, "on_progressed", handle_then_release)
 
 
 @sync
 async def test_b_runs_the_plan_and_fills_the_view(make_app, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[int, int | None, str, bool]] = []
-    show_progress = BacktestScreen.show_progress
+    show_progress = RunProgress.show
 
-    def spy(self: BacktestScreen, done: int, total: int | None, label: str) -> None:
-        seen.append((done, total, label, self.query_one("#bt-progress").has_class("-running")))
+    def spy(self: RunProgress, done: int, total: int | None, label: str) -> None:
+        seen.append((done, total, label, self.has_class("-running")))
         show_progress(self, done, total, label)
 
-    monkeypatch.setattr(BacktestScreen, "show_progress", spy)
+    monkeypatch.setattr(RunProgress, "show", spy)
     progress_in_step(monkeypatch)
     app = make_app(history=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -316,7 +317,7 @@ def test_the_plan_settings_the_backtest_takes() -> None:
     config = PlanConfig(
         capital=9_000, neutral_pct=55, neutral_count=3, objective="max_sharpe", lookback_days=90
     )
-    setup = view.setup_from_plan(config, config.capital, NOW + 5 * 3_600_000, 0.15)
+    setup = setup_from_plan(config, config.capital, NOW + 5 * 3_600_000, 0.15)
     params = setup.params()
     assert (params.neutral_pct, params.top_n, params.objective) == (55, 3, "max_sharpe")
     assert params.lookback_days == params.cov_lookback_days == 90
@@ -331,24 +332,24 @@ def test_the_plan_settings_the_backtest_takes() -> None:
 
 
 def test_the_dialogs_refuse_bad_input_with_one_line() -> None:
-    assert view.parse_span(["2025-01-01", ""], NOW) == (parse_utc("2025-01-01"), NOW)
+    assert edits.parse_span(["2025-01-01", ""], NOW) == (parse_utc("2025-01-01"), NOW)
     for texts, match in (
         (["2025-05-31", "2025-06-01"], "at least 2 days"),
         (["2025-01-01", "2026-01-01"], "in the future"),
         (["yesterday", "2025-06-01"], "bad from date"),
     ):
         with pytest.raises(UsageError, match=match):
-            view.parse_span(texts, NOW)
-    assert view.parse_capital(" 10,000 ") == 10_000
+            edits.parse_span(texts, NOW)
+    assert edits.parse_capital(" 10,000 ") == 10_000
     for text in ("0", "nan", "inf", "ten"):
         with pytest.raises(UsageError):
-            view.parse_capital(text)
-    assert view.parse_paths("0") == 0 and view.parse_paths("2,000") == 2000
+            edits.parse_capital(text)
+    assert edits.parse_paths("0") == 0 and edits.parse_paths("2,000") == 2000
     with pytest.raises(UsageError):
-        view.parse_paths("-1")
-    assert view.parse_window("") == ()
+        edits.parse_paths("-1")
+    assert edits.parse_window("") == ()
     with pytest.raises(UsageError, match="before the first"):
-        view.parse_window("2025-03-10:2025-03-01")
+        edits.parse_window("2025-03-10:2025-03-01")
 
 
 @given(st.floats(-1e6, 1e6), st.floats(1e-6, 1e6))

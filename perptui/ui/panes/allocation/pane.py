@@ -244,7 +244,7 @@ class AllocationPane(Pane):
 
     def action_backtest(self) -> None:
         from perptui.ui.screens.backtest import BacktestScreen
-        from perptui.ui.screens.backtest_view import setup_from_plan
+        from perptui.ui.screens.backtest.setup import setup_from_plan
 
         settings = self.ctx.settings
         capital = self.config.capital if self.config else settings.paper.starting_capital

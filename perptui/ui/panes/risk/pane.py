@@ -3,7 +3,13 @@ with VaR and the limits as bars, the alerts and the circuit breaker, equity and 
 
 Keys act on the position under the cursor of the paper account: close it or reduce it (after a
 confirmation), move its stop, or open it in the sizing pane; a tripped circuit breaker can be reset
-(after a confirmation). The exchange's own account is read-only here. ``risk_sync`` polls and draws.
+(after a confirmation). The exchange's own account is read-only here.
+
+The poll: one after another (``ui.refresh_s``, 2 s by default), never two at once. It keeps running
+while the pane is hidden, so stops, liquidations, funding and the limits are watched whichever pane is
+shown (it only looks when nothing is held), but a hidden pane draws nothing: the last report waits and
+is drawn when the pane is shown. New alerts and what the paper engine did (a stop filled, a liquidation)
+are notified on any pane, with the terminal bell.
 
 Layout: the positions table takes the height its rows need, the alerts sit right under it, then the
 portfolio and the limits, then the charts. Under 120 columns the portfolio and the limits stack
@@ -20,26 +26,30 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Static
 
 from perptui.domain.errors import UsageError
 from perptui.presentation import numbers as fmt
-from perptui.presentation import risk as rf
-from perptui.presentation.parse import PERCENT, PRICE, QUANTITY, parse_number
 from perptui.ui.keymap import binding
-from perptui.ui.panes.base import PaneCommand
-from perptui.ui.panes.risk_columns import SPECS
-from perptui.ui.panes.risk_sync import RiskSync
+from perptui.ui.panes.base import Pane, PaneCommand
+from perptui.ui.panes.risk import edits
+from perptui.ui.panes.risk.alerts import RiskAlerts
+from perptui.ui.panes.risk.heading import RiskHeading
+from perptui.ui.panes.risk.limits import RiskLimits
+from perptui.ui.panes.risk.messages import PollFinished
+from perptui.ui.panes.risk.notes import Note, alert_notes, event_notes
+from perptui.ui.panes.risk.portfolio import RiskPortfolio
+from perptui.ui.panes.risk.positions import RiskPositions
+from perptui.ui.risk_monitor import Levels, Polled, RiskMonitor
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
 from perptui.ui.widgets.live_table import LiveTable
 from perptui.ui.widgets.risk_chart import RiskChart
 
 if TYPE_CHECKING:
     from perptui.domain.risk_position import PositionRisk
-    from perptui.services.paper import PaperEngine
-    from perptui.ui.panes import risk_stop
+    from perptui.services.risk import RiskReport
+    from perptui.ui.context import AppContext
 
 #: Actions on a paper position (the exchange's account is read-only).
 _POSITION_ACTIONS = {"close_position", "reduce_position", "move_stop"}
@@ -48,7 +58,7 @@ NARROW_WIDTH = 120
 SHORT_HEIGHT = 30
 
 
-class RiskPane(RiskSync):
+class RiskPane(Pane):
     TITLE = "Risk"
     BINDINGS: ClassVar[list[BindingType]] = [
         binding("risk_close", "c", "close_position", "Close", "Close the position (after a confirmation)"),
@@ -65,19 +75,46 @@ class RiskPane(RiskSync):
         ),
     ]
 
+    def __init__(self, ctx: AppContext, *, id: str) -> None:
+        super().__init__(ctx, id=id)
+        self.monitor = RiskMonitor(ctx)
+        self.report: RiskReport | None = None
+        self.levels: dict[str, Levels] = {}
+        self.error: str | None = None
+        self.polling = False
+        self.again = False  # poll again as soon as the running one ends (it may have skipped the report)
+        self.charts_flipped = False  # v: the charts shown although folded for the height, or hidden
+
     def compose(self) -> ComposeResult:
-        yield Static("reading the account…", id="risk-heading", markup=False)
-        with Vertical(id="risk-positions"):
-            yield LiveTable(SPECS, id="risk-table")
-            yield Static(
-                "no open positions: size a trade (2) and press o to open one on the paper account",
-                id="risk-empty",
-            )
-        yield Static("", id="risk-alerts")
+        yield RiskHeading(id="risk-heading")
+        yield RiskPositions(id="risk-positions")
+        yield RiskAlerts("", id="risk-alerts")
         with Horizontal(id="risk-panels"):
-            yield Static("", id="risk-portfolio")
-            yield Static("", id="risk-limits")
+            yield RiskPortfolio("", id="risk-portfolio")
+            yield RiskLimits("", id="risk-limits")
         yield RiskChart(id="risk-chart")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "privacy", lambda _: self.redraw(), init=False)
+        self.call_after_refresh(self.refresh_data)  # the start-up catch-up, after the first frame
+
+    @property
+    def table(self) -> LiveTable:
+        return self.query_one(RiskPositions).table
+
+    def focus_target(self) -> Widget:
+        return self.table
+
+    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        paper = self.ctx.account_mode == "paper"
+        if action in _POSITION_ACTIONS:
+            return paper
+        if action == "reset_breaker":
+            return paper and self.report is not None and self.report.breaker.tripped
+        return True
+
+    def commands(self) -> list[PaneCommand]:
+        return [PaneCommand("Reset the circuit breaker", "After a confirmation", self.action_reset_breaker)]
 
     # --- the layout for the terminal's size -------------------------------------------------------
 
@@ -103,36 +140,93 @@ class RiskPane(RiskSync):
         """Charts on a terminal of 30 rows or more, folded under; ``v`` flips that."""
         self.query_one(RiskChart).display = self.short == self.charts_flipped
 
-    @property
-    def table(self) -> LiveTable:  # type: ignore[override]
-        return self.query_one("#risk-table", LiveTable)
-
-    def focus_target(self) -> Widget:
-        return self.table
+    # --- the poll ----------------------------------------------------------------------------------
 
     def activated(self) -> None:
         self.active = True
         self.redraw()
         self.refresh_data(soon=True)
 
-    def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        paper = self.ctx.account_mode == "paper"
-        if action in _POSITION_ACTIONS:
-            return paper
-        if action == "reset_breaker":
-            return paper and self.report is not None and self.report.breaker.tripped
-        return True
+    def deactivated(self) -> None:
+        self.active = False  # keep polling: the monitor watches from any pane
 
-    def commands(self) -> list[PaneCommand]:
-        return [PaneCommand("Reset the circuit breaker", "After a confirmation", self.action_reset_breaker)]
+    def refresh_data(self, soon: bool = False) -> None:
+        """Start a poll, unless one is running: then, with ``soon``, start the next as it ends."""
+        if self.polling:
+            self.again = self.again or soon
+            return
+        self.polling = True
+        self.poll(self.active)
+
+    def schedule_next(self, delay_s: float | None = None) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        delay = self.ctx.settings.ui.refresh_s if delay_s is None else delay_s
+        self._poll_timer = self.set_timer(delay, self.refresh_data, name="risk poll")
+
+    @work(exclusive=True, group="risk-poll", exit_on_error=False)
+    async def poll(self, visible: bool) -> None:
+        polled: Polled | None = None
+        error: str | None = None
+        try:
+            polled = await self.monitor.poll(visible=visible)
+        except Exception as exc:  # said in the heading; the next poll runs all the same
+            error = f"could not read the risk: {exc}"
+        finally:  # also when cancelled, so a poll never stays marked as running
+            self.post_message(PollFinished(polled, error))
+
+    def on_poll_finished(self, message: PollFinished) -> None:
+        self.polling = False
+        if message.polled is not None:
+            self.apply(message.polled)
+        elif message.error is not None:
+            self.error = message.error
+            self.redraw()
+        if self.again:
+            self.again = False
+            self.refresh_data()
+        else:
+            self.schedule_next()
+
+    def apply(self, polled: Polled) -> None:
+        self.tell(event_notes(polled.events, caught_up=polled.caught_up))
+        self.error = polled.error
+        if polled.report is not None:
+            self.report, self.levels = polled.report, polled.levels
+            self.tell(alert_notes(polled.report))
+        self.redraw()
+
+    def tell(self, notes: list[Note]) -> None:
+        """Notify each note, on any pane; one bell when any of them is loud."""
+        for note in notes:
+            self.notify(note.message, title=note.title, severity=note.severity, timeout=note.timeout)
+        if any(note.loud for note in notes):
+            self.app.bell()
+
+    def redraw(self) -> None:
+        """Hand the last report to every panel (only while shown)."""
+        if not self.active or not self.is_mounted:
+            return
+        report, private = self.report, bool(getattr(self.app, "privacy", False))
+        self.query_one(RiskHeading).show(report, self.error)
+        if report is None:
+            return
+        compact = self.short
+        self.query_one(RiskPositions).show(report, self.levels, private=private)
+        self.query_one(RiskPortfolio).show(report, private=private, compact=compact)
+        self.query_one(RiskLimits).show(report, compact=compact)
+        self.query_one(RiskAlerts).show(report)
+        self.query_one(RiskChart).show(report.equity_history, report.drawdown_history, private=private)
 
     # --- the position under the cursor ------------------------------------------------------------
 
+    def position(self, symbol: str | None) -> PositionRisk | None:
+        report = self.report
+        return next((p for p in report.positions if p.symbol == symbol), None) if report else None
+
     def selected(self) -> PositionRisk | None:
         """The PositionRisk under the cursor, or None (with a notification) when there is none."""
-        key = self.table.cursor_key
-        report = self.report
-        found = next((p for p in report.positions if p.symbol == key), None) if report else None
+        found = self.position(self.table.cursor_key)
         if found is None:
             self.notify("no position selected: the table is empty", severity="warning", timeout=3)
         return found
@@ -163,21 +257,25 @@ class RiskPane(RiskSync):
             stop = self.levels[p.symbol].stop if p.symbol in self.levels else None
             self.move_stop(p.symbol, p.side, p.mark, stop)
 
+    def action_reset_breaker(self) -> None:
+        self.reset_breaker()
+
     # --- dialogs and the engine (workers) ---------------------------------------------------------
 
     def _precision(self, symbol: str) -> tuple[float | None, float | None]:
         """The market's (price tick, amount step) of an open position, None where unknown."""
-        p = next((x for x in self.report.positions if x.symbol == symbol), None) if self.report else None
+        p = self.position(symbol)
         return (p.price_tick, p.amount_step) if p is not None else (None, None)
 
     @work(exclusive=True, group="risk-dialog")
     async def reduce_position(self, symbol: str, open_qty: float) -> None:
-        def parse(texts: list[str]) -> float:
-            return parse_reduce(texts[0], open_qty, step)
-
         step = self._precision(symbol)[1]
-        hint = f"{fmt.qty(open_qty, step)} open: a quantity (0.01) or a share of it (50%)"
-        dialog = FormDialog(f"Reduce {symbol}", [("Close", "50%")], parse, hint=hint)
+        dialog = FormDialog(
+            f"Reduce {symbol}",
+            [("Close", "50%")],
+            lambda texts: edits.parse_reduce(texts[0], open_qty, step),
+            hint=edits.reduce_hint(open_qty, step),
+        )
         qty = await self.app.push_screen_wait(dialog)
         if qty is not None:
             await self._close(symbol, qty)
@@ -187,7 +285,7 @@ class RiskPane(RiskSync):
         await self._close(symbol, qty)
 
     async def _close(self, symbol: str, qty: float | None) -> None:
-        p = next((x for x in self.report.positions if x.symbol == symbol), None) if self.report else None
+        p = self.position(symbol)
         if p is None:
             return
         engine = await asyncio.to_thread(self.ctx.paper_engine)
@@ -196,15 +294,7 @@ class RiskPane(RiskSync):
         except UsageError as exc:
             self.notify(f"not closed: {exc}", severity="error", timeout=8)
             return
-        closing = p.qty if qty is None else qty
-        step = p.amount_step
-        lines = [
-            f"{'Close' if qty is None or qty >= p.qty else 'Reduce'} {p.side.upper()} {symbol}",
-            f"quantity {fmt.qty(closing, step)} of {fmt.qty(p.qty, step)}, reduce-only MARKET order",
-            f"fills at the mark ({fmt.price(p.mark, p.price_tick)}) plus slippage, taker fee",
-            f"unrealised PnL now {fmt.money(p.upnl, signed=True)} on the whole position",
-            "PAPER account only: nothing is sent to an exchange.",
-        ]
+        lines = edits.close_lines(p, qty)
         dialog = ConfirmDialog(f"Close {symbol}?", lines, warnings=rehearsed.warnings, action="close it")
         if not await self.app.push_screen_wait(dialog):
             self.notify("nothing closed", timeout=2)
@@ -221,17 +311,18 @@ class RiskPane(RiskSync):
     async def move_stop(self, symbol: str, side: str, mark: float | None, stop: float | None) -> None:
         """Ask for the new stop, then confirm it with the loss at the old and the new stop (removing the
         stop, or a loss above the maximum per trade, defaults to No)."""
-        from perptui.ui.panes import risk_stop  # the calculator's wording: not before the first frame
+        # The calculator's wording: imported on first use, not before the first frame.
+        from perptui.ui.panes.risk import stop as stops
 
         tick = self._precision(symbol)[0]
-
-        def parse(texts: list[str]) -> float | str:
-            return parse_stop(texts[0], side, mark, tick)
-
-        hint = f"mark {fmt.price(mark, tick)}: below it for a long, above for a short; blank removes the stop"
         initial = "" if stop is None else fmt.price_input(stop, tick)
         answer = await self.app.push_screen_wait(
-            FormDialog(f"Stop-loss of {symbol}", [("Stop price", initial)], parse, hint=hint)
+            FormDialog(
+                f"Stop-loss of {symbol}",
+                [("Stop price", initial)],
+                lambda texts: edits.parse_stop(texts[0], side, mark, tick),
+                hint=edits.stop_hint(mark, tick),
+            )
         )
         if answer is None:
             return
@@ -242,14 +333,17 @@ class RiskPane(RiskSync):
         except UsageError as exc:
             self.notify(f"stop not moved: {exc}", severity="error", timeout=8)
             return
-        change = await asyncio.to_thread(self._stop_change, engine, symbol, stop, price)
+        market = await asyncio.to_thread(engine.book.get, symbol)  # its tick, as the engine knows it
+        max_risk = self.ctx.settings.risk.max_risk_pct / 100 or None
+        market_tick = market.price_tick if market is not None else None
+        change = stops.change_of(self.report, symbol, stop, price, tick=market_tick, max_risk=max_risk)
         if change is None:
             self.notify(f"{symbol} is no longer open", severity="warning", timeout=4)
             return
         dialog = ConfirmDialog(
-            risk_stop.title(change),
-            risk_stop.lines(change),
-            warnings=[*risk_stop.warnings(change), *flagged],
+            stops.title(change),
+            stops.lines(change),
+            warnings=[*stops.warnings(change), *flagged],
             action="remove it" if price is None else "move it",
         )
         if not await self.app.push_screen_wait(dialog):
@@ -266,45 +360,16 @@ class RiskPane(RiskSync):
             self.notify(warning, severity="warning", timeout=8)
         self.refresh_data(soon=True)
 
-    def _stop_change(
-        self, engine: PaperEngine, symbol: str, old: float | None, new: float | None
-    ) -> risk_stop.StopChange | None:
-        """The position as the report shows it, with the market's tick (from a worker thread)."""
-        from perptui.ui.panes import risk_stop
-
-        report = self.report
-        p = next((x for x in report.positions if x.symbol == symbol), None) if report else None
-        if p is None or report is None:
-            return None
-        market = engine.book.get(symbol)
-        max_risk = self.ctx.settings.risk.max_risk_pct / 100 or None
-        return risk_stop.StopChange(
-            symbol=symbol,
-            side=p.side,
-            qty=p.qty,
-            entry=p.entry,
-            mark=p.mark,
-            liq_price=None if p.never_liquidated else p.liq_price,
-            old=old,
-            new=new,
-            equity=report.portfolio.equity,
-            max_risk=max_risk,
-            tick=market.price_tick if market is not None else None,
-            currency=report.currency,
-        )
-
-    def action_reset_breaker(self) -> None:
-        self.reset_breaker()
-
     @work(exclusive=True, group="risk-dialog")
     async def reset_breaker(self) -> None:
         report = self.report
         if report is None or not report.breaker.tripped:
             self.notify("the circuit breaker is not tripped", timeout=3)
             return
-        lines = ["A reset allows new paper orders again now, and the breaker will not trip again today."]
-        warnings = [f"{rf.breaker_text(report.breaker)}: reset only if the loss is understood and acceptable"]
-        dialog = ConfirmDialog("Reset the circuit breaker?", lines, warnings=warnings, action="reset it")
+        warnings = edits.reset_warnings(report.breaker)
+        dialog = ConfirmDialog(
+            "Reset the circuit breaker?", edits.RESET_LINES, warnings=warnings, action="reset it"
+        )
         if not await self.app.push_screen_wait(dialog):
             self.notify("the circuit breaker stays tripped", timeout=3)
             return
@@ -314,26 +379,3 @@ class RiskPane(RiskSync):
         await asyncio.to_thread(reset_breaker, store, report.account, self.ctx.clock.now_ms())
         self.notify("circuit breaker reset: new paper orders are allowed again", timeout=5)
         self.refresh_data(soon=True)
-
-
-def parse_reduce(text: str, open_qty: float, step: float | None = None) -> float:
-    """A quantity or a percentage of the open quantity (``50%``), in (0, open]."""
-    raw = text.strip()
-    if raw.endswith("%"):
-        qty = open_qty * parse_number(raw, PERCENT.named("share to close")) / 100
-    else:
-        qty = parse_number(raw, QUANTITY)
-    if qty > open_qty * (1 + 1e-12):
-        raise UsageError(f"only {fmt.qty(open_qty, step)} is open: close at most that (or 100%)")
-    return min(qty, open_qty)
-
-
-def parse_stop(text: str, side: str, mark: float | None, tick: float | None = None) -> float | str:
-    """A stop price on the losing side of the mark, or "" to remove the stop."""
-    if not text.strip():
-        return ""
-    price = parse_number(text, PRICE)
-    if mark is not None and (price >= mark if side == "long" else price <= mark):
-        where = "below" if side == "long" else "above"
-        raise UsageError(f"a {side}'s stop must be {where} the mark {fmt.price(mark, tick)}")
-    return price

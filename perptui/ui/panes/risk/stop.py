@@ -1,16 +1,20 @@
-"""The risk pane's stop confirmation: what moving (or removing) a position's stop does to the loss at the
-stop, before and after. Pure, no Textual. Removing a stop, or a stop whose loss is above the maximum risk
+"""The stop confirmation: what moving (or removing) a position's stop does to the loss at the stop, before
+and after. Pure, no Textual. Removing a stop, or a stop whose loss is above the maximum risk
 per trade, is flagged: the confirmation then defaults to No."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from perptui.domain.liquidation import side_sign
 from perptui.domain.types import Side
 from perptui.presentation.numbers import money as money_text
 from perptui.presentation.numbers import pct as pct_text
 from perptui.presentation.numbers import price as price_text
+
+if TYPE_CHECKING:
+    from perptui.services.risk import RiskReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,37 @@ class StopChange:
     max_risk: float | None  # the maximum loss at the stop per trade, a fraction of equity; None: off
     tick: float | None
     currency: str = "USDT"
+
+
+def change_of(
+    report: RiskReport | None,
+    symbol: str,
+    old: float | None,
+    new: float | None,
+    *,
+    tick: float | None,
+    max_risk: float | None,
+) -> StopChange | None:
+    """The change of ``symbol``'s stop as the report shows the position; None when it is no longer open."""
+    if report is None:
+        return None
+    p = next((x for x in report.positions if x.symbol == symbol), None)
+    if p is None:
+        return None
+    return StopChange(
+        symbol=symbol,
+        side=p.side,
+        qty=p.qty,
+        entry=p.entry,
+        mark=p.mark,
+        liq_price=None if p.never_liquidated else p.liq_price,
+        old=old,
+        new=new,
+        equity=report.portfolio.equity,
+        max_risk=max_risk,
+        tick=tick,
+        currency=report.currency,
+    )
 
 
 def loss_at(change: StopChange, stop: float) -> float:

@@ -1,4 +1,4 @@
-"""The risk pane's positions table: columns and each cell's text and tone. No Textual.
+"""The positions table's columns and each cell's text and tone. No Textual.
 
 A row's symbol, liquidation price, distance and sigmas take its state's colour: green safe, yellow near
 the minimum distance to liquidation, red at or past it (``presentation.risk.liq_state``). Money is masked

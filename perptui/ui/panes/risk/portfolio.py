@@ -1,23 +1,19 @@
-"""The risk pane's panels as Textual Content: the portfolio with VaR and volatility, the limits as bars,
-and the alerts with the circuit breaker. Built from one ``RiskReport``; money is masked in privacy mode.
-
-``compact`` (a terminal under 30 rows) gives the portfolio in five lines (the four figure lines and the
-1-day VaR) and the limits without their heading, one line a limit."""
+"""The portfolio: equity, wallet, PnL, exposure, leverage and drawdown, then the 1-day VaR and CVaR
+(historical and parametric) and the volatility of the biggest positions. Money is masked in privacy
+mode. ``compact`` (a terminal under 30 rows) gives five lines: the four figure lines and the 1-day VaR."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from textual.content import Content
+from textual.widgets import Static
 
 from perptui.presentation import numbers as fmt
-from perptui.presentation import risk as rf
 
 if TYPE_CHECKING:
-    from perptui.domain.limits import LimitCheck
     from perptui.services.risk import RiskReport
 
-BAR_WIDTH = 10
 LABEL = 12
 
 
@@ -94,41 +90,6 @@ def portfolio(report: RiskReport, *, private: bool, compact: bool = False) -> Co
     return Content("\n").join(lines)
 
 
-def _check_style(c: LimitCheck) -> str:
-    if c.breached:
-        return "bold $text-error"
-    if c.warning:
-        return "$text-warning"
-    return "$text-success" if c.value is not None else "$text-muted"
-
-
-def limits(report: RiskReport, *, compact: bool = False) -> Content:
-    checks = report.limits.summary()
-    if not checks:
-        return Content.styled("every limit is switched off ([risk] in the config)", "$text-muted")
-    lines = [] if compact else [Content.styled("Limits (worst position)", "bold $text-primary")]
-    for c in checks:
-        subject = c.symbol.split("/")[0] if c.symbol else ""
-        flag = rf.limit_flag(c)
-        lines.append(
-            Content.assemble(
-                (f"{rf.LIMIT_LABELS[c.kind]:<15}", "$text-muted"),
-                (f"{subject:<8.8}", ""),
-                (rf.bar(c.closeness, BAR_WIDTH, full="█", empty="░"), _check_style(c)),
-                f" {rf.limit_value(c)}",
-                (f" {flag}" if flag else "", _check_style(c)),
-            )
-        )
-    return Content("\n").join(lines)
-
-
-def alerts(report: RiskReport) -> Content:
-    b = report.breaker
-    lines = [Content.styled(rf.breaker_text(b), "bold $text-error" if b.tripped else "$text-success")]
-    if report.alerts:
-        for a in report.alerts:
-            style = "bold $text-error" if a.severity == "critical" else "$text-warning"
-            lines.append(Content.assemble(("! ", style), (a.message, style)))
-    else:
-        lines.append(Content.styled("no alerts: every limit holds", "$text-muted"))
-    return Content("\n").join(lines)
+class RiskPortfolio(Static):
+    def show(self, report: RiskReport, *, private: bool, compact: bool) -> None:
+        self.update(portfolio(report, private=private, compact=compact))

@@ -3,8 +3,9 @@ its settings and capital, then the equity and drawdown of each layer, the metric
 windows, the Monte Carlo fan and the notes.
 
 A choice cycles in place (strategy, timeframe); a number or a date is typed in a dialog (bad input: a
-one-line message in the dialog, nothing changes). Every change runs again in a worker
-(``backtest_sync``) with a progress bar; ``e`` writes the run's ledgers as CSV files.
+one-line message in the dialog, nothing changes). Every change runs again in a worker thread (``run``)
+with a progress bar; a newer run cancels the older one, and whatever the older one still posts is
+ignored. ``e`` writes the run's ledgers as CSV files.
 
 Layout: the metrics come first. Under 100 columns (``-narrow``) the metrics and stress tables are drawn
 as two tables each (the first column repeated), so no row wraps; under 30 rows (``-short``) the charts
@@ -14,68 +15,50 @@ page up/down).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, VerticalScroll
-from textual.content import Content
-from textual.widgets import ProgressBar, Static
+from textual.screen import Screen
+from textual.widgets import Static
+from textual.worker import Worker, get_current_worker
 
-from perptui.presentation import numbers as fmt
 from perptui.ui.keymap import binding
-from perptui.ui.screens import backtest_view as view
-from perptui.ui.screens.backtest_sync import BacktestSync
+from perptui.ui.screens.backtest import edits
+from perptui.ui.screens.backtest.cells import (
+    METRIC_COLUMNS,
+    METRIC_SPLIT,
+    STRESS_COLUMNS,
+    STRESS_SPLIT,
+    metric_rows,
+    stress_rows,
+)
+from perptui.ui.screens.backtest.heading import BacktestHeading
+from perptui.ui.screens.backtest.messages import Progressed, RunDone, RunFailed
+from perptui.ui.screens.backtest.monte_carlo import MonteCarloSummary
+from perptui.ui.screens.backtest.notes import RunNotes
+from perptui.ui.screens.backtest.progress import RunProgress
+from perptui.ui.screens.backtest.result_table import ResultTable
+from perptui.ui.screens.backtest.run import Stopped, one_line, run_backtest
+from perptui.ui.screens.backtest.series import Shown, lines
+from perptui.ui.screens.backtest.settings_line import SettingsLine
+from perptui.ui.screens.backtest.setup import Setup, date_text
 from perptui.ui.widgets.backtest_charts import BacktestCharts
 from perptui.ui.widgets.dialogs import FormDialog
 from perptui.ui.widgets.footer import KeysFooter
 
-Column = tuple[str, int, bool]  # (header, width, left-aligned)
-METRIC_COLUMNS: list[Column] = [
-    ("layer", 11, True),
-    ("return", 8, False),
-    ("CAGR", 8, False),
-    ("vol", 7, False),
-    ("Sharpe", 6, False),
-    ("Sortino", 7, False),
-    ("max DD", 7, False),
-    ("Calmar", 6, False),
-    ("price PnL", 9, False),
-    ("funding", 8, False),
-    ("fees", 7, False),
-    ("turnover", 8, False),
-]
-STRESS_COLUMNS: list[Column] = [
-    ("stress window", 13, True),
-    ("dates", 23, True),
-    ("return", 7, False),
-    ("max DD", 7, False),
-    ("worst day", 9, False),
-    ("funding", 8, False),
-    ("fees", 7, False),
-    ("", 24, True),
-]
-#: Under 100 columns the wide tables are drawn as two: the columns of each (the first one repeated).
-METRIC_SPLIT: tuple[tuple[int, ...], ...] = ((0, 1, 2, 3, 4, 5, 6, 7), (0, 8, 9, 10, 11))
-STRESS_SPLIT: tuple[tuple[int, ...], ...] = ((0, 1, 2, 3, 4), (0, 5, 6, 7))
+if TYPE_CHECKING:
+    from perptui.ui.context import AppContext
+
 #: Under this many columns the tables split; under this many rows the charts fold.
 NARROW_WIDTH = 100
 SHORT_HEIGHT = 30
-#: LiveTable's tones as theme styles.
-TONE_STYLES = {
-    "pos": "$text-success",
-    "neg": "$text-error",
-    "pos-strong": "bold $text-success",
-    "neg-strong": "bold $text-error",
-    "warn": "$text-warning",
-    "strong": "bold",
-    "muted": "$text-muted",
-}
 
 
-class BacktestScreen(BacktestSync):
+class BacktestScreen(Screen[None]):
     DEFAULT_CSS = """
     BacktestScreen { padding: 0 1; }
     BacktestScreen #bt-heading { text-style: bold; color: $text-primary; }
@@ -132,23 +115,27 @@ class BacktestScreen(BacktestSync):
         binding("bt_close", "escape,q", "close", "Close", "Back to the allocation pane"),
     ]
 
+    def __init__(self, ctx: AppContext, setup: Setup) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setup = setup
+        self.shown: Shown | None = None
+        self.running = False
+        self.error: str | None = None
+        self._worker: Worker[None] | None = None
+        self.charts_flipped = False  # v: the charts shown although folded for the height, or hidden
+
     def compose(self) -> ComposeResult:
-        yield Static("", id="bt-heading", markup=False)
-        yield Static("", id="bt-settings")
-        with Horizontal(id="bt-progress"):
-            yield ProgressBar(total=None, show_eta=False, id="bt-progress-bar")
-            yield Static("", id="bt-progress-label", markup=False)
-        yield Static("", id="bt-metrics")
+        yield BacktestHeading(id="bt-heading")
+        yield SettingsLine("", id="bt-settings")
+        yield RunProgress(id="bt-progress")
+        yield ResultTable(METRIC_COLUMNS, METRIC_SPLIT, metric_rows, id="bt-metrics")
         yield BacktestCharts(id="bt-charts")
         yield Static("charts folded to fit the terminal's height: v shows them", id="bt-charts-folded")
-        yield Static("", id="bt-mc")
-        yield Static("", id="bt-stress")
-        with VerticalScroll(id="bt-notes-box"):
-            yield Static("", id="bt-notes", markup=False)
+        yield MonteCarloSummary("", id="bt-mc")
+        yield ResultTable(STRESS_COLUMNS, STRESS_SPLIT, stress_rows, id="bt-stress")
+        yield RunNotes(id="bt-notes-box")
         yield KeysFooter()
-
-    #: v: the charts shown although folded for the height, or hidden although there is room.
-    charts_flipped = False
 
     def on_mount(self) -> None:
         self.watch(self.app, "privacy", lambda _: self.redraw(), init=False)
@@ -176,9 +163,54 @@ class BacktestScreen(BacktestSync):
         self.query_one(BacktestCharts).display = shown
         self.set_class(not shown and not self.charts_flipped, "-charts-folded")
 
+    # --- the run -----------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Start a run of the current setup (replacing a running one)."""
+        self.running = True
+        self.error = None
+        self.query_one(RunProgress).show(0, None, "loading the history…")
+        self.redraw()
+        self._worker = self.run_worker_thread(self.setup)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="backtest")
+    def run_worker_thread(self, setup: Setup) -> None:
+        worker = get_current_worker()
+
+        def progress(done: int, total: int | None, label: str) -> None:
+            if worker.is_cancelled:
+                raise Stopped
+            self.post_message(Progressed(worker, done, total, label))
+
+        try:
+            shown = run_backtest(self.ctx, self.app, setup, progress)
+        except Stopped:
+            return
+        except Exception as exc:  # said in one line: the heading and a notification
+            self.post_message(RunFailed(worker, one_line(exc)))
+            return
+        self.post_message(RunDone(worker, shown))
+
+    def on_progressed(self, message: Progressed) -> None:
+        if message.worker is self._worker and self.running:
+            self.query_one(RunProgress).show(message.done, message.total, message.label)
+
+    def on_run_done(self, message: RunDone) -> None:
+        if message.worker is self._worker:
+            self.running = False
+            self.shown, self.error = message.shown, None
+            self.redraw()
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if message.worker is self._worker:
+            self.running = False
+            self.error = message.error
+            self.notify(self.error, title="backtest", severity="error", timeout=8)
+            self.redraw()
+
     # --- settings ----------------------------------------------------------------------------------
 
-    def change(self, setup: view.Setup) -> None:
+    def change(self, setup: Setup) -> None:
         self.setup = setup
         self.run()
 
@@ -194,34 +226,36 @@ class BacktestScreen(BacktestSync):
     def action_edit_span(self) -> None:
         now = self.ctx.clock.now_ms()
         s = self.setup
-        since, until = view._date(s.since_ms), view._date(s.until_ms)
-        fields = [("From (UTC date)", since), ("To (UTC date, not included)", until)]
-        self.ask(
-            "Backtest span",
-            fields,
-            lambda t: _replace(s, zip(("since_ms", "until_ms"), view.parse_span(t, now), strict=True)),
-        )
+
+        def span(texts: list[str]) -> Setup:
+            since, until = edits.parse_span(texts, now)
+            return replace(s, since_ms=since, until_ms=until)
+
+        fields = [
+            ("From (UTC date)", date_text(s.since_ms)),
+            ("To (UTC date, not included)", date_text(s.until_ms)),
+        ]
+        self.ask("Backtest span", fields, span)
 
     def action_edit_capital(self) -> None:
         s = self.setup
-        self.ask(
-            "Backtest capital",
-            [("Capital", f"{s.capital:g}")],
-            lambda t: _replace(s, [("capital", view.parse_capital(t[0]))]),
-        )
+        fields = [("Capital", f"{s.capital:g}")]
+        self.ask("Backtest capital", fields, lambda t: replace(s, capital=edits.parse_capital(t[0])))
 
     def action_edit_paths(self) -> None:
         s = self.setup
         fields = [("Monte Carlo paths (0: none)", str(s.paths))]
-        self.ask("Monte Carlo", fields, lambda t: _replace(s, [("paths", view.parse_paths(t[0]))]))
+        self.ask("Monte Carlo", fields, lambda t: replace(s, paths=edits.parse_paths(t[0])))
 
     def action_edit_window(self) -> None:
         s = self.setup
         fields = [("Stress window FIRST:LAST (UTC dates; empty: none)", s.stress[0] if s.stress else "")]
-        self.ask("Stress window", fields, lambda t: _replace(s, [("stress", view.parse_window(t[0]))]))
+        self.ask("Stress window", fields, lambda t: replace(s, stress=edits.parse_window(t[0])))
 
     @work(exclusive=True, group="backtest-dialog")
-    async def ask(self, title: str, fields, validate) -> None:  # type: ignore[no-untyped-def]
+    async def ask(
+        self, title: str, fields: list[tuple[str, str]], validate: Callable[[list[str]], Setup]
+    ) -> None:
         changed = await self.app.push_screen_wait(FormDialog(title, fields, validate))
         if changed is not None and changed != self.setup:
             self.change(changed)
@@ -235,17 +269,17 @@ class BacktestScreen(BacktestSync):
         self.export(self.shown)
 
     @work(exclusive=True, group="backtest-dialog")
-    async def export(self, shown: view.Shown) -> None:
+    async def export(self, shown: Shown) -> None:
         import asyncio
 
         from perptui.config.paths import data_dir
         from perptui.domain.errors import UsageError
         from perptui.services.backtest_ledger import write_ledgers
 
-        default = view.default_folder(str(data_dir()), shown.setup.strategy, self.ctx.clock.now_ms())
+        default = edits.default_folder(str(data_dir()), shown.setup.strategy, self.ctx.clock.now_ms())
         fields = [("Folder (created when missing)", default)]
         hint = "fills.csv, funding.csv and equity.csv"
-        dialog = FormDialog("Export the ledgers", fields, lambda t: view.parse_folder(t[0]), hint=hint)
+        dialog = FormDialog("Export the ledgers", fields, lambda t: edits.parse_folder(t[0]), hint=hint)
         folder = await self.app.push_screen_wait(dialog)
         if folder is None:
             return
@@ -254,7 +288,6 @@ class BacktestScreen(BacktestSync):
         except UsageError as exc:
             self.notify(str(exc), title="export", severity="error", timeout=8)
             return
-        self.exported = paths
         self.notify("\n".join(str(p) for p in paths), title="ledgers written", timeout=8)
 
     def action_close(self) -> None:
@@ -268,101 +301,26 @@ class BacktestScreen(BacktestSync):
 
     # --- drawing -----------------------------------------------------------------------------------
 
-    def show_progress(self, done: int, total: int | None, label: str) -> None:
-        self.query_one("#bt-progress-bar", ProgressBar).update(total=total, progress=done)
-        self.query_one("#bt-progress-label", Static).update(label)
-
     def redraw(self) -> None:
+        """Hand the setup and the run shown to every part of the view."""
         if not self.is_mounted:
             return
         private = bool(getattr(self.app, "privacy", False))
         s, shown = self.setup, self.shown
         self.title = f"Backtest · {s.strategy}"
-        self.query_one("#bt-progress").set_class(self.running, "-running")
-        self.query_one("#bt-settings", Static).update(_settings_line(s, private))
-        heading = self.query_one("#bt-heading", Static)
-        state = "running…" if self.running else (self.error or "")
-        text = f"Backtest · {view.headline(shown, private=private)}" if shown else f"Backtest · {s.strategy}"
-        if shown is not None and shown.setup != s and not self.running:
-            state = state or "settings changed: r runs again"
-        heading.update(text + (f" · {state}" if state else ""))
-        heading.set_class(self.error is not None, "-error")
+        self.query_one(RunProgress).set_running(self.running)
+        self.query_one(SettingsLine).show(s, private=private)
+        heading = self.query_one(BacktestHeading)
+        heading.show(s, shown, running=self.running, error=self.error, private=private)
         if shown is None:
             return
         narrow = self.has_class("-narrow")
-        metrics = view.metric_rows(shown.report, private=private)
-        metric_table = tables(METRIC_COLUMNS, metrics.values(), METRIC_SPLIT if narrow else None)
-        self.query_one("#bt-metrics", Static).update(metric_table)
-        stress = view.stress_rows(shown.report, private=private)
-        stress_table = tables(STRESS_COLUMNS, stress.values(), STRESS_SPLIT if narrow else None)
-        self.query_one("#bt-stress", Static).update(stress_table)
-        charts = self.query_one(BacktestCharts)
-        lines = lambda curves: [(c.name, c.points) for c in curves]  # noqa: E731
-        mc = shown.report.monte_carlo
+        report = shown.report
+        self.query_one("#bt-metrics", ResultTable).show(report, private=private, narrow=narrow)
+        self.query_one("#bt-stress", ResultTable).show(report, private=private, narrow=narrow)
+        mc = report.monte_carlo
         capital = None if mc is None else mc.capital
+        charts = self.query_one(BacktestCharts)
         charts.show(lines(shown.equity), lines(shown.drawdown), lines(shown.fan), capital, private=private)
-        self.query_one("#bt-mc", Static).update(_mc_text(shown, private, narrow))
-        notes = [view.reconciled_line(shown, private=private), *shown.report.notes]
-        self.query_one("#bt-notes", Static).update("\n".join(notes))
-
-
-def table(columns: Sequence[Column], rows: Iterable[Sequence[view.Cell]]) -> Content:
-    """A small fixed-width table: a header on the panel colour, then one line per row, each cell in its
-    tone. (A results table has no cursor: every row keeps its colours.)"""
-
-    def line(cells: Sequence[tuple[str, str]]) -> Content:
-        parts = []
-        for (_, width, left), (text, tone) in zip(columns, cells, strict=True):
-            text = text[:width].ljust(width) if left else text[:width].rjust(width)
-            parts.append(Content.styled(f" {text} ", TONE_STYLES.get(tone, "")))
-        return Content("").join(parts)
-
-    header = line([(name, "strong") for name, _, _ in columns])
-    head = header.stylize("on $panel")
-    return Content("\n").join([head, *(line(cells) for cells in rows)])
-
-
-def tables(
-    columns: Sequence[Column],
-    rows: Iterable[Sequence[view.Cell]],
-    split: Sequence[Sequence[int]] | None,
-) -> Content:
-    """``table``, whole, or ``split`` into one table per group of column indices, one under another."""
-    if split is None:
-        return table(columns, rows)
-    listed = list(rows)
-    parts = [table([columns[i] for i in group], [[r[i] for i in group] for r in listed]) for group in split]
-    return Content("\n").join(parts)
-
-
-def _replace(setup: view.Setup, changes) -> view.Setup:  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    return replace(setup, **dict(changes))
-
-
-def _settings_line(s: view.Setup, private: bool) -> Content:
-    def part(key: str, label: str, value: str) -> Content:
-        return Content.assemble((key, "bold $text-accent"), f" {label} ", (value, "bold $text"))
-
-    paths = f"{s.paths:,} paths" if s.paths else "off"
-    parts = [
-        part("s", "strategy", s.strategy),
-        part("d", "dates", s.span_text),
-        part("f", "bars", s.timeframe),
-        part("c", "capital", fmt.money(s.capital, private=private, decimals=0)),
-        part("m", "Monte Carlo", paths),
-        part("w", "window", s.stress[0] if s.stress else "—"),
-    ]
-    return Content("  ").join(parts)
-
-
-def _mc_text(shown: view.Shown, private: bool, narrow: bool = False) -> Content:
-    lines = view.monte_carlo_lines(shown, private=private)
-    if narrow:  # one figure a line rather than lines wrapped inside a figure
-        lines = [part for line in lines for part in line.split(" · ")]
-    label = Content.styled(f"{'Monte Carlo':<13}", "bold $text-primary")
-    pad = Content(" " * 13)
-    return Content("\n").join(
-        [Content.assemble(label if i == 0 else pad, Content(line)) for i, line in enumerate(lines)]
-    )
+        self.query_one(MonteCarloSummary).show(shown, private=private, narrow=narrow)
+        self.query_one(RunNotes).show(shown, private=private)

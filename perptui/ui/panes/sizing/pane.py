@@ -631,11 +631,10 @@ class SizingPane(Pane):
             return
         from perptui.presentation.ticket import ticket_text
 
-        r, m = self.result, self.market
-        if r is None or m is None:
-            why = str(self.error) if self.error is not None else "nothing is sized yet"
-            self.notify(f"no ticket to copy: {why}", severity="warning")
+        sized = self._sized("ticket to copy")
+        if sized is None:
             return
+        r, m = sized
         text = ticket_text(r, m.price_tick, m.amount_step, m.settle)
         self.app.copy_to_clipboard(text)
         qty, entry = fmt.qty(r.quantity, m.amount_step), fmt.price(r.entry, m.price_tick)
@@ -658,52 +657,36 @@ class SizingPane(Pane):
     def action_send_order(self) -> None:
         if not self.ready(self.action_send_order):
             return
-        r, m = self.result, self.market
-        if r is None or m is None:
-            why = str(self.error) if self.error is not None else "nothing is sized yet"
-            self.notify(f"no order to send: {why}", severity="warning")
-        elif not r.tradable:
+        sized = self._sized("order to send")
+        if sized is None:
+            return
+        r, m = sized
+        if not r.tradable:
             self.notify("no order to send: the size is below the market's minimum", severity="warning")
         else:
             self.send_order(r, m)
 
+    def _sized(self, what: str) -> tuple[SizingResult, Market] | None:
+        """The result and its market; None, after saying why there is no ``what``, when there is none."""
+        r, m = self.result, self.market
+        if r is None or m is None:
+            why = str(self.error) if self.error is not None else "nothing is sized yet"
+            self.notify(f"no {what}: {why}", severity="warning")
+            return None
+        return r, m
+
     @work(exclusive=True, group="sizing-dialog")
     async def send_order(self, result: SizingResult, market: Market) -> None:
-        """Rehearse the order on the paper engine (a tripped breaker or a refused rule is said now, with
-        no confirmation), show the whole order with what it flags, then, confirmed, place it."""
-        import asyncio
-
-        from perptui.ui.panes.sizing.order import confirm_lines, order_request, order_warnings
-        from perptui.ui.widgets.dialogs import ConfirmDialog
+        """Rehearse, confirm and place the order (``order_flow``): a market order when the entry follows
+        the mark, a limit at a typed entry."""
+        from perptui.ui.panes.sizing.order import order_request
+        from perptui.ui.panes.sizing.order_flow import send_paper_order
 
         ctx = self.context()
         mark = self.snapshot.mark if self.snapshot is not None else None
         request = order_request(result, market, limit=bool(self.form.entry.strip()), mark=mark)
         typed = typed_price_warnings(self.form, ctx) if ctx is not None else []
-        engine = await asyncio.to_thread(self.ctx.paper_engine)
-        try:
-            rehearsed = await asyncio.to_thread(engine.rehearse, lambda: engine.place_order(request))
-        except UsageError as exc:
-            self.notify(f"paper order refused: {exc}", severity="error", timeout=8)
-            return
-        title = f"Send this {result.side.upper()} to the paper account?"
-        dialog = ConfirmDialog(
-            title,
-            confirm_lines(result, market, request),
-            warnings=order_warnings(result, typed, rehearsed.warnings),
-            action="place it",
-        )
-        if not await self.app.push_screen_wait(dialog):
-            self.notify("order not sent", timeout=2)
-            return
-        try:
-            placed = await asyncio.to_thread(engine.place_order, request)
-        except UsageError as exc:
-            self.notify(f"paper order refused: {exc}", severity="error", timeout=8)
-            return
-        self.notify(placed.message, title="paper order", timeout=6)
-        for warning in placed.warnings:
-            self.notify(warning, severity="warning", timeout=8)
+        await send_paper_order(self.app, self.ctx, result, market, request, typed)
 
     def action_kelly(self) -> None:
         if self.ready(self.action_kelly):

@@ -18,6 +18,22 @@ if TYPE_CHECKING:
     from perptui.domain.sizing import SizingResult
     from perptui.domain.types import Market
 
+#: (id, label, short label); "interval" becomes the market's funding interval.
+ROWS = (
+    ("quantity", "Quantity", "Quantity"),
+    ("notional", "Notional", "Notional"),
+    ("margin", "Initial margin", "Margin"),
+    ("leverage", "Leverage", "Leverage"),
+    ("risk", "Risk at stop", "Risk at stop"),
+    ("risk-pct", "Risk % of equity", "Risk % equity"),
+    ("fees", "Fees (entry + stop)", "Fees"),
+    ("liq", "Liquidation", "Liquidation"),
+    ("gap", "Stop → liquidation", "Stop → liq"),
+    ("breakeven", "Break-even", "Break-even"),
+    ("funding", "Funding per interval", "Funding/interval"),
+    ("funding-day", "Funding per day", "Funding/day"),
+)
+
 #: Under this content width the Position card uses its short labels.
 COMPACT_BELOW = 36
 
@@ -99,20 +115,3 @@ class PositionCard(Vertical):
         if self.last is not None:
             self.show(*self.last, private)
         self.set_class(True, "-invalid")
-
-
-#: (id, label, short label); "interval" becomes the market's funding interval.
-ROWS = (
-    ("quantity", "Quantity", "Quantity"),
-    ("notional", "Notional", "Notional"),
-    ("margin", "Initial margin", "Margin"),
-    ("leverage", "Leverage", "Leverage"),
-    ("risk", "Risk at stop", "Risk at stop"),
-    ("risk-pct", "Risk % of equity", "Risk % equity"),
-    ("fees", "Fees (entry + stop)", "Fees"),
-    ("liq", "Liquidation", "Liquidation"),
-    ("gap", "Stop → liquidation", "Stop → liq"),
-    ("breakeven", "Break-even", "Break-even"),
-    ("funding", "Funding per interval", "Funding/interval"),
-    ("funding-day", "Funding per day", "Funding/day"),
-)

@@ -185,3 +185,35 @@ async def test_a_burst_of_600_keys_refreshes_the_final_pane_once_and_keeps_the_c
         app.call_later(app._tick)
         await pilot.pause()
         assert app.status_bar.clock_text == "2025-06-01 00:01:01 UTC"
+
+
+@pytest.mark.parametrize("how", PRESSES)
+@sync
+async def test_a_burst_typed_across_the_sizing_form_lands_in_the_field_shown_focused(
+    make_app, how: str
+) -> None:
+    """Tab moves to the next field before the next key is read: "3 tab 3 tab 5 0" typed fast fills three
+    fields, not "3350" into the first; shift+Tab goes back the same way."""
+    press = PRESSES[how]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await go(pilot, "2")
+        await go(pilot, "e")
+        pane = app.pane("sizing")
+        form = pane.form_widget  # type: ignore[attr-defined]
+        assert app.focused is form.input("stop")
+
+        await press(pilot, "3", "tab", "3", "tab", "5", "0")
+        await settle_or_fail(pilot)
+        values = {name: form.input(name).value for name in ("entry", "stop", "risk", "leverage", "targets")}
+        assert values == {"entry": "", "stop": "3", "risk": "3", "leverage": "50", "targets": ""}
+        assert app.focused is form.input("leverage")
+
+        await press(pilot, "shift+tab", "shift+tab", "2", "tab", "tab", "tab", "2")
+        await settle_or_fail(pilot)
+        values = {name: form.input(name).value for name in ("entry", "stop", "risk", "leverage", "targets")}
+        assert values == {"entry": "", "stop": "2", "risk": "3", "leverage": "50", "targets": "2"}
+        assert app.focused is form.input("targets")
+        typed = pane.form  # type: ignore[attr-defined]
+        assert (typed.stop, typed.risk, typed.leverage, typed.targets) == ("2", "3", "50", "2")
+        assert pane.result is not None and pane.result.leverage == 50  # type: ignore[attr-defined]

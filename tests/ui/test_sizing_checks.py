@@ -118,8 +118,8 @@ def test_cycling_the_stop_mode_keeps_the_stop_price(demo_source, side: str) -> N
     import asyncio
     from dataclasses import replace
 
-    from perptui.ui.panes.sizing_edits import cycle_stop
-    from perptui.ui.panes.sizing_model import Context, FormState, entry_price, stop_of
+    from perptui.ui.panes.sizing.edits import cycle_stop
+    from perptui.ui.panes.sizing.model import Context, FormState, entry_price, stop_of
 
     market = next(m for m in asyncio.run(demo_source.load_markets()) if m.symbol.startswith("BTC"))
     ctx = Context(market, mark=85_913.46, equity=5_000.0, atr=1_234.5678)
@@ -148,7 +148,7 @@ def test_a_limit_order_is_worded_by_where_it_stands_against_the_mark(
     side: str, price: float, said: str
 ) -> None:
     from perptui.domain.paper import OrderRequest
-    from perptui.ui.panes.sizing_order import how_sent
+    from perptui.ui.panes.sizing.order import how_sent
 
     assert how_sent(OrderRequest("X/USDT:USDT", side, 1.0, price=price, mark=100.0), 0.1).startswith(said)  # type: ignore[arg-type]
     unknown = how_sent(OrderRequest("X/USDT:USDT", side, 1.0, price=price), 0.1)  # type: ignore[arg-type]

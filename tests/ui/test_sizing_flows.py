@@ -17,9 +17,9 @@ from perptui.services.demo import DemoExchange
 from perptui.services.sources import open_market_data
 from perptui.services.store import Store
 from perptui.ui.factory import build_app
-from perptui.ui.panes.sizing_edits import convert_risk, convert_stop, nudge
-from perptui.ui.panes.sizing_kelly import KellyDialog
-from perptui.ui.panes.sizing_model import Context, FormState, entry_price, parse_number
+from perptui.ui.panes.sizing.edits import convert_risk, convert_stop, nudge
+from perptui.ui.panes.sizing.kelly import KellyDialog
+from perptui.ui.panes.sizing.model import Context, FormState, entry_price, parse_number
 from perptui.ui.widgets.price_ladder import Level, layout
 from perptui.ui.widgets.symbol_picker import SymbolPicker
 from tests.conftest import FROZEN_NOW_MS

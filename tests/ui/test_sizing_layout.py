@@ -10,7 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from perptui.presentation.numbers import qty as qty_text
-from perptui.ui.panes.sizing_results import Figure
+from perptui.ui.panes.sizing.figure import Figure
 from tests.ui.helpers import settle, sync
 from tests.ui.test_sizing_flows import fill, open_pane
 

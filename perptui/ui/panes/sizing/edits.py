@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from perptui.domain.errors import UsageError
 from perptui.domain.quantities import PRICE, RISK_PERCENT, Quantity
 from perptui.presentation.numbers import price_input
-from perptui.ui.panes.sizing_model import (
+from perptui.ui.panes.sizing.model import (
     STOP_MODES,
     Context,
     FormState,

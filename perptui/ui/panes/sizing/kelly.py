@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, Static
 from perptui.domain.errors import UsageError
 from perptui.domain.quantities import PAYOFF_RATIO, WIN_RATE
 from perptui.domain.sizing import KellyResult, kelly
-from perptui.ui.panes.sizing_model import parse_number
+from perptui.ui.panes.sizing.model import parse_number
 from perptui.ui.widgets.dialogs import FormDialog
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from perptui.domain.errors import UsageError
 from perptui.domain.quantities import (
@@ -24,8 +24,11 @@ from perptui.domain.quantities import (
 )
 
 if TYPE_CHECKING:
+    from perptui.config.settings import Settings
+    from perptui.domain.account import AccountSummary
     from perptui.domain.sizing import SizingError, SizingRequest, SizingResult, TakeProfitSpec
     from perptui.domain.types import MarginMode, Market, Side
+    from perptui.services.sizing_inputs import AtrReading, MarketSnapshot
 
 StopMode = Literal["price", "pct", "atr"]
 RiskMode = Literal["pct", "amount"]
@@ -110,6 +113,45 @@ class Context:
     slippage_bps: float = 0.0
     max_risk_fraction: float | None = None
     funding_warn_apr: float = 0.20
+
+
+class AtrState(NamedTuple):
+    """The ATR of ``symbol``: the reading (None while it loads or when it failed) and why it failed."""
+
+    symbol: str
+    reading: AtrReading | None
+    error: str
+
+
+def context_of(
+    market: Market | None,
+    snapshot: MarketSnapshot | None,
+    summary: AccountSummary | None,
+    atr: AtrState | None,
+    settings: Settings,
+) -> Context | None:
+    """What the pane knows about ``market`` (None: no market yet); a snapshot or an ATR of another
+    market (the symbol just changed) does not count."""
+    m = market
+    if m is None:
+        return None
+    snap = snapshot if snapshot is not None and snapshot.market.symbol == m.symbol else None
+    s = summary
+    reading = atr.reading if atr is not None and atr.symbol == m.symbol else None
+    return Context(
+        market=m,
+        mark=snap.mark if snap else None,
+        funding_rate=snap.funding_rate if snap else None,
+        funding_interval_hours=snap.funding_interval_hours if snap else m.funding_interval_hours,
+        equity=s.equity if s else None,
+        free_margin=s.free_margin if s else None,
+        other_maintenance=s.maintenance_margin if s else None,
+        account_risk=s.risk_pct if s else settings.risk.risk_pct / 100,
+        atr=reading.value if reading else None,
+        slippage_bps=settings.sizing.slippage_bps,
+        max_risk_fraction=settings.risk.max_risk_pct / 100,
+        funding_warn_apr=settings.sizing.funding_warn_apr_pct / 100,
+    )
 
 
 # --- parsing ----------------------------------------------------------------------------------------

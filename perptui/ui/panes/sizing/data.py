@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from perptui.domain.errors import PerptuiError
-from perptui.ui.panes import sizing_memory as memory
-from perptui.ui.panes.sizing_model import FormState
+from perptui.ui.panes.sizing import memory
+from perptui.ui.panes.sizing.model import FormState
 from perptui.ui.reads import on_source, read_markets, source_of
 
 if TYPE_CHECKING:

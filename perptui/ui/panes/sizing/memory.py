@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from perptui.ui.panes.sizing_model import FormState
+from perptui.ui.panes.sizing.model import FormState
 
 if TYPE_CHECKING:
     from perptui.services.store import Store

@@ -14,6 +14,7 @@ from perptui.services.demo import DemoExchange
 from perptui.ui.app import PerptuiApp
 from perptui.ui.screenshots import demo_app
 from tests.conftest import FROZEN_NOW_MS
+from tests.ui.helpers import record_notifications
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +28,7 @@ def make_app(demo_source: DemoExchange) -> Iterator[Callable[..., PerptuiApp]]:
     no later test in the process (a snapshot's header clock) sees the moved time."""
 
     def make(*, history: bool = False, config: dict[str, Any] | None = None) -> PerptuiApp:
-        return demo_app(history=history, source=demo_source, config=config)
+        return record_notifications(demo_app(history=history, source=demo_source, config=config))
 
     yield make
     clock = demo_source.clock

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from perptui.ui.widgets.stat import Stat
 
 P = ParamSpec("P")
 S = TypeVar("S")
+A = TypeVar("A", bound=App[Any])
 
 
 async def settle(pilot: Pilot) -> None:
@@ -31,8 +33,25 @@ async def wait_for_screen(pilot: Pilot, screen_type: type[S]) -> S:
     raise AssertionError(f"no {screen_type.__name__}; the screen is {pilot.app.screen!r}")
 
 
+def record_notifications(app: A) -> A:
+    """Keep every toast ``app`` raises, so a test reads it however long the test ran (a toast on screen
+    expires after its timeout in wall-clock time, which a loaded machine can outlast)."""
+    seen: list[str] = []
+    shown = app.notify
+
+    def notify(message: str, **kwargs: Any) -> None:
+        seen.append(message)
+        shown(message, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    app.notes_seen = seen  # type: ignore[attr-defined]
+    return app
+
+
 def notifications(pilot: Pilot) -> list[str]:
-    return [n.message for n in pilot.app._notifications]
+    """Every toast raised so far (recorded by ``record_notifications``), else the ones on screen."""
+    seen = getattr(pilot.app, "notes_seen", None)
+    return list(seen) if seen is not None else [n.message for n in pilot.app._notifications]
 
 
 def stat(pilot: Pilot, stat_id: str) -> str:

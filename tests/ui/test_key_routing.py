@@ -217,3 +217,21 @@ async def test_a_burst_typed_across_the_sizing_form_lands_in_the_field_shown_foc
         typed = pane.form  # type: ignore[attr-defined]
         assert (typed.stop, typed.risk, typed.leverage, typed.targets) == ("2", "3", "50", "2")
         assert pane.result is not None and pane.result.leverage == 50  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("how", PRESSES)
+@sync
+async def test_escape_typed_fast_in_a_field_gives_the_next_key_to_the_pane(make_app, how: str) -> None:
+    """ "3 esc s" typed fast: 3 in the stop, then `s` sizes a short, not "3s" in the stop."""
+    press = PRESSES[how]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await go(pilot, "2")
+        await go(pilot, "e")
+        pane = app.pane("sizing")
+        form = pane.form_widget  # type: ignore[attr-defined]
+        await press(pilot, "3", "escape", "s")
+        await settle_or_fail(pilot)
+        assert form.input("stop").value == "3"
+        assert app.focused is pane
+        assert pane.form.side == "short"  # type: ignore[attr-defined]

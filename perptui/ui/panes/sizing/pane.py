@@ -18,6 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import events, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -91,12 +92,35 @@ class SizingPane(Pane):
         binding("size_stop_mode", "x", "stop_mode", "Stop", "Stop: price, % distance or ATR x", show=False),
         binding("size_risk_mode", "a", "risk_mode", "Risk", "Risk as % of equity or an amount", show=False),
         binding("size_margin", "m", "margin_mode", "Margin", "Isolated or cross margin", show=False),
-        binding("size_up", "up", "nudge(1)", "Up", "Field: up a tick, 0.1 or 1; else scroll", show=False),
+        # Priority (the field keys below): run when the key is read, so the keys typed after it reach the
+        # field (or the pane) it moved to, not the field the key was typed in.
         binding(
-            "size_down", "down", "nudge(-1)", "Down", "Field: down a tick, 0.1 or 1; else scroll", show=False
+            "size_up",
+            "up",
+            "nudge(1)",
+            "Up",
+            "Field: up a tick, 0.1 or 1; else scroll",
+            show=False,
+            priority=True,
         ),
-        binding("size_done", "escape", "leave_field", "Done", "Leave the field for the keys", show=False),
-        # Priority: run when the key is read, so the keys typed after it reach the field it moved to.
+        binding(
+            "size_down",
+            "down",
+            "nudge(-1)",
+            "Down",
+            "Field: down a tick, 0.1 or 1; else scroll",
+            show=False,
+            priority=True,
+        ),
+        binding(
+            "size_done",
+            "escape",
+            "leave_field",
+            "Done",
+            "Leave the field for the keys",
+            show=False,
+            priority=True,
+        ),
         binding("size_next", "tab", "next_field(1)", "Next", "The next field", show=False, priority=True),
         binding(
             "size_previous",
@@ -602,16 +626,22 @@ class SizingPane(Pane):
             self.screen.focus_previous()
 
     def action_leave_field(self) -> None:
-        if self.built and self.form_widget.focused_field() is not None:
-            self.focus_now()
+        """Escape in a field gives the keys back to the pane; elsewhere it is not the pane's key."""
+        if not (self.built and self.form_widget.focused_field() is not None):
+            raise SkipAction()
+        self.focus_now()
 
     def action_nudge(self, direction: int) -> None:
-        """↑↓ in a field nudge it; outside one they scroll the main column (what is below the fold)."""
+        """↑↓ in a field nudge it; on the pane they scroll the main column (what is below the fold); on
+        another widget of the pane they are that widget's keys."""
         if not self.built:
             return
         name = self.form_widget.focused_field()
         if name is None:
-            self.query_one("#size-main", VerticalScroll).scroll_relative(y=-direction, animate=False)
+            main = self.query_one("#size-main", VerticalScroll)
+            if self.screen.focused not in (self, main):
+                raise SkipAction()
+            main.scroll_relative(y=-direction, animate=False)
             return
         ctx = self.context()
         if ctx is None:

@@ -5,8 +5,10 @@ optimiser, scaled down when volatility spikes.
 Every setting has a key: a number is typed in a dialog, a choice cycles in place; each change solves
 the plan again in a worker (``solve``: the inputs are read again only when the window or the universe
 changes; a newer solve replaces a running one, and a hidden pane keeps the result and draws it when
-shown). ``x`` sends the trades that take the paper account to the plan, after a confirmation listing
-every order."""
+shown). The capital and the split are the account's (its equity, its split) and follow it while the
+pane is shown, until a capital is typed here (``c``; ``r`` follows the account again); a split set here
+becomes the account's. ``x`` sends the trades that take the paper account to the plan, after a
+confirmation listing every order."""
 
 from __future__ import annotations
 
@@ -25,12 +27,12 @@ from perptui.ui.panes.allocation.columns import SPECS, plan_rows
 from perptui.ui.panes.allocation.figures import PlanFigures
 from perptui.ui.panes.allocation.fold_cue import FoldCue
 from perptui.ui.panes.allocation.heading import PlanHeading
-from perptui.ui.panes.allocation.messages import PlanFailed, PlanSolved
+from perptui.ui.panes.allocation.messages import BasisRead, PlanFailed, PlanSolved
 from perptui.ui.panes.allocation.notes import PlanNotes
 from perptui.ui.panes.allocation.send import place_all, rehearse
 from perptui.ui.panes.allocation.settings import Setting, settings
 from perptui.ui.panes.allocation.settings_bar import SettingsBar
-from perptui.ui.panes.allocation.solve import needs_reload, solve_plan
+from perptui.ui.panes.allocation.solve import account_basis, needs_reload, save_split, solve_plan
 from perptui.ui.panes.allocation.trades import confirm_lines, send_order
 from perptui.ui.panes.allocation.trades_line import TradesLine
 from perptui.ui.panes.base import Pane
@@ -98,7 +100,9 @@ class AllocationPane(Pane):
         binding(
             "plan_lookback", "b", "edit('b')", "Lookback", "Cycle the lookback: 7, 30 or 90 days", show=False
         ),
-        binding("plan_reload", "r", "reload", "Reload", "Read the market data again and solve"),
+        binding(
+            "plan_reload", "r", "reload", "Reload", "Read the account and the market data again and solve"
+        ),
         binding("plan_send", "x", "send_trades", "Trades", "Send the plan's trades to the paper account"),
         binding(
             "plan_backtest", "B", "backtest", "Backtest", "Backtest the plan over history (the results view)"
@@ -128,6 +132,8 @@ class AllocationPane(Pane):
         self.warm: Any = None  # the last solution, to warm-start the next solve
         self.error: str | None = None
         self.solving = False
+        #: The capital follows the account's equity until one is typed here (``c``); ``r`` follows again.
+        self.follow_capital = True
 
     def compose(self) -> ComposeResult:
         yield PlanHeading(id="plan-heading")
@@ -176,8 +182,35 @@ class AllocationPane(Pane):
     # --- solving ------------------------------------------------------------------------------------
 
     def refresh_data(self) -> None:
+        """Shown, and then every refresh: the first solve, else a read of the account to follow."""
         if self.plan is None and not self.solving:
             self.solve(self.config, reload=False)
+        elif not self.solving:
+            self.read_basis(reread=False)
+        self.schedule_next()
+
+    @work(exclusive=True, group="plan-basis", exit_on_error=False)
+    async def read_basis(self, *, reread: bool) -> None:
+        try:
+            basis = await asyncio.to_thread(account_basis, self.ctx)
+        except Exception as exc:
+            self.notify(f"could not read the account: {exc}", severity="error", timeout=5)
+        else:
+            self.post_message(BasisRead(basis, reread=reread))
+
+    def on_basis_read(self, event: BasisRead) -> None:
+        config, basis = self.config, event.basis
+        if config is None or (self.solving and not event.reread):
+            return
+        if event.reread:
+            self.follow_capital = True
+            self.config = basis.apply(config, follow_capital=True)
+            self.solve(self.config, reload=True)
+        elif basis.moved_from(config, follow_capital=self.follow_capital):
+            followed = basis.apply(config, follow_capital=self.follow_capital)
+            self.change(followed)
+            split = f"split {followed.neutral_pct:g}/{100 - followed.neutral_pct:g}"
+            self.notify(f"re-planned on the account: capital {followed.capital:,.2f}, {split}", timeout=4)
 
     def change(self, config: PlanConfig) -> None:
         """Solve again with ``config`` (reading the inputs again when the window or universe changed)."""
@@ -233,12 +266,18 @@ class AllocationPane(Pane):
             lambda texts: setting.parse(texts[0], config),
         )
         changed = await self.app.push_screen_wait(dialog)
-        if changed is not None:
-            self.change(changed)
+        if changed is None:
+            return
+        if setting.field == "capital":
+            self.follow_capital = False  # a what-if capital, kept until ``r``
+        if setting.field == "neutral_pct" and self.ctx.account_mode == "paper":
+            await asyncio.to_thread(save_split, self.ctx, changed.neutral_pct)
+        self.change(changed)
 
     def action_reload(self) -> None:
+        """Read the account (its equity and split) and the market again, and solve."""
         if self.config is not None:
-            self.solve(self.config, reload=True)
+            self.read_basis(reread=True)
 
     # --- elsewhere: the backtest, the sizing pane ---------------------------------------------------
 

@@ -1,8 +1,8 @@
-"""Solving the plan off the UI thread. Everything a solve reads is gathered here: the capital (the paper
-account's equity on the first solve), the market inputs (markets, funding and candles of the universe,
-read again only when the window or the universe changes), the paper account's positions (the trades
-are the difference), and the previous solution to warm-start from. No Textual; the maths and the cache
-are imported when a solve runs, not before the first frame."""
+"""Solving the plan off the UI thread. Everything a solve reads is gathered here: the account's basis
+(its equity as the capital and its neutral / directional split), the market inputs (markets, funding
+and candles of the universe, read again only when the window or the universe changes), the paper
+account's positions (the trades are the difference), and the previous solution to warm-start from. No
+Textual; the maths and the cache are imported when a solve runs, not before the first frame."""
 
 from __future__ import annotations
 
@@ -49,23 +49,64 @@ def needs_reload(old: PlanConfig | None, new: PlanConfig) -> bool:
     return old is not None and inputs_key(new) != inputs_key(old)
 
 
+#: The plan follows the account's equity when it moves by more than this share of the plan's capital
+#: (a deposit, a withdrawal, a realised loss), not on every tick of the unrealised PnL.
+FOLLOW_EQUITY_BY = 0.005
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBasis:
+    """What the plan takes from the account: the capital, the split (neutral %, as ``PlanConfig``), and
+    where the capital came from."""
+
+    capital: float
+    neutral_pct: float
+    capital_from: str
+
+    def moved_from(self, config: PlanConfig, *, follow_capital: bool) -> bool:
+        """The split differs from ``config``'s, or (when the plan follows the account's capital) the equity
+        moved by more than ``FOLLOW_EQUITY_BY``."""
+        if abs(self.neutral_pct - config.neutral_pct) > 1e-9:
+            return True
+        return follow_capital and abs(self.capital - config.capital) > FOLLOW_EQUITY_BY * config.capital
+
+    def apply(self, config: PlanConfig, *, follow_capital: bool) -> PlanConfig:
+        from dataclasses import replace
+
+        capital = self.capital if follow_capital else config.capital
+        return replace(config, capital=capital, neutral_pct=self.neutral_pct)
+
+
 def first_config(ctx: AppContext) -> tuple[PlanConfig, str]:
-    """The settings' plan on the account's capital, and where that capital came from. Blocking."""
+    """The settings' plan on the account's capital and split, and where that capital came from.
+    Blocking."""
     from perptui.services.allocation import plan_config
 
-    capital, capital_from = account_capital(ctx)
-    return plan_config(ctx.settings, capital=capital), capital_from
+    basis = account_basis(ctx)
+    return plan_config(ctx.settings, capital=basis.capital, neutral_pct=basis.neutral_pct), basis.capital_from
 
 
-def account_capital(ctx: AppContext) -> tuple[float, str]:
-    """The paper account's equity (``paper.starting_capital`` with ``account = "exchange"`` or without
-    equity), and where it came from. Blocking."""
+def account_basis(ctx: AppContext) -> AccountBasis:
+    """The paper account's equity and split (set with ``s`` on the account pane or ``perptui account``);
+    ``paper.starting_capital`` while it has no equity, and the config's split with ``account =
+    "exchange"`` (the plan's trades go to the paper account only). Blocking."""
+    settings = ctx.settings
     if ctx.account_mode == "paper":
         engine = ctx.paper_engine()
-        equity = engine.account.summary(engine.marks).equity
-        if equity is not None and equity > 0:
-            return float(equity), "the paper account's equity"
-    return float(ctx.settings.paper.starting_capital), "paper.starting_capital"
+        summary = engine.account.summary(engine.marks)
+        neutral = float(summary.neutral_pct) * 100
+        if summary.equity is not None and summary.equity > 0:
+            return AccountBasis(float(summary.equity), neutral, "the paper account's equity")
+        return AccountBasis(float(settings.paper.starting_capital), neutral, "paper.starting_capital")
+    return AccountBasis(
+        float(settings.paper.starting_capital), settings.plan.neutral_pct, "paper.starting_capital"
+    )
+
+
+def save_split(ctx: AppContext, neutral_pct: float) -> None:
+    """The plan's split becomes the account's (what the account pane and ``perptui allocate`` use).
+    Blocking."""
+    ctx.account().set_split(neutral_pct / 100, (100 - neutral_pct) / 100)
 
 
 async def read_inputs(ctx: AppContext, config: PlanConfig) -> PlanInputs:

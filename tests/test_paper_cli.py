@@ -166,6 +166,43 @@ def test_bad_input_is_one_line_and_exit_2(
         assert paper_book.load_fills(conn, "paper") == [] and paper_book.load_orders(conn, "paper") == []
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--symbol", "BTC", "--qty", "0.0001"],
+            "quantity 0.0001 is below BTCDEMO/USDT:USDT's minimum quantity 0.001: the smallest valid",
+        ),
+        (["--symbol", "BTC", "--qty", "1e-300"], "quantity 1e-300 is below BTCDEMO/USDT:USDT's minimum"),
+        (
+            ["--symbol", "BTC", "--qty", "0.0015"],
+            "quantity 0.0015 is not a multiple of BTCDEMO/USDT:USDT's step 0.001: the nearest valid "
+            "quantity is 0.001",
+        ),
+        (["--symbol", "TRX", "--qty", "0.5"], "quantity 0.5 is below TRXDEMO/USDT:USDT's minimum quantity 1"),
+        (["--symbol", "TRX", "--qty", "10"], "below TRXDEMO/USDT:USDT's minimum order of 5 USDT"),
+        (["--symbol", "BTC", "--qty", "0.01", "--price", "0.01"], "the lowest valid price is 0.1"),
+        (
+            ["--symbol", "BTC", "--qty", "0.01", "--leverage", "2.7"],
+            "leverage 2.7x is not accepted: BTCDEMO/USDT:USDT takes leverage in whole numbers; the nearest "
+            "valid leverage is 3x",
+        ),
+        (
+            ["--symbol", "TRX", "--qty", "100", "--tp", "0.062637215"],
+            "take-profit 0.062637215 is not a multiple of TRXDEMO/USDT:USDT's tick 0.00001",
+        ),
+    ],
+)
+def test_orders_the_market_would_refuse_are_one_line_exit_2_and_leave_nothing(
+    db: Path, capsys: pytest.CaptureFixture, argv: list[str], message: str
+) -> None:
+    code, line = run_error(capsys, "paper", "order", "--side", "long", "--yes", *argv)
+    assert code == 2 and message in line, line
+    with Store.open(db) as store, store.reading() as conn:
+        assert paper_book.load_fills(conn, "paper") == [] and paper_book.load_orders(conn, "paper") == []
+        assert paper_book.load_positions(conn, "paper") == []
+
+
 def test_the_circuit_breaker_refuses_new_orders_until_reset(
     db: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,15 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
 from perptui.domain.liquidation import tier_allowing
+from perptui.domain.market_rules import (
+    OrderRefused,
+    OrderSpec,
+    check_leverage,
+    check_price,
+    level_rounding,
+    refuse,
+    round_leverage,
+)
 from perptui.domain.paper import (
     FillReason,
     Liquidity,
@@ -18,7 +27,7 @@ from perptui.domain.paper import (
 )
 from perptui.domain.paper_fills import apply_fill, taker_price
 from perptui.domain.paper_margin import auto_leverage, liquidation_reached
-from perptui.domain.paper_orders import check_leverage, check_same_terms, check_stop, check_take_profit
+from perptui.domain.paper_orders import check_same_terms, check_stop, check_take_profit
 from perptui.domain.paper_triggers import limit_marketable
 from perptui.domain.risk_breaker import is_reducing, order_allowed
 from perptui.domain.types import MarginMode, Market, Side
@@ -41,13 +50,39 @@ def _terms(
     if pos is not None and pos.side == req.side:
         return pos.leverage, pos.margin_mode
     mode: MarginMode = req.margin_mode or (pos.margin_mode if pos else ledger.config.margin_mode)
-    leverage = req.leverage or ledger.config.leverage
+    leverage = req.leverage
+    if leverage is None and ledger.config.leverage is not None:  # the default: to what the venue takes
+        leverage = round_leverage(ledger.book.rules(req.symbol), ledger.config.leverage, notional)
     if leverage is None:
         free = st.margin(ledger.tiers_of(st.positions)).free_margin
         bracket = tier_allowing(ledger.book.tiers(req.symbol), notional)
         limits = [x for x in (ledger.max_leverage(req.symbol), bracket and bracket.max_leverage) if x]
         leverage = auto_leverage(notional, free, ledger.fees(req.symbol)[0], min(limits) if limits else None)
     return float(leverage), mode
+
+
+def _check_rules(
+    ledger: Ledger, req: OrderRequest, pos: PaperPosition | None, mark: float, reducing: bool
+) -> None:
+    """The market's rules (``domain.market_rules``): step, minimums, maximum, tick, leverage; an order
+    that breaks one is refused (OrderRefused, one line with the nearest valid value)."""
+    adds = pos is not None and pos.side == req.side
+    after = req.qty + pos.qty if adds and pos is not None else req.qty - (pos.qty if pos else 0.0)
+    refuse(
+        ledger.book.rules(req.symbol),
+        OrderSpec(
+            req.side,
+            req.qty,
+            price=req.price,
+            mark=mark,
+            leverage=None if adds or reducing else req.leverage,
+            stop=req.stop,
+            take_profits=() if req.take_profit is None else (req.take_profit,),
+            reducing=reducing,
+            closes_all=reducing and pos is not None and abs(req.qty - pos.qty) <= pos.qty * 1e-12,
+            position_notional=abs(after) * (req.price or mark),
+        ),
+    )
 
 
 def place(ledger: Ledger, req: OrderRequest, market: Market, mark: float, now: int) -> OrderResult:
@@ -69,6 +104,7 @@ def place(ledger: Ledger, req: OrderRequest, market: Market, mark: float, now: i
         if pos is not None:
             check_same_terms(pos, req)
         opened = req.qty if pos is None or pos.side == req.side else max(0.0, req.qty - pos.qty)
+        _check_rules(ledger, req, pos, mark, reducing)
         leverage, mode = _terms(ledger, req, pos, st, opened * (req.price or mark))
         taker = ledger.fees(symbol)[0]
         resting = req.price is not None and not limit_marketable(req.side, req.price, mark)
@@ -147,9 +183,7 @@ def execute_fill(
     )
     if not reducing and outcome.position is not None:
         new = outcome.position
-        check_leverage(
-            symbol, new.leverage, new.qty * mark, ledger.book.tiers(symbol), market and market.max_leverage
-        )
+        _check_bracket(ledger, symbol, new.leverage, new.qty * mark)
         after = st.with_position(ledger.exchange, symbol, new)
         after = BookState(
             st.account, st.wallet + outcome.realized_pnl - outcome.fee, after.positions, st.orders
@@ -182,13 +216,7 @@ def _check_reserve(ledger: Ledger, st: BookState, order: PaperOrder, market: Mar
     assert order.price is not None and order.leverage is not None
     pos = st.position(ledger.exchange, order.symbol)
     qty_after = order.qty + (pos.qty if pos and pos.side == order.side else 0.0)
-    check_leverage(
-        order.symbol,
-        order.leverage,
-        qty_after * order.price,
-        ledger.book.tiers(order.symbol),
-        market.max_leverage,
-    )
+    _check_bracket(ledger, order.symbol, order.leverage, qty_after * order.price)
     free = st.margin(ledger.tiers_of(st.positions)).free_margin
     hold = order.qty * order.price * (1 / order.leverage + ledger.fees(order.symbol)[1])
     if hold > free:
@@ -196,6 +224,14 @@ def _check_reserve(ledger: Ledger, st: BookState, order: PaperOrder, market: Mar
             f"not enough free margin: this limit needs {hold:,.2f} (initial margin at {order.leverage:g}x + "
             f"maker fee) and {max(free, 0.0):,.2f} is free; lower the quantity or raise the leverage"
         )
+
+
+def _check_bracket(ledger: Ledger, symbol: str, leverage: float, notional: float) -> None:
+    """The market's maximum and the bracket of the position's notional allow its leverage (a position
+    keeps the leverage it opened with: the venue's step is checked when it opens)."""
+    refused = check_leverage(ledger.book.rules(symbol), leverage, notional, on_step=False)
+    if refused is not None:
+        raise OrderRefused(refused)
 
 
 def cancel(ledger: Ledger, order_id: int, now: int) -> PaperOrder:
@@ -228,8 +264,11 @@ def set_level(
             raise UsageError(f"there is no open paper position in {market.symbol}")
         reference = pos.last_mark or pos.entry
         if price is not None:
-            if not price > 0:
-                raise UsageError(f"a {which.replace('_', '-')} must be a price above 0, not {price!r}")
+            refused = check_price(
+                ledger.book.rules(market.symbol), price, which, level_rounding(pos.side, which)
+            )
+            if refused is not None:
+                raise OrderRefused(refused)
             (check_stop if which == "stop" else check_take_profit)(pos.side, price, reference)
         updated = pos.with_(**{which: price})
         paper_book.save_position(conn, st.account, updated)

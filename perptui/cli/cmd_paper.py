@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     as_json = bool(getattr(args, "json", False))
     if action == "reset-breaker" and not args.yes:
         raise UsageError(
-            "a reset lets new paper orders through again until the next UTC day: add --yes to confirm"
+            "a reset lets new paper orders through again (the breaker re-arms against new losses from "
+            "now): add --yes to confirm"
         )
     request = _request(args) if action == "order" else None
     from perptui.services.paper.session import open_session
@@ -209,15 +210,18 @@ def _cancel(session: Session, args: argparse.Namespace, _r: OrderRequest | None,
 
 
 def _reset(session: Session, _args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
-    from perptui.services.paper import breaker_now, reset_breaker
+    from perptui.services.paper import breaker_now
 
     engine = session.engine
     before = breaker_now(engine.store, engine.account.name, engine.now())
-    state = reset_breaker(engine.store, engine.account.name, engine.now())
+    state = engine.reset_breaker()
     if as_json:
         print_json(_breaker_dict(state) | {"was_tripped": before.tripped})
     elif before.tripped:
-        say("circuit breaker reset: new paper orders are allowed; it will not trip again before 00:00 UTC")
+        say(
+            "circuit breaker reset: new paper orders are allowed; it is armed again, against new losses "
+            "measured from now"
+        )
     else:
         say("the circuit breaker is not tripped: nothing to reset")
     return 0

@@ -191,10 +191,18 @@ class PaperAccount:
                 positions.append(p.with_(last_mark=mark))
         return BookState(st.account, st.wallet, tuple(positions), st.orders)
 
-    def portfolio(self, now: int | None = None, marks: Mapping[str, float] | None = None) -> PortfolioRisk:
+    def portfolio(
+        self,
+        now: int | None = None,
+        marks: Mapping[str, float] | None = None,
+        *,
+        loss_since: int | None = None,
+    ) -> PortfolioRisk:
         """Portfolio risk (``domain.risk_portfolio``) of the paper account: equity, exposure, leverage,
         today's PnL and daily loss net of transfers, drawdown on the equity history; per-position metrics
-        at the newest marks (funding fields unset: the engine's ``position_inputs`` has them)."""
+        at the newest marks (funding fields unset: the engine's ``position_inputs`` has them).
+        ``loss_since`` (the circuit breaker's reset today): the daily loss and the drawdown are measured
+        from the equity at that time (the snapshot the reset recorded, else the last one before it)."""
         info = self.open()
         with self._store.read():
             now = self._clock.now_ms() if now is None else now
@@ -202,7 +210,8 @@ class PaperAccount:
             risks = st.risks(self._tiers(st))
             transfers = [f for f in self._store.load_cash_flows(self.name) if f.kind in TRANSFER_KINDS]
             history = self._store.load_equity(self.name)
-            base = self._store.equity_at(self.name, day_start(now))
+            start = day_start(now) if loss_since is None else loss_since
+            base = self._store.equity_at(self.name, start)
         if base is None:
             start_equity, since = info.opening_balance, None
         else:
@@ -216,6 +225,7 @@ class PaperAccount:
             flows_today=moved_today,
             equity_history=history,
             flows=[(f.time, f.signed) for f in transfers],
+            loss_since=loss_since,
         )
 
     def _pnl_since(self, start: int, equity: float, info: AccountInfo) -> float:

@@ -10,7 +10,9 @@ Entry points:
 - ``Ledger`` (``ledger.py``): what the event modules (orders, marks, funding, catchup) receive instead of
   the engine; they import each other one way only (catchup -> funding -> marks -> orders -> execute).
 - ``live.prepare(engine, source)`` at start-up, ``live.refresh(engine, source)`` on each poll.
-- ``check_breaker`` / ``breaker_now`` / ``reset_breaker`` on the risk event log.
+- ``check_breaker`` / ``breaker_now`` / ``reset_breaker`` on the risk event log; for the paper account
+  ``engine.breaker()`` (checks the limits; a trip cancels or holds resting limits that open or add) and
+  ``engine.reset_breaker()`` (records the equity new losses are measured from).
 
 Nothing here ever sends an order to an exchange.
 """

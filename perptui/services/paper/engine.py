@@ -29,7 +29,7 @@ from perptui.domain.paper_orders import check_request
 from perptui.domain.risk_position import PositionInput
 from perptui.domain.types import FundingRate, Market
 from perptui.presentation.numbers import market_qty
-from perptui.services.paper import breaker, catchup, funding, marks, orders
+from perptui.services.paper import catchup, funding, marks, orders
 from perptui.services.paper.book import MarketBook
 from perptui.services.paper.config import PaperConfig
 from perptui.services.paper.events import OrderResult, PaperEvent
@@ -175,9 +175,16 @@ class PaperEngine:
         return funding.position_inputs(self.ledger)
 
     def breaker(self, now: int | None = None) -> BreakerState:
-        """The circuit breaker now, after checking the daily loss and drawdown limits (may trip it)."""
-        now = self.now(now)
-        return breaker.check_breaker(self.store, self.account, now, self.config.limits, self.marks)
+        """The circuit breaker now, after checking the daily loss and drawdown limits (may trip it, which
+        cancels or holds the resting limits that open or add: ``risk.breaker_limit_orders``)."""
+        with self.lock:
+            return self.ledger.breaker(self.now(now))
+
+    def reset_breaker(self, now: int | None = None) -> BreakerState:
+        """Reset a tripped circuit breaker (ask the trader first): armed again at once, against new losses
+        measured from the equity now. A breaker that is not tripped is left alone."""
+        with self.lock:
+            return self.ledger.reset_breaker(self.now(now))
 
     # --- the trader's actions -----------------------------------------------------------------------
 
@@ -209,7 +216,7 @@ class PaperEngine:
                 raise UsageError(f"no mark of {market.symbol} is known yet: fetch one before ordering")
             self.note_marks({market.symbol: mark}, now)
             if not req.reduce_only:
-                self.breaker(now)
+                self.ledger.breaker(now)
             return orders.place(self.ledger, req, market, mark, now)
 
     def close(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from perptui.domain.liquidation import max_leverage
 from perptui.domain.paper import PaperPosition
 from perptui.domain.types import FundingRate, Market
+from perptui.services.paper import breaker
 from perptui.services.paper.book import MarketBook, fees_of, tiers_lookup
 from perptui.services.paper.config import PaperConfig
 from perptui.services.paper.state import BookState, TiersOf, load_state
@@ -22,6 +23,7 @@ from perptui.services.store import paper_book
 if TYPE_CHECKING:
     import sqlite3
 
+    from perptui.domain.risk_breaker import BreakerState
     from perptui.services.accounts.paper import PaperAccount
 
 
@@ -76,6 +78,22 @@ class Ledger:
         symbols = {p.symbol for p in st.positions if p.exchange == self.exchange}
         symbols |= {o.symbol for o in st.orders if o.exchange == self.exchange}
         return sorted(symbols)
+
+    def breaker(self, now: int) -> BreakerState:
+        """The circuit breaker after checking the daily loss and drawdown limits (may trip it; a trip
+        cancels or holds the resting limits that open or add, as ``config.breaker_limit_orders`` says)."""
+        limits, resting = self.config.limits, self.config.breaker_limit_orders
+        return breaker.check_breaker(self.store, self.account, now, limits, self.marks, resting=resting)
+
+    def tripped(self, now: int) -> bool:
+        """The breaker is tripped now (from the log, without checking the limits)."""
+        return breaker.breaker_now(self.store, self.account.name, now).tripped
+
+    def reset_breaker(self, now: int) -> BreakerState:
+        """Reset a tripped breaker, recording the equity now (at the latest marks) as the point new
+        losses are measured from."""
+        ms = self.account.margin(self.marks)
+        return breaker.reset_breaker(self.store, self.account.name, now, equity=(ms.equity, ms.wallet))
 
     def checkpoint(self, now: int) -> None:
         """Record that marks were applied up to ``now`` (catch-up after a restart starts there)."""

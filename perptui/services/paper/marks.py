@@ -32,12 +32,22 @@ MAX_EVENTS = 20
 
 
 def scan(
-    ledger: Ledger, st: BookState, symbol: str, p0: float | None, p1: float, now: int, history: bool
+    ledger: Ledger,
+    st: BookState,
+    symbol: str,
+    p0: float | None,
+    p1: float,
+    now: int,
+    history: bool,
+    tripped: bool = False,
 ) -> Trigger | None:
     """The first event the move sets off on ``symbol``. With ``history`` (catch-up), a position or order
-    only sees marks after it was last checked / created."""
+    only sees marks after it was last checked / created. While the breaker is ``tripped`` a resting
+    limit that would open or add does not fill (held; a trip cancels them unless set to hold)."""
     pos = st.position(ledger.exchange, symbol)
     orders = st.orders_of(ledger.exchange, symbol)
+    if tripped:
+        orders = [o for o in orders if not _opens(o, pos)]
     if history:
         pos = pos if pos is not None and pos.checked_at < now else None
         orders = [o for o in orders if o.created_at < now]
@@ -58,6 +68,7 @@ def process(
     ledger.note_marks(marks, now)
     st = state.with_marks(ledger.exchange, marks) if state else ledger.read_state()
     events: list[PaperEvent] = []
+    tripped = any(not o.reduce_only for o in st.orders) and ledger.tripped(now)
     for symbol in sorted(marks):
         p1 = ledger.marks.get(symbol)
         if p1 is None:
@@ -65,18 +76,32 @@ def process(
         pos = st.position(ledger.exchange, symbol)
         p0 = prev.get(symbol) or (pos.last_mark if pos else None)
         for _ in range(MAX_EVENTS):
-            trigger = scan(ledger, st, symbol, p0, p1, now, history)
+            trigger = scan(ledger, st, symbol, p0, p1, now, history, tripped)
             if trigger is None:
                 break
+            if trigger.kind == "limit" and not tripped and _opens(_order(st, trigger), pos):
+                # a limit about to open or add: the limits first (a loss may trip the breaker)
+                tripped = ledger.breaker(now).tripped
             with ledger.store.writing() as conn:
                 st = ledger.state(conn)
-                trigger = scan(ledger, st, symbol, p0, p1, now, history)
+                trigger = scan(ledger, st, symbol, p0, p1, now, history, tripped)
                 if trigger is None:
                     break
                 event, st = execute(ledger, conn, st, symbol, trigger, p1, now)
             events.append(event)
             p0 = trigger.level
+            pos = st.position(ledger.exchange, symbol)
     return events, st
+
+
+def _order(st: BookState, trigger: Trigger) -> PaperOrder:
+    return next(o for o in st.orders if o.id == trigger.order_id)
+
+
+def _opens(order: PaperOrder, pos: PaperPosition | None) -> bool:
+    """The limit would open or add (not reduce-only, and not only reducing the open position)."""
+    held = (pos.side, pos.qty) if pos is not None else None
+    return not order.reduce_only and not is_reducing(order.side, order.qty, held)
 
 
 def execute(

@@ -29,7 +29,7 @@ def store(tmp_path: Path):
 
 def events(store: Store) -> list[str]:
     with store.reading() as conn:
-        return [e.kind for e in risk_events.load_events(conn, "paper")]
+        return [e.kind for e in risk_events.load_events(conn, "paper:paperx")]
 
 
 def test_limits_come_from_the_config_as_fractions(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,7 +90,7 @@ def test_a_reset_re_arms_it_against_new_losses_from_the_reset_point(store: Store
     clock.advance(60_000)
     state = engine.reset_breaker()
     assert not state.tripped and state.reset_at == clock.now_ms()
-    assert store.equity_at("paper", clock.now_ms()) == (clock.now_ms(), 9_380.0)  # the reset point
+    assert store.equity_at("paper:paperx", clock.now_ms()) == (clock.now_ms(), 9_380.0)  # the reset point
     engine.place_order(OrderRequest(ETH, "long", 0.1, leverage=2, mark=2_000))  # armed, nothing new lost
     clock.advance(60_000)
     engine.on_marks({BTC: 39_000})  # -400.1 since the reset: 4.27% of 9,380
@@ -103,7 +103,7 @@ def test_a_reset_re_arms_it_against_new_losses_from_the_reset_point(store: Store
     assert events(store) == ["breaker_trip", "breaker_reset", "breaker_trip"]
     # The next UTC day: the trip is over and the day's loss starts from 00:00's equity.
     clock.set(parse_utc("2025-06-03T00:05"))
-    assert breaker_now(store, "paper", clock.now_ms()).tripped is False
+    assert breaker_now(store, "paper:paperx", clock.now_ms()).tripped is False
     engine.account.snapshot_if_due()
     clock.advance(60_000)
     engine.on_marks({BTC: 38_800})  # -100 more today: 1.1%

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -224,3 +225,34 @@ def test_the_circuit_breaker_refuses_new_orders_until_reset(
     with Store.open(db) as store, store.reading() as conn:
         kinds = [r[0] for r in conn.execute("SELECT kind FROM risk_events ORDER BY id")]
     assert kinds == ["breaker_trip", "breaker_reset"]
+
+
+def test_each_exchange_has_its_own_paper_account_named_by_every_command(
+    db: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A demo position is on the demo's paper account only: with --exchange binanceusdm the paper, account
+    and risk commands read (and name) that exchange's own account."""
+    run_json(capsys, "paper", "order", "--symbol", "SOL", "--side", "long", "--qty", "1", "--json")
+    with Store.open(db) as store:
+        demo = store.load_markets("demo")
+        store.upsert_markets("binanceusdm", [dataclasses.replace(m, exchange="binanceusdm") for m in demo], 0)
+    demo_positions = run_json(capsys, "paper", "positions", "--json")
+    assert (demo_positions["account"], demo_positions["exchange"]) == ("paper", "demo")
+    assert [p["symbol"] for p in demo_positions["positions"]] == ["SOLDEMO/USDT:USDT"]
+    other = ["--exchange", "binanceusdm", "--offline"]
+    positions = run_json(capsys, "paper", "positions", *other, "--json")
+    assert (positions["account"], positions["exchange"], positions["positions"]) == (
+        "paper:binanceusdm", "binanceusdm", [],
+    )  # fmt: skip
+    account = run_json(capsys, "account", "--exchange", "binanceusdm", "--json")
+    assert (account["account"], account["exchange"], account["equity"]) == (
+        "paper:binanceusdm",
+        "binanceusdm",
+        5_000,
+    )
+    risk = run_json(capsys, "risk", *other, "--json")
+    assert (risk["account"], risk["exchange"], risk["positions"]) == ("paper:binanceusdm", "binanceusdm", [])
+    assert main(["paper", "positions", *other]) == 0
+    assert "no open positions on the paper · binanceusdm account" in capsys.readouterr().out
+    assert main(["account", "--exchange", "binanceusdm"]) == 0
+    assert "paper account on binanceusdm" in capsys.readouterr().out

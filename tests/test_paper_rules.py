@@ -30,7 +30,7 @@ def store(tmp_path: Path):
 def engine_on(store: Store, **config: object) -> PaperEngine:
     account = PaperAccount(
         store, FrozenClock(FROZEN_NOW_MS), starting_capital=10_000.0, risk_pct=0.01, neutral_pct=0.7,
-        directional_pct=0.3,
+        directional_pct=0.3, exchange=EX,
     )  # fmt: skip
     cfg = PaperConfig(slippage=0.0, limits=NO_BREAKER, **config)  # type: ignore[arg-type]
     return PaperEngine(account, exchange=EX, config=cfg, markets=[LISTED])

@@ -1,5 +1,9 @@
 """The paper account: a local ledger in the store, opened with the configured starting capital.
 
+One paper account per exchange (``paper_account_name``): ``paper`` trades the demo market, and
+``paper:<exchange id>`` that exchange's markets, each with its own wallet, positions, orders, equity
+history, circuit breaker and settings. ``title`` names it for headers and messages.
+
 Synchronous on purpose: every call is a few small SQLite statements, and the app runs them in thread
 workers. Each change (deposit, withdrawal) is one transaction that appends the cash flow and records an
 equity snapshot, so a kill leaves either both or neither. Positions are the paper engine's
@@ -39,13 +43,18 @@ from perptui.services.clock import Clock
 from perptui.services.paper.book import MarketBook, tiers_lookup
 from perptui.services.paper.state import BookState, TiersOf, load_state
 from perptui.services.store import Store, paper_book
+from perptui.services.store.paper_accounts import DEMO
+from perptui.services.store.paper_accounts import account_name as paper_account_name
 
 #: Snapshots taken by ``snapshot_if_due`` are at least this far apart.
 SNAPSHOT_EVERY_MS = MINUTE_MS
+#: The built-in demo market's id (``Settings.exchange_name`` without an exchange).
+DEMO_EXCHANGE = DEMO
 
 
 class PaperAccount:
-    """The local paper account ``name`` (default "paper").
+    """The local paper account on ``exchange`` (the ledger account ``paper_account_name(exchange)``
+    unless ``name`` is given).
 
     ``risk_pct``, ``neutral_pct`` and ``directional_pct`` are FRACTIONS (0.01 = 1%): the config's
     defaults, converted once by ``accounts.defaults_from``. ``set_risk_pct`` and ``set_split`` persist
@@ -64,17 +73,19 @@ class PaperAccount:
         neutral_pct: float,
         directional_pct: float,
         currency: str = "USDT",
-        name: str = "paper",
+        exchange: str = DEMO_EXCHANGE,
+        name: str | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
-        self.name = name
+        self.exchange = exchange
+        self.name = paper_account_name(exchange) if name is None else name
         self.currency = currency
         self._starting_capital = check_amount(starting_capital, "paper.starting_capital", currency)
         self._plan = RiskAndPlan(
             store,
             clock,
-            name,
+            self.name,
             risk_pct=risk_pct,
             neutral_pct=neutral_pct,
             directional_pct=directional_pct,
@@ -89,6 +100,11 @@ class PaperAccount:
     @property
     def store(self) -> Store:
         return self._store
+
+    @property
+    def title(self) -> str:
+        """The account's name for a header or a message: ``paper · demo``, ``paper · binanceusdm``."""
+        return f"paper · {self.exchange}"
 
     @property
     def clock(self) -> Clock:
@@ -128,6 +144,7 @@ class PaperAccount:
             pnl_week = self._pnl_since(week_start(now), ms.equity, info)
         return AccountSummary(
             account=self.name,
+            exchange=self.exchange,
             currency=info.currency,
             as_of=now,
             equity=ms.equity,
@@ -162,7 +179,7 @@ class PaperAccount:
                 self._marks[(exchange, symbol)] = (time, mark)
 
     def positions(self, marks: Mapping[str, float] | None = None) -> list[PaperPosition]:
-        """Open paper positions (every exchange), ``last_mark`` set to the newest mark known."""
+        """Open paper positions (on the account's exchange), ``last_mark`` set to the newest mark known."""
         self.open()
         with self._store.read():
             return list(self._book(marks).positions)

@@ -5,8 +5,8 @@ each call is a few SQLite statements, so the app calls it from a thread worker. 
 fill, cancel, stop/take-profit trigger, liquidation, funding settlement) is ONE transaction writing the
 fill, the position, the cash flows and an equity snapshot together: a kill leaves all or nothing.
 
-One engine trades one exchange's markets (``exchange``: the configured source, ``demo`` by default);
-margin is account-wide. Marks come in through ``place_order(mark=...)``, ``on_marks`` and
+One engine trades one exchange's markets on that exchange's paper account (``account.exchange``: the
+configured source, ``demo`` by default). Marks come in through ``place_order(mark=...)``, ``on_marks`` and
 ``on_funding_rates``; the engine remembers the latest (and shares them with the account's summary).
 """
 
@@ -73,10 +73,13 @@ class PaperEngine:
         self,
         account: PaperAccount,
         *,
-        exchange: str = "demo",
+        exchange: str | None = None,
         config: PaperConfig | None = None,
         markets: Iterable[Market] = (),
     ) -> None:
+        exchange = account.exchange if exchange is None else exchange
+        if exchange != account.exchange:
+            raise ValueError(f"the paper account {account.name!r} trades {account.exchange}, not {exchange}")
         self.ledger = Ledger(account, exchange, config or PaperConfig(), markets)
         self.lock = threading.RLock()
 

@@ -105,6 +105,8 @@ def test_demo_history_is_fetched_once_then_read_from_the_cache(tmp_path: Path) -
     assert len(h.funding_time) >= 2 * 180  # prints every 8h or more often
     again = asyncio.run(fetch_history(DemoExchange(7, clock), store, req, clock))
     assert again == notes and np.array_equal(history_from_store(store, req).close, h.close)
+    # the cached markets' order rules go with the history (the backtester's fills follow them)
+    assert [(r.step, r.min_notional) for r in h.rules if r is not None] == [(0.001, 20.0), (0.001, 20.0)]
 
 
 def test_default_universe_is_the_busiest_cached_perps_with_usable_bars(real_store: Store) -> None:

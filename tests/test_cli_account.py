@@ -26,7 +26,7 @@ def flows(db: Path) -> list[tuple[str, float]]:
 
 def test_account_json_keys(db: Path, capsys: pytest.CaptureFixture) -> None:
     data = run_json(capsys, "account", "--json")
-    assert list(data) == [*SUMMARY_KEYS, "account", "currency", "as_of", "maintenance_margin"]
+    assert list(data) == [*SUMMARY_KEYS, "account", "currency", "as_of", "maintenance_margin", "exchange"]
     assert data["maintenance_margin"] == 0.0  # no positions
     assert data["equity"] == 5000.0 and data["risk_pct"] == 0.01 and data["risk_budget"] == 50.0
     assert (data["neutral_pct"], data["directional_pct"]) == (0.7, 0.3)
@@ -42,7 +42,8 @@ def test_starting_capital_from_config(db: Path, capsys: pytest.CaptureFixture, m
 
 def test_deposit_and_withdraw(db: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["account", "deposit", "1,000.50"]) == 0
-    assert capsys.readouterr().out == "deposited 1,000.50 USDT; paper wallet balance now 6,000.50 USDT\n"
+    said = capsys.readouterr().out
+    assert said == "deposited 1,000.50 USDT; paper wallet balance on demo now 6,000.50 USDT\n"
     data = run_json(capsys, "account", "withdraw", "500", "--json")
     assert data["equity"] == 5500.5 and data["wallet_balance"] == 5500.5
     data = run_json(capsys, "account", "--json", "deposit", "99.5")  # --json before the action too

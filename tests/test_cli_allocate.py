@@ -70,7 +70,7 @@ def test_capital_from_the_paper_account_and_trades_from_its_positions(
     )
     main(["allocate", "--json", "--neutral-pct", "100"])
     captured = capsys.readouterr()
-    assert "capital: the paper account's equity" in captured.err
+    assert "capital: the paper · demo account's equity" in captured.err
     data = json.loads(captured.out)
     closing = [t for t in data["trades"] if t["symbol"] == "BTCDEMO/USDT:USDT"]
     assert closing == [

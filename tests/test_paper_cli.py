@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -166,6 +167,43 @@ def test_bad_input_is_one_line_and_exit_2(
         assert paper_book.load_fills(conn, "paper") == [] and paper_book.load_orders(conn, "paper") == []
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--symbol", "BTC", "--qty", "0.0001"],
+            "quantity 0.0001 is below BTCDEMO/USDT:USDT's minimum quantity 0.001: the smallest valid",
+        ),
+        (["--symbol", "BTC", "--qty", "1e-300"], "quantity 1e-300 is below BTCDEMO/USDT:USDT's minimum"),
+        (
+            ["--symbol", "BTC", "--qty", "0.0015"],
+            "quantity 0.0015 is not a multiple of BTCDEMO/USDT:USDT's step 0.001: the nearest valid "
+            "quantity is 0.001",
+        ),
+        (["--symbol", "TRX", "--qty", "0.5"], "quantity 0.5 is below TRXDEMO/USDT:USDT's minimum quantity 1"),
+        (["--symbol", "TRX", "--qty", "10"], "below TRXDEMO/USDT:USDT's minimum order of 5 USDT"),
+        (["--symbol", "BTC", "--qty", "0.01", "--price", "0.01"], "the lowest valid price is 0.1"),
+        (
+            ["--symbol", "BTC", "--qty", "0.01", "--leverage", "2.7"],
+            "leverage 2.7x is not accepted: BTCDEMO/USDT:USDT takes leverage in whole numbers; the nearest "
+            "valid leverage is 3x",
+        ),
+        (
+            ["--symbol", "TRX", "--qty", "100", "--tp", "0.062637215"],
+            "take-profit 0.062637215 is not a multiple of TRXDEMO/USDT:USDT's tick 0.00001",
+        ),
+    ],
+)
+def test_orders_the_market_would_refuse_are_one_line_exit_2_and_leave_nothing(
+    db: Path, capsys: pytest.CaptureFixture, argv: list[str], message: str
+) -> None:
+    code, line = run_error(capsys, "paper", "order", "--side", "long", "--yes", *argv)
+    assert code == 2 and message in line, line
+    with Store.open(db) as store, store.reading() as conn:
+        assert paper_book.load_fills(conn, "paper") == [] and paper_book.load_orders(conn, "paper") == []
+        assert paper_book.load_positions(conn, "paper") == []
+
+
 def test_the_circuit_breaker_refuses_new_orders_until_reset(
     db: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -187,3 +225,34 @@ def test_the_circuit_breaker_refuses_new_orders_until_reset(
     with Store.open(db) as store, store.reading() as conn:
         kinds = [r[0] for r in conn.execute("SELECT kind FROM risk_events ORDER BY id")]
     assert kinds == ["breaker_trip", "breaker_reset"]
+
+
+def test_each_exchange_has_its_own_paper_account_named_by_every_command(
+    db: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A demo position is on the demo's paper account only: with --exchange binanceusdm the paper, account
+    and risk commands read (and name) that exchange's own account."""
+    run_json(capsys, "paper", "order", "--symbol", "SOL", "--side", "long", "--qty", "1", "--json")
+    with Store.open(db) as store:
+        demo = store.load_markets("demo")
+        store.upsert_markets("binanceusdm", [dataclasses.replace(m, exchange="binanceusdm") for m in demo], 0)
+    demo_positions = run_json(capsys, "paper", "positions", "--json")
+    assert (demo_positions["account"], demo_positions["exchange"]) == ("paper", "demo")
+    assert [p["symbol"] for p in demo_positions["positions"]] == ["SOLDEMO/USDT:USDT"]
+    other = ["--exchange", "binanceusdm", "--offline"]
+    positions = run_json(capsys, "paper", "positions", *other, "--json")
+    assert (positions["account"], positions["exchange"], positions["positions"]) == (
+        "paper:binanceusdm", "binanceusdm", [],
+    )  # fmt: skip
+    account = run_json(capsys, "account", "--exchange", "binanceusdm", "--json")
+    assert (account["account"], account["exchange"], account["equity"]) == (
+        "paper:binanceusdm",
+        "binanceusdm",
+        5_000,
+    )
+    risk = run_json(capsys, "risk", *other, "--json")
+    assert (risk["account"], risk["exchange"], risk["positions"]) == ("paper:binanceusdm", "binanceusdm", [])
+    assert main(["paper", "positions", *other]) == 0
+    assert "no open positions on the paper · binanceusdm account" in capsys.readouterr().out
+    assert main(["account", "--exchange", "binanceusdm"]) == 0
+    assert "paper account on binanceusdm" in capsys.readouterr().out

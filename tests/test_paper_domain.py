@@ -7,6 +7,7 @@ import math
 import pytest
 
 from perptui.domain.errors import UsageError
+from perptui.domain.market_rules import MarketRules, check_leverage
 from perptui.domain.paper import OrderRequest, PaperOrder, PaperPosition, clean_qty, money
 from perptui.domain.paper_fills import apply_fill, fee_of, funding_amount, taker_price
 from perptui.domain.paper_margin import (
@@ -16,7 +17,7 @@ from perptui.domain.paper_margin import (
     margin_state,
     position_risks,
 )
-from perptui.domain.paper_orders import check_leverage, check_request, check_same_terms, check_stop
+from perptui.domain.paper_orders import check_request, check_same_terms, check_stop
 from perptui.domain.paper_triggers import bar_path, first_trigger, funding_due, limit_marketable, path_of
 from perptui.domain.types import Candle, LeverageTier
 
@@ -184,13 +185,16 @@ def test_auto_leverage_and_checks() -> None:
     assert auto_leverage(1_000, 5_000, 0.0005, 50) == 1.0
     assert auto_leverage(20_000, 5_000, 0.0005, 50) == 5.0  # 20,000 / (5,000 - 10) = 4.008 -> 5
     assert auto_leverage(20_000, 100, 0.0005, 50) == 50.0  # nothing fits: the max, the margin check refuses
-    check_leverage(SYM, 20, 250_000, TIERS, 50)
-    with pytest.raises(UsageError, match=r"allows positions up to 250,000\.00 notional"):
-        check_leverage(SYM, 20, 250_001, TIERS, 50)
-    with pytest.raises(UsageError, match="at most 25x"):
-        check_leverage(SYM, 30, 10, TIERS, 25)
-    with pytest.raises(UsageError, match="above every leverage bracket"):
-        check_leverage(SYM, 60, 10, TIERS, None)
+    rules = MarketRules(SYM, max_leverage=50, tiers=TIERS)
+    assert check_leverage(rules, 20, 250_000) is None
+    refused = check_leverage(rules, 20, 250_001)
+    assert refused is not None and refused.nearest == 10
+    assert "allows positions up to 250,000.00 USDT of notional" in refused.message
+    assert "the highest valid leverage for it is 10x" in refused.message
+    refused = check_leverage(MarketRules(SYM, max_leverage=25, tiers=TIERS), 30, 10)
+    assert refused is not None and "at most 25x" in refused.message
+    refused = check_leverage(MarketRules(SYM, tiers=TIERS), 60, 10)
+    assert refused is not None and "above every leverage bracket" in refused.message
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,13 @@ def make_engine(
     limits: Limits = NO_BREAKER,
 ) -> PaperEngine:
     account = PaperAccount(
-        store, clock, starting_capital=capital, risk_pct=0.01, neutral_pct=0.7, directional_pct=0.3
+        store,
+        clock,
+        starting_capital=capital,
+        risk_pct=0.01,
+        neutral_pct=0.7,
+        directional_pct=0.3,
+        exchange=EX,
     )
     config = PaperConfig(slippage=slippage, limits=limits)
     return PaperEngine(account, exchange=EX, config=config, markets=[market(BTC), market(ETH)])
@@ -320,5 +326,5 @@ def test_a_restart_keeps_the_book(tmp_path: Path, clock: FrozenClock) -> None:
         (event,) = engine.on_marks({BTC: 37_000})  # the stop is still attached after the restart
         assert event.kind == "stop"
         with store.reading() as conn:
-            totals = paper_book.flow_totals(conn, "paper")
+            totals = paper_book.flow_totals(conn, engine.account.name)
         assert totals["fee"] == pytest.approx(-sum(f.fee for f in engine.fills()))

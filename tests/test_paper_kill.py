@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from perptui.domain.errors import UsageError
+from perptui.services.accounts import paper_account_name
 from perptui.services.clock import FrozenClock
 from perptui.services.paper import OrderRequest
 from perptui.services.store import Store, paper_book
@@ -30,6 +31,7 @@ from tests.conftest import FROZEN_NOW_MS
 from tests.test_paper_engine import BTC, ETH, EX, make_engine, market
 
 REPO = Path(__file__).resolve().parent.parent
+ACCOUNT = paper_account_name(EX)
 START = {BTC: 40_000.0, ETH: 2_000.0}
 #: Where each round dies (``tests.kill_switch`` specs; TEXT is matched against the SQL with its values):
 #: inside each kind of event, between its writes. An order's fill row, its fee flow, a realised-PnL
@@ -71,7 +73,8 @@ def check_ledger(db: Path) -> dict[str, int]:
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         rows = conn.execute(
-            "SELECT seq, kind, amount_e8, balance_e8 FROM cash_flows WHERE account = 'paper' ORDER BY seq"
+            "SELECT seq, kind, amount_e8, balance_e8 FROM cash_flows WHERE account = ? ORDER BY seq",
+            (ACCOUNT,),
         ).fetchall()
         balance = 0
         for i, (seq, _kind, amount, after) in enumerate(rows, start=1):
@@ -149,9 +152,9 @@ def test_a_process_dying_inside_a_fill_writes_nothing_of_it(tmp_path: Path) -> N
     code, err = _run(db, 1, "die-in-fill")
     assert code == 9, err
     with Store.open(db) as store, store.reading() as conn:
-        assert paper_book.load_fills(conn, "paper") == []
-        assert paper_book.load_positions(conn, "paper") == []
-        assert paper_book.load_orders(conn, "paper") == []
+        assert paper_book.load_fills(conn, ACCOUNT) == []
+        assert paper_book.load_positions(conn, ACCOUNT) == []
+        assert paper_book.load_orders(conn, ACCOUNT) == []
         kinds = [r[0] for r in conn.execute("SELECT kind FROM cash_flows ORDER BY seq")]
     assert kinds == ["opening"]
     check_ledger(db)

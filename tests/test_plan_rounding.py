@@ -23,12 +23,13 @@ def test_quantity_is_rounded_down_to_the_step() -> None:
 
 
 def test_under_the_minimums_the_leg_is_dropped_with_the_reason() -> None:
+    """The one line of the market rules (the paper engine refuses the same order with it)."""
     qty, why = sized(MARKETS[BTC], 40.0, 50_000.0)
-    assert qty == 0.0 and "under one step" in str(why)
+    assert qty == 0.0 and "below BTC/USDT:USDT's minimum quantity 0.001" in str(why)
     qty, why = sized(MARKETS[ETH], 30.0, 2_000.0)  # 0.015 -> 0.01 = 20 ... and 19.99 at 1999
     assert qty == 0.01 and why is None
     qty, why = sized(MARKETS[ETH], 30.0, 1_999.0)
-    assert qty == 0.0 and "minimum 20" in str(why)
+    assert qty == 0.0 and "minimum order of 20 USDT: the smallest valid quantity is 0.02" in str(why)
     tiny = market("X/USDT:USDT", step=0.001, min_qty=0.01, min_notional=None)
     qty, why = sized(tiny, 5.0, 1_000.0)
     assert qty == 0.0 and "minimum quantity 0.01" in str(why)

@@ -14,6 +14,7 @@ from perptui.domain.risk_breaker import (
     BreakerEvent,
     breaker_state,
     is_reducing,
+    loss_since,
     order_allowed,
     trip_reason,
 )
@@ -134,17 +135,36 @@ def test_a_trip_holds_until_the_next_utc_day_or_a_reset() -> None:
     assert breaker_state(again, T0 + 15 * H).since == T0 + 13 * H
 
 
-def test_trip_reason_after_a_breach_but_not_again_the_day_of_a_reset() -> None:
+def test_trip_reason_after_a_breach_and_after_a_reset_only_for_new_losses() -> None:
+    """A reset re-arms the breaker: its figures are measured from the reset point (``loss_since``), so
+    the confirmed drawdown does not trip it again, and a new one of the limit does."""
     report = check_limits(Limits(), risky_portfolio())
     now = T0 + 9 * H
     reason = trip_reason(report, breaker_state([], now))
     assert reason == "drawdown 15.97% breaches the limit 15.00%: circuit breaker"
     tripped = breaker_state([BreakerEvent(now, "trip", reason)], now)
     assert trip_reason(report, tripped) is None  # already tripped
-    reset_today = breaker_state([BreakerEvent(now, "trip", reason), BreakerEvent(now + H, "reset")], now + H)
-    assert trip_reason(report, reset_today) is None
+    reset = breaker_state([BreakerEvent(now, "trip", reason), BreakerEvent(now + H, "reset")], now + H)
+    assert not reset.tripped and loss_since(reset) == now + H
+    # measured from the reset (equity 1,000 then, 1,000 now): nothing to trip on
+    p = risky_portfolio()
+    since = portfolio_risk(
+        list(p.positions), 1_000.0, now_ms=now + 2 * H, equity_day_start=1_000.0,
+        equity_history=[(T0 - 5 * DAY_MS, 1_190.0)], loss_since=loss_since(reset),
+    )  # fmt: skip
+    assert since.drawdown == 0.0 and since.daily_loss == 0.0
+    assert trip_reason(check_limits(Limits(), since), reset) is None
+    # 16% lost since the reset: it trips again, and says the loss is since the reset
+    worse = portfolio_risk(
+        list(p.positions), 840.0, now_ms=now + 2 * H, equity_day_start=1_000.0,
+        equity_history=[(T0 - 5 * DAY_MS, 1_190.0)], loss_since=loss_since(reset),
+    )  # fmt: skip
+    assert worse.drawdown == pytest.approx(0.16) and worse.daily_loss == pytest.approx(0.16)
+    again = trip_reason(check_limits(Limits(), worse), reset)
+    assert again is not None and "loss since the reset 16.00% breaches the limit 5.00%" in again
+    assert "drawdown since the reset 16.00% breaches the limit 15.00%" in again
     tomorrow = breaker_state([BreakerEvent(now, "trip", reason), BreakerEvent(now + H, "reset")], T0 + DAY_MS)
-    assert trip_reason(report, tomorrow) == reason  # the drawdown lasts: trips again
+    assert loss_since(tomorrow) is None and trip_reason(report, tomorrow) == reason  # the drawdown lasts
     calm = check_limits(Limits(max_drawdown=0.5), risky_portfolio())
     assert trip_reason(calm, breaker_state([], now)) is None
 

@@ -313,24 +313,25 @@ def test_sized_quantity_keeps_every_promise(req: SizingRequest) -> None:
     assert math.isclose(r.risk_pct, r.risk_usd / req.equity, rel_tol=REL)
 
 
-@settings(PROPERTY, max_examples=300)
+@settings(PROPERTY, max_examples=150)
 @given(req=requests())
 def test_auto_leverage_is_the_lowest_whole_leverage_that_fits(req: SizingRequest) -> None:
-    """Auto leverage is whole, allowed by the market, and the lowest at which the risk-sized position's
-    margin fits: one less would not fit (unless it is already 1x)."""
+    """Auto leverage sizes the FINAL quantity, after every cap: the quantity is the largest any whole
+    leverage the market allows gives (sized at that leverage), and the leverage the lowest that gives
+    it, so a position capped by the maximum quantity or a bracket never gets more leverage than it needs."""
     req = SizingRequest(**{**_fields(req), "leverage": None})
     r = size_position(req)
     assert r.leverage_auto and r.leverage == int(r.leverage) and r.leverage >= 1
-    q_risk = budget_of(req) / r.loss_per_unit
-    fits = margin_needed(req, q_risk, r.leverage) <= free_of(req) * (1 + REL)
-    allowed = bracket_allowing(req.market.tiers, q_risk * req.entry).max_leverage
-    if req.market.max_leverage is not None:
-        allowed = min(allowed, req.market.max_leverage)
-    assert r.leverage <= max(1, math.floor(allowed))
-    if fits and r.leverage > 1:
-        assert margin_needed(req, q_risk, r.leverage - 1) > free_of(req) * (1 - REL)
-    if not fits:  # the margin cannot fit the full risk size: the highest leverage allowed is used
-        assert r.leverage == max(1, math.floor(allowed))
+    ceiling = req.market.max_leverage or 125.0
+    sized: dict[int, float] = {}
+    for lev in range(1, math.floor(ceiling) + 1):
+        try:
+            sized[lev] = size_position(SizingRequest(**{**_fields(req), "leverage": float(lev)})).quantity
+        except SizingError:  # above every bracket
+            continue
+    best = max(sized.values())
+    assert r.quantity == best
+    assert r.leverage == min(lev for lev, q in sized.items() if q == best)
 
 
 def _fields(req: SizingRequest) -> dict[str, object]:

@@ -40,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             verb = "deposited" if action == "deposit" else "withdrew"
             say(
-                f"{verb} {flow.amount:,.2f} {summary.currency}; paper wallet balance now "
-                f"{flow.balance_after:,.2f} {summary.currency}"
+                f"{verb} {flow.amount:,.2f} {summary.currency}; paper wallet balance on "
+                f"{account.exchange} now {flow.balance_after:,.2f} {summary.currency}"
             )
         return 0
     with open_store(settings) as store:
@@ -96,7 +96,8 @@ def signed(value: float | None) -> str:
 def render(s: AccountSummary) -> None:
     from rich.table import Table
 
-    label = "paper account" if s.account == "paper" else f"{s.account} account (read-only)"
+    paper = s.account == "paper" or s.account.startswith("paper:")
+    label = f"paper account on {s.exchange}" if paper else f"{s.account} account (read-only)"
     table = Table(title=f"{label} — {s.currency}", title_justify="left", header_style="bold")
     table.add_column("", justify="left")
     table.add_column("value", justify="right")

@@ -84,7 +84,7 @@ def account_basis(
         summary = account.summary()
         if capital is None:
             capital = summary.equity
-            notes.append(f"capital: the paper account's equity, {capital:,.2f} {summary.currency}")
+            notes.append(f"capital: the {account.title} account's equity, {capital:,.2f} {summary.currency}")
         if neutral_pct is None:
             neutral_pct = summary.neutral_pct * 100
         current = [

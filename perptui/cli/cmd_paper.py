@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     as_json = bool(getattr(args, "json", False))
     if action == "reset-breaker" and not args.yes:
         raise UsageError(
-            "a reset lets new paper orders through again until the next UTC day: add --yes to confirm"
+            "a reset lets new paper orders through again (the breaker re-arms against new losses from "
+            "now): add --yes to confirm"
         )
     request = _request(args) if action == "order" else None
     from perptui.services.paper.session import open_session
@@ -95,11 +96,17 @@ def _close(session: Session, args: argparse.Namespace, _req: OrderRequest | None
     return _report(session.engine.close(symbol, args.qty), session, as_json)
 
 
+def _named(session: Session) -> dict[str, object]:
+    """The account a command read or wrote, in its JSON: one paper account per exchange."""
+    account = session.engine.account
+    return {"account": account.name, "exchange": account.exchange}
+
+
 def _report(result: OrderResult, session: Session, as_json: bool) -> int:
     if as_json:
-        print_json(result.as_dict() | {"events": [e.as_dict() for e in session.events]})
+        print_json(result.as_dict() | {"events": [e.as_dict() for e in session.events]} | _named(session))
         return 0
-    say(result.message)
+    say(f"{session.engine.account.title}: {result.message}")
     for warning in result.warnings:
         out().print(f"! {warning}", style="bold yellow", markup=False, highlight=False, soft_wrap=True)
     return 0
@@ -128,7 +135,7 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
     if as_json:
         print_json(
             {
-                "exchange": engine.exchange,
+                **_named(session),
                 "as_of": summary.as_of,
                 "equity": summary.equity,
                 "free_margin": summary.free_margin,
@@ -138,10 +145,13 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
         )
         return 0
     if not rows:
-        say(f"no open paper positions on {engine.exchange}; equity {summary.equity:,.2f} {summary.currency}")
+        say(
+            f"no open positions on the {engine.account.title} account; equity "
+            f"{summary.equity:,.2f} {summary.currency}"
+        )
     else:
         _table(
-            f"paper positions on {engine.exchange} — equity {summary.equity:,.2f} {summary.currency}",
+            f"{engine.account.title} positions — equity {summary.equity:,.2f} {summary.currency}",
             ("symbol", "side", "qty", "entry", "mark", "uPnL", "liq", "lev", "stop", "tp"),
             [_position_row(r, engine.book.get(r["symbol"])) for r in rows],
         )
@@ -159,11 +169,16 @@ def _orders(session: Session, args: argparse.Namespace, _r: OrderRequest | None,
         for kind, price in (("stop", p.stop), ("take_profit", p.take_profit))
         if price is not None
     ]
+    title = engine.account.title
     if as_json:
-        print_json({"orders": [o.as_dict() for o in orders], "attached": attached})
+        print_json({"orders": [o.as_dict() for o in orders], "attached": attached} | _named(session))
         return 0
     if not orders and not attached:
-        say("no open paper orders" if not args.all else "no paper orders yet")
+        say(
+            f"no open orders on the {title} account"
+            if not args.all
+            else f"no orders on the {title} account yet"
+        )
         return 0
     book = engine.book
     rows = [
@@ -181,45 +196,51 @@ def _orders(session: Session, args: argparse.Namespace, _r: OrderRequest | None,
             market_price(a["price"], market),
         )  # type: ignore[arg-type]
         rows.append(("", *shown, "attached", ""))  # type: ignore[arg-type]
-    _table("paper orders", ("id", "symbol", "kind", "side", "qty", "price", "status", "note"), rows)
+    _table(f"{title} orders", ("id", "symbol", "kind", "side", "qty", "price", "status", "note"), rows)
     return 0
 
 
 def _fills(session: Session, args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
     fills = session.engine.fills(limit=max(1, args.limit))
+    title = session.engine.account.title
     if as_json:
-        print_json({"fills": [f.as_dict() for f in fills]})
+        print_json({"fills": [f.as_dict() for f in fills]} | _named(session))
         return 0
     if not fills:
-        say("no paper fills yet")
+        say(f"no fills on the {title} account yet")
         return 0
     rows = [_fill_row(f, session.engine.book.get(f.symbol)) for f in fills]
-    _table("paper fills", ("time", "symbol", "reason", "side", "qty", "price", "fee", "realised"), rows)
+    _table(f"{title} fills", ("time", "symbol", "reason", "side", "qty", "price", "fee", "realised"), rows)
     return 0
 
 
 def _cancel(session: Session, args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
     order = session.engine.cancel(args.order_id)
     if as_json:
-        print_json(order.as_dict())
+        print_json(order.as_dict() | _named(session))
     else:
         qty = market_qty(order.qty, session.engine.book.get(order.symbol))
-        say(f"paper order #{order.id} ({order.side} {qty} {order.symbol}) cancelled")
+        say(
+            f"{session.engine.account.title}: order #{order.id} ({order.side} {qty} {order.symbol}) cancelled"
+        )
     return 0
 
 
 def _reset(session: Session, _args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
-    from perptui.services.paper import breaker_now, reset_breaker
+    from perptui.services.paper import breaker_now
 
     engine = session.engine
     before = breaker_now(engine.store, engine.account.name, engine.now())
-    state = reset_breaker(engine.store, engine.account.name, engine.now())
+    state = engine.reset_breaker()
     if as_json:
-        print_json(_breaker_dict(state) | {"was_tripped": before.tripped})
+        print_json(_breaker_dict(state) | {"was_tripped": before.tripped} | _named(session))
     elif before.tripped:
-        say("circuit breaker reset: new paper orders are allowed; it will not trip again before 00:00 UTC")
+        say(
+            f"{engine.account.title}: circuit breaker reset: new paper orders are allowed; it is armed "
+            "again, against new losses measured from now"
+        )
     else:
-        say("the circuit breaker is not tripped: nothing to reset")
+        say(f"{engine.account.title}: the circuit breaker is not tripped: nothing to reset")
     return 0
 
 
@@ -281,7 +302,7 @@ def _confirm(engine: PaperEngine, req: OrderRequest) -> bool:
     )
     slip = engine.config.slippage * 10_000
     question = (
-        f"PAPER {req.side} {market_qty(req.qty, market)} {req.symbol} {what} "
+        f"PAPER ({engine.account.title}) {req.side} {market_qty(req.qty, market)} {req.symbol} {what} "
         f"(mark {market_price(req.mark, market)}, slippage {slip:g} bp{extra}). Place it? [y/N] "
     )
     try:

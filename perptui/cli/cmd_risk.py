@@ -106,10 +106,12 @@ def render(report: RiskReport) -> None:
     console = out()
     p = report.portfolio
     cur = report.currency
-    where = "the paper account" if report.kind == "paper" else f"the {report.account} account (read-only)"
-    say(
-        f"risk of {where} on {report.exchange} at {iso_utc(report.as_of)}{'' if report.live else ' (cached)'}"
+    where = (
+        f"the paper account on {report.exchange}"
+        if report.kind == "paper"
+        else f"the {report.account} account on {report.exchange} (read-only)"
     )
+    say(f"risk of {where} at {iso_utc(report.as_of)}{'' if report.live else ' (cached)'}")
     if report.positions:
         headers = (
             "symbol", "side", "qty", "entry", "mark", "notional", "uPnL", "liq", "to liq", "σ", "margin",

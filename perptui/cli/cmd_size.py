@@ -309,11 +309,12 @@ async def _account(
 
 def _account_risk(settings: Settings, store: Store) -> float:
     """The configured account's risk per trade (as the account pane set it), without reading its balance."""
-    from perptui.services.accounts import defaults_from
+    from perptui.services.accounts import defaults_from, paper_account_name
     from perptui.services.accounts.settings import RiskAndPlan
 
     d = defaults_from(settings)
-    name = "paper" if settings.account == "paper" else settings.exchange_name
+    exchange = settings.exchange_name
+    name = paper_account_name(exchange) if settings.account == "paper" else exchange
     plan = RiskAndPlan(
         store,
         SystemClock(),

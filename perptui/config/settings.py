@@ -107,10 +107,17 @@ class RiskSettings(Section):
 
     daily_loss_limit_pct: float = Field(default=5.0, ge=0, le=100)
     """Daily loss limit in percent of the equity at 00:00 UTC (deposits and withdrawals excluded). Hitting
-    it trips the circuit breaker: new paper orders are refused until the next UTC day or a reset. 0 = off."""
+    it trips the circuit breaker: new paper orders are refused until the next UTC day or a reset. A reset
+    re-arms it: for the rest of the day losses are measured from the equity at the reset. 0 = off."""
 
     max_drawdown_pct: float = Field(default=15.0, ge=0, le=100)
-    """Maximum drawdown from the equity peak, in percent. Hitting it trips the circuit breaker. 0 = off."""
+    """Maximum drawdown from the equity peak (after a reset, the peak since the reset), in percent.
+    Hitting it trips the circuit breaker. 0 = off."""
+
+    breaker_limit_orders: Literal["cancel", "hold"] = "cancel"
+    """What a trip of the circuit breaker does to resting paper limit orders that would open or add:
+    "cancel" them (each with the reason), or "hold" them (they stay but do not fill while it is
+    tripped). Reduce-only limits are kept either way."""
 
     max_leverage: float = Field(default=5.0, ge=0, le=200)
     """Maximum effective leverage (gross position notional / equity); more raises an alert. 0 = off."""

@@ -108,7 +108,8 @@ SUMMARY_KEYS = (
 class AccountSummary:
     """What the account pane and ``perptui account`` show.
 
-    ``account`` is ``"paper"`` or the exchange id. ``leverage`` is the effective leverage: gross position
+    ``account`` is the paper account's ledger name (``paper``, ``paper:<exchange>``) or the exchange id;
+    ``exchange`` the exchange it trades. ``leverage`` is the effective leverage: gross position
     notional / equity (0 with no positions). ``risk_pct``, ``neutral_pct`` and ``directional_pct`` are
     fractions (0.01 = 1%); ``risk_budget`` = risk_pct x equity, the most one trade should lose.
     """
@@ -131,6 +132,8 @@ class AccountSummary:
     #: Maintenance margin of the open positions (0 without any; None when the exchange does not say).
     #: Cross-margin liquidation of a new position depends on it.
     maintenance_margin: float | None = None
+    #: The exchange whose markets the account trades (a paper account's own; None: not said).
+    exchange: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {key: getattr(self, key) for key in SUMMARY_KEYS}
@@ -139,6 +142,7 @@ class AccountSummary:
             "currency": self.currency,
             "as_of": self.as_of,
             "maintenance_margin": self.maintenance_margin,
+            "exchange": self.exchange,
         }
         return data
 

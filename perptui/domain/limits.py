@@ -124,13 +124,21 @@ def _check(
     return LimitCheck(kind, symbol, value, limit, closeness, breached, not breached and closeness >= warn_at)
 
 
-def _alert(check: LimitCheck) -> Alert | None:
+#: The breaker's figures after a reset, measured from it.
+_SINCE_RESET: dict[LimitKind, str] = {
+    "daily_loss": "loss since the reset",
+    "drawdown": "drawdown since the reset",
+}
+
+
+def _alert(check: LimitCheck, since_reset: bool = False) -> Alert | None:
     if check.value is None or not (check.breached or check.warning):
         return None
     subject = f"{check.symbol} " if check.symbol else ""
     verb = "breaches" if check.breached else "nears"
+    label = _SINCE_RESET.get(check.kind, _LABELS[check.kind]) if since_reset else _LABELS[check.kind]
     message = (
-        f"{subject}{_LABELS[check.kind]} {_shown(check.kind, check.value)} {verb} the limit "
+        f"{subject}{label} {_shown(check.kind, check.value)} {verb} the limit "
         f"{_shown(check.kind, check.limit)}"
     )
     if check.breached and check.kind in BREAKER_KINDS:
@@ -166,7 +174,8 @@ def check_limits(limits: Limits, portfolio: PortfolioRisk) -> LimitReport:
     for kind, value, limit in portfolio_limits:
         if limit is not None and _on(limit):
             checks.append(_check(kind, None, value, limit, w))
-    alerts = [a for c in checks if (a := _alert(c)) is not None]
+    since_reset = portfolio.loss_since is not None
+    alerts = [a for c in checks if (a := _alert(c, since_reset)) is not None]
     if limits.require_stop:
         alerts += [no_stop_alert(p.symbol) for p in portfolio.positions if p.has_stop is False]
     return LimitReport(tuple(checks), tuple(alerts))

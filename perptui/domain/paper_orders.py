@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 from perptui.domain import precision as fmt
 from perptui.domain.errors import UsageError
-from perptui.domain.liquidation import max_notional_at_leverage
 from perptui.domain.paper import OrderRequest, PaperPosition
 from perptui.domain.quantities import MAX_LEVERAGE
-from perptui.domain.types import LeverageTier, Side
+from perptui.domain.types import Side
 
 
 def _num(value: float) -> str:
@@ -64,24 +62,6 @@ def check_take_profit(side: Side, tp: float, reference: float, what: str = "the 
         raise UsageError(f"a long's take-profit {_num(tp)} must be above {what} {_num(reference)}")
     if side == "short" and tp >= reference:
         raise UsageError(f"a short's take-profit {_num(tp)} must be below {what} {_num(reference)}")
-
-
-def check_leverage(
-    symbol: str, leverage: float, notional: float, tiers: Sequence[LeverageTier], market_max: float | None
-) -> None:
-    """The market and its brackets allow ``leverage`` for a position of ``notional``."""
-    if market_max is not None and market_max > 0 and leverage > market_max + 1e-9:
-        raise UsageError(f"{symbol} allows at most {_num(market_max)}x leverage, not {_num(leverage)}x")
-    if not tiers:
-        return
-    cap = max_notional_at_leverage(tiers, leverage)
-    if cap is None:
-        raise UsageError(f"{_num(leverage)}x is above every leverage bracket of {symbol}")
-    if notional > cap * (1 + 1e-9):
-        raise UsageError(
-            f"at {_num(leverage)}x {symbol} allows positions up to {cap:,.2f} notional; this one would be "
-            f"{notional:,.2f}: lower the leverage or the quantity"
-        )
 
 
 def check_same_terms(position: PaperPosition, req: OrderRequest) -> None:

@@ -4,9 +4,11 @@ The breaker's history is a log of events, as the alert log stores them: ``trip``
 max drawdown breach) and ``reset`` (the trader's explicit, confirmed reset). Rules:
 
 - A trip holds until the next 00:00 UTC or a later reset, whichever comes first.
-- After a reset the breaker does not trip again before the next UTC day: the trader confirmed it, and a
-  limit still breached would otherwise trip it again at the next refresh. From the next day on a limit
-  still breached (a drawdown lasts) trips it again.
+- A reset re-arms the breaker against NEW losses: for the rest of that UTC day the daily loss and the
+  drawdown are measured from the reset point (``loss_since``: the equity at the reset; see
+  ``domain.risk_portfolio``), so the losses the trader confirmed do not trip it again at the next
+  refresh, and a further loss of the limit does. From the next day on the usual measures apply (a
+  drawdown that lasts trips it again).
 - Closing or reducing a position is always allowed; only orders that open or add risk are refused.
 """
 
@@ -37,7 +39,7 @@ class BreakerState:
     since: int | None = None  # the trip in force (the first one since the last reset today)
     until: int | None = None  # next 00:00 UTC while tripped
     reason: str | None = None
-    reset_at: int | None = None  # today's last reset, which keeps the breaker from tripping again today
+    reset_at: int | None = None  # today's last reset: losses are measured from it (``loss_since``)
 
 
 def breaker_state(events: Iterable[BreakerEvent], now_ms: int) -> BreakerState:
@@ -58,10 +60,17 @@ def breaker_state(events: Iterable[BreakerEvent], now_ms: int) -> BreakerState:
     return BreakerState(True, trip.time, today + DAY_MS, trip.reason or None, reset_at)
 
 
+def loss_since(state: BreakerState) -> int | None:
+    """Where the breaker's loss and drawdown are measured from: today's last reset (None: 00:00 UTC
+    for the daily loss, the whole history for the drawdown)."""
+    return state.reset_at
+
+
 def trip_reason(report: LimitReport, state: BreakerState) -> str | None:
-    """The reason to log a ``trip`` event now, or None: a breaker limit is breached, the breaker is not
-    tripped already and was not reset today."""
-    if state.tripped or state.reset_at is not None:
+    """The reason to log a ``trip`` event now, or None: a breaker limit is breached (measured from the
+    reset point after a reset: pass the report of a portfolio built with ``loss_since``) and the breaker
+    is not tripped already."""
+    if state.tripped:
         return None
     messages = [a.message for a in report.alerts if a.kind in BREAKER_KINDS and a.severity == "critical"]
     return "; ".join(messages) or None

@@ -8,6 +8,11 @@ nor look like one: between two equity snapshots the index grows by (E_k - flows 
 E_(k-1), and drawdown = 1 - index / its running peak (a fraction, 0 at a new peak). Without cash flows
 this is the plain (peak equity - equity) / peak equity. Equity that reached 0 or below restarts the index
 (a fresh start after a wipe-out and a new deposit).
+
+After a reset of the circuit breaker (``loss_since``: the reset's time, that UTC day) the breaker's two
+figures are measured from the reset point: the daily loss from the equity at the reset, the drawdown
+from the peak since it. A reset re-arms the breaker against new losses; the losses before it were
+confirmed by the trader.
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ class PortfolioRisk:
     gross_exposure: float | None
     net_exposure: float | None
     leverage: float | None  # gross exposure / equity; 0 without positions
-    pnl_today: float | None  # equity - equity at 00:00 UTC - net cash moved in since
-    equity_day_start: float | None
+    pnl_today: float | None  # equity - equity at 00:00 UTC (or the reset) - net cash moved in since
+    equity_day_start: float | None  # at 00:00 UTC, or at the breaker's reset (``loss_since``)
     daily_loss: float | None  # -pnl_today / equity_day_start: > 0 is a loss, a fraction
-    drawdown: float | None  # from the equity peak, a fraction (see the module docstring)
+    drawdown: float | None  # from the equity peak (since the reset), a fraction (see the module docstring)
     positions: tuple[PositionRisk, ...]
+    loss_since: int | None = None  # the breaker's reset today: the loss and drawdown are measured from it
 
 
 def _sum(values: Iterable[float | None]) -> float | None:
@@ -90,13 +96,16 @@ def portfolio_risk(
     flows_today: float = 0.0,
     equity_history: Sequence[tuple[int, float]] = (),
     flows: Sequence[tuple[int, float]] = (),
+    loss_since: int | None = None,
 ) -> PortfolioRisk:
     """The portfolio's figures from its positions' metrics and the account's wallet.
 
     ``equity_day_start`` is the equity at 00:00 UTC and ``flows_today`` the net cash moved in since (so
     a deposit is not PnL). ``equity_history`` (time, equity) snapshots and ``flows`` (time, signed
     amount) give the drawdown; the current equity is added at ``now_ms`` (default: just after the last
-    snapshot). Without history the current equity is the peak and the drawdown is 0."""
+    snapshot). Without history the current equity is the peak and the drawdown is 0. ``loss_since``
+    (a breaker reset): ``equity_day_start`` and ``flows_today`` are the equity at that time and the cash
+    moved in since, and the drawdown starts there (from that equity, else the last snapshot before)."""
     upnl = _sum(p.upnl for p in positions)
     equity = wallet_balance + upnl if wallet_balance is not None and upnl is not None else None
     gross = _sum(p.notional for p in positions)
@@ -114,6 +123,8 @@ def portfolio_risk(
         history = sorted(equity_history)
         last = history[-1][0] if history else 0
         now = now_ms if now_ms is not None else last + 1
+        if loss_since is not None:
+            history, flows = since_reset(history, flows, loss_since, equity_day_start)
         series = drawdowns([*(h for h in history if h[0] < now), (now, equity)], flows)
         drawdown = series[-1][1]
     return PortfolioRisk(
@@ -128,4 +139,21 @@ def portfolio_risk(
         daily_loss=daily_loss,
         drawdown=drawdown,
         positions=tuple(positions),
+        loss_since=loss_since,
     )
+
+
+def since_reset(
+    history: Sequence[tuple[int, float]],
+    flows: Sequence[tuple[int, float]],
+    since: int,
+    base: float | None,
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """The equity history and flows from ``since`` on: the equity there (``base``, else the last
+    snapshot at or before it) as the first point, then the later snapshots and flows."""
+    points = sorted(history)
+    if base is None:
+        before = [e for t, e in points if t <= since]
+        base = before[-1] if before else None
+    start = [(since, base)] if base is not None else []
+    return start + [h for h in points if h[0] > since], [f for f in flows if f[0] > since]

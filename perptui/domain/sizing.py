@@ -16,7 +16,7 @@ Bad input raises ``SizingError`` naming the field; nothing is computed from it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -29,8 +29,9 @@ from perptui.domain.liquidation import (
     side_sign,
     tier_allowing,
 )
+from perptui.domain.market_rules import ceil_to_step, floor_to_step, steps_to_qty
 from perptui.domain.precision import step_decimals
-from perptui.domain.quantities import MAX_LEVERAGE, MAX_PRICE, MIN_PRICE
+from perptui.domain.quantities import DEFAULT_MAX_LEVERAGE, MAX_LEVERAGE, MAX_PRICE, MIN_PRICE
 from perptui.domain.types import LeverageTier, MarginMode, Market, Side
 
 Constraint = Literal["risk", "margin", "tier", "max_qty"]
@@ -98,7 +99,7 @@ class SizingRequest:
     equity: float
     risk_fraction: float | None = None  # exactly one of risk_fraction and risk_amount
     risk_amount: float | None = None
-    leverage: float | None = None  # None: the lowest whole leverage at which margin does not bind
+    leverage: float | None = None  # None: auto, the lowest whole leverage carrying the final quantity
     margin_mode: MarginMode = "isolated"
     free_margin: float | None = None  # default: equity
     #: Cross margin only: the cross wallet balance adjusted by the other positions (+ their unrealised
@@ -247,34 +248,8 @@ class SizingResult:
 # --- steps ------------------------------------------------------------------------------------------
 
 
-def steps_to_qty(n: int, step: float | None) -> float:
-    """``n`` steps as a clean float (0.1 x 3 = 0.3, not 0.30000000000000004)."""
-    if step is None:
-        raise ValueError("no step")
-    return round(n * step, step_decimals(step))
-
-
-def floor_to_step(qty: float, step: float | None) -> float:
-    """Round a quantity down to a multiple of the step (unchanged without a step)."""
-    if step is None or step <= 0:
-        return qty
-    n = math.floor(qty / step + 1e-9)
-    while n > 0 and steps_to_qty(n, step) > qty:
-        n -= 1
-    return steps_to_qty(max(n, 0), step)
-
-
 def _clean(qty: float, step: float | None) -> float:
     return round(qty, step_decimals(step)) if step else qty
-
-
-def ceil_to_step(qty: float, step: float | None) -> float:
-    if step is None or step <= 0:
-        return qty
-    n = math.ceil(qty / step - 1e-9)
-    while steps_to_qty(n, step) < qty:
-        n += 1
-    return steps_to_qty(n, step)
 
 
 # --- stops ------------------------------------------------------------------------------------------
@@ -406,34 +381,38 @@ def size_position(req: SizingRequest) -> SizingResult:
     q_risk = budget / lpu
 
     leverage_auto = req.leverage is None
+
+    def sized_at(lev: float) -> tuple[float, Constraint, dict[str, float | None]]:
+        """The largest quantity every constraint allows at leverage ``lev``."""
+        cap = max_notional_at_leverage(tiers, lev) if tiers else math.inf
+        if cap is None:  # only when the brackets disagree with the market's own max leverage
+            raise SizingError("leverage", f"{_num(lev)}x is above every bracket of {m.symbol}")
+        limits: dict[str, float | None] = {
+            "risk": q_risk,
+            "margin": free / (entry * (1 / lev + fee_entry)),
+            "tier": cap / entry if math.isfinite(cap) else None,
+            "max_qty": m.max_qty if m.max_qty is not None and m.max_qty > 0 else None,
+        }
+
+        def violated(q: float) -> list[Constraint]:
+            broken: list[Constraint] = []
+            if q * lpu > budget:
+                broken.append("risk")
+            if q * entry / lev + q * entry * fee_entry > free:
+                broken.append("margin")
+            if q * entry > cap:
+                broken.append("tier")
+            if limits["max_qty"] is not None and q > limits["max_qty"]:  # type: ignore[operator]
+                broken.append("max_qty")
+            return broken
+
+        return (*_largest_quantity(limits, m.amount_step, violated), limits)
+
     if leverage_auto:
-        leverage = _auto_leverage(q_risk, entry, free, fee_entry, tiers, market_max)
+        leverage = _auto_leverage(sized_at, tiers, market_max)
     else:
         leverage = _check_leverage(req.leverage, market_max, m.symbol)
-
-    cap = max_notional_at_leverage(tiers, leverage) if tiers else math.inf
-    if cap is None:  # only when the brackets disagree with the market's own max leverage
-        raise SizingError("leverage", f"{_num(leverage)}x is above every bracket of {m.symbol}")
-    limits: dict[str, float | None] = {
-        "risk": q_risk,
-        "margin": free / (entry * (1 / leverage + fee_entry)),
-        "tier": cap / entry if math.isfinite(cap) else None,
-        "max_qty": m.max_qty if m.max_qty is not None and m.max_qty > 0 else None,
-    }
-
-    def violated(q: float) -> list[Constraint]:
-        broken: list[Constraint] = []
-        if q * lpu > budget:
-            broken.append("risk")
-        if q * entry / leverage + q * entry * fee_entry > free:
-            broken.append("margin")
-        if q * entry > cap:
-            broken.append("tier")
-        if limits["max_qty"] is not None and q > limits["max_qty"]:  # type: ignore[operator]
-            broken.append("max_qty")
-        return broken
-
-    qty, binding = _largest_quantity(limits, m.amount_step, violated)
+    qty, binding, limits = sized_at(leverage)
 
     notional = qty * entry
     initial_margin = notional / leverage
@@ -548,21 +527,28 @@ def _largest_quantity(limits, step, violated) -> tuple[float, Constraint]:
     return steps_to_qty(n, step), binding
 
 
-def _auto_leverage(q_risk, entry, free, fee_entry, tiers, market_max) -> float:
-    """The lowest whole leverage at which the risk-sized position's margin fits (a lower leverage puts
-    the liquidation price further away), within what the brackets allow for that notional."""
-    ceiling = market_max if market_max is not None else 125.0
-    allowed = tier_allowing(tiers, q_risk * entry)
-    if allowed is not None:
-        ceiling = min(ceiling, allowed.max_leverage)
-    ceiling = max(1.0, math.floor(ceiling + 1e-9))
-    room = free / (q_risk * entry) - fee_entry if q_risk > 0 else math.inf
-    if room <= 0:
-        return float(ceiling)
-    needed = 1 / room  # inf when the free margin is a vanishing fraction of the notional
-    if needed >= ceiling:
-        return float(ceiling)
-    return float(max(1, math.ceil(needed - 1e-9)))
+def _auto_leverage(
+    sized_at: Callable[[float], tuple[float, Constraint, dict[str, float | None]]],
+    tiers: Sequence[LeverageTier],
+    market_max: float | None,
+) -> float:
+    """The lowest whole leverage at which the FINAL quantity fits: the final quantity is the largest
+    any allowed whole leverage gives after every cap (risk, margin, the bracket's notional cap at that
+    leverage, the market's maximum quantity, the step), and the leverage the lowest that gives it (a
+    lower leverage puts the liquidation price further away). Sizing the risk quantity alone would ask
+    for more leverage than a position capped by the maximum quantity needs."""
+    ceiling = market_max if market_max is not None else DEFAULT_MAX_LEVERAGE
+    allowed = list(range(1, max(1, math.floor(ceiling + 1e-9)) + 1))
+    if tiers:  # leverages no bracket allows are not candidates
+        allowed = [lev for lev in allowed if max_notional_at_leverage(tiers, lev) is not None] or [1]
+    best_qty, best = -1.0, float(allowed[0])
+    for lev in allowed:
+        qty, binding, _ = sized_at(float(lev))
+        if qty > best_qty:
+            best_qty, best = qty, float(lev)
+        if binding in ("risk", "max_qty"):  # caps no leverage lifts: a higher one gives no more
+            break
+    return best
 
 
 def _take_profits(

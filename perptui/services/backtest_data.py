@@ -18,6 +18,7 @@ import numpy as np
 
 from perptui.domain.backtest.history import MarketHistory
 from perptui.domain.errors import ExchangeError, ExchangeUnavailable, UnknownSymbol, UsageError
+from perptui.domain.market_rules import MarketRules, rules_of
 from perptui.domain.resample import can_resample, resample
 from perptui.domain.symbols import spot_of
 from perptui.domain.tiers import default_tiers
@@ -112,7 +113,14 @@ def history_from_store(store: Store, req: HistoryRequest, notes: Sequence[str] =
         funding_rate=f_rate,
         tiers=_tiers(store, req.exchange, symbols, notes),
         notes=tuple(notes),
+        rules=_rules(store, req.exchange, symbols),
     )
+
+
+def _rules(store: Store, exchange: str, symbols: tuple[str, ...]) -> tuple[MarketRules | None, ...]:
+    """Each symbol's order rules from the cached markets (None for a market not cached)."""
+    markets = {m.symbol: m for m in store.load_markets(exchange)}
+    return tuple(rules_of(markets[s]) if s in markets else None for s in symbols)
 
 
 def _fill(
@@ -198,7 +206,9 @@ async def fetch_history(
     from perptui.services.backfill import backfill_funding, backfill_ohlcv
 
     notes: list[str] = []
-    markets = {m.symbol: m for m in await source.load_markets()}
+    listed = await source.load_markets()
+    store.upsert_markets(req.exchange, listed, clock.now_ms())  # their order rules go with the history
+    markets = {m.symbol: m for m in listed}
     for i, symbol in enumerate(req.symbols):
         if progress is not None:
             progress(i, len(req.symbols), symbol)

@@ -19,7 +19,10 @@ Sizing
     margin (perp notional over its leverage) plus spot notional (paid in cash; a short spot is
     collateralised alike) exceeds the equity is scaled down to fit (noted once, with a count). Only
     changed quantities trade (a change below 1e-9 of the equity is skipped). A target on a symbol
-    without an open price at k is not traded (noted).
+    without an open price at k is not traded (noted). Where the history carries a perp's order rules
+    (``MarketHistory.rules``, from the cached markets) the perp targets go through
+    ``domain.market_rules``: whole steps toward zero, and a trade under the minimum quantity or
+    notional (the notional only for one that opens or adds) is not made (counted in the notes).
 Fills
     At ``open[k]`` moved against the trade by the slippage (a buy at ``open x (1 + slippage)``), fee
     ``|qty| x price x taker``. Trades and isolated liquidations are stamped with their bar's open
@@ -74,8 +77,9 @@ book is one vector of 2N legs, the N perps then the N spot twins.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -103,6 +107,7 @@ from perptui.domain.backtest.types import (
     Schedule,
 )
 from perptui.domain.errors import UsageError
+from perptui.domain.market_rules import check_qty, floor_to_step
 from perptui.domain.timeframes import iso_utc
 
 #: Trades smaller than this fraction of the layer's equity are not made (rounding noise).
@@ -253,7 +258,7 @@ class _Layer:
         self.cross = getattr(strategy, "margin_mode", "isolated") == "cross"
         self.first: int | None = None
         self.alive = True
-        self.liquidations = self.scaled = 0
+        self.liquidations = self.scaled = self.below_minimum = 0
         self.untraded: dict[int, list[int]] = {}
         self.no_tiers: set[int] = set()
         self.notes: list[str] = []
@@ -452,6 +457,8 @@ class _Layer:
         self.skip, self.target = ~ok, np.where(ok, w, 0.0)
         with np.errstate(invalid="ignore"):
             wanted = np.where(ok, w * equity / ref, 0.0)
+            if m.h.rules:
+                self.lots(wanted, ref, ok)
             if targets.hedge is not None:
                 pairs = np.flatnonzero(np.asarray(targets.hedge, dtype=bool) & ok[:n] & ok[n:])
                 wanted[n + pairs] = -wanted[pairs]
@@ -468,6 +475,25 @@ class _Layer:
         basis = ref[:n].copy()
         basis[sym] = pp
         self.remargin(np.flatnonzero(ok_p), basis)
+
+    def lots(self, wanted: np.ndarray, ref: np.ndarray, ok: np.ndarray) -> None:
+        """Perp targets the market takes (``domain.market_rules``), in place: each position whole steps
+        (toward zero), and a trade under the market's minimum quantity or notional is not made (the leg
+        keeps what it holds; a trade that only reduces needs no minimum notional). A market's maximum
+        per order is not applied: a bigger change is several orders."""
+        for j, rules in enumerate(self.m.h.rules):
+            if rules is None or not ok[j]:
+                continue
+            held, target = float(self.q[j]), float(wanted[j])
+            target = math.copysign(floor_to_step(abs(target), rules.step), target)
+            delta = target - held
+            if delta == 0:
+                wanted[j] = held
+                continue
+            reducing = held != 0 and (delta > 0) != (held > 0) and abs(delta) <= abs(held)
+            if check_qty(replace(rules, max_qty=None), abs(delta), float(ref[j]), reducing=reducing):
+                target, self.below_minimum = held, self.below_minimum + 1
+            wanted[j] = target
 
     def remargin(self, cols: np.ndarray, basis: np.ndarray) -> None:
         """Set the isolated wallets of the perp positions ``cols`` at ``basis`` prices (see ``margin``)
@@ -578,6 +604,11 @@ class _Layer:
             notes.append(
                 f"{m.leg_name(j)}: targeted at {len(bars)} rebalance(s) without an open price (first "
                 f"{iso_utc(m.time(bars[0]))}): not traded"
+            )
+        if self.below_minimum:
+            notes.append(
+                f"{self.below_minimum} perp trade(s) under the market's minimum quantity or notional were "
+                "not made (quantities are whole steps)"
             )
         if self.no_tiers:
             names = ", ".join(m.h.symbols[i] for i in sorted(self.no_tiers))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from perptui.domain.market_rules import MarketRules
 from perptui.domain.timeframes import timeframe_ms
 from perptui.domain.types import LeverageTier
 
@@ -49,6 +50,9 @@ class MarketHistory:
     """Per symbol, the maintenance-margin brackets (empty: unknown, no liquidation price)."""
     notes: tuple[str, ...] = field(default=())
     """What is missing or was derived, said by whoever built the history (the loader)."""
+    rules: tuple[MarketRules | None, ...] = ()
+    """Per symbol, the perp market's order rules (``domain.market_rules``: step, minimums); empty or
+    None: not known, quantities are not rounded."""
 
     def __post_init__(self) -> None:
         t, n = len(self.times), len(self.symbols)
@@ -61,6 +65,8 @@ class MarketHistory:
             raise ValueError("MarketHistory funding arrays differ in length")
         if self.tiers and len(self.tiers) != n:
             raise ValueError(f"MarketHistory.tiers has {len(self.tiers)} entries for {n} symbols")
+        if self.rules and len(self.rules) != n:
+            raise ValueError(f"MarketHistory.rules has {len(self.rules)} entries for {n} symbols")
 
     @property
     def bar_ms(self) -> int:
@@ -94,4 +100,5 @@ class MarketHistory:
             funding_rate=self.funding_rate[:p],
             tiers=self.tiers,
             notes=self.notes,
+            rules=self.rules,
         )

@@ -1,15 +1,17 @@
 """Target notionals to quantities the exchange accepts. Pure.
 
-Quantity = notional / mark rounded DOWN to the market's amount step (base units, as ``Market`` holds
-it: already contracts x contract size); under the market's minimum
-quantity or minimum notional the leg is dropped and the reason returned. The notional is recomputed
-from the rounded quantity.
+Quantity = notional / mark rounded DOWN to the market's amount step and its maximum quantity (base
+units, as ``Market`` holds it: already contracts x contract size) by the market rules
+(``domain.market_rules.fit_qty``, the same the paper engine refuses orders with); under the market's
+minimum quantity or minimum notional the leg is dropped and the rule's one line returned. The notional
+is recomputed from the rounded quantity.
 """
 
 from __future__ import annotations
 
 import math
 
+from perptui.domain.market_rules import fit_qty, floor_to_step
 from perptui.domain.types import Market
 
 #: Slack for a quotient that is a whole number of steps but lands a hair under it in floating point.
@@ -27,8 +29,7 @@ def round_down(qty: float, step: float | None) -> float:
     """``qty`` rounded down to a multiple of ``step`` (unchanged without a step), as a clean decimal."""
     if step is None or qty <= 0:
         return max(qty, 0.0)
-    steps = math.floor(qty / step + _EPS)
-    return round_to_step(steps, step)
+    return floor_to_step(qty, step)
 
 
 def round_to_step(steps: float, step: float) -> float:
@@ -48,11 +49,5 @@ def sized(market: Market, notional: float, mark: float) -> tuple[float, str | No
     """(quantity, None) or (0, why it is dropped) for a target ``notional`` at ``mark``."""
     if not (mark > 0) or not math.isfinite(notional) or notional <= 0:
         return 0.0, "no position at this size"
-    qty = round_down(notional / mark, qty_step(market))
-    if qty <= 0:
-        return 0.0, f"notional {notional:,.2f} is under one step ({qty_step(market):g}) at {mark:g}"
-    if market.min_qty is not None and qty < market.min_qty * (1 - _EPS):
-        return 0.0, f"{qty:g} is under the minimum quantity {market.min_qty:g}"
-    if market.min_notional is not None and qty * mark < market.min_notional * (1 - _EPS):
-        return 0.0, f"notional {qty * mark:,.2f} is under the minimum {market.min_notional:g}"
-    return qty, None
+    qty, refused = fit_qty(market, notional / mark, mark)
+    return (0.0, refused.message) if refused is not None else (qty, None)

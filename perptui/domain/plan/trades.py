@@ -10,12 +10,15 @@ q the current and t the target signed quantity (+ long, - short):
 - nothing held: open t.
 
 Differences within half a step are no trade. Reduce-only orders come first (they free margin).
+``trade_refusal`` is what the market rules (``domain.market_rules``) refuse of a perp trade, to list
+beside it before anything is sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from perptui.domain.market_rules import OrderSpec, Refusal, check_order
 from perptui.domain.types import Market
 
 from .config import CurrentPosition
@@ -70,3 +73,12 @@ def _orders(q: float, t: float, tol: float) -> list[tuple[float, bool, bool]]:
     if q != 0 and abs(t) < abs(q):
         return [(q - t, q < 0, True)]
     return [(t - q, t > q, False)]
+
+
+def trade_refusal(trade: PlanTrade, market: Market | None, mark: float | None) -> Refusal | None:
+    """The rule of ``market`` a perp trade breaks at ``mark`` (its quantity: step, minimum and maximum
+    quantity, minimum notional unless it only reduces); None when the exchange would take it, or when
+    there is no market or mark to check it against."""
+    if market is None or mark is None or not mark > 0 or trade.leg != "perp":
+        return None
+    return check_order(market, OrderSpec(trade.side, trade.qty, mark=mark, reducing=trade.reduce_only))

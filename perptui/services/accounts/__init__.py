@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
 from perptui.services.accounts.exchange import ExchangeAccount
-from perptui.services.accounts.paper import SNAPSHOT_EVERY_MS, PaperAccount
+from perptui.services.accounts.paper import SNAPSHOT_EVERY_MS, PaperAccount, paper_account_name
 from perptui.services.accounts.settings import AccountDefaults, defaults_from
 
 if TYPE_CHECKING:
@@ -29,14 +29,17 @@ __all__ = [
     "defaults_from",
     "open_account",
     "paper_account",
+    "paper_account_name",
 ]
 
 
 def paper_account(settings: Settings, store: Store, clock: Clock) -> PaperAccount:
+    """The paper account of the configured exchange (``settings.exchange_name``: one per exchange)."""
     d = defaults_from(settings)
     return PaperAccount(
         store,
         clock,
+        exchange=settings.exchange_name,
         starting_capital=d.starting_capital,
         risk_pct=d.risk_pct,
         neutral_pct=d.neutral_pct,

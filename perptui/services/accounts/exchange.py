@@ -72,6 +72,7 @@ class ExchangeAccount:
         risk, neutral, directional = self._plan.current()
         return AccountSummary(
             account=self.name,
+            exchange=self.name,
             currency=balance.currency,
             as_of=now,
             equity=equity,

@@ -1,5 +1,9 @@
 """The paper account: a local ledger in the store, opened with the configured starting capital.
 
+One paper account per exchange (``paper_account_name``): ``paper`` trades the demo market, and
+``paper:<exchange id>`` that exchange's markets, each with its own wallet, positions, orders, equity
+history, circuit breaker and settings. ``title`` names it for headers and messages.
+
 Synchronous on purpose: every call is a few small SQLite statements, and the app runs them in thread
 workers. Each change (deposit, withdrawal) is one transaction that appends the cash flow and records an
 equity snapshot, so a kill leaves either both or neither. Positions are the paper engine's
@@ -39,13 +43,18 @@ from perptui.services.clock import Clock
 from perptui.services.paper.book import MarketBook, tiers_lookup
 from perptui.services.paper.state import BookState, TiersOf, load_state
 from perptui.services.store import Store, paper_book
+from perptui.services.store.paper_accounts import DEMO
+from perptui.services.store.paper_accounts import account_name as paper_account_name
 
 #: Snapshots taken by ``snapshot_if_due`` are at least this far apart.
 SNAPSHOT_EVERY_MS = MINUTE_MS
+#: The built-in demo market's id (``Settings.exchange_name`` without an exchange).
+DEMO_EXCHANGE = DEMO
 
 
 class PaperAccount:
-    """The local paper account ``name`` (default "paper").
+    """The local paper account on ``exchange`` (the ledger account ``paper_account_name(exchange)``
+    unless ``name`` is given).
 
     ``risk_pct``, ``neutral_pct`` and ``directional_pct`` are FRACTIONS (0.01 = 1%): the config's
     defaults, converted once by ``accounts.defaults_from``. ``set_risk_pct`` and ``set_split`` persist
@@ -64,17 +73,19 @@ class PaperAccount:
         neutral_pct: float,
         directional_pct: float,
         currency: str = "USDT",
-        name: str = "paper",
+        exchange: str = DEMO_EXCHANGE,
+        name: str | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
-        self.name = name
+        self.exchange = exchange
+        self.name = paper_account_name(exchange) if name is None else name
         self.currency = currency
         self._starting_capital = check_amount(starting_capital, "paper.starting_capital", currency)
         self._plan = RiskAndPlan(
             store,
             clock,
-            name,
+            self.name,
             risk_pct=risk_pct,
             neutral_pct=neutral_pct,
             directional_pct=directional_pct,
@@ -89,6 +100,11 @@ class PaperAccount:
     @property
     def store(self) -> Store:
         return self._store
+
+    @property
+    def title(self) -> str:
+        """The account's name for a header or a message: ``paper · demo``, ``paper · binanceusdm``."""
+        return f"paper · {self.exchange}"
 
     @property
     def clock(self) -> Clock:
@@ -128,6 +144,7 @@ class PaperAccount:
             pnl_week = self._pnl_since(week_start(now), ms.equity, info)
         return AccountSummary(
             account=self.name,
+            exchange=self.exchange,
             currency=info.currency,
             as_of=now,
             equity=ms.equity,
@@ -162,7 +179,7 @@ class PaperAccount:
                 self._marks[(exchange, symbol)] = (time, mark)
 
     def positions(self, marks: Mapping[str, float] | None = None) -> list[PaperPosition]:
-        """Open paper positions (every exchange), ``last_mark`` set to the newest mark known."""
+        """Open paper positions (on the account's exchange), ``last_mark`` set to the newest mark known."""
         self.open()
         with self._store.read():
             return list(self._book(marks).positions)
@@ -191,10 +208,18 @@ class PaperAccount:
                 positions.append(p.with_(last_mark=mark))
         return BookState(st.account, st.wallet, tuple(positions), st.orders)
 
-    def portfolio(self, now: int | None = None, marks: Mapping[str, float] | None = None) -> PortfolioRisk:
+    def portfolio(
+        self,
+        now: int | None = None,
+        marks: Mapping[str, float] | None = None,
+        *,
+        loss_since: int | None = None,
+    ) -> PortfolioRisk:
         """Portfolio risk (``domain.risk_portfolio``) of the paper account: equity, exposure, leverage,
         today's PnL and daily loss net of transfers, drawdown on the equity history; per-position metrics
-        at the newest marks (funding fields unset: the engine's ``position_inputs`` has them)."""
+        at the newest marks (funding fields unset: the engine's ``position_inputs`` has them).
+        ``loss_since`` (the circuit breaker's reset today): the daily loss and the drawdown are measured
+        from the equity at that time (the snapshot the reset recorded, else the last one before it)."""
         info = self.open()
         with self._store.read():
             now = self._clock.now_ms() if now is None else now
@@ -202,7 +227,8 @@ class PaperAccount:
             risks = st.risks(self._tiers(st))
             transfers = [f for f in self._store.load_cash_flows(self.name) if f.kind in TRANSFER_KINDS]
             history = self._store.load_equity(self.name)
-            base = self._store.equity_at(self.name, day_start(now))
+            start = day_start(now) if loss_since is None else loss_since
+            base = self._store.equity_at(self.name, start)
         if base is None:
             start_equity, since = info.opening_balance, None
         else:
@@ -216,6 +242,7 @@ class PaperAccount:
             flows_today=moved_today,
             equity_history=history,
             flows=[(f.time, f.signed) for f in transfers],
+            loss_since=loss_since,
         )
 
     def _pnl_since(self, start: int, equity: float, info: AccountInfo) -> float:

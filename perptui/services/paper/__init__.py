@@ -7,8 +7,12 @@ Entry points:
 - ``PaperEngine``: ``place_order(OrderRequest)``, ``close``, ``cancel``, ``set_stop``,
   ``set_take_profit``, ``positions``, ``orders``, ``fills``, ``funding_payments``, ``on_marks``,
   ``on_funding_rates``, ``settle_funding``, ``catch_up``, ``breaker``, ``position_inputs``.
+- ``Ledger`` (``ledger.py``): what the event modules (orders, marks, funding, catchup) receive instead of
+  the engine; they import each other one way only (catchup -> funding -> marks -> orders -> execute).
 - ``live.prepare(engine, source)`` at start-up, ``live.refresh(engine, source)`` on each poll.
-- ``check_breaker`` / ``breaker_now`` / ``reset_breaker`` on the risk event log.
+- ``check_breaker`` / ``breaker_now`` / ``reset_breaker`` on the risk event log; for the paper account
+  ``engine.breaker()`` (checks the limits; a trip cancels or holds resting limits that open or add) and
+  ``engine.reset_breaker()`` (records the equity new losses are measured from).
 
 Nothing here ever sends an order to an exchange.
 """

@@ -7,9 +7,11 @@ understating maintenance margin); a market without fees gets the configured fall
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UnknownSymbol
+from perptui.domain.market_rules import MarketRules, rules_of
 from perptui.domain.paper import PaperPosition
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.tiers import default_tiers
@@ -60,6 +62,12 @@ class MarketBook:
         if m is not None and m.tiers:
             return m.tiers
         return tuple(default_tiers(m.max_leverage if m is not None else None))
+
+    def rules(self, symbol: str) -> MarketRules:
+        """The market's rules (``domain.market_rules``) with the brackets the engine uses (the default
+        ladder where the market has none)."""
+        m = self.get(symbol)
+        return replace(rules_of(m) if m is not None else MarketRules(symbol), tiers=self.tiers(symbol))
 
 
 def fees_of(market: Market | None, taker: float, maker: float) -> tuple[float, float]:

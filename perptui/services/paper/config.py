@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from perptui.domain.limits import Limits
 from perptui.domain.types import MarginMode
@@ -25,6 +25,8 @@ class PaperConfig:
     catch_up_timeframe: str = "5m"
     catch_up_days: float = 30.0
     limits: Limits = field(default_factory=Limits)
+    #: A trip of the circuit breaker cancels resting limits that open or add, or holds them unfilled.
+    breaker_limit_orders: Literal["cancel", "hold"] = "cancel"
 
 
 def _limit(percent: float) -> float | None:
@@ -57,4 +59,5 @@ def config_from(settings: Settings) -> PaperConfig:
         catch_up_timeframe=p.catch_up_timeframe,
         catch_up_days=p.catch_up_days,
         limits=limits_from(settings),
+        breaker_limit_orders=settings.risk.breaker_limit_orders,
     )

@@ -5,8 +5,8 @@ each call is a few SQLite statements, so the app calls it from a thread worker. 
 fill, cancel, stop/take-profit trigger, liquidation, funding settlement) is ONE transaction writing the
 fill, the position, the cash flows and an equity snapshot together: a kill leaves all or nothing.
 
-One engine trades one exchange's markets (``exchange``: the configured source, ``demo`` by default);
-margin is account-wide. Marks come in through ``place_order(mark=...)``, ``on_marks`` and
+One engine trades one exchange's markets on that exchange's paper account (``account.exchange``: the
+configured source, ``demo`` by default). Marks come in through ``place_order(mark=...)``, ``on_marks`` and
 ``on_funding_rates``; the engine remembers the latest (and shares them with the account's summary).
 """
 
@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from perptui.domain.errors import UsageError
-from perptui.domain.liquidation import max_leverage
 from perptui.domain.paper import (
     FundingPayment,
     OrderRequest,
@@ -30,11 +29,12 @@ from perptui.domain.paper_orders import check_request
 from perptui.domain.risk_position import PositionInput
 from perptui.domain.types import FundingRate, Market
 from perptui.presentation.numbers import market_qty
-from perptui.services.paper import breaker, funding, marks, orders
-from perptui.services.paper.book import MarketBook, fees_of, tiers_lookup
+from perptui.services.paper import catchup, funding, marks, orders
+from perptui.services.paper.book import MarketBook
 from perptui.services.paper.config import PaperConfig
 from perptui.services.paper.events import OrderResult, PaperEvent
-from perptui.services.paper.state import BookState, TiersOf, load_state
+from perptui.services.paper.ledger import Ledger
+from perptui.services.paper.state import BookState, TiersOf
 from perptui.services.store import paper_book
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
     from perptui.domain.risk_breaker import BreakerState
     from perptui.services.accounts.paper import PaperAccount
+    from perptui.services.clock import Clock
+    from perptui.services.store import Store
 
 T = TypeVar("T")
 
@@ -62,57 +64,82 @@ class PaperEngine:
     """Paper trading for ``account`` on ``exchange``'s markets (``markets``: fresh metadata; otherwise
     the cached markets are used). From a worker thread the UI calls ``place_order``/``close``/``cancel``/
     ``set_stop``/``set_take_profit`` for the trader's actions, and on each poll ``on_marks`` and
-    ``on_funding_rates`` (or ``live.refresh``); ``catch_up`` (or ``live.prepare``) once at start-up."""
+    ``on_funding_rates`` (or ``live.refresh``); ``catch_up`` (or ``live.prepare``) once at start-up.
+
+    The event modules get ``ledger`` (``services.paper.ledger.Ledger``), never the engine; the engine's
+    attributes below are the ledger's."""
 
     def __init__(
         self,
         account: PaperAccount,
         *,
-        exchange: str = "demo",
+        exchange: str | None = None,
         config: PaperConfig | None = None,
         markets: Iterable[Market] = (),
     ) -> None:
-        self.account = account
-        self.store = account.store
-        self.clock = account.clock
-        self.exchange = exchange
-        self.config = config or PaperConfig()
-        self.book = MarketBook(self.store, exchange, markets)
-        account.attach_book(self.book)
+        exchange = account.exchange if exchange is None else exchange
+        if exchange != account.exchange:
+            raise ValueError(f"the paper account {account.name!r} trades {account.exchange}, not {exchange}")
+        self.ledger = Ledger(account, exchange, config or PaperConfig(), markets)
         self.lock = threading.RLock()
-        self.marks: dict[str, float] = {}
-        self.rates: dict[str, FundingRate] = {}
-        self.last_checkpoint = 0
 
-    # --- helpers the event modules share ------------------------------------------------------------
+    # --- the ledger's state and helpers -------------------------------------------------------------
+
+    @property
+    def account(self) -> PaperAccount:
+        return self.ledger.account
+
+    @property
+    def store(self) -> Store:
+        return self.ledger.store
+
+    @property
+    def clock(self) -> Clock:
+        return self.ledger.clock
+
+    @property
+    def exchange(self) -> str:
+        return self.ledger.exchange
+
+    @property
+    def config(self) -> PaperConfig:
+        return self.ledger.config
+
+    @property
+    def book(self) -> MarketBook:
+        return self.ledger.book
+
+    @property
+    def marks(self) -> dict[str, float]:
+        """The latest mark of each symbol the engine has seen."""
+        return self.ledger.marks
+
+    @property
+    def rates(self) -> dict[str, FundingRate]:
+        return self.ledger.rates
 
     def now(self, now: int | None = None) -> int:
-        return self.clock.now_ms() if now is None else int(now)
+        return self.ledger.now(now)
 
     def tiers_of(self, positions: Iterable[PaperPosition]) -> TiersOf:
-        return tiers_lookup(self.store, list(positions), {self.exchange: self.book})
+        return self.ledger.tiers_of(positions)
 
     def fees(self, symbol: str) -> tuple[float, float]:
         """(taker, maker) of ``symbol``: the market's, else the configured fallback."""
-        return fees_of(self.book.get(symbol), self.config.taker_fee, self.config.maker_fee)
+        return self.ledger.fees(symbol)
 
     def max_leverage(self, symbol: str) -> float | None:
-        market = self.book.get(symbol)
-        return max_leverage(self.book.tiers(symbol), market.max_leverage if market else None)
+        return self.ledger.max_leverage(symbol)
 
     def state(self, conn: sqlite3.Connection) -> BookState:
         """The book in this transaction, this exchange's positions at the latest marks."""
-        return load_state(conn, self.account.name).with_marks(self.exchange, self.marks)
+        return self.ledger.state(conn)
 
     def read_state(self) -> BookState:
-        self.account.open()
-        with self.store.reading() as conn:
-            return self.state(conn)
+        return self.ledger.read_state()
 
     def note_marks(self, new: Mapping[str, float], now: int) -> None:
-        clean = {s: float(m) for s, m in new.items() if m is not None and m > 0}
-        self.marks.update(clean)
-        self.account.note_marks(self.exchange, clean, now)
+        self.ledger.note_marks(new, now)
 
     # --- reads --------------------------------------------------------------------------------------
 
@@ -143,20 +170,24 @@ class PaperEngine:
 
     def watched_symbols(self) -> list[str]:
         """Symbols with an open position or a resting order: the ones to poll marks for."""
-        st = self.read_state()
-        symbols = {p.symbol for p in st.positions if p.exchange == self.exchange}
-        symbols |= {o.symbol for o in st.orders if o.exchange == self.exchange}
-        return sorted(symbols)
+        return self.ledger.watched_symbols()
 
     def position_inputs(self) -> list[PositionInput]:
         """This exchange's positions as the risk metrics take them (cross wallets filled in), with the
         funding rate, interval and next time from the last ``on_funding_rates``."""
-        return funding.position_inputs(self)
+        return funding.position_inputs(self.ledger)
 
     def breaker(self, now: int | None = None) -> BreakerState:
-        """The circuit breaker now, after checking the daily loss and drawdown limits (may trip it)."""
-        now = self.now(now)
-        return breaker.check_breaker(self.store, self.account, now, self.config.limits, self.marks)
+        """The circuit breaker now, after checking the daily loss and drawdown limits (may trip it, which
+        cancels or holds the resting limits that open or add: ``risk.breaker_limit_orders``)."""
+        with self.lock:
+            return self.ledger.breaker(self.now(now))
+
+    def reset_breaker(self, now: int | None = None) -> BreakerState:
+        """Reset a tripped circuit breaker (ask the trader first): armed again at once, against new losses
+        measured from the equity now. A breaker that is not tripped is left alone."""
+        with self.lock:
+            return self.ledger.reset_breaker(self.now(now))
 
     # --- the trader's actions -----------------------------------------------------------------------
 
@@ -188,8 +219,8 @@ class PaperEngine:
                 raise UsageError(f"no mark of {market.symbol} is known yet: fetch one before ordering")
             self.note_marks({market.symbol: mark}, now)
             if not req.reduce_only:
-                self.breaker(now)
-            return orders.place(self, req, market, mark, now)
+                self.ledger.breaker(now)
+            return orders.place(self.ledger, req, market, mark, now)
 
     def close(
         self, symbol: str, qty: float | None = None, *, mark: float | None = None, now: int | None = None
@@ -212,7 +243,7 @@ class PaperEngine:
     def cancel(self, order_id: int, *, now: int | None = None) -> PaperOrder:
         """Cancel a resting limit order (one transaction, no cash moves)."""
         with self.lock:
-            return orders.cancel(self, order_id, self.now(now))
+            return orders.cancel(self.ledger, order_id, self.now(now))
 
     def set_stop(
         self, symbol: str, price: float | None, *, mark: float | None = None, now: int | None = None
@@ -220,13 +251,13 @@ class PaperEngine:
         """Attach (or with None remove) the position's stop-loss; returns it and any warning (a stop
         beyond the liquidation price can never fill)."""
         with self.lock:
-            return orders.set_level(self, symbol, "stop", price, mark, self.now(now))
+            return orders.set_level(self.ledger, symbol, "stop", price, mark, self.now(now))
 
     def set_take_profit(
         self, symbol: str, price: float | None, *, mark: float | None = None, now: int | None = None
     ) -> tuple[PaperPosition, tuple[str, ...]]:
         with self.lock:
-            return orders.set_level(self, symbol, "take_profit", price, mark, self.now(now))
+            return orders.set_level(self.ledger, symbol, "take_profit", price, mark, self.now(now))
 
     # --- the market moves ---------------------------------------------------------------------------
 
@@ -235,8 +266,8 @@ class PaperEngine:
         transaction, in the order the move meets them. Returns what happened (for alerts)."""
         with self.lock:
             now = self.now(now)
-            events = marks.process(self, new_marks, now)[0]
-            if now - self.last_checkpoint >= CHECKPOINT_EVERY_MS:
+            events = marks.process(self.ledger, new_marks, now)[0]
+            if now - self.ledger.last_checkpoint >= CHECKPOINT_EVERY_MS:
                 self.checkpoint(now)
             return events
 
@@ -244,26 +275,21 @@ class PaperEngine:
         """Remember each symbol's live funding state; when a remembered funding time has passed, settle
         it on the open position with the rate that was announced for it."""
         with self.lock:
-            return funding.on_rates(self, rates, self.now(now))
+            return funding.on_rates(self.ledger, rates, self.now(now))
 
     def settle_funding(self, symbol: str, time: int, rate: float, mark: float) -> list[PaperEvent]:
         """Settle the funding of ``time`` on the position (if it was open before then and that time is
         not settled yet), then check its liquidation at ``mark``."""
         with self.lock:
-            return funding.settle(self, symbol, time, rate, mark)
+            return funding.settle(self.ledger, symbol, time, rate, mark)
 
     def catch_up(self, now: int | None = None) -> list[PaperEvent]:
         """Settle, in time order, the funding prints and the limits, stops, take-profits and liquidations
         that the CACHED history (funding prints, candles) says fell due since the book was last checked."""
-        from perptui.services.paper.catchup import catch_up
-
         with self.lock:
-            return catch_up(self, self.now(now))
+            return catchup.catch_up(self.ledger, self.now(now))
 
     def checkpoint(self, now: int | None = None) -> None:
         """Record that marks were applied up to ``now`` (catch-up after a restart starts there)."""
         with self.lock:
-            now = self.now(now)
-            self.last_checkpoint = now
-            with self.store.writing() as conn:
-                paper_book.checkpoint(conn, self.account.name, self.exchange, dict(self.marks), now)
+            self.ledger.checkpoint(self.now(now))

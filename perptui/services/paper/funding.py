@@ -21,14 +21,14 @@ from perptui.services.paper.events import PaperEvent
 from perptui.services.paper.execute import book_funding
 
 if TYPE_CHECKING:
-    from perptui.services.paper.engine import PaperEngine
+    from perptui.services.paper.ledger import Ledger
 
 
-def settle(engine: PaperEngine, symbol: str, time: int, rate: float, mark: float) -> list[PaperEvent]:
+def settle(ledger: Ledger, symbol: str, time: int, rate: float, mark: float) -> list[PaperEvent]:
     """Settle ``time`` on the symbol's position (one transaction), then check its liquidation."""
-    with engine.store.writing() as conn:
-        st = engine.state(conn)
-        pos = st.position(engine.exchange, symbol)
+    with ledger.store.writing() as conn:
+        st = ledger.state(conn)
+        pos = st.position(ledger.exchange, symbol)
         if pos is None or not funding_due(pos, time):
             return []
         booked = book_funding(conn, st, pos, time, rate, mark)
@@ -37,44 +37,44 @@ def settle(engine: PaperEngine, symbol: str, time: int, rate: float, mark: float
     payment, _ = booked
     verb = "received" if payment.amount >= 0 else "paid"
     message = (
-        f"{symbol} funding {rate * 100:+.4f}% on {pos.side} {market_qty(pos.qty, engine.book.get(symbol))}: "
+        f"{symbol} funding {rate * 100:+.4f}% on {pos.side} {market_qty(pos.qty, ledger.book.get(symbol))}: "
         f"{verb} {abs(payment.amount):,.4f}"
     )
     events = [PaperEvent(time, "funding", symbol, message, funding=payment)]
-    events += marks.process(engine, {symbol: mark}, time)[0]
+    events += marks.process(ledger, {symbol: mark}, time)[0]
     return events
 
 
-def on_rates(engine: PaperEngine, rates: Mapping[str, FundingRate], now: int) -> list[PaperEvent]:
+def on_rates(ledger: Ledger, rates: Mapping[str, FundingRate], now: int) -> list[PaperEvent]:
     events: list[PaperEvent] = []
-    held = {p.symbol for p in engine.read_state().positions if p.exchange == engine.exchange}
+    held = {p.symbol for p in ledger.read_state().positions if p.exchange == ledger.exchange}
     for symbol, fresh in sorted(rates.items()):
         if fresh.mark:
-            engine.note_marks({symbol: fresh.mark}, now)
-        known = engine.rates.get(symbol)
-        engine.rates[symbol] = fresh
+            ledger.note_marks({symbol: fresh.mark}, now)
+        known = ledger.rates.get(symbol)
+        ledger.rates[symbol] = fresh
         if known is None or known.rate is None or known.next_funding_time is None:
             continue
         if known.next_funding_time <= now and symbol in held:
-            mark = engine.marks.get(symbol) or known.mark
+            mark = ledger.marks.get(symbol) or known.mark
             if mark:
-                events += settle(engine, symbol, known.next_funding_time, known.rate, mark)
+                events += settle(ledger, symbol, known.next_funding_time, known.rate, mark)
     return events
 
 
-def position_inputs(engine: PaperEngine) -> list[PositionInput]:
-    """The engine's positions for the risk metrics, with the remembered funding state of each."""
+def position_inputs(ledger: Ledger) -> list[PositionInput]:
+    """The ledger's positions for the risk metrics, with the remembered funding state of each."""
     from perptui.domain.paper_margin import position_inputs as inputs_of
 
-    st = engine.read_state()
-    tiers_of = engine.tiers_of(st.positions)
+    st = ledger.read_state()
+    tiers_of = ledger.tiers_of(st.positions)
     cross_wallet = st.wallet - sum(p.isolated_margin for p in st.positions if p.margin_mode == "isolated")
     result = []
     for p, item in zip(st.positions, inputs_of(st.positions, {}, tiers_of, cross_wallet), strict=True):
-        if p.exchange != engine.exchange:
+        if p.exchange != ledger.exchange:
             continue
-        fr = engine.rates.get(p.symbol)
-        market = engine.book.get(p.symbol)
+        fr = ledger.rates.get(p.symbol)
+        market = ledger.book.get(p.symbol)
         interval = (
             fr.interval_hours
             if fr and fr.interval_hours

@@ -25,28 +25,38 @@ from perptui.services.paper.state import BookState
 from perptui.services.store import paper_book
 
 if TYPE_CHECKING:
-    from perptui.services.paper.engine import PaperEngine
+    from perptui.services.paper.ledger import Ledger
 
 #: Events one mark can set off on one symbol (a limit that opens, then its stop ...): a guard, never hit.
 MAX_EVENTS = 20
 
 
 def scan(
-    engine: PaperEngine, st: BookState, symbol: str, p0: float | None, p1: float, now: int, history: bool
+    ledger: Ledger,
+    st: BookState,
+    symbol: str,
+    p0: float | None,
+    p1: float,
+    now: int,
+    history: bool,
+    tripped: bool = False,
 ) -> Trigger | None:
     """The first event the move sets off on ``symbol``. With ``history`` (catch-up), a position or order
-    only sees marks after it was last checked / created."""
-    pos = st.position(engine.exchange, symbol)
-    orders = st.orders_of(engine.exchange, symbol)
+    only sees marks after it was last checked / created. While the breaker is ``tripped`` a resting
+    limit that would open or add does not fill (held; a trip cancels them unless set to hold)."""
+    pos = st.position(ledger.exchange, symbol)
+    orders = st.orders_of(ledger.exchange, symbol)
+    if tripped:
+        orders = [o for o in orders if not _opens(o, pos)]
     if history:
         pos = pos if pos is not None and pos.checked_at < now else None
         orders = [o for o in orders if o.created_at < now]
-    liq = st.liq_price(pos, engine.tiers_of(st.positions)) if pos is not None else None
+    liq = st.liq_price(pos, ledger.tiers_of(st.positions)) if pos is not None else None
     return first_trigger(pos, orders, liq, p0, p1)
 
 
 def process(
-    engine: PaperEngine,
+    ledger: Ledger,
     marks: Mapping[str, float],
     now: int,
     *,
@@ -54,33 +64,48 @@ def process(
     state: BookState | None = None,
 ) -> tuple[list[PaperEvent], BookState]:
     """Apply ``marks`` at ``now``; returns the events and the book after them."""
-    prev = {s: engine.marks.get(s) for s in marks}
-    engine.note_marks(marks, now)
-    st = state.with_marks(engine.exchange, marks) if state else engine.read_state()
+    prev = {s: ledger.marks.get(s) for s in marks}
+    ledger.note_marks(marks, now)
+    st = state.with_marks(ledger.exchange, marks) if state else ledger.read_state()
     events: list[PaperEvent] = []
+    tripped = any(not o.reduce_only for o in st.orders) and ledger.tripped(now)
     for symbol in sorted(marks):
-        p1 = engine.marks.get(symbol)
+        p1 = ledger.marks.get(symbol)
         if p1 is None:
             continue
-        pos = st.position(engine.exchange, symbol)
+        pos = st.position(ledger.exchange, symbol)
         p0 = prev.get(symbol) or (pos.last_mark if pos else None)
         for _ in range(MAX_EVENTS):
-            trigger = scan(engine, st, symbol, p0, p1, now, history)
+            trigger = scan(ledger, st, symbol, p0, p1, now, history, tripped)
             if trigger is None:
                 break
-            with engine.store.writing() as conn:
-                st = engine.state(conn)
-                trigger = scan(engine, st, symbol, p0, p1, now, history)
+            if trigger.kind == "limit" and not tripped and _opens(_order(st, trigger), pos):
+                # a limit about to open or add: the limits first (a loss may trip the breaker)
+                tripped = ledger.breaker(now).tripped
+            with ledger.store.writing() as conn:
+                st = ledger.state(conn)
+                trigger = scan(ledger, st, symbol, p0, p1, now, history, tripped)
                 if trigger is None:
                     break
-                event, st = execute(engine, conn, st, symbol, trigger, p1, now)
+                event, st = execute(ledger, conn, st, symbol, trigger, p1, now)
             events.append(event)
             p0 = trigger.level
+            pos = st.position(ledger.exchange, symbol)
     return events, st
 
 
+def _order(st: BookState, trigger: Trigger) -> PaperOrder:
+    return next(o for o in st.orders if o.id == trigger.order_id)
+
+
+def _opens(order: PaperOrder, pos: PaperPosition | None) -> bool:
+    """The limit would open or add (not reduce-only, and not only reducing the open position)."""
+    held = (pos.side, pos.qty) if pos is not None else None
+    return not order.reduce_only and not is_reducing(order.side, order.qty, held)
+
+
 def execute(
-    engine: PaperEngine,
+    ledger: Ledger,
     conn: sqlite3.Connection,
     st: BookState,
     symbol: str,
@@ -88,23 +113,23 @@ def execute(
     mark: float,
     now: int,
 ) -> tuple[PaperEvent, BookState]:
-    pos = st.position(engine.exchange, symbol)
+    pos = st.position(ledger.exchange, symbol)
     if t.kind == "limit":
         order = next(o for o in st.orders if o.id == t.order_id)
-        return _fill_limit(engine, conn, st, pos, order, t.price, mark, now)
+        return _fill_limit(ledger, conn, st, pos, order, t.price, mark, now)
     assert pos is not None
     if t.kind == "liquidation":
-        return _liquidate(engine, conn, st, pos, t.price, now)
+        return _liquidate(ledger, conn, st, pos, t.price, now)
     side = opposite(pos.side)
-    market = engine.book.get(symbol)
-    price = taker_price(t.price, side, engine.config.slippage, market.price_tick if market else None)
+    market = ledger.book.get(symbol)
+    price = taker_price(t.price, side, ledger.config.slippage, market.price_tick if market else None)
     order = PaperOrder(
-        0, engine.exchange, symbol, side, "market", pos.qty, None, pos.leverage, pos.margin_mode, True,
+        0, ledger.exchange, symbol, side, "market", pos.qty, None, pos.leverage, pos.margin_mode, True,
         None, None, "filled", now, now, f"{t.kind.replace('_', '-')} at {market_price(t.level, market)}",
     )  # fmt: skip
     order = paper_book.insert_order(conn, st.account, order)
     booked = execute_fill(
-        engine, conn, st, market, pos, order, price, mark, engine.fees(symbol)[0], "taker", t.kind, now, True,
+        ledger, conn, st, market, pos, order, price, mark, ledger.fees(symbol)[0], "taker", t.kind, now, True,
     )  # fmt: skip
     fill = booked.fills[0]
     what = "stop-loss" if t.kind == "stop" else "take-profit"
@@ -117,7 +142,7 @@ def execute(
 
 
 def _fill_limit(
-    engine: PaperEngine,
+    ledger: Ledger,
     conn: sqlite3.Connection,
     st: BookState,
     pos: PaperPosition | None,
@@ -137,15 +162,15 @@ def _fill_limit(
         order = replace(order, leverage=pos.leverage, margin_mode=pos.margin_mode)
     order = replace(order, qty=qty)
     reducing = is_reducing(order.side, qty, (pos.side, pos.qty) if pos else None)
-    market = engine.book.get(order.symbol)
+    market = ledger.book.get(order.symbol)
     try:
         booked = execute_fill(
-            engine, conn, st, market, pos, order, price, mark,
-            engine.fees(order.symbol)[1], "maker", "limit", now, reducing,
+            ledger, conn, st, market, pos, order, price, mark,
+            ledger.fees(order.symbol)[1], "maker", "limit", now, reducing,
         )  # fmt: skip
     except UsageError as exc:
         return _cancel(conn, st, order, now, str(exc))
-    after = booked.state.position(engine.exchange, order.symbol)
+    after = booked.state.position(ledger.exchange, order.symbol)
     message = (
         f"limit {order.side} {market_qty(qty, market)} {order.symbol} filled at "
         f"{market_price(price, market)} "
@@ -166,7 +191,7 @@ def _cancel(
 
 
 def _liquidate(
-    engine: PaperEngine, conn: sqlite3.Connection, st: BookState, pos: PaperPosition, price: float, now: int
+    ledger: Ledger, conn: sqlite3.Connection, st: BookState, pos: PaperPosition, price: float, now: int
 ) -> tuple[PaperEvent, BookState]:
     """Isolated: this position, at its liquidation price, losing its isolated margin. Cross: every cross
     position, each at its liquidation price when the mark reached it (else at its mark), losing the
@@ -175,7 +200,7 @@ def _liquidate(
         closes = [(pos, price)]
         backing, how = pos.isolated_margin, "isolated"
     else:
-        tiers_of = engine.tiers_of(st.positions)
+        tiers_of = ledger.tiers_of(st.positions)
         risks = st.risks(tiers_of)
         closes = []
         for p, risk in zip(st.positions, risks, strict=True):
@@ -192,8 +217,8 @@ def _liquidate(
     booked = book_liquidation(conn, st, closes, backing, now, how)
     lost = -sum(f.realized_pnl + f.liquidation_loss for f in booked.fills)
     names = ", ".join(
-        f"{p.symbol} {p.side} {market_qty(p.qty, engine.book.get(p.symbol))} at "
-        f"{market_price(px, engine.book.get(p.symbol))}"
+        f"{p.symbol} {p.side} {market_qty(p.qty, ledger.book.get(p.symbol))} at "
+        f"{market_price(px, ledger.book.get(p.symbol))}"
         for p, px in closes
     )
     message = f"LIQUIDATED ({how}): {names}; {lost:,.2f} lost"

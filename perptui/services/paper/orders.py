@@ -8,6 +8,15 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
 from perptui.domain.liquidation import tier_allowing
+from perptui.domain.market_rules import (
+    OrderRefused,
+    OrderSpec,
+    check_leverage,
+    check_price,
+    level_rounding,
+    refuse,
+    round_leverage,
+)
 from perptui.domain.paper import (
     FillReason,
     Liquidity,
@@ -18,7 +27,7 @@ from perptui.domain.paper import (
 )
 from perptui.domain.paper_fills import apply_fill, taker_price
 from perptui.domain.paper_margin import auto_leverage, liquidation_reached
-from perptui.domain.paper_orders import check_leverage, check_same_terms, check_stop, check_take_profit
+from perptui.domain.paper_orders import check_same_terms, check_stop, check_take_profit
 from perptui.domain.paper_triggers import limit_marketable
 from perptui.domain.risk_breaker import is_reducing, order_allowed
 from perptui.domain.types import MarginMode, Market, Side
@@ -30,38 +39,64 @@ from perptui.services.paper.state import BookState
 from perptui.services.store import paper_book
 
 if TYPE_CHECKING:
-    from perptui.services.paper.engine import PaperEngine
+    from perptui.services.paper.ledger import Ledger
 
 
 def _terms(
-    engine: PaperEngine, req: OrderRequest, pos: PaperPosition | None, st: BookState, notional: float
+    ledger: Ledger, req: OrderRequest, pos: PaperPosition | None, st: BookState, notional: float
 ) -> tuple[float, MarginMode]:
     """Leverage and margin mode of what the order opens: an add keeps the position's; otherwise the
     order's, the configured default, or auto (the lowest whole leverage the free margin allows)."""
     if pos is not None and pos.side == req.side:
         return pos.leverage, pos.margin_mode
-    mode: MarginMode = req.margin_mode or (pos.margin_mode if pos else engine.config.margin_mode)
-    leverage = req.leverage or engine.config.leverage
+    mode: MarginMode = req.margin_mode or (pos.margin_mode if pos else ledger.config.margin_mode)
+    leverage = req.leverage
+    if leverage is None and ledger.config.leverage is not None:  # the default: to what the venue takes
+        leverage = round_leverage(ledger.book.rules(req.symbol), ledger.config.leverage, notional)
     if leverage is None:
-        free = st.margin(engine.tiers_of(st.positions)).free_margin
-        bracket = tier_allowing(engine.book.tiers(req.symbol), notional)
-        limits = [x for x in (engine.max_leverage(req.symbol), bracket and bracket.max_leverage) if x]
-        leverage = auto_leverage(notional, free, engine.fees(req.symbol)[0], min(limits) if limits else None)
+        free = st.margin(ledger.tiers_of(st.positions)).free_margin
+        bracket = tier_allowing(ledger.book.tiers(req.symbol), notional)
+        limits = [x for x in (ledger.max_leverage(req.symbol), bracket and bracket.max_leverage) if x]
+        leverage = auto_leverage(notional, free, ledger.fees(req.symbol)[0], min(limits) if limits else None)
     return float(leverage), mode
 
 
-def place(engine: PaperEngine, req: OrderRequest, market: Market, mark: float, now: int) -> OrderResult:
+def _check_rules(
+    ledger: Ledger, req: OrderRequest, pos: PaperPosition | None, mark: float, reducing: bool
+) -> None:
+    """The market's rules (``domain.market_rules``): step, minimums, maximum, tick, leverage; an order
+    that breaks one is refused (OrderRefused, one line with the nearest valid value)."""
+    adds = pos is not None and pos.side == req.side
+    after = req.qty + pos.qty if adds and pos is not None else req.qty - (pos.qty if pos else 0.0)
+    refuse(
+        ledger.book.rules(req.symbol),
+        OrderSpec(
+            req.side,
+            req.qty,
+            price=req.price,
+            mark=mark,
+            leverage=None if adds or reducing else req.leverage,
+            stop=req.stop,
+            take_profits=() if req.take_profit is None else (req.take_profit,),
+            reducing=reducing,
+            closes_all=reducing and pos is not None and abs(req.qty - pos.qty) <= pos.qty * 1e-12,
+            position_notional=abs(after) * (req.price or mark),
+        ),
+    )
+
+
+def place(ledger: Ledger, req: OrderRequest, market: Market, mark: float, now: int) -> OrderResult:
     symbol = market.symbol
     req = replace(req, symbol=symbol)
-    with engine.store.writing() as conn:
-        st = engine.state(conn)
-        pos = st.position(engine.exchange, symbol)
+    with ledger.store.writing() as conn:
+        st = ledger.state(conn)
+        pos = st.position(ledger.exchange, symbol)
         reducing = is_reducing(req.side, req.qty, (pos.side, pos.qty) if pos else None)
         if req.reduce_only and not reducing:
             raise UsageError(
                 f"a close must be on the other side of the open {symbol} position and not larger"
             )
-        allowed, why = order_allowed(state_in(conn, engine.account.name, now), reducing)
+        allowed, why = order_allowed(state_in(conn, ledger.account.name, now), reducing)
         if not allowed:
             raise UsageError(why)
         if reducing and (req.stop is not None or req.take_profit is not None):
@@ -69,10 +104,11 @@ def place(engine: PaperEngine, req: OrderRequest, market: Market, mark: float, n
         if pos is not None:
             check_same_terms(pos, req)
         opened = req.qty if pos is None or pos.side == req.side else max(0.0, req.qty - pos.qty)
-        leverage, mode = _terms(engine, req, pos, st, opened * (req.price or mark))
-        taker = engine.fees(symbol)[0]
+        _check_rules(ledger, req, pos, mark, reducing)
+        leverage, mode = _terms(ledger, req, pos, st, opened * (req.price or mark))
+        taker = ledger.fees(symbol)[0]
         resting = req.price is not None and not limit_marketable(req.side, req.price, mark)
-        slippage, tick = engine.config.slippage, market.price_tick
+        slippage, tick = ledger.config.slippage, market.price_tick
         price = req.price if resting else taker_price(mark, req.side, slippage, tick)
         if req.price is not None and not resting:  # a marketable limit takes, never worse than its price
             price = min(price, req.price) if req.side == "long" else max(price, req.price)
@@ -83,25 +119,25 @@ def place(engine: PaperEngine, req: OrderRequest, market: Market, mark: float, n
         if req.take_profit is not None:
             check_take_profit(req.side, req.take_profit, price, what)
         order = PaperOrder(
-            0, engine.exchange, symbol, req.side, req.kind, req.qty, req.price, leverage, mode,
+            0, ledger.exchange, symbol, req.side, req.kind, req.qty, req.price, leverage, mode,
             req.reduce_only, req.stop, req.take_profit, "open" if resting else "filled", now, now,
         )  # fmt: skip
         if resting:
             if not reducing:
-                _check_reserve(engine, st, order, market, mark)
-            order = paper_book.insert_order(conn, engine.account.name, order)
+                _check_reserve(ledger, st, order, market, mark)
+            order = paper_book.insert_order(conn, ledger.account.name, order)
             message = (
                 f"limit {req.side} {market_qty(req.qty, market)} {symbol} at {market_price(price, market)} "
                 f"rests (mark {market_price(mark, market)}); order #{order.id}"
             )
             return OrderResult(order, (), pos, message)
-        order = paper_book.insert_order(conn, engine.account.name, order)
+        order = paper_book.insert_order(conn, ledger.account.name, order)
         reason: FillReason = "close" if req.reduce_only else "order"
         booked = execute_fill(
-            engine, conn, st, market, pos, order, price, mark, taker, "taker", reason, now, reducing
+            ledger, conn, st, market, pos, order, price, mark, taker, "taker", reason, now, reducing
         )
     fill = booked.fills[0]
-    after = booked.state.position(engine.exchange, symbol)
+    after = booked.state.position(ledger.exchange, symbol)
     message = (
         f"{req.side} {market_qty(req.qty, market)} {symbol} filled at {market_price(fill.price, market)}, "
         f"fee {fill.fee:,.2f}"
@@ -109,11 +145,11 @@ def place(engine: PaperEngine, req: OrderRequest, market: Market, mark: float, n
     if fill.realized_pnl:
         message += f", realised {fill.realized_pnl:+,.2f}"
     message += "; " + (position_text(after, market) if after else "position closed")
-    return OrderResult(order, booked.fills, after, message, stop_warnings(engine, booked.state, after))
+    return OrderResult(order, booked.fills, after, message, stop_warnings(ledger, booked.state, after))
 
 
 def execute_fill(
-    engine: PaperEngine,
+    ledger: Ledger,
     conn: sqlite3.Connection,
     st: BookState,
     market: Market | None,
@@ -132,7 +168,7 @@ def execute_fill(
     symbol = order.symbol
     outcome = apply_fill(
         pos,
-        exchange=engine.exchange,
+        exchange=ledger.exchange,
         symbol=symbol,
         side=order.side,
         qty=order.qty,
@@ -147,23 +183,21 @@ def execute_fill(
     )
     if not reducing and outcome.position is not None:
         new = outcome.position
-        check_leverage(
-            symbol, new.leverage, new.qty * mark, engine.book.tiers(symbol), market and market.max_leverage
-        )
-        after = st.with_position(engine.exchange, symbol, new)
+        _check_bracket(ledger, symbol, new.leverage, new.qty * mark)
+        after = st.with_position(ledger.exchange, symbol, new)
         after = BookState(
             st.account, st.wallet + outcome.realized_pnl - outcome.fee, after.positions, st.orders
         )
-        tiers_of = engine.tiers_of(after.positions)
+        tiers_of = ledger.tiers_of(after.positions)
         free = after.margin(tiers_of).free_margin
         if free < 0:
-            was = st.margin(engine.tiers_of(st.positions)).free_margin
+            was = st.margin(ledger.tiers_of(st.positions)).free_margin
             need = outcome.opened_qty * price / new.leverage + outcome.fee
             raise UsageError(
                 f"not enough free margin: this needs {need:,.2f} (initial margin at {new.leverage:g}x + fee) "
                 f"and {max(was, 0.0):,.2f} is free; lower the quantity or raise the leverage"
             )
-        risk = after.risk_of(engine.exchange, symbol, tiers_of)
+        risk = after.risk_of(ledger.exchange, symbol, tiers_of)
         if risk is not None and liquidation_reached(risk):
             raise UsageError(
                 f"at {new.leverage:g}x this {symbol} position would be liquidated at once (liquidation "
@@ -171,28 +205,20 @@ def execute_fill(
                 "lower the leverage"
             )
     booked = book_fill(
-        conn, st, outcome, exchange=engine.exchange, symbol=symbol, side=order.side, qty=order.qty,
+        conn, st, outcome, exchange=ledger.exchange, symbol=symbol, side=order.side, qty=order.qty,
         price=price, mark=mark, time=now, liquidity=liquidity, reason=reason, order_id=order.id,
     )  # fmt: skip
     paper_book.set_order_status(conn, st.account, order.id, "filled", now)
     return booked
 
 
-def _check_reserve(
-    engine: PaperEngine, st: BookState, order: PaperOrder, market: Market, mark: float
-) -> None:
+def _check_reserve(ledger: Ledger, st: BookState, order: PaperOrder, market: Market, mark: float) -> None:
     assert order.price is not None and order.leverage is not None
-    pos = st.position(engine.exchange, order.symbol)
+    pos = st.position(ledger.exchange, order.symbol)
     qty_after = order.qty + (pos.qty if pos and pos.side == order.side else 0.0)
-    check_leverage(
-        order.symbol,
-        order.leverage,
-        qty_after * order.price,
-        engine.book.tiers(order.symbol),
-        market.max_leverage,
-    )
-    free = st.margin(engine.tiers_of(st.positions)).free_margin
-    hold = order.qty * order.price * (1 / order.leverage + engine.fees(order.symbol)[1])
+    _check_bracket(ledger, order.symbol, order.leverage, qty_after * order.price)
+    free = st.margin(ledger.tiers_of(st.positions)).free_margin
+    hold = order.qty * order.price * (1 / order.leverage + ledger.fees(order.symbol)[1])
     if hold > free:
         raise UsageError(
             f"not enough free margin: this limit needs {hold:,.2f} (initial margin at {order.leverage:g}x + "
@@ -200,53 +226,64 @@ def _check_reserve(
         )
 
 
-def cancel(engine: PaperEngine, order_id: int, now: int) -> PaperOrder:
-    engine.account.open()
-    with engine.store.writing() as conn:
-        order = paper_book.load_order(conn, engine.account.name, order_id)
-        if order is None or order.exchange != engine.exchange:
+def _check_bracket(ledger: Ledger, symbol: str, leverage: float, notional: float) -> None:
+    """The market's maximum and the bracket of the position's notional allow its leverage (a position
+    keeps the leverage it opened with: the venue's step is checked when it opens)."""
+    refused = check_leverage(ledger.book.rules(symbol), leverage, notional, on_step=False)
+    if refused is not None:
+        raise OrderRefused(refused)
+
+
+def cancel(ledger: Ledger, order_id: int, now: int) -> PaperOrder:
+    ledger.account.open()
+    with ledger.store.writing() as conn:
+        order = paper_book.load_order(conn, ledger.account.name, order_id)
+        if order is None or order.exchange != ledger.exchange:
             raise UsageError(f"there is no paper order #{order_id}")
         if order.status != "open":
             raise UsageError(f"paper order #{order_id} is {order.status}: only open orders can be cancelled")
         paper_book.set_order_status(
-            conn, engine.account.name, order_id, "cancelled", now, "cancelled by the trader"
+            conn, ledger.account.name, order_id, "cancelled", now, "cancelled by the trader"
         )
-        cancelled = paper_book.load_order(conn, engine.account.name, order_id)
+        cancelled = paper_book.load_order(conn, ledger.account.name, order_id)
     assert cancelled is not None
     return cancelled
 
 
 def set_level(
-    engine: PaperEngine, symbol: str, which: str, price: float | None, mark: float | None, now: int
+    ledger: Ledger, symbol: str, which: str, price: float | None, mark: float | None, now: int
 ) -> tuple[PaperPosition, tuple[str, ...]]:
     """Set the position's stop (``which`` = "stop") or take-profit against the mark, one transaction."""
-    market = engine.book.market(symbol)
+    market = ledger.book.market(symbol)
     if mark is not None:
-        engine.note_marks({market.symbol: mark}, now)
-    with engine.store.writing() as conn:
-        st = engine.state(conn)
-        pos = st.position(engine.exchange, market.symbol)
+        ledger.note_marks({market.symbol: mark}, now)
+    with ledger.store.writing() as conn:
+        st = ledger.state(conn)
+        pos = st.position(ledger.exchange, market.symbol)
         if pos is None:
             raise UsageError(f"there is no open paper position in {market.symbol}")
         reference = pos.last_mark or pos.entry
         if price is not None:
-            if not price > 0:
-                raise UsageError(f"a {which.replace('_', '-')} must be a price above 0, not {price!r}")
+            refused = check_price(
+                ledger.book.rules(market.symbol), price, which, level_rounding(pos.side, which)
+            )
+            if refused is not None:
+                raise OrderRefused(refused)
             (check_stop if which == "stop" else check_take_profit)(pos.side, price, reference)
         updated = pos.with_(**{which: price})
         paper_book.save_position(conn, st.account, updated)
-        after = st.with_position(engine.exchange, market.symbol, updated)
-    return updated, stop_warnings(engine, after, updated)
+        after = st.with_position(ledger.exchange, market.symbol, updated)
+    return updated, stop_warnings(ledger, after, updated)
 
 
-def stop_warnings(engine: PaperEngine, st: BookState, pos: PaperPosition | None) -> tuple[str, ...]:
+def stop_warnings(ledger: Ledger, st: BookState, pos: PaperPosition | None) -> tuple[str, ...]:
     """A stop at or beyond the liquidation price can never fill: say so loudly."""
     if pos is None or pos.stop is None:
         return ()
-    risk = st.risk_of(pos.exchange, pos.symbol, engine.tiers_of(st.positions))
+    risk = st.risk_of(pos.exchange, pos.symbol, ledger.tiers_of(st.positions))
     if risk is None or risk.liq_price is None or (pos.stop - risk.liq_price) * pos.sign > 0:
         return ()
-    market = engine.book.get(pos.symbol)
+    market = ledger.book.get(pos.symbol)
     return (
         f"the stop {market_price(pos.stop, market)} lies beyond the liquidation price "
         f"{market_price(risk.liq_price, market)}: "

@@ -10,6 +10,7 @@ from perptui.domain.account import from_units
 from perptui.domain.liquidation import liquidation_price
 from perptui.domain.paper import PaperOrder, PaperPosition
 from perptui.domain.paper_margin import MarginState, margin_state, position_risks
+from perptui.domain.risk_breaker import is_reducing
 from perptui.domain.risk_position import PositionRisk
 from perptui.domain.types import LeverageTier
 from perptui.services.store import ledger, paper_book
@@ -48,12 +49,17 @@ class BookState:
         return replace(self, positions=others + ((position,) if position is not None else ()))
 
     def reserved(self) -> float:
-        """Initial margin held by resting limits that may open or add: qty x price / leverage. (Their
-        maker fee is checked when they fill.)"""
+        """Initial margin held by resting limits that may open or add: qty x price / leverage. A limit
+        on the other side of its position and no larger than it only reduces: nothing held. (Their maker
+        fee is checked when they fill.)"""
+        held = {(p.exchange, p.symbol): (p.side, p.qty) for p in self.positions}
         return sum(
             o.qty * o.price / (o.leverage or 1.0)
             for o in self.orders
-            if o.status == "open" and not o.reduce_only and o.price is not None
+            if o.status == "open"
+            and not o.reduce_only
+            and o.price is not None
+            and not is_reducing(o.side, o.qty, held.get((o.exchange, o.symbol)))
         )
 
     def margin(self, tiers_of: TiersOf) -> MarginState:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.account import DAY_MS
 from perptui.domain.limits import check_limits
-from perptui.domain.risk_breaker import BreakerState, breaker_state, trip_reason
+from perptui.domain.risk_breaker import BreakerState, breaker_state, loss_since, trip_reason
 from perptui.domain.risk_portfolio import drawdowns, signed_exposures
 from perptui.services.risk import analytics
 from perptui.services.risk.alerts import log_alerts
@@ -37,8 +37,10 @@ def build_report(
     """The account's risk now. ``garch``: fit GARCH(1,1) per held asset (cached per daily bar; the first
     fit imports arch, ~1.5 s). ``record``: log new and cleared alerts and trip the circuit breaker on a
     daily loss or drawdown breach (the monitor's job; a read-only caller passes False)."""
+    from perptui.services.paper import breaker_now
+
     now = ctx.now() if now is None else int(now)
-    book = held_inputs(ctx)
+    book = held_inputs(ctx, loss_since(breaker_now(ctx.store, ctx.account, now)))
     closes = daily_closes(ctx.store, ctx.exchange, {i.symbol for i in book.inputs}, now)
     portfolio = portfolio_of(book, analytics.daily_vols(closes), now)
     historical, parametric, panel = analytics.value_at_risk(signed_exposures(portfolio.positions), closes)
@@ -85,7 +87,8 @@ def _breaker(ctx: RiskContext, limits: LimitReport, now: int, record: bool) -> B
         if not record:
             return breaker_now(ctx.store, ctx.account, now)
         engine = ctx.engine
-        return check_breaker(ctx.store, engine.account, now, ctx.limits, engine.marks)
+        resting = engine.config.breaker_limit_orders
+        return check_breaker(ctx.store, engine.account, now, ctx.limits, engine.marks, resting=resting)
     state = breaker_now(ctx.store, ctx.account, now)
     if record and (reason := trip_reason(limits, state)) is not None:
         with ctx.store.writing() as conn:

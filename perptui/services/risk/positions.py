@@ -42,10 +42,14 @@ class Book:
     equity_day_start: float | None
     flows_today: float
     notes: tuple[str, ...] = ()
+    #: The circuit breaker's reset today: its loss and drawdown are measured from it.
+    loss_since: int | None = None
 
 
-def held_inputs(ctx: RiskContext) -> Book:
-    return _paper_book(ctx) if ctx.kind == "paper" else _exchange_book(ctx)
+def held_inputs(ctx: RiskContext, loss_since: int | None = None) -> Book:
+    """The book now; ``loss_since``: the breaker's reset today (the daily loss and the drawdown are
+    measured from it)."""
+    return _paper_book(ctx, loss_since) if ctx.kind == "paper" else _exchange_book(ctx, loss_since)
 
 
 def portfolio_of(book: Book, vols: Mapping[str, float | None], now: int) -> PortfolioRisk:
@@ -59,16 +63,18 @@ def portfolio_of(book: Book, vols: Mapping[str, float | None], now: int) -> Port
         flows_today=book.flows_today,
         equity_history=book.equity_history,
         flows=book.flows,
+        loss_since=book.loss_since,
     )
 
 
-def _paper_book(ctx: RiskContext) -> Book:
+def _paper_book(ctx: RiskContext, loss_since: int | None) -> Book:
     engine = ctx.engine
     assert engine is not None
     account = engine.account
     now = ctx.now()
     inputs = tuple(engine.position_inputs())
-    base = account.portfolio(now, engine.marks)  # wallet, today's start and transfers, net of flows
+    # wallet, the equity at today's start (or the reset) and the transfers since
+    base = account.portfolio(now, engine.marks, loss_since=loss_since)
     transfers = [f for f in account.cash_flows() if f.kind in TRANSFER_KINDS]
     return Book(
         currency=account.currency,
@@ -78,6 +84,7 @@ def _paper_book(ctx: RiskContext) -> Book:
         wallet=base.wallet_balance,
         equity_day_start=base.equity_day_start,
         flows_today=_flows_today(base),
+        loss_since=loss_since,
     )
 
 
@@ -127,7 +134,7 @@ def _exchange_upnl(positions: tuple[Position, ...], inputs: list[PositionInput])
     return math.fsum(side_sign(i.side) * i.qty * (i.mark - i.entry) for i in inputs if i.mark)
 
 
-def _exchange_book(ctx: RiskContext) -> Book:
+def _exchange_book(ctx: RiskContext, loss_since: int | None) -> Book:
     read = ctx.read
     if read is None:
         raise PerptuiError(
@@ -161,4 +168,5 @@ def _exchange_book(ctx: RiskContext) -> Book:
             *notes,
             "today's PnL and the daily loss limit are unknown on the exchange (its deposits are not known)",
         ),
+        loss_since=loss_since,
     )

@@ -36,6 +36,8 @@ REPORT_KEYS = (
     "positions",
     "alerts",
     "circuit_breaker",
+    "account",
+    "exchange",
 )
 POSITION_KEYS = (
     "symbol",
@@ -131,6 +133,8 @@ class RiskReport:
             "positions": [position_dict(r) for r in p.positions],
             "alerts": [alert_dict(a) for a in self.alerts],
             "circuit_breaker": breaker_dict(self.breaker),
+            "account": self.account,
+            "exchange": self.exchange,
         }
         return {k: finite(v) for k, v in data.items()}
 

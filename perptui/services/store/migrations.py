@@ -30,6 +30,9 @@ Layout, and why:
   breaker's state is computed from). The paper engine's cash flows go to ``cash_flows`` with the kinds
   'realized_pnl', 'fee', 'funding' and 'liquidation', written in the same transaction as the fill or
   settlement they belong to.
+- Version 4 changes no table: it gives each exchange its own paper account (``paper`` for the demo
+  market, ``paper:<exchange id>`` otherwise) and moves the one shared ``paper`` account's data to the
+  exchange it was recorded on (``paper_accounts.split_paper_account``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from pathlib import Path
 
 from perptui.domain.errors import StoreError
 from perptui.services.store.connection import APPLICATION_ID, check_ours, read_meta
+from perptui.services.store.paper_accounts import split_paper_account
 
 
 @dataclass(frozen=True)
@@ -268,8 +272,15 @@ V3 = Migration(
     ),
 )
 
+V4 = Migration(
+    4,
+    "one paper account per exchange: the shared paper account's data to the exchange it was recorded on",
+    (),
+    run=split_paper_account,
+)
+
 #: Every migration, in order. ``latest_version()`` is the schema version this perptui writes.
-MIGRATIONS: list[Migration] = [V1, V2, V3]
+MIGRATIONS: list[Migration] = [V1, V2, V3, V4]
 
 
 def latest_version() -> int:

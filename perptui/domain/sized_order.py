@@ -1,0 +1,54 @@
+"""The sizing ticket as the order the exchange accepts: the calculator's figures through the market
+rules (``domain.market_rules``) before a confirmation shows them. Pure.
+
+The calculator's quantity is already whole steps and a stop it derived is on the tick; a typed entry,
+a typed stop and take-profits derived from R multiples are not. ``sized_order`` rounds them the way
+``market_rules.round_order`` does (a limit never worse for the trader, the stop and the target toward
+the entry: never more loss at the stop); ``sized_order_refusal`` is what is still refused after that
+(a quantity below the minimum, a leverage above the bracket ...), to show before any confirmation.
+"""
+
+from __future__ import annotations
+
+from perptui.domain.market_rules import OrderSpec, Refusal, check_order, round_order, rules_of
+from perptui.domain.paper import OrderRequest
+from perptui.domain.sizing import SizingResult
+from perptui.domain.types import Market
+
+
+def _spec(result: SizingResult, *, limit: bool, mark: float | None) -> OrderSpec:
+    first = result.take_profits[0].price if result.take_profits else None
+    return OrderSpec(
+        result.side,
+        result.quantity,
+        price=result.entry if limit else None,
+        mark=mark if mark is not None else result.entry,
+        leverage=result.leverage,
+        stop=result.stop,
+        take_profits=() if first is None else (first,),
+    )
+
+
+def sized_order(result: SizingResult, market: Market, *, limit: bool, mark: float | None) -> OrderRequest:
+    """The paper order of the ticket, rounded to what ``market`` accepts: a limit at the (rounded)
+    entry when ``limit``, else a market order at ``mark``; the stop and the first target attached."""
+    spec = round_order(rules_of(market), _spec(result, limit=limit, mark=mark))
+    return OrderRequest(
+        symbol=result.symbol,
+        side=result.side,
+        qty=spec.qty,
+        price=spec.price,
+        leverage=spec.leverage,
+        margin_mode=result.margin_mode,
+        stop=spec.stop,
+        take_profit=spec.take_profits[0] if spec.take_profits else None,
+        mark=mark,
+    )
+
+
+def sized_order_refusal(
+    result: SizingResult, market: Market, *, limit: bool, mark: float | None
+) -> Refusal | None:
+    """The rule the rounded order still breaks (None: the exchange would take it)."""
+    rules = rules_of(market)
+    return check_order(rules, round_order(rules, _spec(result, limit=limit, mark=mark)))

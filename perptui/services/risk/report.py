@@ -52,6 +52,8 @@ POSITION_KEYS = (
     "liq_distance_sigma",
     "margin_ratio",
     "next_funding_usd",
+    "stop",
+    "take_profits",
 )
 
 

@@ -183,3 +183,19 @@ def test_bad_stops_are_one_line_and_exit_2(db: Path, capsys: pytest.CaptureFixtu
     assert code == 2 and "breakeven, or none" in line
     code, line = run_error(capsys, "paper", "stop", "BTC")
     assert code == 2 and "PRICE, breakeven or none" in line
+
+
+def test_the_risk_table_shows_how_many_take_profits_and_the_next() -> None:
+    from perptui.domain.risk_position import PositionInput, position_risk
+    from perptui.ui.panes.risk.columns import SPECS, take_profits_text
+
+    short = PositionInput(
+        "BTC", "short", 0.3, 40_000, 39_000, 10, "isolated", 1_200, stop=41_000, stop_known=True,
+        take_profits=((37_000.0, 0.1), (38_000.0, 0.1), (36_000.0, 0.1)), price_tick=0.1,
+    )  # fmt: skip
+    risk = position_risk(short)
+    assert take_profits_text(risk) == "3 · 38,000.0"  # a short's next target is the highest below
+    assert risk.stop == 41_000
+    assert take_profits_text(position_risk(PositionInput("BTC", "long", 1, 1, 1, 1, "cross", 1))) == "none"
+    keys = [s.key for s in SPECS]
+    assert keys.index("tps") == keys.index("stop") + 1

@@ -196,6 +196,6 @@ def test_the_risk_table_shows_how_many_take_profits_and_the_next() -> None:
     risk = position_risk(short)
     assert take_profits_text(risk) == "3 · 38,000.0"  # a short's next target is the highest below
     assert risk.stop == 41_000
-    assert take_profits_text(position_risk(PositionInput("BTC", "long", 1, 1, 1, 1, "cross", 1))) == "none"
+    assert take_profits_text(position_risk(PositionInput("BTC", "long", 1, 1, 1, 1, "cross", 1))) == "—"
     keys = [s.key for s in SPECS]
     assert keys.index("tps") == keys.index("stop") + 1

@@ -6,7 +6,7 @@ in privacy mode; prices show at the market's tick, quantities at its step. The c
 first come first; the rest scroll in with ``←`` ``→``.
 ``R`` is the unrealised PnL in units of the loss at the stop (no stop, or a stop at or past the entry:
 no R). ``TPs`` is how many take-profit levels rest on the position and the price of the next one the
-mark meets (``3 · 42,000.0``); every level is in ``perptui risk --json``.
+mark meets (``3 · 42,000.0``, a dash without one); every level is in ``perptui risk --json``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ SPECS: tuple[ColumnSpec, ...] = (
     ColumnSpec("paid", "funding", 9),
     ColumnSpec("entry", "entry", 10),
     ColumnSpec("stop", "stop", 10),
-    ColumnSpec("tps", "TPs", 14),
+    ColumnSpec("tps", "TPs", 3),
     ColumnSpec("lev", "lev", 6),
     ColumnSpec("mode", "mode", 8, left=True),
 )
@@ -65,10 +65,10 @@ def _r_cell(p: PositionRisk) -> Cell:
 
 
 def take_profits_text(p: PositionRisk) -> str:
-    """``n · next``: how many take-profit levels and the one the mark meets first; ``none``."""
+    """``n · next``: how many take-profit levels and the one the mark meets first (none: a dash)."""
     nearest = p.next_take_profit
     if nearest is None:
-        return "none"
+        return fmt.UNKNOWN
     return f"{len(p.take_profits)} · {fmt.price(nearest, p.price_tick)}"
 
 

@@ -199,3 +199,15 @@ def test_the_risk_table_shows_how_many_take_profits_and_the_next() -> None:
     assert take_profits_text(position_risk(PositionInput("BTC", "long", 1, 1, 1, 1, "cross", 1))) == "—"
     keys = [s.key for s in SPECS]
     assert keys.index("tps") == keys.index("stop") + 1
+
+
+def test_cli_trails_by_an_atr_multiple_of_the_demo_bars(db: Path, capsys: pytest.CaptureFixture) -> None:  # noqa: F811
+    run_json(capsys, "paper", "order", "--symbol", "BTC", "--side", "short", "--qty", "0.03",
+             "--leverage", "3", "--json")  # fmt: skip
+    data = run_json(capsys, "paper", "stop", "BTC", "--trail", "1.5atr", "--json")
+    trail = data["trail"]
+    assert (trail["kind"], trail["label"]) == ("distance", "1.5atr") and trail["value"] > 0
+    # A short's stop above the mark by the distance (on the tick, toward the mark).
+    assert data["stop"] == pytest.approx(data["mark"] + trail["value"], abs=0.1)
+    off = run_json(capsys, "paper", "stop", "BTC", "--trail", "off", "--json")
+    assert off["trail"] is None and off["stop"] == data["stop"]  # the stop stays where the trail left it

@@ -24,12 +24,14 @@ from .context import open_store, settings_from_args
 from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
+    from perptui.config.settings import Settings
     from perptui.domain.paper import PaperFill
     from perptui.domain.risk_breaker import BreakerState
     from perptui.domain.types import Market
     from perptui.services.paper.engine import PaperEngine
     from perptui.services.paper.events import OrderResult
     from perptui.services.paper.session import Session
+    from perptui.services.sizing_inputs import AtrReading
 
 
 def run(args: argparse.Namespace) -> int:
@@ -288,20 +290,41 @@ def _trail(session: Session, args: argparse.Namespace) -> Trail | None:
         return None
     if arg.kind == "pct":
         return Trail("pct", arg.value, arg.label)
-    from perptui.services.sizing_inputs import read_atr
-
     engine = session.engine
-    sizing = settings_from_args(args).sizing
+    settings = settings_from_args(args)
+    sizing = settings.sizing
     symbol = session.symbols[0]
-    reading = asyncio.run(
-        read_atr(engine.store, engine.exchange, symbol, sizing.atr_timeframe, sizing.atr_period, engine.now())
-    )
+    reading = asyncio.run(_read_atr(settings, engine, symbol, live=session.live))
     if reading.value is None:
         raise UsageError(
             f"no ATR of {symbol}: too few cached {sizing.atr_timeframe} bars (perptui fetch ohlcv {symbol}); "
             "or trail by a percent (--trail 2%)"
         )
     return Trail("distance", arg.value * reading.value, arg.label)
+
+
+async def _read_atr(settings: Settings, engine: PaperEngine, symbol: str, *, live: bool) -> AtrReading:
+    """The ATR the sizing settings define, from the cached bars (backfilled from the source first when
+    the session is online)."""
+    from perptui.domain.errors import ExchangeUnavailable
+    from perptui.services.sizing_inputs import read_atr
+    from perptui.services.sources import open_market_data
+
+    source = open_market_data(settings, engine.store, engine.clock) if live else None
+    sizing, now = settings.sizing, engine.now()
+    try:
+        try:
+            return await read_atr(
+                engine.store, engine.exchange, symbol, sizing.atr_timeframe, sizing.atr_period, now,
+                source=source, clock=engine.clock,
+            )  # fmt: skip
+        except ExchangeUnavailable:
+            return await read_atr(
+                engine.store, engine.exchange, symbol, sizing.atr_timeframe, sizing.atr_period, now
+            )
+    finally:
+        if source is not None:
+            await source.close()
 
 
 def _stop_risk(pos: PaperPosition, taker: float) -> float | None:

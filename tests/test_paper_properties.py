@@ -21,7 +21,7 @@ import contextlib
 import math
 from collections import defaultdict
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from perptui.domain.errors import UsageError
@@ -43,9 +43,13 @@ orders = st.tuples(
     st.sampled_from([2.0, 10.0, 25.0, 50.0]),
     st.sampled_from(["isolated", "cross"]),
     st.one_of(st.none(), st.floats(-0.05, 0.05)),  # None = market, else a limit offset
-    st.lists(st.tuples(st.floats(0.002, 0.1), st.sampled_from([0.2, 0.25, 0.33, 0.5])), max_size=3),
+    st.lists(st.tuples(st.floats(0.002, 0.04), st.sampled_from([0.2, 0.25, 0.33, 0.5])), max_size=3),
 )
-moves = st.tuples(st.just("marks"), st.floats(-0.12, 0.12), st.floats(-0.12, 0.12))
+moves = st.one_of(
+    st.tuples(st.just("marks"), st.floats(-0.12, 0.12), st.floats(-0.12, 0.12)),
+    # small steps, so a move crosses one take-profit level and leaves the others
+    st.tuples(st.just("marks"), st.floats(-0.015, 0.015), st.floats(-0.015, 0.015)),
+)
 # Orders and moves twice: the interesting sequences need many of both.
 actions = st.one_of(
     orders,
@@ -83,7 +87,10 @@ def _step(engine, clock: FrozenClock, marks: dict[str, float], action: tuple) ->
     elif kind == "marks":
         marks[BTC] = max(100.0, round(marks[BTC] * (1 + action[1]), 1))
         marks[ETH] = max(10.0, round(marks[ETH] * (1 + action[2]), 1))
-        engine.on_marks(dict(marks))
+        for happened in engine.on_marks(dict(marks)):
+            if happened.kind == "take_profit":
+                left = engine.position(happened.symbol)
+                event("a take-profit level filled" + (", the position still open" if left else ""))
     elif kind == "funding":
         engine.settle_funding(action[1], clock.now_ms(), action[2], marks[action[1]])
     elif kind == "close":

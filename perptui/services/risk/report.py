@@ -52,6 +52,8 @@ POSITION_KEYS = (
     "liq_distance_sigma",
     "margin_ratio",
     "next_funding_usd",
+    "stop",
+    "take_profits",
 )
 
 
@@ -164,6 +166,8 @@ def position_dict(r: PositionRisk) -> dict[str, object]:
         "liq_distance_sigma": r.liq_distance_sigma,
         "margin_ratio": r.margin_ratio,
         "next_funding_usd": r.next_funding,
+        "stop": r.stop,
+        "take_profits": [{"price": price, "qty": qty} for price, qty in r.take_profits],
     }
 
 

@@ -33,6 +33,11 @@ Layout, and why:
 - Version 4 changes no table: it gives each exchange its own paper account (``paper`` for the demo
   market, ``paper:<exchange id>`` otherwise) and moves the one shared ``paper`` account's data to the
   exchange it was recorded on (``paper_accounts.split_paper_account``).
+- Version 5 gives a position any number of take-profit levels and a trailing stop: ``take_profits`` (JSON
+  ``[[price, qty], ...]`` on a position, ``[[price, share], ...]`` on an order: a share of what the order
+  leaves open, the last level the rest) replaces the single ``take_profit`` column of ``paper_positions``
+  and ``paper_orders`` (an old one becomes one level for the whole quantity), and ``paper_positions.trail``
+  (JSON ``{"kind", "value", "label"}`` or NULL) holds the trailing stop.
 """
 
 from __future__ import annotations
@@ -279,8 +284,24 @@ V4 = Migration(
     run=split_paper_account,
 )
 
+V5 = Migration(
+    5,
+    "paper: several take-profit levels per position and order, and a trailing stop",
+    (
+        "ALTER TABLE paper_positions ADD COLUMN take_profits TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE paper_positions ADD COLUMN trail TEXT",
+        "UPDATE paper_positions SET take_profits = json_array(json_array(take_profit, qty)) "
+        "WHERE take_profit IS NOT NULL",
+        "ALTER TABLE paper_positions DROP COLUMN take_profit",
+        "ALTER TABLE paper_orders ADD COLUMN take_profits TEXT NOT NULL DEFAULT '[]'",
+        "UPDATE paper_orders SET take_profits = json_array(json_array(take_profit, 1.0)) "
+        "WHERE take_profit IS NOT NULL",
+        "ALTER TABLE paper_orders DROP COLUMN take_profit",
+    ),
+)
+
 #: Every migration, in order. ``latest_version()`` is the schema version this perptui writes.
-MIGRATIONS: list[Migration] = [V1, V2, V3, V4]
+MIGRATIONS: list[Migration] = [V1, V2, V3, V4, V5]
 
 
 def latest_version() -> int:

@@ -236,11 +236,15 @@ def test_atr_stop_with_too_few_cached_bars(db: Path, capsys: pytest.CaptureFixtu
 def test_take_profits_at_r_multiples_and_prices(db: Path, capsys: pytest.CaptureFixture) -> None:
     data = size(capsys, "--symbol", "BTCDEMO", "--side", "long", "--stop-pct", "2", "--tp", "1,2,3")
     tps = data["take_profits"]
-    assert [tp["r"] for tp in tps] == [1, 2, 3]
+    # R multiples are those of the target on the tick toward the entry: at most the multiple asked for.
+    assert [tp["r"] for tp in tps] == pytest.approx([1, 2, 3], abs=1e-3)
+    assert all(tp["r"] <= asked for tp, asked in zip(tps, [1, 2, 3], strict=False))
     assert [tp["share"] for tp in tps] == pytest.approx([1 / 3] * 3)
     assert sum(tp["qty"] for tp in tps) == pytest.approx(data["quantity"])
     assert tps[0]["price"] < tps[1]["price"] < tps[2]["price"]
-    assert tps[2]["pnl_usd"] == pytest.approx(3 * data["risk_usd"] * tps[2]["qty"] / data["quantity"])
+    assert tps[2]["pnl_usd"] == pytest.approx(
+        tps[2]["r"] * data["risk_usd"] * tps[2]["qty"] / data["quantity"]
+    )
 
     mark = snap().mark
     targets = f"{mark * 1.03:.1f},{mark * 1.06:.1f}"

@@ -304,8 +304,9 @@ def test_rounding_never_raises_the_loss_at_the_stop(
 
 
 def test_the_sizing_ticket_becomes_an_order_on_the_grid() -> None:
-    """Targets derived from R multiples fall between ticks; the order rounds them toward the entry and
-    a typed limit entry never worse, and the exchange would take the result."""
+    """Targets derived from R multiples are put on the tick toward the entry by the sizing itself, so
+    the ticket shows exactly what the order places; a typed limit entry is rounded never worse, and
+    the exchange would take the result."""
     from perptui.domain.sized_order import sized_order, sized_order_refusal
     from perptui.domain.sizing import SizingRequest, TakeProfitSpec, size_position
 
@@ -314,9 +315,10 @@ def test_the_sizing_ticket_becomes_an_order_on_the_grid() -> None:
                       risk_fraction=0.01, leverage=5, take_profits=(TakeProfitSpec(r=1.5),))
     )  # fmt: skip
     tp = result.take_profits[0].price
-    assert round(tp, 1) != tp  # off the tick as computed
+    exact = 46_200.07 + 1.5 * (46_200.07 - 45_900.0)  # 1.5R before fees, between two ticks
+    assert round(tp, 1) == tp and exact - 1 < tp  # on the tick, toward the entry from 1.5R with fees
     order = sized_order(result, BTC, limit=True, mark=46_300.0)
-    assert order.price == 46_200.0 and order.take_profits[0].price == math.floor(tp * 10) / 10
+    assert order.price == 46_200.0 and order.take_profits[0].price == tp  # the ticket's target, as placed
     assert (order.qty, order.stop, order.leverage) == (result.quantity, 45_900.0, 5.0)
     assert sized_order_refusal(result, BTC, limit=True, mark=46_300.0) is None
     tiny = size_position(

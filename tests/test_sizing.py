@@ -151,10 +151,13 @@ def test_btc_long_one_percent_risk_field_by_field(real_btc: Market) -> None:
     assert r.funding_per_day == pytest.approx(-1.386)
     assert r.funding_apr == pytest.approx(-0.1095)
     tp1, tp2 = r.take_profits
-    assert (tp1.r, tp1.share, tp1.qty) == (2, 0.5, 0.038)
-    assert tp1.price == pytest.approx(62_607.6294 / 0.9995)
-    assert tp1.price == pytest.approx(62_638.9488744, rel=1e-10)
-    assert tp1.pnl == pytest.approx(0.038 * 2 * 1_288.8147)
+    # 2R is at 62,607.6294 / 0.9995 = 62,638.9489; on the 0.1 tick toward the entry: 62,638.9, a hair
+    # under 2R (never more reward promised than the exchange would take).
+    assert (tp1.share, tp1.qty) == (0.5, 0.038)
+    assert tp1.price == 62_638.9
+    per_unit = (62_638.9 * 0.9995) - 60_000 * 1.0005
+    assert tp1.r == pytest.approx(per_unit / 1_288.8147) and 1.9999 < tp1.r < 2
+    assert tp1.pnl == pytest.approx(0.038 * per_unit)
     assert (tp2.price, tp2.share, tp2.qty) == (63_000.0, 0.5, 0.039)  # the last takes what rounding left
     assert tp2.r == pytest.approx(2_938.50 / 1_288.8147)
     assert tp2.pnl == pytest.approx(114.6015)

@@ -440,7 +440,9 @@ def size_position(req: SizingRequest) -> SizingResult:
     per_day = per_interval * 24 / interval if per_interval is not None and interval else None
     funding_apr = -s * rate * 24 / interval * 365 if rate is not None and interval else None
 
-    take_profits = _take_profits(req.take_profits, side, entry, qty, lpu, fee_entry, fee_exit, m.amount_step)
+    take_profits = _take_profits(
+        req.take_profits, side, entry, qty, lpu, fee_entry, fee_exit, m.amount_step, m.price_tick
+    )
 
     min_qty = _minimum_quantity(m, entry)
     tradable = qty > 0 and (min_qty is None or qty >= min_qty)
@@ -560,7 +562,11 @@ def _take_profits(
     fee_entry: float,
     fee_exit: float,
     step: float | None,
+    tick: float | None = None,
 ) -> tuple[TakeProfit, ...]:
+    """The targets, each an R multiple's price on the tick toward the entry (what the exchange would
+    take and never more than the multiple asked for: R and PnL are those of the rounded price), or a
+    typed price as given."""
     explicit = 0.0
     implicit = 0
     for i, spec in enumerate(specs, 1):
@@ -597,6 +603,11 @@ def _take_profits(
             if price > MAX_PRICE:
                 raise SizingError(name, f"{spec.r:g}R would need a price above {MAX_PRICE:g}")
             r = spec.r
+            if tick:
+                on_tick = floor_to_step(price, tick) if s > 0 else ceil_to_step(price, tick)
+                per_unit = net_pnl_per_unit(side, entry, on_tick, fee_entry, fee_exit)
+                if on_tick > 0 and per_unit > 0:
+                    price, r = on_tick, per_unit / lpu
         else:
             price = spec.price  # type: ignore[assignment]
             _check_price(name, price)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
@@ -113,11 +114,10 @@ def _report(result: OrderResult, session: Session, as_json: bool) -> int:
 
 
 def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
-    from perptui.services.paper.state import BookState
 
     engine = session.engine
     book = engine.read_state()
-    st = BookState(book.account, book.wallet, tuple(engine.account.positions()), book.orders)
+    st = replace(book, positions=tuple(engine.account.positions()))
     risks = st.risks(engine.tiers_of(st.positions))
     rows = []
     for p, risk in zip(st.positions, risks, strict=True):

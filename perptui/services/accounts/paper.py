@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 
 from perptui.domain.account import (
     MINUTE_MS,
@@ -96,6 +97,8 @@ class PaperAccount:
         self._marks: dict[tuple[str, str], tuple[int, float]] = {}
         #: The paper engines' market books by exchange (their brackets win over the cached ones).
         self._books: dict[str, MarketBook] = {}
+        #: (exchange, spot symbol) -> the newest spot price the paper engine has seen.
+        self._spot_marks: dict[tuple[str, str], float] = {}
 
     @property
     def store(self) -> Store:
@@ -178,6 +181,11 @@ class PaperAccount:
             if known is None or time >= known[0]:
                 self._marks[(exchange, symbol)] = (time, mark)
 
+    def note_spot_marks(self, exchange: str, marks: Mapping[str, float]) -> None:
+        """Remember spot prices (the paper engine calls this): spot holdings are valued at them."""
+        for symbol, price in marks.items():
+            self._spot_marks[(exchange, symbol)] = price
+
     def positions(self, marks: Mapping[str, float] | None = None) -> list[PaperPosition]:
         """Open paper positions (on the account's exchange), ``last_mark`` set to the newest mark known."""
         self.open()
@@ -206,7 +214,10 @@ class PaperAccount:
                         best = seen
                 mark = marks[p.symbol] if marks and marks.get(p.symbol) else best[1]
                 positions.append(p.with_(last_mark=mark))
-        return BookState(st.account, st.wallet, tuple(positions), st.orders)
+        spot = tuple(
+            replace(h, last_mark=self._spot_marks.get((h.exchange, h.symbol), h.last_mark)) for h in st.spot
+        )
+        return replace(st, positions=tuple(positions), spot=spot)
 
     def portfolio(
         self,

@@ -85,12 +85,18 @@ def _check_rules(
     )
 
 
-def place(ledger: Ledger, req: OrderRequest, market: Market, mark: float, now: int) -> OrderResult:
+def place(
+    ledger: Ledger, req: OrderRequest, market: Market, mark: float, now: int, *, pair_leg: bool = False
+) -> OrderResult:
+    """``pair_leg``: the order is a carry pair's own perp leg (``services.paper.carry``); any other order
+    may not reduce a pair's perp short below the pair (that would leave its spot leg unhedged)."""
     symbol = market.symbol
     req = replace(req, symbol=symbol)
     with ledger.store.writing() as conn:
         st = ledger.state(conn)
         pos = st.position(ledger.exchange, symbol)
+        if not pair_leg:
+            check_pair_leg(st, ledger.exchange, req, pos)
         reducing = is_reducing(req.side, req.qty, (pos.side, pos.qty) if pos else None)
         if req.reduce_only and not reducing:
             raise UsageError(
@@ -148,6 +154,18 @@ def place(ledger: Ledger, req: OrderRequest, market: Market, mark: float, now: i
     return OrderResult(order, booked.fills, after, message, stop_warnings(ledger, booked.state, after))
 
 
+def check_pair_leg(st: BookState, exchange: str, req: OrderRequest, pos: PaperPosition | None) -> None:
+    """Refuse an order that would take a carry pair's perp short below the pair's quantity."""
+    pair = st.pair(exchange, req.symbol)
+    if pair is None or pos is None or req.side == pos.side:
+        return
+    if pos.qty - req.qty < pair.qty - 1e-12:
+        raise UsageError(
+            f"{req.symbol}'s short is the perp leg of a carry pair ({pair.qty:g}): close or resize the pair "
+            f"with 'perptui paper carry close' (this order would leave its spot leg unhedged)"
+        )
+
+
 def execute_fill(
     ledger: Ledger,
     conn: sqlite3.Connection,
@@ -185,9 +203,7 @@ def execute_fill(
         new = outcome.position
         _check_bracket(ledger, symbol, new.leverage, new.qty * mark)
         after = st.with_position(ledger.exchange, symbol, new)
-        after = BookState(
-            st.account, st.wallet + outcome.realized_pnl - outcome.fee, after.positions, st.orders
-        )
+        after = replace(after, wallet=st.wallet + outcome.realized_pnl - outcome.fee)
         tiers_of = ledger.tiers_of(after.positions)
         free = after.margin(tiers_of).free_margin
         if free < 0:

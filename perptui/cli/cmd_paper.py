@@ -20,6 +20,7 @@ from perptui.domain.paper_orders import check_request
 from perptui.domain.timeframes import iso_utc
 from perptui.presentation.numbers import market_price, market_qty, money
 
+from . import cmd_paper_carry as carry
 from .context import open_store, settings_from_args
 from .output import err, out, print_json, say
 
@@ -46,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from perptui.services.sources import clock_for
 
     clock = clock_for(settings)
-    names = [request.symbol] if request else [args.symbol] if action == "close" else []
+    named = action in ("close", "carry-open", "carry-close", "spot")
+    names = [request.symbol] if request else [args.symbol] if named else []
     with open_store(settings) as store:
         session = asyncio.run(open_session(settings, store, clock, names))
         if not as_json:
@@ -140,6 +142,8 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
                 "equity": summary.equity,
                 "free_margin": summary.free_margin,
                 "positions": rows,
+                "spot": [carry.holding_dict(h) for h in engine.spot_holdings()],
+                "pairs": [carry.pair_dict(p, engine) for p in engine.pairs()],
                 "circuit_breaker": _breaker_dict(breaker),
             }
         )
@@ -252,6 +256,9 @@ _ACTIONS = {
     "fills": _fills,
     "cancel": _cancel,
     "reset-breaker": _reset,
+    "carry-open": lambda s, a, _r, j: carry.carry_open(s, a, j),
+    "carry-close": lambda s, a, _r, j: carry.carry_close(s, a, j),
+    "spot": lambda s, a, _r, j: carry.spot_order(s, a, j),
 }
 
 

@@ -313,14 +313,16 @@ class PaperEngine:
         with self.lock:
             self.account.open()
             now = self.now(now)
-            perp = self._perp_for_spot(name)
+            perp = self.spot_market(name)
             spot_price = self._spot_price(perp, spot)
             with self.store.writing() as conn:
                 return _spot.order_in(
                     self.ledger, conn, self.state(conn), perp, side, qty, spot_price, now, price=price
                 )
 
-    def _perp_for_spot(self, name: str) -> Market:
+    def spot_market(self, name: str) -> Market:
+        """The perp whose spot twin ``name`` names (a perp's names or its spot symbol); UsageError when it
+        has no spot market."""
         return _spot.spot_market(self.ledger, name)
 
     def open_pair(
@@ -339,7 +341,7 @@ class PaperEngine:
         with self.lock:
             self.account.open()
             now = self.now(now)
-            perp = self._perp_for_spot(name)
+            perp = self.spot_market(name)
             mark_now = self._mark(perp, mark, now)
             spot_price = self._spot_price(perp, spot)
             return carry.open_pair(
@@ -359,7 +361,7 @@ class PaperEngine:
         with self.lock:
             self.account.open()
             now = self.now(now)
-            perp = self._perp_for_spot(name)
+            perp = self.spot_market(name)
             return carry.close_pair(
                 self.ledger, perp, qty, self._mark(perp, mark, now), self._spot_price(perp, spot), now
             )

@@ -75,7 +75,14 @@ def legacy_store(path: Path, trades: dict[str, list[OrderRequest]]) -> None:
                 engine.place_order(req)
             clock.advance(MINUTE)
             engine.settle_funding(BTC, clock.now_ms(), 0.0001, 41_000.0)
+    drop_version_5(path)
+
+
+def drop_version_5(path: Path) -> None:
+    """Back to version 3: the tables of version 5 (spot, pairs) dropped, the version set to 3."""
     conn = sqlite3.connect(path)
+    for table in ("paper_spot", "paper_spot_orders", "paper_spot_fills", "paper_pairs"):
+        conn.execute(f"DROP TABLE {table}")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
@@ -172,9 +179,6 @@ def test_without_an_old_paper_account_there_is_nothing_to_move(tmp_path: Path) -
     db = tmp_path / "cache.db"
     with Store.open(db):
         pass
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA user_version = 3")
-    conn.commit()
-    conn.close()
+    drop_version_5(db)
     with Store.open(db) as store:
-        assert store.schema_version == 4 and store.load_account("paper") is None
+        assert store.schema_version == latest_version() and store.load_account("paper") is None

@@ -37,6 +37,7 @@ from perptui.domain.errors import UsageError
 from perptui.domain.paper import PaperPosition
 from perptui.domain.paper_margin import MarginState
 from perptui.domain.quantities import money
+from perptui.domain.risk_pairs import spot_book
 from perptui.domain.risk_portfolio import PortfolioRisk, portfolio_risk
 from perptui.presentation.parse import parse_number
 from perptui.services.accounts.settings import RiskAndPlan
@@ -236,6 +237,7 @@ class PaperAccount:
             now = self._clock.now_ms() if now is None else now
             st = self._book(marks)
             risks = st.risks(self._tiers(st))
+            spot = spot_book(risks, st.spot, st.pairs) if st.spot or st.pairs else None
             transfers = [f for f in self._store.load_cash_flows(self.name) if f.kind in TRANSFER_KINDS]
             history = self._store.load_equity(self.name)
             start = day_start(now) if loss_since is None else loss_since
@@ -254,6 +256,7 @@ class PaperAccount:
             equity_history=history,
             flows=[(f.time, f.signed) for f in transfers],
             loss_since=loss_since,
+            spot=spot,
         )
 
     def _pnl_since(self, start: int, equity: float, info: AccountInfo) -> float:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.liquidation import max_leverage
 from perptui.domain.paper import PaperPosition
+from perptui.domain.risk_pairs import perp_of
 from perptui.domain.types import FundingRate, Market
 from perptui.services.paper import breaker
 from perptui.services.paper.book import MarketBook, fees_of, tiers_lookup
@@ -87,6 +88,12 @@ class Ledger:
         symbols = {p.symbol for p in st.positions if p.exchange == self.exchange}
         symbols |= {o.symbol for o in st.orders if o.exchange == self.exchange}
         symbols |= {p.symbol for p in st.pairs if p.exchange == self.exchange}
+        # spot held: its perp's poll brings the spot price (the index)
+        symbols |= {
+            perp_of(h.symbol)
+            for h in st.spot
+            if h.exchange == self.exchange and self.book.get(perp_of(h.symbol))
+        }
         return sorted(symbols)
 
     def breaker(self, now: int) -> BreakerState:

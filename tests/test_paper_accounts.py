@@ -117,7 +117,7 @@ def test_an_account_that_traded_on_one_exchange_moves_whole_to_it(tmp_path: Path
     db = tmp_path / "cache.db"
     legacy_store(db, {"binanceusdm": [OrderRequest(BTC, "long", 0.1, leverage=5, mark=40_000.0)]})
     with Store.open(db) as store:
-        assert store.schema_version == latest_version() == 4
+        assert store.schema_version == latest_version() >= 4
         assert store.load_account("paper") is None
         clock = FrozenClock(FROZEN_NOW_MS + 10 * MINUTE)
         binance = paper_account(load_settings({"exchange": "binanceusdm"}, {}), store, clock)

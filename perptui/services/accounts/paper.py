@@ -36,6 +36,7 @@ from perptui.domain.account import (
 from perptui.domain.errors import UsageError
 from perptui.domain.paper import PaperPosition
 from perptui.domain.paper_margin import MarginState
+from perptui.domain.paper_spot import SpotHolding
 from perptui.domain.quantities import money
 from perptui.domain.risk_pairs import spot_book
 from perptui.domain.risk_portfolio import PortfolioRisk, portfolio_risk
@@ -192,6 +193,12 @@ class PaperAccount:
         self.open()
         with self._store.read():
             return list(self._book(marks).positions)
+
+    def spot_holdings(self) -> list[SpotHolding]:
+        """Spot held on the account's exchange, at the newest spot prices the engine has seen."""
+        self.open()
+        with self._store.read():
+            return [h for h in self._book(None).spot if h.exchange == self.exchange]
 
     def margin(self, marks: Mapping[str, float] | None = None) -> MarginState:
         """The account's margin state (``domain.paper_margin.MarginState``) at the newest marks."""

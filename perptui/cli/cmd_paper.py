@@ -159,6 +159,10 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
             ("symbol", "side", "qty", "entry", "mark", "uPnL", "liq", "lev", "stop", "tp"),
             [_position_row(r, engine.book.get(r["symbol"])) for r in rows],
         )
+    for pair in engine.pairs():
+        say(f"carry pair {pair.symbol}: long {pair.qty:g} {pair.spot_symbol} spot + short {pair.qty:g} perp")
+    for h in engine.spot_holdings():
+        say(f"spot {h.qty:g} {h.base} at {h.price():,.2f} (avg cost {h.entry:,.2f}, uPnL {h.upnl():+,.2f})")
     if breaker.tripped:
         say(f"circuit breaker TRIPPED until {iso_utc(breaker.until)}: {breaker.reason or 'a limit was hit'}")
     return 0

@@ -46,6 +46,8 @@ async def fetch_history(engine: PaperEngine, source: MarketData, now: int) -> No
                 await backfill_funding(
                     source, engine.store, symbol, max(floor, pos.funding_until + 1), None, clock=engine.clock
                 )
+            if not starts:  # watched for its spot price only (spot held): no history to catch up
+                continue
             await backfill_ohlcv(
                 source, engine.store, symbol, tf, max(floor, min(starts)), None, clock=engine.clock
             )

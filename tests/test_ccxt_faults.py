@@ -25,7 +25,7 @@ def load(server: LoopbackExchange, **kwargs: object) -> list:
             api_base_url=server.base_url,
             backoff_base_s=0.01,
             max_retries=kwargs.pop("max_retries", 3),  # type: ignore[arg-type]
-            timeout_ms=kwargs.pop("timeout_ms", 2_000),  # type: ignore[arg-type]
+            timeout_ms=kwargs.pop("timeout_ms", 30_000),  # type: ignore[arg-type]  # only timeout tests set less
         )
         try:
             return await ex.load_markets()

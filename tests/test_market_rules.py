@@ -316,7 +316,7 @@ def test_the_sizing_ticket_becomes_an_order_on_the_grid() -> None:
     tp = result.take_profits[0].price
     assert round(tp, 1) != tp  # off the tick as computed
     order = sized_order(result, BTC, limit=True, mark=46_300.0)
-    assert order.price == 46_200.0 and order.take_profit == math.floor(tp * 10) / 10
+    assert order.price == 46_200.0 and order.take_profits[0].price == math.floor(tp * 10) / 10
     assert (order.qty, order.stop, order.leverage) == (result.quantity, 45_900.0, 5.0)
     assert sized_order_refusal(result, BTC, limit=True, mark=46_300.0) is None
     tiny = size_position(

@@ -60,6 +60,18 @@ def test_each_exchange_has_its_own_paper_account() -> None:
 # --- the migration from the shared account ---------------------------------------------------------
 
 
+def as_version_3(conn: sqlite3.Connection) -> None:
+    """The book's tables as version 3 laid them out: version 6's tables (spot, pairs) dropped and version
+    5's columns undone (one ``take_profit`` column, no trail)."""
+    for table in ("paper_spot", "paper_spot_orders", "paper_spot_fills", "paper_pairs"):
+        conn.execute(f"DROP TABLE {table}")
+    for table in ("paper_positions", "paper_orders"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN take_profit REAL")
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN take_profits")
+    conn.execute("ALTER TABLE paper_positions DROP COLUMN trail")
+    conn.execute("PRAGMA user_version = 3")
+
+
 def legacy_store(path: Path, trades: dict[str, list[OrderRequest]]) -> None:
     """A database as perptui wrote it before version 4: one ``paper`` account trading on each exchange
     of ``trades`` (in turn, a minute apart), with a deposit, the plan's split set to 45/55 and a funding
@@ -75,15 +87,8 @@ def legacy_store(path: Path, trades: dict[str, list[OrderRequest]]) -> None:
                 engine.place_order(req)
             clock.advance(MINUTE)
             engine.settle_funding(BTC, clock.now_ms(), 0.0001, 41_000.0)
-    drop_version_5(path)
-
-
-def drop_version_5(path: Path) -> None:
-    """Back to version 3: the tables of version 5 (spot, pairs) dropped, the version set to 3."""
     conn = sqlite3.connect(path)
-    for table in ("paper_spot", "paper_spot_orders", "paper_spot_fills", "paper_pairs"):
-        conn.execute(f"DROP TABLE {table}")
-    conn.execute("PRAGMA user_version = 3")
+    as_version_3(conn)
     conn.commit()
     conn.close()
 
@@ -117,7 +122,7 @@ def test_an_account_that_traded_on_one_exchange_moves_whole_to_it(tmp_path: Path
     db = tmp_path / "cache.db"
     legacy_store(db, {"binanceusdm": [OrderRequest(BTC, "long", 0.1, leverage=5, mark=40_000.0)]})
     with Store.open(db) as store:
-        assert store.schema_version == latest_version() >= 4
+        assert store.schema_version == latest_version() == 6
         assert store.load_account("paper") is None
         clock = FrozenClock(FROZEN_NOW_MS + 10 * MINUTE)
         binance = paper_account(load_settings({"exchange": "binanceusdm"}, {}), store, clock)
@@ -179,6 +184,9 @@ def test_without_an_old_paper_account_there_is_nothing_to_move(tmp_path: Path) -
     db = tmp_path / "cache.db"
     with Store.open(db):
         pass
-    drop_version_5(db)
+    conn = sqlite3.connect(db)
+    as_version_3(conn)
+    conn.commit()
+    conn.close()
     with Store.open(db) as store:
         assert store.schema_version == latest_version() and store.load_account("paper") is None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from perptui.domain.paper import TakeProfitTarget
 from perptui.domain.types import Candle, FundingPrint
 from perptui.services.clock import FrozenClock
 from perptui.services.paper import OrderRequest
@@ -69,7 +70,11 @@ def test_catch_up_resumes_where_the_live_session_stopped(tmp_path: Path) -> None
     with Store.open(tmp_path / "cache.db") as store:
         store.upsert_markets(EX, [market(BTC)], T0)
         engine = make_engine(store, clock, slippage=0.0)
-        engine.place_order(OrderRequest(BTC, "short", 0.1, leverage=10, take_profit=39_000, mark=40_000))
+        engine.place_order(
+            OrderRequest(
+                BTC, "short", 0.1, leverage=10, take_profits=(TakeProfitTarget(39_000),), mark=40_000
+            )
+        )
         # A wick below the take-profit at 02:00, before the live session's last mark at 03:00 (which
         # saw 40,100): already in the past for the book, so not replayed.
         bars = [flat_bar(i, 40_100) for i in range(8)]

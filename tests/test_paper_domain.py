@@ -8,7 +8,15 @@ import pytest
 
 from perptui.domain.errors import UsageError
 from perptui.domain.market_rules import MarketRules, check_leverage
-from perptui.domain.paper import OrderRequest, PaperOrder, PaperPosition, clean_qty, money
+from perptui.domain.paper import (
+    OrderRequest,
+    PaperOrder,
+    PaperPosition,
+    TakeProfitLevel,
+    TakeProfitTarget,
+    clean_qty,
+    money,
+)
 from perptui.domain.paper_fills import apply_fill, fee_of, funding_amount, taker_price
 from perptui.domain.paper_margin import (
     auto_leverage,
@@ -72,7 +80,7 @@ def test_open_add_reduce_close_and_flip_by_hand() -> None:
     assert (o.realized_pnl, o.closed_qty, o.released_margin) == (1_565.6, 0.4, 1_641.64)
     assert p is not None and (p.qty, p.entry, p.isolated_margin, p.side) == (0.6, 41_041.0, 2_462.46, "long")
     # Flip: sell 1.0 at 43,956 closes 0.6 (realised 1,749) and opens short 0.4 at 43,956, 5x.
-    o = fill(p, "short", 1.0, 43_956, leverage=5, take_profit=40_000)
+    o = fill(p, "short", 1.0, 43_956, leverage=5, take_profits=(TakeProfitTarget(40_000),))
     p = o.position
     assert o.flipped and (o.closed_qty, o.opened_qty, o.realized_pnl, o.released_margin) == (
         0.6, 0.4, 1_749.0, 2_462.46,
@@ -80,7 +88,10 @@ def test_open_add_reduce_close_and_flip_by_hand() -> None:
     assert p is not None and (p.side, p.qty, p.entry, p.leverage, p.isolated_margin) == (
         "short", 0.4, 43_956, 5.0, 3_516.48,
     )  # fmt: skip
-    assert (p.stop, p.take_profit) == (None, 40_000)  # the old stop belonged to the long
+    assert (p.stop, p.take_profits) == (
+        None,
+        (TakeProfitLevel(40_000, p.qty),),
+    )  # the old stop belonged to the long
     # Close all: nothing left, all margin released.
     o = fill(p, "long", 0.4, 43_000)
     assert o.position is None and o.realized_pnl == 382.4 and o.released_margin == 3_516.48
@@ -143,7 +154,9 @@ def test_cross_liquidation_uses_the_other_positions() -> None:
 
 
 def test_first_trigger_follows_the_path() -> None:
-    long = PaperPosition("x", SYM, "long", 1, 100, 10, "isolated", 10.0, 0, stop=95, take_profit=120)
+    long = PaperPosition(
+        "x", SYM, "long", 1, 100, 10, "isolated", 10.0, 0, stop=95, take_profits=(TakeProfitLevel(120, 1),)
+    )
     # The stop lies above the liquidation price: a fall through both fills the stop first, at its level.
     t = first_trigger(long, [], 90.5, 100, 80)
     assert t is not None and (t.kind, t.level, t.price) == ("stop", 95, 95)

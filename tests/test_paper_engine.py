@@ -9,6 +9,7 @@ import pytest
 
 from perptui.domain.errors import UnknownSymbol, UsageError
 from perptui.domain.limits import Limits
+from perptui.domain.paper import TakeProfitLevel, TakeProfitTarget
 from perptui.domain.types import FundingRate, LeverageTier, Market
 from perptui.services.accounts import PaperAccount
 from perptui.services.clock import FrozenClock
@@ -146,9 +147,15 @@ def test_limit_orders_rest_then_fill_at_their_price_as_makers(store: Store, cloc
 def test_stop_loss_and_take_profit_trigger_on_the_mark(store: Store, clock: FrozenClock) -> None:
     engine = make_engine(store, clock)
     engine.place_order(
-        OrderRequest(BTC, "long", 0.1, leverage=5, stop=38_000, take_profit=45_000, mark=40_000)
+        OrderRequest(
+            BTC, "long", 0.1, leverage=5, stop=38_000, take_profits=(TakeProfitTarget(45_000),), mark=40_000
+        )
     )
-    engine.place_order(OrderRequest(ETH, "short", 1, leverage=5, stop=2_200, take_profit=1_800, mark=2_000))
+    engine.place_order(
+        OrderRequest(
+            ETH, "short", 1, leverage=5, stop=2_200, take_profits=(TakeProfitTarget(1_800),), mark=2_000
+        )
+    )
     clock.advance(1_000)
     assert engine.on_marks({BTC: 38_500, ETH: 1_900}) == []
     clock.advance(1_000)
@@ -291,7 +298,7 @@ def test_cancel_and_moving_stops(store: Store, clock: FrozenClock) -> None:
     pos, warnings = engine.set_stop(BTC, 30_000)  # below the liquidation price (~36,181)
     assert "beyond the liquidation price" in warnings[0]
     pos, _ = engine.set_take_profit(BTC, 50_000)
-    assert (pos.stop, pos.take_profit) == (30_000, 50_000)
+    assert (pos.stop, pos.take_profits) == (30_000, (TakeProfitLevel(50_000, pos.qty),))
     pos, _ = engine.set_stop(BTC, None)
     assert pos.stop is None and engine.position(BTC).stop is None  # type: ignore[union-attr]
     with pytest.raises(UsageError, match="no open paper position in ETH"):

@@ -7,7 +7,12 @@ At every step:
 - realised + unrealised PnL = the cash of every fill (-d x qty x price) + the marked value of the open
   positions (d x qty x mark): a check of netting, averaging and flips that does not use entries;
 - each position's signed quantity = the sum of its symbol's signed fills (position and fill written
-  together).
+  together);
+- a position's take-profit levels close at most its quantity, each a whole number of amount steps, and
+  a trailing stop never moves against the position.
+
+Orders carry up to three take-profit levels (partial fills of the position as the marks cross them),
+stops are moved (to a price, to breakeven, removed) and trailed.
 
 With spot and carry pairs (issue 17, item 3) the identity counts the spot fills' realised PnL and fees
 and the holdings at the spot price, and every pair's perp leg is a short of the pair's quantity or less
@@ -21,10 +26,11 @@ import math
 from collections import defaultdict
 from dataclasses import replace
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from perptui.domain.errors import UsageError
+from perptui.domain.paper import TakeProfitTarget, Trail
 from perptui.services.clock import FrozenClock
 from perptui.services.paper import OrderRequest
 from perptui.services.store import Store
@@ -42,8 +48,13 @@ orders = st.tuples(
     st.sampled_from([2.0, 10.0, 25.0, 50.0]),
     st.sampled_from(["isolated", "cross"]),
     st.one_of(st.none(), st.floats(-0.05, 0.05)),  # None = market, else a limit offset
+    st.lists(st.tuples(st.floats(0.002, 0.04), st.sampled_from([0.2, 0.25, 0.33, 0.5])), max_size=3),
 )
-moves = st.tuples(st.just("marks"), st.floats(-0.12, 0.12), st.floats(-0.12, 0.12))
+moves = st.one_of(
+    st.tuples(st.just("marks"), st.floats(-0.12, 0.12), st.floats(-0.12, 0.12)),
+    # small steps, so a move crosses one take-profit level and leaves the others
+    st.tuples(st.just("marks"), st.floats(-0.015, 0.015), st.floats(-0.015, 0.015)),
+)
 # Orders and moves twice: the interesting sequences need many of both.
 actions = st.one_of(
     orders,
@@ -53,6 +64,8 @@ actions = st.one_of(
     st.tuples(st.just("funding"), st.sampled_from(SYMBOLS), st.floats(-0.003, 0.003)),
     st.tuples(st.just("close"), st.sampled_from(SYMBOLS), st.floats(0.1, 1.0)),
     st.tuples(st.just("stop"), st.sampled_from(SYMBOLS), st.floats(0.005, 0.1), st.booleans()),
+    st.tuples(st.just("breakeven"), st.sampled_from(SYMBOLS), st.booleans()),
+    st.tuples(st.just("trail"), st.sampled_from(SYMBOLS), st.floats(0.002, 0.08)),
     st.tuples(st.just("pair"), st.sampled_from(SYMBOLS), st.integers(1, 300)),
     st.tuples(st.just("unpair"), st.sampled_from(SYMBOLS), st.floats(0.1, 1.0)),
     st.tuples(
@@ -95,17 +108,26 @@ def _step(engine, clock: FrozenClock, marks: dict[str, float], action: tuple, ba
         basis[0] = action[1]
         engine.on_spot_marks(_spot_prices(marks, basis))
     elif kind == "order":
-        _, symbol, side, size, leverage, mode, offset = action
+        _, symbol, side, size, leverage, mode, offset, tps = action
         qty = round(REFERENCE_QTY[symbol] * size / 100, 3)
         price = None if offset is None else round(marks[symbol] * (1 + offset), 1)
-        req = OrderRequest(
-            symbol, side, qty, price=price, leverage=leverage, margin_mode=mode, mark=marks[symbol]
+        base = price or marks[symbol]
+        sign = 1 if side == "long" else -1
+        targets = tuple(
+            TakeProfitTarget(round(base * (1 + sign * (0.003 + off)), 1), share) for off, share in tps
         )
+        req = OrderRequest(
+            symbol, side, qty, price=price, leverage=leverage, margin_mode=mode, mark=marks[symbol],
+            take_profits=targets,
+        )  # fmt: skip
         engine.place_order(req)
     elif kind == "marks":
         marks[BTC] = max(100.0, round(marks[BTC] * (1 + action[1]), 1))
         marks[ETH] = max(10.0, round(marks[ETH] * (1 + action[2]), 1))
-        engine.on_marks(dict(marks))
+        for happened in engine.on_marks(dict(marks)):
+            if happened.kind == "take_profit":
+                left = engine.position(happened.symbol)
+                event("a take-profit level filled" + (", the position still open" if left else ""))
         engine.on_spot_marks(_spot_prices(marks, basis))
     elif kind == "funding":
         engine.settle_funding(action[1], clock.now_ms(), action[2], marks[action[1]])
@@ -118,11 +140,36 @@ def _step(engine, clock: FrozenClock, marks: dict[str, float], action: tuple, ba
         if pos is not None:
             mark = marks[action[1]]
             level = mark * (1 - pos.sign * action[2]) if action[3] else mark * (1 + pos.sign * action[2])
-            (engine.set_stop if action[3] else engine.set_take_profit)(action[1], round(level, 1))
+            if action[3]:
+                engine.set_stop(action[1], round(level, 1))
+            else:
+                far = round(mark * (1 + pos.sign * 2 * action[2]), 1)
+                engine.set_take_profits(
+                    action[1], (TakeProfitTarget(round(level, 1), 0.5), TakeProfitTarget(far, 0.5))
+                )
+    elif kind == "breakeven":
+        if engine.position(action[1]) is not None:
+            engine.set_stop(action[1], "breakeven" if action[2] else None)
+    elif kind == "trail":
+        if engine.position(action[1]) is not None:
+            engine.set_trail(action[1], Trail("pct", action[2], f"{action[2]:.2%}"))
     elif kind == "deposit":
         engine.account.deposit(action[1])
     else:
         engine.account.withdraw(action[1])
+
+
+def _check_levels(engine, stops: dict[str, tuple[float | None, float | None]]) -> None:
+    """Take-profits within the position, on the step; a trailed stop only ever toward profit."""
+    for pos in engine.positions():
+        total = math.fsum(t.qty for t in pos.take_profits)
+        assert total <= pos.qty + 1e-9, (pos.take_profits, pos.qty)
+        for t in pos.take_profits:
+            assert t.qty > 0 and abs(t.qty / 0.001 - round(t.qty / 0.001)) < 1e-6, t
+        before = stops.get(pos.symbol)
+        if pos.trail is not None and before is not None and before[0] == pos.opened_at and before[1]:
+            assert pos.stop is not None and (pos.stop - before[1]) * pos.sign >= -1e-9
+        stops[pos.symbol] = (pos.opened_at, pos.stop if pos.trail is not None else None)
 
 
 def _check(engine, marks: dict[str, float], basis: list[float]) -> None:
@@ -191,8 +238,12 @@ def test_equity_is_transfers_plus_pnl_plus_funding_minus_fees_at_every_step(firs
         marks, basis = dict(START), [0.001]
         engine.on_marks(dict(marks))
         engine.on_spot_marks(_spot_prices(marks, basis))
+        stops: dict[str, tuple[float | None, float | None]] = {}
         for action in [first, *steps]:
             clock.advance(60_000)
             with contextlib.suppress(UsageError):  # refused: nothing recorded, the invariants still hold
                 _step(engine, clock, marks, action, basis)
             _check(engine, marks, basis)
+            if action[0] not in ("marks", "funding", "basis"):  # the trader moved the stop (or the position)
+                stops.clear()
+            _check_levels(engine, stops)  # between the trader's moves the trail only raises the stop

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from perptui.domain.market_rules import OrderRefused
-from perptui.domain.paper import PaperPosition
+from perptui.domain.paper import PaperPosition, TakeProfitTarget
 from perptui.services.accounts import PaperAccount
 from perptui.services.clock import FrozenClock
 from perptui.services.paper import OrderRequest, PaperConfig, PaperEngine
@@ -54,7 +54,11 @@ def nothing_recorded(engine: PaperEngine) -> None:
         (OrderRequest(BTC, "long", 0.01, price=39_000.05, mark=40_000.0), "tick", 39_000.0),
         (OrderRequest(BTC, "long", 0.01, price=0.01, mark=40_000.0), "tick", 0.1),
         (OrderRequest(BTC, "long", 0.01, leverage=2.7, mark=40_000.0), "leverage_step", 3.0),
-        (OrderRequest(BTC, "long", 0.01, take_profit=41_000.03, mark=40_000.0), "tick", 41_000.0),
+        (
+            OrderRequest(BTC, "long", 0.01, take_profits=(TakeProfitTarget(41_000.03),), mark=40_000.0),
+            "tick",
+            41_000.0,
+        ),
         (OrderRequest(BTC, "long", 0.01, stop=39_000.03, mark=40_000.0), "tick", 39_000.1),
         (OrderRequest(BTC, "long", 10, leverage=30, mark=40_000.0), "leverage_bracket", 10.0),
     ],
@@ -85,7 +89,7 @@ def test_closes_reductions_and_levels_follow_the_rules(store: Store) -> None:
     with pytest.raises(OrderRefused, match=r"the nearest valid take-profit is 45,000\.0"):
         engine.set_take_profit(BTC, 45_000.07)
     position = engine.position(BTC)
-    assert position is not None and position.stop is None and position.take_profit is None
+    assert position is not None and position.stop is None and position.take_profits == ()
     engine.set_stop(BTC, 39_000.1)
     assert engine.position(BTC).stop == 39_000.1  # type: ignore[union-attr]
 

@@ -15,22 +15,25 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
-from perptui.domain.paper import OrderRequest, opposite, position_dict
+from perptui.domain.paper import OrderRequest, PaperPosition, Trail, opposite, position_dict
 from perptui.domain.paper_orders import check_request
 from perptui.domain.timeframes import iso_utc
 from perptui.presentation.numbers import market_price, market_qty, money
+from perptui.presentation.paper_args import targets_of
 
 from . import cmd_paper_carry as carry
 from .context import open_store, settings_from_args
 from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
+    from perptui.config.settings import Settings
     from perptui.domain.paper import PaperFill
     from perptui.domain.risk_breaker import BreakerState
     from perptui.domain.types import Market
     from perptui.services.paper.engine import PaperEngine
     from perptui.services.paper.events import OrderResult
     from perptui.services.paper.session import Session
+    from perptui.services.sizing_inputs import AtrReading
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
     from perptui.services.sources import clock_for
 
     clock = clock_for(settings)
-    named = action in ("close", "carry-open", "carry-close", "spot")
+    named = action in ("close", "stop", "carry-open", "carry-close", "spot")
     names = [request.symbol] if request else [args.symbol] if named else []
+    if action == "stop" and args.level is None and args.trail is None:
+        raise UsageError("say where the stop goes: PRICE, breakeven or none, and/or --trail N% | Katr | off")
     with open_store(settings) as store:
         session = asyncio.run(open_session(settings, store, clock, names))
         if not as_json:
@@ -71,7 +76,7 @@ def _request(args: argparse.Namespace) -> OrderRequest:
             leverage=args.leverage,
             margin_mode=args.margin_mode,
             stop=args.stop,
-            take_profit=args.tp,
+            take_profits=targets_of(args.tp or ()),
         )
     )
 
@@ -156,7 +161,7 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
     else:
         _table(
             f"{engine.account.title} positions — equity {summary.equity:,.2f} {summary.currency}",
-            ("symbol", "side", "qty", "entry", "mark", "uPnL", "liq", "lev", "stop", "tp"),
+            ("symbol", "side", "qty", "entry", "mark", "uPnL", "liq", "lev", "stop", "take-profits"),
             [_position_row(r, engine.book.get(r["symbol"])) for r in rows],
         )
     for pair in engine.pairs():
@@ -172,9 +177,12 @@ def _orders(session: Session, args: argparse.Namespace, _r: OrderRequest | None,
     engine = session.engine
     orders = engine.orders(open_only=not args.all)
     attached = [
-        {"symbol": p.symbol, "kind": kind, "side": opposite(p.side), "qty": p.qty, "price": price}
+        {"symbol": p.symbol, "kind": kind, "side": opposite(p.side), "qty": qty, "price": price}
         for p in engine.positions()
-        for kind, price in (("stop", p.stop), ("take_profit", p.take_profit))
+        for kind, price, qty in (
+            ("stop", p.stop, p.qty),
+            *(("take_profit", t.price, t.qty) for t in p.take_profits),
+        )
         if price is not None
     ]
     title = engine.account.title
@@ -252,8 +260,91 @@ def _reset(session: Session, _args: argparse.Namespace, _r: OrderRequest | None,
     return 0
 
 
+def _stop(session: Session, args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
+    """Move, remove or trail the stop; prints the risk at the new stop (the loss from the entry if it
+    fills at its level, plus the exit fee) or that there is none."""
+    engine = session.engine
+    symbol = session.symbols[0]
+    warnings: tuple[str, ...] = ()
+    if args.level is not None:
+        level = None if args.level == "none" else args.level
+        pos, warnings = engine.set_stop(symbol, level)
+    if args.trail is not None:
+        pos, warnings = engine.set_trail(symbol, _trail(session, args))
+    market = engine.book.get(symbol)
+    risk = _stop_risk(pos, engine.fees(symbol)[0])
+    if as_json:
+        extra = {"risk_at_stop": risk, "warnings": list(warnings)}
+        print_json(position_dict(pos, pos.last_mark) | extra | _named(session))
+        return 0
+    if pos.stop is None:
+        text = f"{symbol} stop removed: the loss runs to liquidation"
+    else:
+        trail = f", trailing {pos.trail.label}" if pos.trail else ""
+        text = (
+            f"{symbol} stop {market_price(pos.stop, market)}{trail}: risk at the stop "
+            f"{risk:,.2f} {engine.account.currency}"
+        )
+    say(f"{engine.account.title}: {text}")
+    for warning in warnings:
+        out().print(f"! {warning}", style="bold yellow", markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
+def _trail(session: Session, args: argparse.Namespace) -> Trail | None:
+    """The trail asked for: a percent as is, an ATR multiple as a price distance at today's ATR."""
+    arg = args.trail
+    if arg is None or arg.kind == "off":
+        return None
+    if arg.kind == "pct":
+        return Trail("pct", arg.value, arg.label)
+    engine = session.engine
+    settings = settings_from_args(args)
+    sizing = settings.sizing
+    symbol = session.symbols[0]
+    reading = asyncio.run(_read_atr(settings, engine, symbol, live=session.live))
+    if reading.value is None:
+        raise UsageError(
+            f"no ATR of {symbol}: too few cached {sizing.atr_timeframe} bars (perptui fetch ohlcv {symbol}); "
+            "or trail by a percent (--trail 2%)"
+        )
+    return Trail("distance", arg.value * reading.value, arg.label)
+
+
+async def _read_atr(settings: Settings, engine: PaperEngine, symbol: str, *, live: bool) -> AtrReading:
+    """The ATR the sizing settings define, from the cached bars (backfilled from the source first when
+    the session is online)."""
+    from perptui.domain.errors import ExchangeUnavailable
+    from perptui.services.sizing_inputs import read_atr
+    from perptui.services.sources import open_market_data
+
+    source = open_market_data(settings, engine.store, engine.clock) if live else None
+    sizing, now = settings.sizing, engine.now()
+    try:
+        try:
+            return await read_atr(
+                engine.store, engine.exchange, symbol, sizing.atr_timeframe, sizing.atr_period, now,
+                source=source, clock=engine.clock,
+            )  # fmt: skip
+        except ExchangeUnavailable:
+            return await read_atr(
+                engine.store, engine.exchange, symbol, sizing.atr_timeframe, sizing.atr_period, now
+            )
+    finally:
+        if source is not None:
+            await source.close()
+
+
+def _stop_risk(pos: PaperPosition, taker: float) -> float | None:
+    """What a fill at the stop loses from the entry, with the exit fee (0 for a stop in profit)."""
+    if pos.stop is None:
+        return None
+    return max(0.0, pos.sign * pos.qty * (pos.entry - pos.stop)) + pos.qty * pos.stop * taker
+
+
 _ACTIONS = {
     "order": _order,
+    "stop": _stop,
     "close": _close,
     "positions": _positions,
     "orders": _orders,
@@ -280,8 +371,10 @@ def _position_row(r: dict, market: Market | None) -> tuple[str, ...]:
         money(r["upnl"], signed=True),
         market_price(r["liq_price"], market),
         f"{r['leverage']:g}x {r['margin_mode']}",
-        market_price(r["stop"], market),
-        market_price(r["take_profit"], market),
+        market_price(r["stop"], market) + (f" ~{r['trail']['label']}" if r["trail"] else ""),
+        " ".join(
+            f"{market_qty(t['qty'], market)}@{market_price(t['price'], market)}" for t in r["take_profits"]
+        ),
     )
 
 
@@ -306,11 +399,9 @@ def _confirm(engine: PaperEngine, req: OrderRequest) -> bool:
     market = engine.book.get(req.symbol)
     what = "at market" if req.price is None else f"limit {market_price(req.price, market)}"
     extra = f", leverage {req.leverage:g}x" if req.leverage is not None else ""
-    extra += "".join(
-        f", {label} {market_price(value, market)}"
-        for label, value in (("stop", req.stop), ("tp", req.take_profit))
-        if value is not None
-    )
+    if req.stop is not None:
+        extra += f", stop {market_price(req.stop, market)}"
+    extra += "".join(f", tp {market_price(t.price, market)} ({t.share:.0%})" for t in req.take_profits)
     slip = engine.config.slippage * 10_000
     question = (
         f"PAPER ({engine.account.title}) {req.side} {market_qty(req.qty, market)} {req.symbol} {what} "

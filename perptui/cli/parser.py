@@ -26,6 +26,7 @@ from perptui.domain.quantities import (
     leverage,
     money,
 )
+from perptui.presentation.paper_args import arg_of, parse_stop_level, parse_take_profit, parse_trail
 from perptui.presentation.parse import arg_list_type, arg_type
 
 from .output import error_line
@@ -86,6 +87,9 @@ def _overview(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
 #: The argparse types of every numeric flag: one reader (``perptui.presentation.parse``), each flag with
 #: the limits of its kind, the same the panes apply.
 _price = arg_type(PRICE)
+take_profit_arg = arg_of(parse_take_profit)
+stop_arg = arg_of(parse_stop_level)
+trail_arg = arg_of(parse_trail)
 _qty = arg_type(QUANTITY)
 _money = arg_type(money())
 _positive = arg_type(POSITIVE)
@@ -334,8 +338,31 @@ def _paper(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
     )
     add("--margin-mode", choices=("isolated", "cross"), help="default: paper.margin_mode")
     add("--stop", type=_price, metavar="P", help="attach a stop-loss at this price")
-    add("--tp", type=_price, metavar="P", help="attach a take-profit at this price")
+    add(
+        "--tp",
+        type=take_profit_arg,
+        action="append",
+        metavar="PRICE[:SHARE%]",
+        help="a take-profit level, repeatable: SHARE is a percent of the position (105:50 or 105:50%%); "
+        "levels without one split what is left, and the last level closes the rest",
+    )
     add("--yes", action="store_true", help="do not ask for a confirmation on a terminal")
+    st = _paper_action(actions, parents, "stop", "move, remove or trail a position's stop-loss")
+    st.add_argument("symbol", metavar="SYMBOL", help="the position's market")
+    st.add_argument(
+        "level",
+        nargs="?",
+        type=stop_arg,
+        metavar="PRICE|breakeven|none",
+        help="the new stop, the entry (breakeven), or none to remove it",
+    )
+    st.add_argument(
+        "--trail",
+        type=trail_arg,
+        metavar="N%|Katr",
+        help="trail the stop N%% behind the mark, or K x ATR (sizing.atr_timeframe/atr_period, cached bars); "
+        "off: stop trailing",
+    )
     c = _paper_action(actions, parents, "close", "close a position, or --qty of it (always allowed)")
     c.add_argument("symbol", metavar="SYMBOL", help="the position's market")
     c.add_argument("--qty", type=_qty, metavar="Q", help="close only this quantity")

@@ -19,6 +19,7 @@ Margin, the model perptui uses (Binance USDⓈ-M's, simplified):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -59,6 +60,93 @@ def opposite(side: Side) -> Side:
 
 
 @dataclass(frozen=True, slots=True)
+class TakeProfitTarget:
+    """A take-profit an order asks for: ``price`` and ``share`` of what the order leaves open (a
+    fraction, 0 < share <= 1). The last target of an order closes whatever the others leave."""
+
+    price: float
+    share: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class TakeProfitLevel:
+    """A take-profit resting on a position: when the mark crosses ``price``, ``qty`` of it closes."""
+
+    price: float
+    qty: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"price": self.price, "qty": self.qty}
+
+
+TrailKind = Literal["pct", "distance"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """A trailing stop: the stop follows the mark at ``value`` (a fraction of the mark for ``pct``, a
+    price distance for ``distance``, e.g. 1.5 x ATR when it was set), only ever toward profit. ``label``
+    is what the trader typed (``2%``, ``1.5atr``)."""
+
+    kind: TrailKind
+    value: float
+    label: str
+
+    def distance(self, mark: float) -> float:
+        return mark * self.value if self.kind == "pct" else self.value
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "value": self.value, "label": self.label}
+
+
+def _steps_floor(qty: float, step: float | None) -> float:
+    if not step or step <= 0:
+        return clean_qty(qty)
+    return clean_qty(math.floor(qty / step + 1e-9) * step)
+
+
+def split_targets(
+    targets: tuple[TakeProfitTarget, ...], qty: float, step: float | None
+) -> tuple[TakeProfitLevel, ...]:
+    """The levels ``targets`` place on ``qty``: each its share of ``qty`` rounded DOWN to the step, the
+    last the remainder (so the levels close exactly ``qty``); a level left with nothing is dropped."""
+    levels: list[TakeProfitLevel] = []
+    left = clean_qty(qty)
+    for i, target in enumerate(targets):
+        last = i == len(targets) - 1
+        part = left if last else min(left, _steps_floor(qty * target.share, step))
+        if part > 0:
+            levels.append(TakeProfitLevel(target.price, part))
+        left = clean_qty(left - part)
+    return tuple(levels)
+
+
+def trim_levels(levels: tuple[TakeProfitLevel, ...], qty: float) -> tuple[TakeProfitLevel, ...]:
+    """``levels`` closing at most ``qty`` in all: the farthest (last) ones give up quantity first."""
+    kept: list[TakeProfitLevel] = []
+    left = clean_qty(qty)
+    for level in levels:
+        part = min(level.qty, left)
+        if part > 0:
+            kept.append(level if part == level.qty else TakeProfitLevel(level.price, part))
+        left = clean_qty(left - part)
+    return tuple(kept)
+
+
+def check_shares(targets: tuple[TakeProfitTarget, ...]) -> None:
+    """Shares above 0 that sum to at most 100%, leaving something for the last level (which closes
+    whatever the others leave)."""
+    from perptui.domain.errors import UsageError
+
+    for t in targets:
+        if not (math.isfinite(t.share) and 0 < t.share <= 1):
+            raise UsageError(f"a take-profit's share must be above 0% and at most 100%, not {t.share:.4g}")
+    total = sum(t.share for t in targets)
+    if len(targets) > 1 and total > 1 + 1e-9:
+        raise UsageError(f"take-profit shares add up to {total * 100:.4g}%: at most 100%")
+
+
+@dataclass(frozen=True, slots=True)
 class PaperPosition:
     """An open paper position. ``checked_at`` is the time up to which marks and history have been
     applied to it (catch-up resumes there); ``funding_until`` the time of the last funding settled on it."""
@@ -73,11 +161,19 @@ class PaperPosition:
     isolated_margin: float  # the isolated wallet (see the module docstring); 0 for cross
     opened_at: int
     stop: float | None = None
-    take_profit: float | None = None
+    take_profits: tuple[TakeProfitLevel, ...] = ()
     last_mark: float | None = None
     checked_at: int = 0
     funding_until: int = 0
     funding: float = 0.0  # funding settled on it so far, positive = received
+    trail: Trail | None = None
+
+    @property
+    def next_take_profit(self) -> TakeProfitLevel | None:
+        """The level the mark meets first (nearest the entry on the profit side)."""
+        if not self.take_profits:
+            return None
+        return min(self.take_profits, key=lambda t: t.price * self.sign)
 
     @property
     def sign(self) -> int:
@@ -104,8 +200,9 @@ class PaperPosition:
 class OrderRequest:
     """A new paper order. ``price`` None = a market order (fills now at ``mark`` plus slippage); a price
     makes a limit order, which rests until the mark crosses it. ``leverage``/``margin_mode`` None: the
-    open position's, else the engine's defaults. ``stop``/``take_profit`` are attached to the position
-    once the order fills. ``mark``: the mark to fill at; None = the last mark the engine has seen."""
+    open position's, else the engine's defaults. ``stop``/``take_profits`` are attached to the position
+    once the order fills (the targets split the position after the fill, the last taking the rest).
+    ``mark``: the mark to fill at; None = the last mark the engine has seen."""
 
     symbol: str
     side: Side
@@ -114,7 +211,7 @@ class OrderRequest:
     leverage: float | None = None
     margin_mode: MarginMode | None = None
     stop: float | None = None
-    take_profit: float | None = None
+    take_profits: tuple[TakeProfitTarget, ...] = ()
     reduce_only: bool = False
     mark: float | None = None
 
@@ -139,7 +236,7 @@ class PaperOrder:
     margin_mode: MarginMode | None
     reduce_only: bool
     stop: float | None
-    take_profit: float | None
+    take_profits: tuple[TakeProfitTarget, ...]
     status: OrderStatus
     created_at: int
     updated_at: int
@@ -157,7 +254,7 @@ class PaperOrder:
             "margin_mode": self.margin_mode,
             "reduce_only": self.reduce_only,
             "stop": self.stop,
-            "take_profit": self.take_profit,
+            "take_profits": [{"price": t.price, "share": t.share} for t in self.take_profits],
             "status": self.status,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -244,7 +341,8 @@ def position_dict(p: PaperPosition, mark: float | None) -> dict[str, object]:
         "initial_margin": p.initial_margin,
         "isolated_margin": p.isolated_margin if p.margin_mode == "isolated" else None,
         "stop": p.stop,
-        "take_profit": p.take_profit,
+        "take_profits": [t.as_dict() for t in p.take_profits],
+        "trail": None if p.trail is None else p.trail.as_dict(),
         "funding": p.funding,
         "opened_at": p.opened_at,
     }

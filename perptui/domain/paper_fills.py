@@ -15,7 +15,14 @@ import math
 from dataclasses import dataclass
 
 from perptui.domain.liquidation import side_sign
-from perptui.domain.paper import PaperPosition, clean_qty, money
+from perptui.domain.paper import (
+    PaperPosition,
+    TakeProfitTarget,
+    clean_qty,
+    money,
+    split_targets,
+    trim_levels,
+)
 from perptui.domain.precision import step_decimals
 from perptui.domain.types import MarginMode, Side
 
@@ -69,7 +76,8 @@ def _open(
     margin_mode: MarginMode,
     time: int,
     stop: float | None,
-    take_profit: float | None,
+    take_profits: tuple[TakeProfitTarget, ...],
+    step: float | None,
 ) -> PaperPosition:
     isolated = money(qty * price / leverage) if margin_mode == "isolated" else 0.0
     return PaperPosition(
@@ -83,7 +91,7 @@ def _open(
         isolated_margin=isolated,
         opened_at=time,
         stop=stop,
-        take_profit=take_profit,
+        take_profits=split_targets(take_profits, qty, step),
         last_mark=price,
         checked_at=time,
         funding_until=time,
@@ -103,14 +111,17 @@ def apply_fill(
     margin_mode: MarginMode,
     time: int,
     stop: float | None = None,
-    take_profit: float | None = None,
+    take_profits: tuple[TakeProfitTarget, ...] = (),
     mark: float | None = None,
+    step: float | None = None,
 ) -> FillOutcome:
     """Net a fill of ``qty`` at ``price`` into ``position``.
 
     ``leverage`` and ``margin_mode`` apply to what the fill opens (a new position or a flip's new side);
-    an add keeps the position's own. ``stop``/``take_profit`` replace the position's when given (a flip
-    starts without the old ones). ``mark`` is remembered as the position's last mark (default: price).
+    an add keeps the position's own. ``stop``/``take_profits`` replace the position's when given (a flip
+    starts without the old ones); the targets split the position after the fill (``step``: the market's
+    amount step), and a reduce trims the levels to what is left, the farthest first. ``mark`` is
+    remembered as the position's last mark (default: price).
     """
     if qty <= 0 or price <= 0:
         raise ValueError(f"a fill needs a quantity and a price above 0, not {qty!r} at {price!r}")
@@ -118,7 +129,9 @@ def apply_fill(
     seen = price if mark is None else mark
     if position is None or position.side == side:
         if position is None:
-            new = _open(exchange, symbol, side, qty, price, leverage, margin_mode, time, stop, take_profit)
+            new = _open(
+                exchange, symbol, side, qty, price, leverage, margin_mode, time, stop, take_profits, step
+            )
         else:
             total = clean_qty(position.qty + qty)
             added = money(qty * price / position.leverage) if position.margin_mode == "isolated" else 0.0
@@ -127,7 +140,9 @@ def apply_fill(
                 entry=(position.qty * position.entry + qty * price) / total,
                 isolated_margin=money(position.isolated_margin + added),
                 stop=position.stop if stop is None else stop,
-                take_profit=position.take_profit if take_profit is None else take_profit,
+                take_profits=(
+                    split_targets(take_profits, total, step) if take_profits else position.take_profits
+                ),
             )
         return FillOutcome(new.with_(last_mark=seen, checked_at=time), 0.0, qty, 0.0, fee, 0.0)
 
@@ -140,6 +155,7 @@ def apply_fill(
         after: PaperPosition | None = position.with_(
             qty=left,
             isolated_margin=money(position.isolated_margin - released),
+            take_profits=trim_levels(position.take_profits, left),
             last_mark=seen,
             checked_at=time,
         )
@@ -147,6 +163,8 @@ def apply_fill(
     released = position.isolated_margin
     after = None
     if opened > 0:
-        after = _open(exchange, symbol, side, opened, price, leverage, margin_mode, time, stop, take_profit)
+        after = _open(
+            exchange, symbol, side, opened, price, leverage, margin_mode, time, stop, take_profits, step
+        )
         after = after.with_(last_mark=seen)
     return FillOutcome(after, closed, opened, realized, fee, released)

@@ -113,6 +113,7 @@ def position_inputs(
             funding_so_far=p.funding,
             stop=p.stop,
             stop_known=True,
+            take_profits=tuple((t.price, t.qty) for t in p.take_profits),
         )
         for p in positions
     ]

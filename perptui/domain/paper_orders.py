@@ -6,7 +6,7 @@ import math
 
 from perptui.domain import precision as fmt
 from perptui.domain.errors import UsageError
-from perptui.domain.paper import OrderRequest, PaperPosition
+from perptui.domain.paper import OrderRequest, PaperPosition, check_shares
 from perptui.domain.quantities import MAX_LEVERAGE
 from perptui.domain.types import Side
 
@@ -40,10 +40,13 @@ def check_request(req: OrderRequest) -> OrderRequest:
             raise UsageError(f"leverage must be from 1 to {MAX_LEVERAGE:g}, not {_num(lev)}")
     if req.margin_mode not in (None, "isolated", "cross"):
         raise UsageError(f"margin mode must be isolated or cross, not {req.margin_mode!r}")
-    for name, value in (("the stop", req.stop), ("the take-profit", req.take_profit), ("the mark", req.mark)):
+    for name, value in (("the stop", req.stop), ("the mark", req.mark)):
         if value is not None:
             _positive(name, value)
-    if req.reduce_only and (req.stop is not None or req.take_profit is not None):
+    for tp in req.take_profits:
+        _positive("the take-profit", tp.price)
+    check_shares(req.take_profits)
+    if req.reduce_only and (req.stop is not None or req.take_profits):
         raise UsageError("a close takes no --stop or --tp: set them on the position instead")
     return req
 

@@ -38,6 +38,7 @@ class Trigger:
     level: float  # the price that was reached
     price: float  # the base fill price (before any slippage)
     order_id: int | None = None  # the resting limit's id
+    qty: float | None = None  # a take-profit level's quantity
 
 
 def _reached(direction: int, level: float, mark: float) -> bool:
@@ -80,8 +81,8 @@ def first_trigger(
         adverse = -1 if position.side == "long" else 1
         if position.stop is not None:
             found.append(_candidate("stop", adverse, position.stop, p0, p1))
-        if position.take_profit is not None:
-            found.append(_candidate("take_profit", -adverse, position.take_profit, p0, p1))
+        for tp in position.take_profits:
+            found.append(_candidate("take_profit", -adverse, tp.price, p0, p1, qty=tp.qty))
         if liq_price is not None:
             found.append(_candidate("liquidation", adverse, liq_price, p0, p1))
     due = [c for c in found if c is not None]

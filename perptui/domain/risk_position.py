@@ -48,6 +48,8 @@ class PositionInput:
     stop: float | None = None  # the attached stop-loss price, if any
     #: ``stop`` is known to be the position's stop (the paper book); an exchange's stop orders are not read.
     stop_known: bool = False
+    #: The take-profit levels, (price, qty) each, in the order they were set (the paper book's).
+    take_profits: tuple[tuple[float, float], ...] = ()
     #: The market's price tick and amount step, for showing its prices and quantities (None: unknown).
     price_tick: float | None = None
     amount_step: float | None = None
@@ -85,6 +87,16 @@ class PositionRisk:
     has_stop: bool | None = None
     price_tick: float | None = None
     amount_step: float | None = None
+    stop: float | None = None  # the stop-loss price, when known
+    take_profits: tuple[tuple[float, float], ...] = ()  # (price, qty) of each take-profit level
+
+    @property
+    def next_take_profit(self) -> float | None:
+        """The take-profit the mark meets first (nearest on the profit side); None without one."""
+        if not self.take_profits:
+            return None
+        s = 1 if self.side == "long" else -1
+        return min((price for price, _ in self.take_profits), key=lambda price: price * s)
 
 
 def _finite(x: float | None) -> bool:
@@ -154,6 +166,8 @@ def position_risk(pos: PositionInput) -> PositionRisk:
         has_stop=(stop is not None) if pos.stop_known else None,
         price_tick=pos.price_tick,
         amount_step=pos.amount_step,
+        stop=stop,
+        take_profits=pos.take_profits,
     )
 
 

@@ -11,13 +11,12 @@ the entry: never more loss at the stop); ``sized_order_refusal`` is what is stil
 from __future__ import annotations
 
 from perptui.domain.market_rules import OrderSpec, Refusal, check_order, round_order, rules_of
-from perptui.domain.paper import OrderRequest
+from perptui.domain.paper import OrderRequest, TakeProfitTarget
 from perptui.domain.sizing import SizingResult
 from perptui.domain.types import Market
 
 
 def _spec(result: SizingResult, *, limit: bool, mark: float | None) -> OrderSpec:
-    first = result.take_profits[0].price if result.take_profits else None
     return OrderSpec(
         result.side,
         result.quantity,
@@ -25,13 +24,14 @@ def _spec(result: SizingResult, *, limit: bool, mark: float | None) -> OrderSpec
         mark=mark if mark is not None else result.entry,
         leverage=result.leverage,
         stop=result.stop,
-        take_profits=() if first is None else (first,),
+        take_profits=tuple(tp.price for tp in result.take_profits),
     )
 
 
 def sized_order(result: SizingResult, market: Market, *, limit: bool, mark: float | None) -> OrderRequest:
     """The paper order of the ticket, rounded to what ``market`` accepts: a limit at the (rounded)
-    entry when ``limit``, else a market order at ``mark``; the stop and the first target attached."""
+    entry when ``limit``, else a market order at ``mark``; the stop and every target attached, each at
+    its share (the engine rounds each level's quantity down to the step, the last takes the rest)."""
     spec = round_order(rules_of(market), _spec(result, limit=limit, mark=mark))
     return OrderRequest(
         symbol=result.symbol,
@@ -41,7 +41,10 @@ def sized_order(result: SizingResult, market: Market, *, limit: bool, mark: floa
         leverage=spec.leverage,
         margin_mode=result.margin_mode,
         stop=spec.stop,
-        take_profit=spec.take_profits[0] if spec.take_profits else None,
+        take_profits=tuple(
+            TakeProfitTarget(price, tp.share)
+            for price, tp in zip(spec.take_profits, result.take_profits, strict=True)
+        ),
         mark=mark,
     )
 

@@ -30,7 +30,7 @@ class Levels:
     """What the report does not carry of a position: its orders and leverage (None = not known)."""
 
     stop: float | None
-    take_profit: float | None
+    take_profits: tuple[tuple[float, float], ...]  # (price, qty) of each level
     leverage: float | None
 
 
@@ -109,6 +109,9 @@ def _holds_anything(risk: RiskContext) -> bool:
 
 def _levels(risk: RiskContext) -> dict[str, Levels]:
     if risk.engine is not None:
-        return {p.symbol: Levels(p.stop, p.take_profit, p.leverage) for p in risk.engine.positions()}
+        return {
+            p.symbol: Levels(p.stop, tuple((t.price, t.qty) for t in p.take_profits), p.leverage)
+            for p in risk.engine.positions()
+        }
     held = risk.read.positions if risk.read is not None else ()
-    return {p.symbol: Levels(None, None, p.leverage) for p in held}
+    return {p.symbol: Levels(None, (), p.leverage) for p in held}

@@ -68,6 +68,7 @@ def demo_app(
 
 def open_sample_positions(app: PerptuiApp) -> None:
     """Open ``POSITIONS`` on the app's paper account at the demo marks (blocking: call in a thread)."""
+    from perptui.domain.market_rules import level_rounding, round_price
     from perptui.domain.paper import OrderRequest
 
     ctx = app.ctx
@@ -80,7 +81,8 @@ def open_sample_positions(app: PerptuiApp) -> None:
     for symbol, side, qty, leverage, stop in POSITIONS:
         mark = rates[symbol].mark
         assert mark is not None
-        stop_price = None if stop is None else round(mark * stop, 2)
+        rules = engine.book.rules(symbol)
+        stop_price = None if stop is None else round_price(rules, mark * stop, level_rounding(side, "stop"))
         request = OrderRequest(symbol, side, qty, leverage=leverage, margin_mode="isolated", stop=stop_price)
         engine.place_order(replace(request, mark=mark))
 

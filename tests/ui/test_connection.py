@@ -55,7 +55,7 @@ async def test_exchange_failure_shows_reconnecting_and_the_app_keeps_running(
         {
             "exchange": "binanceusdm",
             "api_base_url": loopback_demo.base_url,
-            "network": {"max_retries": 0, "timeout_ms": 2_000, "backoff_s": 0.01},
+            "network": {"max_retries": 0, "timeout_ms": 60_000, "backoff_s": 0.01},
             # The poll timers never fire during the test (it starts the retry itself); the retry is
             # due after the backoff's 60 s cap.
             "ui": {"refresh_s": 600},

@@ -17,7 +17,9 @@ from tests.loopback.server import LoopbackExchange
 from tests.ui.helpers import settle, sync
 
 loopback_real = fixtures.loopback_real
-NETWORK = {"max_retries": 0, "timeout_ms": 3_000, "backoff_s": 0.01}
+#: A loopback answers at once; the long timeout only keeps a loaded CI machine (a request queued behind
+#: busy cores for seconds) from failing a fetch that is not what the test is about.
+NETWORK = {"max_retries": 0, "timeout_ms": 60_000, "backoff_s": 0.01}
 
 
 @sync

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from perptui.domain.errors import UsageError
 from perptui.domain.paper import (
@@ -23,6 +23,8 @@ from perptui.domain.paper import (
     PaperFill,
     PaperOrder,
     PaperPosition,
+    TakeProfitTarget,
+    Trail,
     opposite,
 )
 from perptui.domain.paper_orders import check_request
@@ -68,8 +70,9 @@ CHECKPOINT_EVERY_MS = 60_000
 class PaperEngine:
     """Paper trading for ``account`` on ``exchange``'s markets (``markets``: fresh metadata; otherwise
     the cached markets are used). From a worker thread the UI calls ``place_order``/``close``/``cancel``/
-    ``set_stop``/``set_take_profit`` for the trader's actions, and on each poll ``on_marks`` and
-    ``on_funding_rates`` (or ``live.refresh``); ``catch_up`` (or ``live.prepare``) once at start-up.
+    ``set_stop``/``set_take_profits``/``set_trail`` for the trader's actions, and on each poll
+    ``on_marks`` and ``on_funding_rates`` (or ``live.refresh``); ``catch_up`` (or ``live.prepare``) once
+    at start-up.
 
     The event modules get ``ledger`` (``services.paper.ledger.Ledger``), never the engine; the engine's
     attributes below are the ledger's."""
@@ -251,18 +254,46 @@ class PaperEngine:
             return orders.cancel(self.ledger, order_id, self.now(now))
 
     def set_stop(
-        self, symbol: str, price: float | None, *, mark: float | None = None, now: int | None = None
+        self,
+        symbol: str,
+        price: float | Literal["breakeven"] | None,
+        *,
+        mark: float | None = None,
+        now: int | None = None,
     ) -> tuple[PaperPosition, tuple[str, ...]]:
-        """Attach (or with None remove) the position's stop-loss; returns it and any warning (a stop
-        beyond the liquidation price can never fill)."""
+        """Move the position's stop-loss to ``price`` or ``"breakeven"`` (the entry on the tick), or with
+        None remove it (a fixed stop ends a trail); returns the position and any warning (a stop beyond
+        the liquidation price can never fill). Off the tick or on the wrong side of the mark: refused."""
         with self.lock:
-            return orders.set_level(self.ledger, symbol, "stop", price, mark, self.now(now))
+            return orders.set_stop(self.ledger, symbol, price, mark, self.now(now))
+
+    def set_take_profits(
+        self,
+        symbol: str,
+        targets: tuple[TakeProfitTarget, ...],
+        *,
+        mark: float | None = None,
+        now: int | None = None,
+    ) -> tuple[PaperPosition, tuple[str, ...]]:
+        """Replace the position's take-profit levels: each target's share of the quantity (rounded down
+        to the step), the last the rest; () removes them."""
+        with self.lock:
+            return orders.set_take_profits(self.ledger, symbol, targets, mark, self.now(now))
 
     def set_take_profit(
         self, symbol: str, price: float | None, *, mark: float | None = None, now: int | None = None
     ) -> tuple[PaperPosition, tuple[str, ...]]:
+        """One take-profit for the whole position (None: none)."""
+        targets = () if price is None else (TakeProfitTarget(price),)
+        return self.set_take_profits(symbol, targets, mark=mark, now=now)
+
+    def set_trail(
+        self, symbol: str, trail: Trail | None, *, mark: float | None = None, now: int | None = None
+    ) -> tuple[PaperPosition, tuple[str, ...]]:
+        """Trail the position's stop (None: stop trailing): it follows the mark on every mark update and
+        catch-up, only toward profit."""
         with self.lock:
-            return orders.set_level(self.ledger, symbol, "take_profit", price, mark, self.now(now))
+            return orders.set_trail(self.ledger, symbol, trail, mark, self.now(now))
 
     # --- spot and carry pairs -----------------------------------------------------------------------
 

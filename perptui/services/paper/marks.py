@@ -15,6 +15,7 @@ from perptui.domain.errors import UsageError
 from perptui.domain.paper import PaperOrder, PaperPosition, opposite
 from perptui.domain.paper_fills import taker_price
 from perptui.domain.paper_margin import liquidation_reached
+from perptui.domain.paper_trail import trailed_stop
 from perptui.domain.paper_triggers import Trigger, first_trigger
 from perptui.domain.risk_breaker import is_reducing
 from perptui.presentation.numbers import market_price, market_qty
@@ -91,7 +92,24 @@ def process(
             events.append(event)
             p0 = trigger.level
             pos = st.position(ledger.exchange, symbol)
+        st = _trail(ledger, st, symbol, p1)
     return events, st
+
+
+def _trail(ledger: Ledger, st: BookState, symbol: str, mark: float) -> BookState:
+    """Move a trailing stop toward profit after the mark's events (one write, only when it moves)."""
+    pos = st.position(ledger.exchange, symbol)
+    if pos is None or pos.trail is None or trailed_stop(pos, mark, ledger.book.rules(symbol)) is None:
+        return st
+    with ledger.store.writing() as conn:
+        st = ledger.state(conn)
+        pos = st.position(ledger.exchange, symbol)
+        stop = None if pos is None else trailed_stop(pos, mark, ledger.book.rules(symbol))
+        if pos is None or stop is None:
+            return st
+        moved = pos.with_(stop=stop)
+        paper_book.save_position(conn, st.account, moved)
+        return st.with_position(ledger.exchange, symbol, moved)
 
 
 def _order(st: BookState, trigger: Trigger) -> PaperOrder:
@@ -123,9 +141,14 @@ def execute(
     side = opposite(pos.side)
     market = ledger.book.get(symbol)
     price = taker_price(t.price, side, ledger.config.slippage, market.price_tick if market else None)
+    qty = pos.qty
+    if t.kind == "take_profit" and t.qty is not None:  # one level: its quantity, the level removed
+        qty = min(t.qty, pos.qty)
+        hit = next(i for i, tp in enumerate(pos.take_profits) if tp.price == t.level and tp.qty == t.qty)
+        pos = pos.with_(take_profits=pos.take_profits[:hit] + pos.take_profits[hit + 1 :])
     order = PaperOrder(
-        0, ledger.exchange, symbol, side, "market", pos.qty, None, pos.leverage, pos.margin_mode, True,
-        None, None, "filled", now, now, f"{t.kind.replace('_', '-')} at {market_price(t.level, market)}",
+        0, ledger.exchange, symbol, side, "market", qty, None, pos.leverage, pos.margin_mode, True,
+        None, (), "filled", now, now, f"{t.kind.replace('_', '-')} at {market_price(t.level, market)}",
     )  # fmt: skip
     order = paper_book.insert_order(conn, st.account, order)
     booked = execute_fill(
@@ -134,7 +157,7 @@ def execute(
     fill = booked.fills[0]
     what = "stop-loss" if t.kind == "stop" else "take-profit"
     message = (
-        f"{symbol} {what} {market_price(t.level, market)} hit: {pos.side} {market_qty(pos.qty, market)} "
+        f"{symbol} {what} {market_price(t.level, market)} hit: {pos.side} {market_qty(qty, market)} "
         f"closed at {market_price(fill.price, market)}, realised {fill.realized_pnl:+,.2f}, "
         f"fee {fill.fee:,.2f}"
     )

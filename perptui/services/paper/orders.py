@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from perptui.domain.errors import UsageError
 from perptui.domain.liquidation import tier_allowing
@@ -16,6 +17,7 @@ from perptui.domain.market_rules import (
     level_rounding,
     refuse,
     round_leverage,
+    round_price,
 )
 from perptui.domain.paper import (
     FillReason,
@@ -23,11 +25,16 @@ from perptui.domain.paper import (
     OrderRequest,
     PaperOrder,
     PaperPosition,
+    TakeProfitTarget,
+    Trail,
+    check_shares,
     opposite,
+    split_targets,
 )
 from perptui.domain.paper_fills import apply_fill, taker_price
 from perptui.domain.paper_margin import auto_leverage, liquidation_reached
 from perptui.domain.paper_orders import check_same_terms, check_stop, check_take_profit
+from perptui.domain.paper_trail import trailed_stop
 from perptui.domain.paper_triggers import limit_marketable
 from perptui.domain.risk_breaker import is_reducing, order_allowed
 from perptui.domain.types import MarginMode, Market, Side
@@ -40,6 +47,8 @@ from perptui.services.store import paper_book
 
 if TYPE_CHECKING:
     from perptui.services.paper.ledger import Ledger
+
+Level = Literal["stop", "take_profit"]
 
 
 def _terms(
@@ -77,7 +86,7 @@ def _check_rules(
             mark=mark,
             leverage=None if adds or reducing else req.leverage,
             stop=req.stop,
-            take_profits=() if req.take_profit is None else (req.take_profit,),
+            take_profits=tuple(t.price for t in req.take_profits),
             reducing=reducing,
             closes_all=reducing and pos is not None and abs(req.qty - pos.qty) <= pos.qty * 1e-12,
             position_notional=abs(after) * (req.price or mark),
@@ -105,7 +114,7 @@ def place(
         allowed, why = order_allowed(state_in(conn, ledger.account.name, now), reducing)
         if not allowed:
             raise UsageError(why)
-        if reducing and (req.stop is not None or req.take_profit is not None):
+        if reducing and (req.stop is not None or req.take_profits):
             raise UsageError("--stop and --tp belong to what an order opens; this one only reduces")
         if pos is not None:
             check_same_terms(pos, req)
@@ -122,11 +131,11 @@ def place(
         what = "the limit price" if resting else "the fill price"
         if req.stop is not None:
             check_stop(req.side, req.stop, price, what)
-        if req.take_profit is not None:
-            check_take_profit(req.side, req.take_profit, price, what)
+        for tp in req.take_profits:
+            check_take_profit(req.side, tp.price, price, what)
         order = PaperOrder(
             0, ledger.exchange, symbol, req.side, req.kind, req.qty, req.price, leverage, mode,
-            req.reduce_only, req.stop, req.take_profit, "open" if resting else "filled", now, now,
+            req.reduce_only, req.stop, req.take_profits, "open" if resting else "filled", now, now,
         )  # fmt: skip
         if resting:
             if not reducing:
@@ -196,8 +205,9 @@ def execute_fill(
         margin_mode=order.margin_mode or "isolated",
         time=now,
         stop=order.stop,
-        take_profit=order.take_profit,
+        take_profits=order.take_profits,
         mark=mark,
+        step=market.amount_step if market else None,
     )
     if not reducing and outcome.position is not None:
         new = outcome.position
@@ -266,10 +276,10 @@ def cancel(ledger: Ledger, order_id: int, now: int) -> PaperOrder:
     return cancelled
 
 
-def set_level(
-    ledger: Ledger, symbol: str, which: str, price: float | None, mark: float | None, now: int
+def _edit_position(
+    ledger: Ledger, symbol: str, mark: float | None, now: int, edit: Callable[[PaperPosition], PaperPosition]
 ) -> tuple[PaperPosition, tuple[str, ...]]:
-    """Set the position's stop (``which`` = "stop") or take-profit against the mark, one transaction."""
+    """Change the open position with ``edit`` (which raises to refuse), in one transaction."""
     market = ledger.book.market(symbol)
     if mark is not None:
         ledger.note_marks({market.symbol: mark}, now)
@@ -278,18 +288,73 @@ def set_level(
         pos = st.position(ledger.exchange, market.symbol)
         if pos is None:
             raise UsageError(f"there is no open paper position in {market.symbol}")
-        reference = pos.last_mark or pos.entry
-        if price is not None:
-            refused = check_price(
-                ledger.book.rules(market.symbol), price, which, level_rounding(pos.side, which)
-            )
-            if refused is not None:
-                raise OrderRefused(refused)
-            (check_stop if which == "stop" else check_take_profit)(pos.side, price, reference)
-        updated = pos.with_(**{which: price})
+        updated = edit(pos)
         paper_book.save_position(conn, st.account, updated)
         after = st.with_position(ledger.exchange, market.symbol, updated)
     return updated, stop_warnings(ledger, after, updated)
+
+
+def _checked_level(ledger: Ledger, pos: PaperPosition, which: Level, price: float) -> float:
+    """``price`` as a stop or take-profit of ``pos``: on the tick (else refused, naming the nearest) and
+    on the right side of the mark."""
+    refused = check_price(ledger.book.rules(pos.symbol), price, which, level_rounding(pos.side, which))
+    if refused is not None:
+        raise OrderRefused(refused)
+    (check_stop if which == "stop" else check_take_profit)(pos.side, price, pos.last_mark or pos.entry)
+    return price
+
+
+def set_stop(
+    ledger: Ledger, symbol: str, price: float | Literal["breakeven"] | None, mark: float | None, now: int
+) -> tuple[PaperPosition, tuple[str, ...]]:
+    """Move the stop to ``price``, to the entry (``breakeven``: on the tick toward the mark) or remove it
+    (None). A fixed stop replaces a trailing one."""
+
+    def edit(pos: PaperPosition) -> PaperPosition:
+        if price is None:
+            return pos.with_(stop=None, trail=None)
+        level = price
+        if price == "breakeven":
+            level = round_price(ledger.book.rules(pos.symbol), pos.entry, level_rounding(pos.side, "stop"))
+        assert not isinstance(level, str)
+        return pos.with_(stop=_checked_level(ledger, pos, "stop", level), trail=None)
+
+    return _edit_position(ledger, symbol, mark, now, edit)
+
+
+def set_take_profits(
+    ledger: Ledger, symbol: str, targets: tuple[TakeProfitTarget, ...], mark: float | None, now: int
+) -> tuple[PaperPosition, tuple[str, ...]]:
+    """Replace the position's take-profits with ``targets`` split over its quantity (none: remove them)."""
+    check_shares(targets)
+
+    def edit(pos: PaperPosition) -> PaperPosition:
+        for t in targets:
+            _checked_level(ledger, pos, "take_profit", t.price)
+        market = ledger.book.get(pos.symbol)
+        step = market.amount_step if market else None
+        return pos.with_(take_profits=split_targets(targets, pos.qty, step))
+
+    return _edit_position(ledger, symbol, mark, now, edit)
+
+
+def set_trail(
+    ledger: Ledger, symbol: str, trail: Trail | None, mark: float | None, now: int
+) -> tuple[PaperPosition, tuple[str, ...]]:
+    """Trail the stop (None: stop trailing, the stop stays where it is). The stop moves to the trail's
+    level at once when that is better than the current one."""
+
+    def edit(pos: PaperPosition) -> PaperPosition:
+        if trail is None:
+            return pos.with_(trail=None)
+        level = pos.last_mark or pos.entry
+        if trail.distance(level) <= 0 or trail.distance(level) >= level:
+            raise UsageError(f"a trailing distance must be above 0 and below the mark, not {trail.label}")
+        trailed = pos.with_(trail=trail)
+        stop = trailed_stop(trailed, level, ledger.book.rules(pos.symbol))
+        return trailed if stop is None else trailed.with_(stop=stop)
+
+    return _edit_position(ledger, symbol, mark, now, edit)
 
 
 def stop_warnings(ledger: Ledger, st: BookState, pos: PaperPosition | None) -> tuple[str, ...]:
@@ -313,8 +378,12 @@ def position_text(p: PaperPosition, market: Market | None) -> str:
     text += f", {p.leverage:g}x {p.margin_mode}"
     if p.stop is not None:
         text += f", stop {market_price(p.stop, market)}"
-    if p.take_profit is not None:
-        text += f", tp {market_price(p.take_profit, market)}"
+    if p.trail is not None:
+        text += f" (trailing {p.trail.label})"
+    if p.take_profits:
+        text += ", tp " + " / ".join(
+            f"{market_qty(t.qty, market)} @ {market_price(t.price, market)}" for t in p.take_profits
+        )
     return text
 
 

@@ -55,6 +55,8 @@ POSITION_KEYS = (
     "liq_distance_sigma",
     "margin_ratio",
     "next_funding_usd",
+    "stop",
+    "take_profits",
     "pair",
 )
 #: A carry pair's row in ``positions`` (``pair: true``): both legs, the perp leg as a position row.
@@ -218,6 +220,8 @@ def position_dict(r: PositionRisk) -> dict[str, object]:
         "liq_distance_sigma": r.liq_distance_sigma,
         "margin_ratio": r.margin_ratio,
         "next_funding_usd": r.next_funding,
+        "stop": r.stop,
+        "take_profits": [{"price": price, "qty": qty} for price, qty in r.take_profits],
     }
 
 

@@ -33,7 +33,12 @@ Layout, and why:
 - Version 4 changes no table: it gives each exchange its own paper account (``paper`` for the demo
   market, ``paper:<exchange id>`` otherwise) and moves the one shared ``paper`` account's data to the
   exchange it was recorded on (``paper_accounts.split_paper_account``).
-- Version 5 adds spot to the paper book: ``paper_spot`` (one row per asset held: quantity and average
+- Version 5 gives a position any number of take-profit levels and a trailing stop: ``take_profits`` (JSON
+  ``[[price, qty], ...]`` on a position, ``[[price, share], ...]`` on an order: a share of what the order
+  leaves open, the last level the rest) replaces the single ``take_profit`` column of ``paper_positions``
+  and ``paper_orders`` (an old one becomes one level for the whole quantity), and ``paper_positions.trail``
+  (JSON ``{"kind", "value", "label"}`` or NULL) holds the trailing stop.
+- Version 6 adds spot to the paper book: ``paper_spot`` (one row per asset held: quantity and average
   cost; the notional stays in the wallet, see ``domain.paper_spot``), ``paper_spot_orders`` (spot market
   orders, filled at once, and limits, open until filled or cancelled), ``paper_spot_fills`` (every spot
   execution with its fee and realised PnL in 1e-8 units) and ``paper_pairs`` (the carry pairs: a spot
@@ -286,6 +291,22 @@ V4 = Migration(
 
 V5 = Migration(
     5,
+    "paper: several take-profit levels per position and order, and a trailing stop",
+    (
+        "ALTER TABLE paper_positions ADD COLUMN take_profits TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE paper_positions ADD COLUMN trail TEXT",
+        "UPDATE paper_positions SET take_profits = json_array(json_array(take_profit, qty)) "
+        "WHERE take_profit IS NOT NULL",
+        "ALTER TABLE paper_positions DROP COLUMN take_profit",
+        "ALTER TABLE paper_orders ADD COLUMN take_profits TEXT NOT NULL DEFAULT '[]'",
+        "UPDATE paper_orders SET take_profits = json_array(json_array(take_profit, 1.0)) "
+        "WHERE take_profit IS NOT NULL",
+        "ALTER TABLE paper_orders DROP COLUMN take_profit",
+    ),
+)
+
+V6 = Migration(
+    6,
     "paper spot: holdings, spot orders and fills, carry pairs",
     (
         """CREATE TABLE paper_spot (
@@ -341,7 +362,7 @@ V5 = Migration(
 )
 
 #: Every migration, in order. ``latest_version()`` is the schema version this perptui writes.
-MIGRATIONS: list[Migration] = [V1, V2, V3, V4, V5]
+MIGRATIONS: list[Migration] = [V1, V2, V3, V4, V5, V6]
 
 
 def latest_version() -> int:

@@ -6,18 +6,28 @@ position and cash flows commit together. Money is stored in integer units of 1e-
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 
 from perptui.domain.account import from_units, to_units
-from perptui.domain.paper import TRADE_FLOW_KINDS, FundingPayment, PaperFill, PaperOrder, PaperPosition
+from perptui.domain.paper import (
+    TRADE_FLOW_KINDS,
+    FundingPayment,
+    PaperFill,
+    PaperOrder,
+    PaperPosition,
+    TakeProfitLevel,
+    TakeProfitTarget,
+    Trail,
+)
 
 _POSITION_COLUMNS = (
-    "exchange, symbol, side, qty, entry, leverage, margin_mode, isolated_e8, opened_at, stop, take_profit, "
-    "last_mark, checked_at, funding_until, funding_e8"
+    "exchange, symbol, side, qty, entry, leverage, margin_mode, isolated_e8, opened_at, stop, take_profits, "
+    "last_mark, checked_at, funding_until, funding_e8, trail"
 )
 _ORDER_COLUMNS = (
-    "id, exchange, symbol, side, kind, qty, price, leverage, margin_mode, reduce_only, stop, take_profit, "
+    "id, exchange, symbol, side, kind, qty, price, leverage, margin_mode, reduce_only, stop, take_profits, "
     "status, created_at, updated_at, note"
 )
 _FILL_COLUMNS = (
@@ -29,11 +39,23 @@ _FILL_COLUMNS = (
 # --- positions --------------------------------------------------------------------------------------
 
 
+def _levels_json(levels: Sequence[TakeProfitLevel] | Sequence[TakeProfitTarget]) -> str:
+    return json.dumps([[t.price, t.qty if isinstance(t, TakeProfitLevel) else t.share] for t in levels])
+
+
+def _trail(text: str | None) -> Trail | None:
+    if text is None:
+        return None
+    d = json.loads(text)
+    return Trail(d["kind"], float(d["value"]), str(d["label"]))
+
+
 def _position(row: Sequence) -> PaperPosition:
-    (ex, sym, side, qty, entry, lev, mode, iso, opened, stop, tp, mark, checked, until, funding) = row
+    (ex, sym, side, qty, entry, lev, mode, iso, opened, stop, tps, mark, checked, until, funding, trail) = row
+    levels = tuple(TakeProfitLevel(float(p), float(q)) for p, q in json.loads(tps))
     return PaperPosition(
-        ex, sym, side, qty, entry, lev, mode, from_units(iso), opened, stop, tp, mark, checked, until,
-        from_units(funding),
+        ex, sym, side, qty, entry, lev, mode, from_units(iso), opened, stop, levels, mark, checked, until,
+        from_units(funding), _trail(trail),
     )  # fmt: skip
 
 
@@ -52,11 +74,12 @@ def load_positions(
 def save_position(conn: sqlite3.Connection, account: str, p: PaperPosition) -> None:
     conn.execute(
         f"INSERT OR REPLACE INTO paper_positions (account, {_POSITION_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             account, p.exchange, p.symbol, p.side, p.qty, p.entry, p.leverage, p.margin_mode,
-            to_units(p.isolated_margin), p.opened_at, p.stop, p.take_profit, p.last_mark, p.checked_at,
-            p.funding_until, to_units(p.funding),
+            to_units(p.isolated_margin), p.opened_at, p.stop, _levels_json(p.take_profits), p.last_mark,
+            p.checked_at, p.funding_until, to_units(p.funding),
+            None if p.trail is None else json.dumps(p.trail.as_dict()),
         ),
     )  # fmt: skip
 
@@ -97,7 +120,7 @@ def _order(row: Sequence) -> PaperOrder:
         mode,
         bool(reduce),
         stop,
-        tp,
+        tuple(TakeProfitTarget(float(p), float(share)) for p, share in json.loads(tp)),
         status,
         created,
         updated,
@@ -112,7 +135,8 @@ def insert_order(conn: sqlite3.Connection, account: str, o: PaperOrder) -> Paper
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             account, o.exchange, o.symbol, o.side, o.kind, o.qty, o.price, o.leverage, o.margin_mode,
-            int(o.reduce_only), o.stop, o.take_profit, o.status, o.created_at, o.updated_at, o.note,
+            int(o.reduce_only), o.stop, _levels_json(o.take_profits), o.status, o.created_at, o.updated_at,
+            o.note,
         ),
     )  # fmt: skip
     oid = cur.lastrowid

@@ -16,7 +16,10 @@ class AccountHeading(Static):
         super().__init__("loading the account…", id=id, markup=False)
 
     def show(self, summary: AccountSummary, *, read_only: bool, now_ms: int, refresh_s: float) -> None:
-        kind = "Paper account" if not read_only else f"{summary.account} account (read-only)"
+        if read_only:
+            kind = f"{summary.account} account (read-only)"
+        else:  # one paper account per exchange: say whose
+            kind = "Paper account" + (f" · {summary.exchange}" if summary.exchange else "")
         age = now_ms - summary.as_of
         stale = age > 3 * 1000 * refresh_s
         when = f"as of {utc_time(summary.as_of)} UTC" + (f" · stale, {fmt.age(age)} old" if stale else "")

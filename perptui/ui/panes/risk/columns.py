@@ -5,7 +5,8 @@ the minimum distance to liquidation, red at or past it (``presentation.risk.liq_
 in privacy mode; prices show at the market's tick, quantities at its step. The columns a trader checks
 first come first; the rest scroll in with ``←`` ``→``.
 ``R`` is the unrealised PnL in units of the loss at the stop (no stop, or a stop at or past the entry:
-no R).
+no R). ``TPs`` is how many take-profit levels rest on the position and the price of the next one the
+mark meets (``3 · 42,000.0``, a dash without one); every level is in ``perptui risk --json``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ SPECS: tuple[ColumnSpec, ...] = (
     ColumnSpec("paid", "funding", 9),
     ColumnSpec("entry", "entry", 10),
     ColumnSpec("stop", "stop", 10),
+    ColumnSpec("tps", "TPs", 3),
     ColumnSpec("lev", "lev", 6),
     ColumnSpec("mode", "mode", 8, left=True),
 )
@@ -61,6 +63,14 @@ def r_multiple(p: PositionRisk) -> float | None:
 def _r_cell(p: PositionRisk) -> Cell:
     r = r_multiple(p)
     return (fmt.UNKNOWN, "muted") if r is None else (f"{r:+.2f}R", _signed_tone(r))
+
+
+def take_profits_text(p: PositionRisk) -> str:
+    """``n · next``: how many take-profit levels and the one the mark meets first (none: a dash)."""
+    nearest = p.next_take_profit
+    if nearest is None:
+        return fmt.UNKNOWN
+    return f"{len(p.take_profits)} · {fmt.price(nearest, p.price_tick)}"
 
 
 def position_cells(
@@ -93,6 +103,7 @@ def position_cells(
         money(p.funding_so_far, 4),
         (fmt.price(p.entry, tick), ""),
         (fmt.price(stop, tick) if stop is not None else "none", "" if stop is not None else "warn"),
+        (take_profits_text(p), "" if p.take_profits else "muted"),
         (fmt.leverage(leverage).replace(".00x", "x"), ""),
         (p.margin_mode, ""),
     ]

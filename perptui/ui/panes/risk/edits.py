@@ -59,7 +59,10 @@ def close_lines(p: PositionRisk, qty: float | None) -> list[str]:
     ]
 
 
-RESET_LINES = ["A reset allows new paper orders again now, and the breaker will not trip again today."]
+RESET_LINES = [
+    "A reset allows new paper orders again now.",
+    "The breaker stays armed: it trips again on new losses past the limits, measured from the equity now.",
+]
 
 
 def reset_warnings(breaker: BreakerState) -> list[str]:

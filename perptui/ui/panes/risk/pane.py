@@ -380,9 +380,7 @@ class RiskPane(Pane):
         if not await self.app.push_screen_wait(dialog):
             self.notify("the circuit breaker stays tripped", timeout=3)
             return
-        from perptui.services.paper import reset_breaker
-
-        store = await asyncio.to_thread(self.ctx.store)
-        await asyncio.to_thread(reset_breaker, store, report.account, self.ctx.clock.now_ms())
-        self.notify("circuit breaker reset: new paper orders are allowed again", timeout=5)
+        engine = await asyncio.to_thread(self.ctx.paper_engine)
+        await asyncio.to_thread(engine.reset_breaker)
+        self.notify("circuit breaker reset: armed again against new losses from now", timeout=5)
         self.refresh_data(soon=True)

@@ -16,7 +16,7 @@ from perptui.ui.widgets.live_table import LiveTable
 if TYPE_CHECKING:
     from perptui.services.risk import RiskReport
 
-NO_LEVELS = Levels(None, None, None)
+NO_LEVELS = Levels(None, (), None)
 
 
 class RiskPositions(Vertical):

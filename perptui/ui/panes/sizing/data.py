@@ -42,6 +42,8 @@ class Polled:
     account_error: str
     snapshot: MarketSnapshot | None
     snapshot_error: str
+    #: The paper account's circuit breaker when tripped (new orders refused), said before any order.
+    breaker_tripped: str = ""
 
 
 async def setup(ctx: AppContext, source: MarketData | None) -> Setup:
@@ -106,7 +108,20 @@ async def poll(ctx: AppContext, wanted: str, recent: tuple[str, ...], first: Set
     snapshot, snapshot_error = (None, "")
     if symbol is not None:
         snapshot, snapshot_error = await read_snapshot(ctx, source, known.markets[symbol])
-    return Polled(setup_now, symbol, summary, account_error, snapshot, snapshot_error)
+    tripped = await asyncio.to_thread(breaker_tripped, ctx, summary)
+    return Polled(setup_now, symbol, summary, account_error, snapshot, snapshot_error, tripped)
+
+
+def breaker_tripped(ctx: AppContext, summary: AccountSummary | None) -> str:
+    """ "circuit breaker TRIPPED until …: reason" while the paper account's breaker refuses new orders,
+    else "". Blocking (one read of the breaker log)."""
+    if ctx.read_only or summary is None:
+        return ""
+    from perptui.presentation.risk import breaker_text
+    from perptui.services.paper.breaker import breaker_now
+
+    state = breaker_now(ctx.store(), summary.account, ctx.clock.now_ms())
+    return breaker_text(state) if state.tripped else ""
 
 
 async def atr(ctx: AppContext, market: Market) -> AtrReading:

@@ -1,8 +1,9 @@
 """The sizing pane's ticket as a paper order: what is sent and the confirmation that shows all of it.
 No Textual here. The entry that follows the mark makes a market order (filled at the mark plus
 slippage); a typed entry makes a limit order at it, which rests only on the far side of the mark (a
-buy limit at or above it fills at once). The stop goes with it; the paper engine holds one
-take-profit per position, so the first target is attached and the others are named as not sent.
+buy limit at or above it fills at once). Prices and the quantity go through the market's rules
+(``domain.sized_order``: on the tick and the step); the stop and every target go with it, each target
+a take-profit level at its share, the last taking the rest.
 Whatever the ticket flags (the calculator's warnings, a typed price far from the mark, what the paper
 engine's rehearsal of the order warns about) goes to the confirmation as warnings: it defaults to No."""
 
@@ -11,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from perptui.domain.paper import OrderRequest
+from perptui.domain.paper import OrderRequest, split_targets
 from perptui.domain.paper_triggers import limit_marketable
+from perptui.domain.sized_order import sized_order
 from perptui.presentation import numbers as fmt
 from perptui.presentation.ticket import ticket_lines
 
@@ -22,18 +24,8 @@ if TYPE_CHECKING:
 
 
 def order_request(result: SizingResult, market: Market, *, limit: bool, mark: float | None) -> OrderRequest:
-    targets = result.take_profits
-    return OrderRequest(
-        symbol=result.symbol,
-        side=result.side,
-        qty=result.quantity,
-        price=result.entry if limit else None,
-        leverage=result.leverage,
-        margin_mode=result.margin_mode,
-        stop=result.stop,
-        take_profit=targets[0].price if targets else None,
-        mark=mark,
-    )
+    """The ticket as the order the exchange would take (``sized_order``): every target at its share."""
+    return sized_order(result, market, limit=limit, mark=mark)
 
 
 def how_sent(request: OrderRequest, tick: float | None) -> str:
@@ -74,12 +66,12 @@ def confirm_lines(result: SizingResult, market: Market, request: OrderRequest) -
         "",
         f"stop-loss {fmt.price(request.stop, tick)} attached to the position",
     ]
-    targets = result.take_profits
+    targets = request.take_profits
     if targets:
-        lines.append(f"take-profit {fmt.price(targets[0].price, tick)} attached (the whole position)")
-        if len(targets) > 1:
-            rest = ", ".join(fmt.price(t.price, tick) for t in targets[1:])
-            lines.append(f"not sent: the later targets {rest} (one take-profit per paper position)")
+        levels = split_targets(targets, request.qty, market.amount_step)
+        shown = ", ".join(f"{fmt.market_qty(t.qty, market)} at {fmt.price(t.price, tick)}" for t in levels)
+        noun = "take-profit" if len(levels) == 1 else f"{len(levels)} take-profits"
+        lines.append(f"{noun} attached: {shown}")
     lines.append("Sent to the local PAPER account only: nothing goes to an exchange.")
     return lines
 

@@ -152,6 +152,7 @@ class SizingPane(Pane):
         self.snapshot: MarketSnapshot | None = None
         self.summary: AccountSummary | None = None
         self.notes = {"market": "", "account": ""}  # what went wrong reading them
+        self.breaker_tripped = ""  # the paper account's tripped circuit breaker, said before any order
         self.atr: AtrState | None = None
         self.atr_due = 0  # when to read the ATR again (ms)
         self.result: SizingResult | None = None
@@ -285,6 +286,7 @@ class SizingPane(Pane):
         if p.summary is not None or p.account_error:
             self.summary = p.summary or self.summary
         self.notes["account"] = p.account_error
+        self.breaker_tripped = p.breaker_tripped
         if p.snapshot is not None and p.snapshot.market.symbol == self.form.symbol:
             self.snapshot = p.snapshot
             self.notes["market"] = p.snapshot_error
@@ -510,7 +512,8 @@ class SizingPane(Pane):
         self.form_widget.mark_error(None)
         self.query_one(PositionCard).show(r, m, private)
         self.query_one(TargetsCard).show(r, m, private)
-        self.query_one(Verdict).show(r, m, private, prices=typed_price_warnings(self.form, ctx))
+        prices = typed_price_warnings(self.form, ctx)
+        self.query_one(Verdict).show(r, m, private, prices=prices, breaker=self.breaker_tripped)
         self.query_one(SizingLadder).show_trade(r, ctx)
 
     def show_heading(self) -> None:

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 #: A typed price far from the mark (likely a typo: a second look before ordering).
 FAR_FROM_MARK = "far_from_mark"
 #: Warnings about a trade that cannot work as planned; the others are cautions.
+#: The code of the tripped breaker's line (not a SizingResult warning: the account's state, not the trade's).
+BREAKER_TRIPPED = "breaker_tripped"
 SEVERE = {
+    BREAKER_TRIPPED,
     "stop_beyond_liquidation",
     "leverage_above_tier",
     "below_min_qty",
@@ -72,8 +75,11 @@ class Verdict(Vertical):
             yield Static("", id=f"size-warning-{i}", classes="size-warning", markup=False)
         yield Static("", id="size-limits", markup=False)
 
-    def show(self, r: SizingResult, m: Market, private: bool, *, prices: Sequence[str] = ()) -> None:
-        """``prices``: typed prices far from the mark (``typed_price_warnings``), shown first."""
+    def show(
+        self, r: SizingResult, m: Market, private: bool, *, prices: Sequence[str] = (), breaker: str = ""
+    ) -> None:
+        """``prices``: typed prices far from the mark (``typed_price_warnings``), shown first; ``breaker``:
+        the tripped circuit breaker, which refuses the order, shown before them."""
         line = self.query_one("#size-binding", Static)
         word, _, rest = masked(r.binding_text, private).partition(": ")
         line.update(Content.assemble(("Sized by ", "$text-muted"), (word, "bold $text-accent"), f": {rest}"))
@@ -81,6 +87,8 @@ class Verdict(Vertical):
         line.set_class(False, "-hint")
         self.query_one("#size-limits", Static).update(limits_line(r, m))
         warnings = [*((FAR_FROM_MARK, p) for p in prices), *((w.code, w.message) for w in r.warnings)]
+        if breaker:
+            warnings.insert(0, (BREAKER_TRIPPED, f"{breaker}; new orders are refused (closing is allowed)"))
         self._warnings(warnings, private)
 
     def _warnings(self, warnings: Sequence[tuple[str, str]], private: bool = False) -> None:

@@ -1,5 +1,5 @@
 """Under the tables: the identity the run's ledgers satisfy (so a trader sees the run adds up), the fills
-and liquidations, then the report's notes; scrolls when they do not fit."""
+and liquidations, then the report's notes."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ def reconciled_line(shown: Shown, *, private: bool) -> str:
 
 
 class RunNotes(VerticalScroll):
+    """Four lines at most on a tall screen (it scrolls, and takes the focus, when there is more); on a
+    short one every line, and the screen scrolls."""
+
+    def allow_focus(self) -> bool:
+        """Focusable only when there is more to read than it shows: otherwise the focus would take the
+        screen's scroll keys for nothing."""
+        return self.max_scroll_y > 0
+
     def compose(self) -> ComposeResult:
         yield Static("", id="bt-notes", markup=False)
 

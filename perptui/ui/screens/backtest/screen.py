@@ -78,6 +78,7 @@ class BacktestScreen(Screen[None]):
     BacktestScreen.-charts-folded #bt-charts-folded { display: block; }
     BacktestScreen.-short #bt-heading { height: auto; }
     BacktestScreen.-short #bt-metrics { margin-top: 0; }
+    BacktestScreen.-short #bt-notes-box { max-height: 100; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         binding("bt_run", "r,enter", "run", "Run", "Run the backtest again"),

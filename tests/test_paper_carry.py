@@ -9,6 +9,7 @@ import pytest
 
 from perptui.domain.errors import UsageError
 from perptui.domain.market_rules import OrderRefused
+from perptui.domain.paper import TakeProfitTarget
 from perptui.services.clock import FrozenClock
 from perptui.services.paper import OrderRequest, PaperEngine
 from perptui.services.store import Store
@@ -108,3 +109,17 @@ def test_the_portfolio_counts_a_pairs_net_exposure(engine: PaperEngine) -> None:
     assert row.net_exposure == pytest.approx(0.1 * (SPOT - MARK))
     assert risk.gross_exposure == pytest.approx(abs(row.net_exposure))  # not the 2 x 4,000 of the legs
     assert risk.net_exposure == pytest.approx(0.1 * (SPOT - MARK))
+
+
+def test_take_profit_levels_are_refused_on_a_pairs_perp_leg(engine: PaperEngine) -> None:
+    # a level would close part of the short and leave the spot leg partly unhedged
+    engine.open_pair(BTC, 0.1, mark=MARK, spot=SPOT)
+    with pytest.raises(UsageError, match="perp leg of a carry pair"):
+        engine.set_take_profits(BTC, (TakeProfitTarget(39_000, 0.5), TakeProfitTarget(38_000, 0.5)))
+    with pytest.raises(UsageError, match="perp leg of a carry pair"):
+        engine.place_order(
+            OrderRequest(BTC, "short", 0.01, take_profits=(TakeProfitTarget(38_000, 1.0),), mark=MARK)
+        )
+    engine.on_marks({BTC: 37_900})
+    leg = engine.position(BTC)
+    assert leg is not None and leg.qty == 0.1 and leg.take_profits == () and engine.pairs()[0].qty == 0.1

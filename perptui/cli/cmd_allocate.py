@@ -74,6 +74,7 @@ def account_basis(
 ) -> tuple[float, float, list[CurrentPosition]]:
     """(capital, neutral %, the paper positions on this exchange) and notes on where they come from."""
     from perptui.domain.plan import CurrentPosition
+    from perptui.domain.risk_pairs import perp_of
     from perptui.services.accounts import paper_account
 
     account = paper_account(settings, store, clock)
@@ -91,6 +92,9 @@ def account_basis(
             CurrentPosition(p.symbol, p.side, p.qty)
             for p in account.positions()
             if p.exchange == settings.exchange_name
+        ]
+        current += [
+            CurrentPosition(perp_of(h.symbol), "long", h.qty, leg="spot") for h in account.spot_holdings()
         ]
     else:
         if capital is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
@@ -20,6 +21,7 @@ from perptui.domain.timeframes import iso_utc
 from perptui.presentation.numbers import market_price, market_qty, money
 from perptui.presentation.paper_args import targets_of
 
+from . import cmd_paper_carry as carry
 from .context import open_store, settings_from_args
 from .output import err, out, print_json, say
 
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from perptui.services.sources import clock_for
 
     clock = clock_for(settings)
-    names = [request.symbol] if request else [args.symbol] if action in ("close", "stop") else []
+    named = action in ("close", "stop", "carry-open", "carry-close", "spot")
+    names = [request.symbol] if request else [args.symbol] if named else []
     if action == "stop" and args.level is None and args.trail is None:
         raise UsageError("say where the stop goes: PRICE, breakeven or none, and/or --trail N% | Katr | off")
     with open_store(settings) as store:
@@ -118,11 +121,10 @@ def _report(result: OrderResult, session: Session, as_json: bool) -> int:
 
 
 def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
-    from perptui.services.paper.state import BookState
 
     engine = session.engine
     book = engine.read_state()
-    st = BookState(book.account, book.wallet, tuple(engine.account.positions()), book.orders)
+    st = replace(book, positions=tuple(engine.account.positions()))
     risks = st.risks(engine.tiers_of(st.positions))
     rows = []
     for p, risk in zip(st.positions, risks, strict=True):
@@ -145,6 +147,8 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
                 "equity": summary.equity,
                 "free_margin": summary.free_margin,
                 "positions": rows,
+                "spot": [carry.holding_dict(h) for h in engine.spot_holdings()],
+                "pairs": [carry.pair_dict(p, engine) for p in engine.pairs()],
                 "circuit_breaker": _breaker_dict(breaker),
             }
         )
@@ -160,6 +164,10 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
             ("symbol", "side", "qty", "entry", "mark", "uPnL", "liq", "lev", "stop", "take-profits"),
             [_position_row(r, engine.book.get(r["symbol"])) for r in rows],
         )
+    for pair in engine.pairs():
+        say(f"carry pair {pair.symbol}: long {pair.qty:g} {pair.spot_symbol} spot + short {pair.qty:g} perp")
+    for h in engine.spot_holdings():
+        say(f"spot {h.qty:g} {h.base} at {h.price():,.2f} (avg cost {h.entry:,.2f}, uPnL {h.upnl():+,.2f})")
     if breaker.tripped:
         say(f"circuit breaker TRIPPED until {iso_utc(breaker.until)}: {breaker.reason or 'a limit was hit'}")
     return 0
@@ -343,6 +351,9 @@ _ACTIONS = {
     "fills": _fills,
     "cancel": _cancel,
     "reset-breaker": _reset,
+    "carry-open": lambda s, a, _r, j: carry.carry_open(s, a, j),
+    "carry-close": lambda s, a, _r, j: carry.carry_close(s, a, j),
+    "spot": lambda s, a, _r, j: carry.spot_order(s, a, j),
 }
 
 

@@ -377,9 +377,45 @@ def _paper(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
     )
     r = _paper_action(actions, parents, "reset-breaker", "reset a tripped circuit breaker (needs --yes)")
     r.add_argument("--yes", action="store_true", help="confirm the reset")
+    s = _paper_action(actions, parents, "spot", "buy or sell on a perp's spot twin (no borrowed spot)")
+    s.add_argument("--symbol", required=True, metavar="SYM", help="the coin (BTC, BTC/USDT ...)")
+    s.add_argument("--side", required=True, type=str.lower, choices=("buy", "sell"), help="buy or sell")
+    s.add_argument("--qty", required=True, type=_qty, metavar="Q", help="quantity of the coin")
+    s.add_argument(
+        "--price", type=_price, metavar="P", help="limit price: rests until the spot price reaches it"
+    )
+    nested = _carry(actions, parents)
     shared = {a.dest for a in p._actions if a.option_strings and a.dest != "help"}
-    for a in actions.choices.values():
+    for a in [*actions.choices.values(), *nested]:
         _quiet_defaults(a, shared)
+
+
+def _carry(
+    actions: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
+) -> list[argparse.ArgumentParser]:
+    """`paper carry open|close`: a carry pair (long spot + short perp) as one unit."""
+    help_text = "carry pairs: long spot + short perp of the same quantity, opened and closed as one"
+    c = actions.add_parser("carry", parents=parents, help=help_text, description=help_text)
+    verbs = c.add_subparsers(title="actions", metavar="ACTION", parser_class=OneLineParser, required=True)
+    o = _paper_action(verbs, parents, "open", "open a pair (or add to it): both legs in one transaction")
+    o.set_defaults(action="carry-open")
+    o.add_argument(
+        "--symbol", required=True, metavar="SYM", help="the coin (BTC, BTCUSDT, BTC/USDT:USDT ...)"
+    )
+    size = o.add_mutually_exclusive_group(required=True)
+    size.add_argument("--qty", type=_qty, metavar="Q", help="quantity of each leg in the coin")
+    size.add_argument(
+        "--notional", type=_money, metavar="N", help="size of each leg in USDT at the spot price"
+    )
+    o.add_argument(
+        "--leverage", type=arg_type(leverage()), metavar="L", help="leverage of the perp leg (default: auto)"
+    )
+    o.add_argument("--yes", action="store_true", help="do not ask for a confirmation on a terminal")
+    x = _paper_action(verbs, parents, "close", "close a pair, or --qty of it: both legs in one transaction")
+    x.set_defaults(action="carry-close")
+    x.add_argument("symbol", metavar="SYMBOL", help="the pair's coin")
+    x.add_argument("--qty", type=_qty, metavar="Q", help="close only this quantity of each leg")
+    return [c, o, x]
 
 
 def _risk(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:

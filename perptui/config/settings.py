@@ -181,6 +181,9 @@ class ScanSettings(Section):
     spot_taker_fee_pct: float = Field(default=0.1, ge=0, lt=1)
     """Taker fee of the spot leg of a carry trade, in percent (0.1 = 0.1%, Binance's base spot fee)."""
 
+    spot_maker_fee_pct: float = Field(default=0.1, ge=0, lt=1)
+    """Maker fee of a spot limit order that rests before it fills, in percent (Binance's base: 0.1)."""
+
     slippage_bps: float = Field(default=10.0, ge=0, lt=1000)
     """Slippage of a carry round trip (all four fills together), in basis points of the notional."""
 

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from perptui.domain.account import effective_leverage
+from perptui.domain.paper_spot import SpotHolding
+from perptui.domain.risk_pairs import PairRow, SpotBook
 from perptui.domain.risk_position import PositionRisk
 
 
@@ -39,6 +41,10 @@ class PortfolioRisk:
     drawdown: float | None  # from the equity peak (since the reset), a fraction (see the module docstring)
     positions: tuple[PositionRisk, ...]
     loss_since: int | None = None  # the breaker's reset today: the loss and drawdown are measured from it
+    #: Carry pairs, one hedged row each (their perp legs are also in ``positions``), and spot held
+    #: outside a pair (``domain.risk_pairs``).
+    pairs: tuple[PairRow, ...] = ()
+    spot: tuple[SpotHolding, ...] = ()
 
 
 def _sum(values: Iterable[float | None]) -> float | None:
@@ -97,6 +103,7 @@ def portfolio_risk(
     equity_history: Sequence[tuple[int, float]] = (),
     flows: Sequence[tuple[int, float]] = (),
     loss_since: int | None = None,
+    spot: SpotBook | None = None,
 ) -> PortfolioRisk:
     """The portfolio's figures from its positions' metrics and the account's wallet.
 
@@ -105,11 +112,17 @@ def portfolio_risk(
     amount) give the drawdown; the current equity is added at ``now_ms`` (default: just after the last
     snapshot). Without history the current equity is the peak and the drawdown is 0. ``loss_since``
     (a breaker reset): ``equity_day_start`` and ``flows_today`` are the equity at that time and the cash
-    moved in since, and the drawdown starts there (from that equity, else the last snapshot before)."""
+    moved in since, and the drawdown starts there (from that equity, else the last snapshot before).
+    ``spot``: spot holdings and carry pairs: their value over cost is unrealised PnL, a pair counts its
+    net exposure in the gross (``domain.risk_pairs``)."""
     upnl = _sum(p.upnl for p in positions)
-    equity = wallet_balance + upnl if wallet_balance is not None and upnl is not None else None
     gross = _sum(p.notional for p in positions)
     net = _sum(p.exposure for p in positions)
+    if spot is not None:
+        upnl = None if upnl is None else upnl + spot.upnl
+        gross = None if gross is None else max(0.0, gross + spot.value - spot.hedged)
+        net = None if net is None else net + spot.value
+    equity = wallet_balance + upnl if wallet_balance is not None and upnl is not None else None
     pnl_today = None
     if equity is not None and equity_day_start is not None:
         pnl_today = equity - equity_day_start - flows_today
@@ -140,6 +153,8 @@ def portfolio_risk(
         drawdown=drawdown,
         positions=tuple(positions),
         loss_since=loss_since,
+        pairs=spot.pairs if spot is not None else (),
+        spot=spot.unpaired if spot is not None else (),
     )
 
 

@@ -76,32 +76,90 @@ async def test_settings_re_solve_and_bad_input_stays_in_the_dialog(make_app) -> 
         assert pane.plan.config.objective != before
 
 
+def recorded_toasts(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every toast raised from now on (a toast times out, 5 s, before a slow machine's solve ends)."""
+    toasts: list[str] = []
+    notify = app.notify
+
+    def record(message: str, **kwargs: Any) -> None:
+        toasts.append(message)
+        notify(message, **kwargs)
+
+    app.notify = record
+    return toasts
+
+
+def carry_trades(plan: HybridPlan) -> list[Any]:
+    """The spot buys of the plan's neutral base: each is sent as a pair."""
+    return [t for t in plan.trades if t.leg == "spot" and t.side == "long"]
+
+
 @sync
-async def test_x_lists_every_order_then_the_paper_account_holds_the_plan(make_app) -> None:
+async def test_x_opens_each_carry_pair_as_a_pair_and_each_trend_leg_as_an_order(make_app) -> None:
     app = make_app(history=True)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_plan(pilot)
-        perp_trades = [t for t in pane.plan.trades if t.leg == "perp"]
-        assert perp_trades
+        plan = pane.plan
+        pairs = carry_trades(plan)
+        assert pairs and [t for t in plan.trades if t.leg == "perp"]
         await pilot.press("x")
         lines = "\n".join((await wait_for_screen(pilot, ConfirmDialog)).lines)
-        for t in perp_trades:  # one line each, the symbol without its settle suffix (all are USDT)
-            assert f"{t.symbol.split(':')[0]} " in lines
-        assert "spot legs" in lines and "PAPER account only" in lines
-        toasts: list[str] = []  # as sent: a toast times out (5 s) before a slow machine's solve ends
-        notify = app.notify
-
-        def record(message: str, **kwargs: Any) -> None:
-            toasts.append(message)
-            notify(message, **kwargs)
-
-        app.notify = record  # type: ignore[method-assign]
+        for t in pairs:  # one PAIR line each, the symbol without its settle suffix (all are USDT)
+            assert any(f"{t.symbol.split(':')[0]} " in line and "PAIR" in line for line in lines.splitlines())
+        assert "not sent" not in lines and "PAPER account only" in lines
+        assert "cost: fees" in lines and "after: gross exposure" in lines
+        toasts = recorded_toasts(app)
         await pilot.press("y")
         await until_solved(pilot, pane)
-        held = {(p.symbol, p.side): p.qty for p in app.ctx.paper_engine().positions()}
-        assert held == {(t.symbol, t.side): t.qty for t in perp_trades}
-        assert not [t for t in pane.plan.trades if t.leg == "perp"]
-        assert any("paper orders filled" in m for m in toasts)
+        engine = app.ctx.paper_engine()
+        opened = {p.symbol: p.qty for p in engine.pairs()}
+        assert opened == {t.symbol: t.qty for t in pairs}
+        held = {h.symbol: h.qty for h in engine.spot_holdings()}
+        for p in engine.pairs():  # both legs of every pair
+            leg = engine.position(p.symbol)
+            assert leg is not None and leg.side == "short" and leg.qty >= p.qty
+            assert held[p.spot_symbol] == p.qty
+        # no perp short of the neutral base without its spot leg
+        neutral = {leg.symbol for leg in plan.neutral}
+        for pos in engine.positions():
+            if pos.symbol in neutral and pos.side == "short":
+                assert pos.symbol in opened
+        assert any("carry pairs" in m for m in toasts)
+
+
+@sync
+async def test_a_pair_whose_perp_leg_fails_leaves_nothing_open(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The perp leg refused after the confirmation (forced): the spot leg bought first is undone, the
+    trader is told why, and no pair, spot or perp short of the base is left."""
+    from perptui.domain.errors import UsageError
+    from perptui.services.paper import carry
+
+    app = make_app(history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_plan(pilot)
+        pairs = carry_trades(pane.plan)
+        assert pairs
+        await pilot.press("x")
+        await wait_for_screen(pilot, ConfirmDialog)
+        place = carry.orders.place
+
+        def refuse_pair_legs(*args: Any, pair_leg: bool = False, **kwargs: Any) -> Any:
+            if pair_leg:
+                raise UsageError("forced failure of the perp leg")
+            return place(*args, pair_leg=pair_leg, **kwargs)
+
+        monkeypatch.setattr(carry.orders, "place", refuse_pair_legs)
+        toasts = recorded_toasts(app)
+        await pilot.press("y")
+        await until_solved(pilot, pane)
+        engine = app.ctx.paper_engine()
+        assert engine.pairs() == [] and engine.spot_holdings() == []
+        assert not [p for p in engine.positions() if p.symbol in {t.symbol for t in pairs}]
+        assert engine.spot_fills() == []
+        refused = [m for m in toasts if "forced failure of the perp leg" in m]
+        assert len(refused) == len(pairs) and all("the spot leg was undone" in m for m in refused)
 
 
 def test_perptui_allocate_gives_the_panes_numbers(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 
 from perptui.domain.account import (
     MINUTE_MS,
@@ -35,7 +36,9 @@ from perptui.domain.account import (
 from perptui.domain.errors import UsageError
 from perptui.domain.paper import PaperPosition
 from perptui.domain.paper_margin import MarginState
+from perptui.domain.paper_spot import SpotHolding
 from perptui.domain.quantities import money
+from perptui.domain.risk_pairs import spot_book
 from perptui.domain.risk_portfolio import PortfolioRisk, portfolio_risk
 from perptui.presentation.parse import parse_number
 from perptui.services.accounts.settings import RiskAndPlan
@@ -96,6 +99,8 @@ class PaperAccount:
         self._marks: dict[tuple[str, str], tuple[int, float]] = {}
         #: The paper engines' market books by exchange (their brackets win over the cached ones).
         self._books: dict[str, MarketBook] = {}
+        #: (exchange, spot symbol) -> the newest spot price the paper engine has seen.
+        self._spot_marks: dict[tuple[str, str], float] = {}
 
     @property
     def store(self) -> Store:
@@ -178,11 +183,22 @@ class PaperAccount:
             if known is None or time >= known[0]:
                 self._marks[(exchange, symbol)] = (time, mark)
 
+    def note_spot_marks(self, exchange: str, marks: Mapping[str, float]) -> None:
+        """Remember spot prices (the paper engine calls this): spot holdings are valued at them."""
+        for symbol, price in marks.items():
+            self._spot_marks[(exchange, symbol)] = price
+
     def positions(self, marks: Mapping[str, float] | None = None) -> list[PaperPosition]:
         """Open paper positions (on the account's exchange), ``last_mark`` set to the newest mark known."""
         self.open()
         with self._store.read():
             return list(self._book(marks).positions)
+
+    def spot_holdings(self) -> list[SpotHolding]:
+        """Spot held on the account's exchange, at the newest spot prices the engine has seen."""
+        self.open()
+        with self._store.read():
+            return [h for h in self._book(None).spot if h.exchange == self.exchange]
 
     def margin(self, marks: Mapping[str, float] | None = None) -> MarginState:
         """The account's margin state (``domain.paper_margin.MarginState``) at the newest marks."""
@@ -206,7 +222,10 @@ class PaperAccount:
                         best = seen
                 mark = marks[p.symbol] if marks and marks.get(p.symbol) else best[1]
                 positions.append(p.with_(last_mark=mark))
-        return BookState(st.account, st.wallet, tuple(positions), st.orders)
+        spot = tuple(
+            replace(h, last_mark=self._spot_marks.get((h.exchange, h.symbol), h.last_mark)) for h in st.spot
+        )
+        return replace(st, positions=tuple(positions), spot=spot)
 
     def portfolio(
         self,
@@ -225,6 +244,7 @@ class PaperAccount:
             now = self._clock.now_ms() if now is None else now
             st = self._book(marks)
             risks = st.risks(self._tiers(st))
+            spot = spot_book(risks, st.spot, st.pairs) if st.spot or st.pairs else None
             transfers = [f for f in self._store.load_cash_flows(self.name) if f.kind in TRANSFER_KINDS]
             history = self._store.load_equity(self.name)
             start = day_start(now) if loss_since is None else loss_since
@@ -243,6 +263,7 @@ class PaperAccount:
             equity_history=history,
             flows=[(f.time, f.signed) for f in transfers],
             loss_since=loss_since,
+            spot=spot,
         )
 
     def _pnl_since(self, start: int, equity: float, info: AccountInfo) -> float:

@@ -20,6 +20,9 @@ class PaperConfig:
     slippage: float = 0.0005
     taker_fee: float = 0.0005
     maker_fee: float = 0.0002
+    #: Spot fees (``[scan] spot_taker_fee_pct`` / ``spot_maker_fee_pct``): the spot twin publishes none.
+    spot_taker_fee: float = 0.001
+    spot_maker_fee: float = 0.001
     leverage: float | None = None
     margin_mode: MarginMode = "isolated"
     catch_up_timeframe: str = "5m"
@@ -54,6 +57,8 @@ def config_from(settings: Settings) -> PaperConfig:
         slippage=p.slippage_bps / 10_000,
         taker_fee=p.taker_fee_pct / 100,
         maker_fee=p.maker_fee_pct / 100,
+        spot_taker_fee=settings.scan.spot_taker_fee_pct / 100,
+        spot_maker_fee=settings.scan.spot_maker_fee_pct / 100,
         leverage=p.leverage,
         margin_mode=p.margin_mode,
         catch_up_timeframe=p.catch_up_timeframe,

@@ -28,16 +28,21 @@ from perptui.domain.paper import (
     opposite,
 )
 from perptui.domain.paper_orders import check_request
+from perptui.domain.paper_spot import CarryPair, SpotHolding, SpotSide
 from perptui.domain.risk_position import PositionInput
 from perptui.domain.types import FundingRate, Market
 from perptui.presentation.numbers import market_qty
-from perptui.services.paper import catchup, funding, marks, orders
+from perptui.services.paper import carry, catchup, funding, marks, orders
+from perptui.services.paper import spot as _spot
 from perptui.services.paper.book import MarketBook
+from perptui.services.paper.carry import PairResult
 from perptui.services.paper.config import PaperConfig
 from perptui.services.paper.events import OrderResult, PaperEvent
 from perptui.services.paper.ledger import Ledger
+from perptui.services.paper.spot import SpotResult
 from perptui.services.paper.state import BookState, TiersOf
-from perptui.services.store import paper_book
+from perptui.services.store import paper_book, paper_spot
+from perptui.services.store.paper_spot import SpotFill, SpotOrder
 
 if TYPE_CHECKING:
     import sqlite3
@@ -289,6 +294,114 @@ class PaperEngine:
         catch-up, only toward profit."""
         with self.lock:
             return orders.set_trail(self.ledger, symbol, trail, mark, self.now(now))
+
+    # --- spot and carry pairs -----------------------------------------------------------------------
+
+    def spot_holdings(self) -> list[SpotHolding]:
+        """Spot held on this exchange, at the newest spot prices seen."""
+        return [h for h in self.read_state().spot if h.exchange == self.exchange]
+
+    def spot_fills(self) -> list[SpotFill]:
+        self.account.open()
+        with self.store.reading() as conn:
+            return paper_spot.load_fills(conn, self.account.name, self.exchange)
+
+    def spot_orders(self, *, open_only: bool = True) -> list[SpotOrder]:
+        self.account.open()
+        with self.store.reading() as conn:
+            return paper_spot.load_orders(conn, self.account.name, self.exchange, open_only=open_only)
+
+    def pairs(self) -> list[CarryPair]:
+        return [p for p in self.read_state().pairs if p.exchange == self.exchange]
+
+    def _spot_price(self, market: Market, given: float | None) -> float:
+        assert market.spot_symbol is not None
+        price = given if given is not None else self.ledger.spot_marks.get(market.spot_symbol)
+        if price is None or not price > 0:
+            raise UsageError(f"no spot price of {market.spot_symbol} is known yet: fetch one before ordering")
+        self.ledger.note_spot_marks({market.spot_symbol: price})
+        return price
+
+    def _mark(self, market: Market, given: float | None, now: int) -> float:
+        mark = given if given is not None else self.marks.get(market.symbol)
+        if mark is None:
+            raise UsageError(f"no mark of {market.symbol} is known yet: fetch one before ordering")
+        self.note_marks({market.symbol: mark}, now)
+        return mark
+
+    def place_spot(
+        self,
+        name: str,
+        side: SpotSide,
+        qty: float,
+        *,
+        price: float | None = None,
+        spot: float | None = None,
+        now: int | None = None,
+    ) -> SpotResult:
+        """Buy or sell ``qty`` on the spot twin of ``name`` (a market order, or a limit at ``price``) at
+        the spot price ``spot`` (else the latest seen); one transaction."""
+        with self.lock:
+            self.account.open()
+            now = self.now(now)
+            perp = self.spot_market(name)
+            spot_price = self._spot_price(perp, spot)
+            with self.store.writing() as conn:
+                return _spot.order_in(
+                    self.ledger, conn, self.state(conn), perp, side, qty, spot_price, now, price=price
+                )
+
+    def spot_market(self, name: str) -> Market:
+        """The perp whose spot twin ``name`` names (a perp's names or its spot symbol); UsageError when it
+        has no spot market."""
+        return _spot.spot_market(self.ledger, name)
+
+    def open_pair(
+        self,
+        name: str,
+        qty: float,
+        *,
+        mark: float | None = None,
+        spot: float | None = None,
+        reverse: bool = False,
+        leverage: float | None = None,
+        now: int | None = None,
+    ) -> PairResult:
+        """Open (or add to) the carry pair on ``name``: buy ``qty`` spot and short ``qty`` of the perp in
+        one transaction; a refusal of either leg leaves nothing (``carry.PairRefused`` says why)."""
+        with self.lock:
+            self.account.open()
+            now = self.now(now)
+            perp = self.spot_market(name)
+            mark_now = self._mark(perp, mark, now)
+            spot_price = self._spot_price(perp, spot)
+            return carry.open_pair(
+                self.ledger, perp, qty, mark_now, spot_price, now, reverse=reverse, leverage=leverage
+            )
+
+    def close_pair(
+        self,
+        name: str,
+        qty: float | None = None,
+        *,
+        mark: float | None = None,
+        spot: float | None = None,
+        now: int | None = None,
+    ) -> PairResult:
+        """Close the carry pair on ``name`` (or ``qty`` of it): both legs in one transaction."""
+        with self.lock:
+            self.account.open()
+            now = self.now(now)
+            perp = self.spot_market(name)
+            return carry.close_pair(
+                self.ledger, perp, qty, self._mark(perp, mark, now), self._spot_price(perp, spot), now
+            )
+
+    def on_spot_marks(self, prices: Mapping[str, float], now: int | None = None) -> list[SpotResult]:
+        """New spot prices (by spot symbol): value the holdings and fill the resting spot limits reached."""
+        with self.lock:
+            self.ledger.note_spot_marks(prices)
+            return _spot.fill_resting(self.ledger, dict(self.ledger.spot_marks), self.now(now))
 
     # --- the market moves ---------------------------------------------------------------------------
 

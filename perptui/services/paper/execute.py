@@ -7,7 +7,7 @@ changes (fill row, position, cash flows, risk log, equity snapshot), so a kill l
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from perptui.domain.account import from_units
 from perptui.domain.paper import FillReason, FundingPayment, Liquidity, PaperFill, PaperPosition, money
@@ -30,6 +30,7 @@ class Booked:
 def snapshot(conn: sqlite3.Connection, state: BookState, time: int) -> None:
     """An equity snapshot at the event: wallet + unrealised PnL at the positions' last marks."""
     upnl = sum(p.upnl(p.last_mark or p.entry) for p in state.positions)
+    upnl += sum(h.upnl() for h in state.spot)
     _snap.record_equity(conn, state.account, time, state.wallet + upnl, state.wallet)
 
 
@@ -67,7 +68,7 @@ def book_fill(
     else:
         paper_book.save_position(conn, account, outcome.position)
     after = state.with_position(exchange, symbol, outcome.position)
-    after = BookState(account, from_units(units), after.positions, after.orders)
+    after = replace(after, wallet=from_units(units))
     snapshot(conn, after, time)
     return Booked((fill,), after)
 
@@ -109,7 +110,7 @@ def book_liquidation(
             p.symbol,
         )
     units = paper_book.add_trade_flow(conn, account, time, "liquidation", loss)
-    after = BookState(account, from_units(units), after.positions, after.orders)
+    after = replace(after, wallet=from_units(units))
     snapshot(conn, after, time)
     return Booked(tuple(fills), after)
 
@@ -131,6 +132,6 @@ def book_funding(
     )
     paper_book.save_position(conn, state.account, updated)
     after = state.with_position(position.exchange, position.symbol, updated)
-    after = BookState(state.account, from_units(units), after.positions, after.orders)
+    after = replace(after, wallet=from_units(units))
     snapshot(conn, after, time)
     return payment, after

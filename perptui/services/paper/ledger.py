@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.liquidation import max_leverage
 from perptui.domain.paper import PaperPosition
+from perptui.domain.risk_pairs import perp_of
 from perptui.domain.types import FundingRate, Market
 from perptui.services.paper import breaker
 from perptui.services.paper.book import MarketBook, fees_of, tiers_lookup
@@ -42,6 +43,8 @@ class Ledger:
         account.attach_book(self.book)
         self.marks: dict[str, float] = {}
         self.rates: dict[str, FundingRate] = {}
+        #: The latest spot price of each spot symbol (the perps' spot twins) the engine has seen.
+        self.spot_marks: dict[str, float] = {}
         self.last_checkpoint = 0
 
     def now(self, now: int | None = None) -> int:
@@ -60,7 +63,8 @@ class Ledger:
 
     def state(self, conn: sqlite3.Connection) -> BookState:
         """The book in this transaction, this exchange's positions at the latest marks."""
-        return load_state(conn, self.account.name).with_marks(self.exchange, self.marks)
+        st = load_state(conn, self.account.name).with_marks(self.exchange, self.marks)
+        return st.with_spot_marks(self.exchange, self.spot_marks)
 
     def read_state(self) -> BookState:
         self.account.open()
@@ -72,11 +76,24 @@ class Ledger:
         self.marks.update(clean)
         self.account.note_marks(self.exchange, clean, now)
 
+    def note_spot_marks(self, new: Mapping[str, float]) -> None:
+        """Remember spot prices (by spot symbol); the account's summaries use them too."""
+        clean = {s: float(m) for s, m in new.items() if m is not None and m > 0}
+        self.spot_marks.update(clean)
+        self.account.note_spot_marks(self.exchange, clean)
+
     def watched_symbols(self) -> list[str]:
         """Symbols with an open position or a resting order: the ones to poll marks for."""
         st = self.read_state()
         symbols = {p.symbol for p in st.positions if p.exchange == self.exchange}
         symbols |= {o.symbol for o in st.orders if o.exchange == self.exchange}
+        symbols |= {p.symbol for p in st.pairs if p.exchange == self.exchange}
+        # spot held: its perp's poll brings the spot price (the index)
+        symbols |= {
+            perp_of(h.symbol)
+            for h in st.spot
+            if h.exchange == self.exchange and self.book.get(perp_of(h.symbol))
+        }
         return sorted(symbols)
 
     def breaker(self, now: int) -> BreakerState:

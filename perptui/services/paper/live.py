@@ -46,6 +46,8 @@ async def fetch_history(engine: PaperEngine, source: MarketData, now: int) -> No
                 await backfill_funding(
                     source, engine.store, symbol, max(floor, pos.funding_until + 1), None, clock=engine.clock
                 )
+            if not starts:  # watched for its spot price only (spot held): no history to catch up
+                continue
             await backfill_ohlcv(
                 source, engine.store, symbol, tf, max(floor, min(starts)), None, clock=engine.clock
             )
@@ -69,14 +71,23 @@ async def refresh(
         return []
     rates = await source.fetch_funding_rates(symbols)
     marks = {s: r.mark for s, r in rates.items() if r.mark}
-    missing = [s for s in symbols if s not in marks]
+    # the spot twin's price: the index (the demo market's is its spot market's price)
+    index = {s: r.index for s, r in rates.items() if r.index}
+    missing = [s for s in symbols if s not in marks or s not in index]
     if missing or cache_tickers:
         tickers = await source.fetch_tickers(symbols if cache_tickers else missing)
         if cache_tickers:
             engine.store.insert_tickers(engine.exchange, list(tickers.values()))
         found = {s: t.mark or t.last for s, t in tickers.items() if s not in marks}
         marks |= {s: m for s, m in found.items() if m}
+        index |= {s: t.index for s, t in tickers.items() if t.index and s not in index}
     now = engine.now(now)
+    spot = {}
+    for symbol, price in index.items():
+        market = engine.book.get(symbol)
+        if market is not None and market.spot_symbol is not None:
+            spot[market.spot_symbol] = price
     events = engine.on_marks(marks, now)
+    engine.on_spot_marks(spot, now)
     events += engine.on_funding_rates(rates, now)
     return events

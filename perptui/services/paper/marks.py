@@ -208,9 +208,7 @@ def _cancel(
     paper_book.set_order_status(conn, st.account, order.id, "cancelled", now, why)
     orders = tuple(o for o in st.orders if o.id != order.id)
     message = f"limit order #{order.id} on {order.symbol} cancelled when its price was reached: {why}"
-    return PaperEvent(now, "cancel", order.symbol, message), BookState(
-        st.account, st.wallet, st.positions, orders
-    )
+    return PaperEvent(now, "cancel", order.symbol, message), replace(st, orders=orders)
 
 
 def _liquidate(

@@ -94,12 +94,20 @@ def _check_rules(
     )
 
 
-def place(ledger: Ledger, req: OrderRequest, market: Market, mark: float, now: int) -> OrderResult:
+def place(
+    ledger: Ledger, req: OrderRequest, market: Market, mark: float, now: int, *, pair_leg: bool = False
+) -> OrderResult:
+    """``pair_leg``: the order is a carry pair's own perp leg (``services.paper.carry``); any other order
+    may not reduce a pair's perp short below the pair (that would leave its spot leg unhedged)."""
     symbol = market.symbol
     req = replace(req, symbol=symbol)
     with ledger.store.writing() as conn:
         st = ledger.state(conn)
         pos = st.position(ledger.exchange, symbol)
+        if not pair_leg:
+            check_pair_leg(st, ledger.exchange, req, pos)
+            if req.take_profits:
+                check_no_pair_levels(st, ledger.exchange, symbol)
         reducing = is_reducing(req.side, req.qty, (pos.side, pos.qty) if pos else None)
         if req.reduce_only and not reducing:
             raise UsageError(
@@ -157,6 +165,30 @@ def place(ledger: Ledger, req: OrderRequest, market: Market, mark: float, now: i
     return OrderResult(order, booked.fills, after, message, stop_warnings(ledger, booked.state, after))
 
 
+def check_pair_leg(st: BookState, exchange: str, req: OrderRequest, pos: PaperPosition | None) -> None:
+    """Refuse an order that would take a carry pair's perp short below the pair's quantity."""
+    pair = st.pair(exchange, req.symbol)
+    if pair is None or pos is None or req.side == pos.side:
+        return
+    if pos.qty - req.qty < pair.qty - 1e-12:
+        raise UsageError(
+            f"{req.symbol}'s short is the perp leg of a carry pair ({pair.qty:g}): close or resize the pair "
+            f"with 'perptui paper carry close' (this order would leave its spot leg unhedged)"
+        )
+
+
+def check_no_pair_levels(st: BookState, exchange: str, symbol: str) -> None:
+    """Refuse take-profit levels on a carry pair's perp leg: a level closes part of the short, which
+    would leave the pair's spot leg partly unhedged."""
+    pair = st.pair(exchange, symbol)
+    if pair is not None:
+        raise UsageError(
+            f"{symbol}'s short is the perp leg of a carry pair ({pair.qty:g}): take-profit levels would "
+            "close part of it and leave the spot leg unhedged; close or resize the pair with "
+            "'perptui paper carry close'"
+        )
+
+
 def execute_fill(
     ledger: Ledger,
     conn: sqlite3.Connection,
@@ -195,9 +227,7 @@ def execute_fill(
         new = outcome.position
         _check_bracket(ledger, symbol, new.leverage, new.qty * mark)
         after = st.with_position(ledger.exchange, symbol, new)
-        after = BookState(
-            st.account, st.wallet + outcome.realized_pnl - outcome.fee, after.positions, st.orders
-        )
+        after = replace(after, wallet=st.wallet + outcome.realized_pnl - outcome.fee)
         tiers_of = ledger.tiers_of(after.positions)
         free = after.margin(tiers_of).free_margin
         if free < 0:
@@ -261,9 +291,15 @@ def cancel(ledger: Ledger, order_id: int, now: int) -> PaperOrder:
 
 
 def _edit_position(
-    ledger: Ledger, symbol: str, mark: float | None, now: int, edit: Callable[[PaperPosition], PaperPosition]
+    ledger: Ledger,
+    symbol: str,
+    mark: float | None,
+    now: int,
+    edit: Callable[[PaperPosition], PaperPosition],
+    check: Callable[[BookState], None] | None = None,
 ) -> tuple[PaperPosition, tuple[str, ...]]:
-    """Change the open position with ``edit`` (which raises to refuse), in one transaction."""
+    """Change the open position with ``edit`` (which raises to refuse), in one transaction; ``check``
+    refuses from the whole book (e.g. the position is a carry pair's leg)."""
     market = ledger.book.market(symbol)
     if mark is not None:
         ledger.note_marks({market.symbol: mark}, now)
@@ -272,6 +308,8 @@ def _edit_position(
         pos = st.position(ledger.exchange, market.symbol)
         if pos is None:
             raise UsageError(f"there is no open paper position in {market.symbol}")
+        if check is not None:
+            check(st)
         updated = edit(pos)
         paper_book.save_position(conn, st.account, updated)
         after = st.with_position(ledger.exchange, market.symbol, updated)
@@ -319,7 +357,11 @@ def set_take_profits(
         step = market.amount_step if market else None
         return pos.with_(take_profits=split_targets(targets, pos.qty, step))
 
-    return _edit_position(ledger, symbol, mark, now, edit)
+    def no_pair_leg(st: BookState) -> None:
+        if targets:
+            check_no_pair_levels(st, ledger.exchange, ledger.book.market(symbol).symbol)
+
+    return _edit_position(ledger, symbol, mark, now, edit, no_pair_leg)
 
 
 def set_trail(

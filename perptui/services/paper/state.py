@@ -10,10 +10,11 @@ from perptui.domain.account import from_units
 from perptui.domain.liquidation import liquidation_price
 from perptui.domain.paper import PaperOrder, PaperPosition
 from perptui.domain.paper_margin import MarginState, margin_state, position_risks
+from perptui.domain.paper_spot import CarryPair, SpotHolding
 from perptui.domain.risk_breaker import is_reducing
 from perptui.domain.risk_position import PositionRisk
 from perptui.domain.types import LeverageTier
-from perptui.services.store import ledger, paper_book
+from perptui.services.store import ledger, paper_book, paper_spot
 
 TiersOf = Callable[[PaperPosition], Sequence[LeverageTier]]
 
@@ -26,12 +27,34 @@ class BookState:
     wallet: float
     positions: tuple[PaperPosition, ...]
     orders: tuple[PaperOrder, ...]
+    spot: tuple[SpotHolding, ...] = ()
+    pairs: tuple[CarryPair, ...] = ()
 
     def position(self, exchange: str, symbol: str) -> PaperPosition | None:
         for p in self.positions:
             if p.exchange == exchange and p.symbol == symbol:
                 return p
         return None
+
+    def holding(self, exchange: str, symbol: str) -> SpotHolding | None:
+        """The spot holding of the spot market ``symbol``."""
+        return next((h for h in self.spot if h.exchange == exchange and h.symbol == symbol), None)
+
+    def pair(self, exchange: str, symbol: str) -> CarryPair | None:
+        """The carry pair whose perp leg is ``symbol``."""
+        return next((p for p in self.pairs if p.exchange == exchange and p.symbol == symbol), None)
+
+    def with_holding(self, exchange: str, symbol: str, holding: SpotHolding | None) -> BookState:
+        others = tuple(h for h in self.spot if not (h.exchange == exchange and h.symbol == symbol))
+        return replace(self, spot=others + ((holding,) if holding is not None else ()))
+
+    def with_spot_marks(self, exchange: str, marks: Mapping[str, float]) -> BookState:
+        """The holdings of ``exchange`` at these spot prices (by spot symbol)."""
+        spot = tuple(
+            replace(h, last_mark=marks[h.symbol]) if h.exchange == exchange and h.symbol in marks else h
+            for h in self.spot
+        )
+        return replace(self, spot=spot)
 
     def orders_of(self, exchange: str, symbol: str) -> list[PaperOrder]:
         return [o for o in self.orders if o.exchange == exchange and o.symbol == symbol]
@@ -64,7 +87,23 @@ class BookState:
 
     def margin(self, tiers_of: TiersOf) -> MarginState:
         """The account at the positions' marks, resting limits' margin reserved."""
-        return margin_state(self.wallet, self.positions, {}, tiers_of, self.reserved())
+        ms = margin_state(self.wallet, self.positions, {}, tiers_of, self.reserved())
+        if not self.spot:
+            return ms
+        # spot ties up its cost (bought with the quote, 1x) and adds its value over cost to equity
+        cost = sum(h.cost for h in self.spot)
+        upnl = sum(h.upnl() for h in self.spot)
+        value = sum(h.value() for h in self.spot)
+        return replace(
+            ms,
+            unrealized_pnl=ms.unrealized_pnl + upnl,
+            equity=ms.equity + upnl,
+            used_margin=ms.used_margin + cost,
+            free_margin=ms.free_margin - cost + min(0.0, upnl),
+            withdrawable=ms.withdrawable - cost + min(0.0, upnl),
+            gross_notional=ms.gross_notional + value,
+            net_notional=ms.net_notional + value,
+        )
 
     def risks(self, tiers_of: TiersOf) -> list[PositionRisk]:
         """Per-position metrics (liquidation prices included) at the positions' own marks."""
@@ -98,4 +137,6 @@ def load_state(conn: sqlite3.Connection, account: str) -> BookState:
         wallet=0.0 if units is None else from_units(units),
         positions=tuple(paper_book.load_positions(conn, account)),
         orders=tuple(paper_book.load_orders(conn, account, open_only=True)),
+        spot=tuple(paper_spot.load_holdings(conn, account)),
+        pairs=tuple(paper_spot.load_pairs(conn, account)),
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from perptui.domain.account import DAY_MS
 from perptui.domain.limits import check_limits
 from perptui.domain.risk_breaker import BreakerState, breaker_state, loss_since, trip_reason
+from perptui.domain.risk_pairs import perp_of, with_spot_exposures
 from perptui.domain.risk_portfolio import drawdowns, signed_exposures
 from perptui.services.risk import analytics
 from perptui.services.risk.alerts import log_alerts
@@ -41,9 +42,11 @@ def build_report(
 
     now = ctx.now() if now is None else int(now)
     book = held_inputs(ctx, loss_since(breaker_now(ctx.store, ctx.account, now)))
-    closes = daily_closes(ctx.store, ctx.exchange, {i.symbol for i in book.inputs}, now)
+    held = {i.symbol for i in book.inputs} | {perp_of(h.symbol) for h in book.spot}
+    closes = daily_closes(ctx.store, ctx.exchange, held, now)
     portfolio = portfolio_of(book, analytics.daily_vols(closes), now)
-    historical, parametric, panel = analytics.value_at_risk(signed_exposures(portfolio.positions), closes)
+    exposures = with_spot_exposures(signed_exposures(portfolio.positions), portfolio.pairs, portfolio.spot)
+    historical, parametric, panel = analytics.value_at_risk(exposures, closes)
     limits = check_limits(ctx.limits, portfolio)
     new_alerts = log_alerts(ctx.store, ctx.account, limits, now) if record else ()
     breaker = _breaker(ctx, limits, now, record)

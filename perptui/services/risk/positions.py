@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from perptui.domain.account import TRANSFER_KINDS
 from perptui.domain.errors import PerptuiError
 from perptui.domain.liquidation import side_sign
+from perptui.domain.paper_spot import CarryPair, SpotHolding
+from perptui.domain.risk_pairs import spot_book
 from perptui.domain.risk_portfolio import PortfolioRisk, portfolio_risk
 from perptui.domain.risk_position import PositionInput, position_risk, with_cross_wallet
 from perptui.domain.tiers import default_tiers
@@ -44,6 +46,9 @@ class Book:
     notes: tuple[str, ...] = ()
     #: The circuit breaker's reset today: its loss and drawdown are measured from it.
     loss_since: int | None = None
+    #: The paper account's spot holdings and carry pairs (``domain.paper_spot``).
+    spot: tuple[SpotHolding, ...] = ()
+    pairs: tuple[CarryPair, ...] = ()
 
 
 def held_inputs(ctx: RiskContext, loss_since: int | None = None) -> Book:
@@ -55,6 +60,7 @@ def held_inputs(ctx: RiskContext, loss_since: int | None = None) -> Book:
 def portfolio_of(book: Book, vols: Mapping[str, float | None], now: int) -> PortfolioRisk:
     """Per-position metrics (with the daily volatility for sigmas) and the portfolio figures."""
     risks = [position_risk(replace(i, daily_vol=vols.get(i.symbol))) for i in book.inputs]
+    spot = spot_book(risks, book.spot, book.pairs) if book.spot or book.pairs else None
     return portfolio_risk(
         risks,
         book.wallet,
@@ -64,6 +70,7 @@ def portfolio_of(book: Book, vols: Mapping[str, float | None], now: int) -> Port
         equity_history=book.equity_history,
         flows=book.flows,
         loss_since=book.loss_since,
+        spot=spot,
     )
 
 
@@ -73,6 +80,12 @@ def _paper_book(ctx: RiskContext, loss_since: int | None) -> Book:
     account = engine.account
     now = ctx.now()
     inputs = tuple(engine.position_inputs())
+    st = engine.read_state()
+    spot = tuple(
+        replace(h, last_mark=engine.ledger.spot_marks.get(h.symbol, h.last_mark))
+        for h in st.spot
+        if h.exchange == engine.exchange
+    )
     # wallet, the equity at today's start (or the reset) and the transfers since
     base = account.portfolio(now, engine.marks, loss_since=loss_since)
     transfers = [f for f in account.cash_flows() if f.kind in TRANSFER_KINDS]
@@ -85,6 +98,8 @@ def _paper_book(ctx: RiskContext, loss_since: int | None) -> Book:
         equity_day_start=base.equity_day_start,
         flows_today=_flows_today(base),
         loss_since=loss_since,
+        spot=spot,
+        pairs=tuple(p for p in st.pairs if p.exchange == engine.exchange),
     )
 
 

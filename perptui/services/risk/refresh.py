@@ -57,7 +57,10 @@ async def held_symbols(ctx: RiskContext) -> list[str]:
 
 
 def _paper_held(engine: PaperEngine) -> list[str]:
-    return sorted({p.symbol for p in engine.positions()})
+    from perptui.domain.risk_pairs import perp_of
+
+    held = {p.symbol for p in engine.positions()} | {perp_of(h.symbol) for h in engine.spot_holdings()}
+    return sorted(held)
 
 
 async def refresh_history(ctx: RiskContext, source: MarketData) -> int:
@@ -90,7 +93,14 @@ async def _paper_marks(ctx: RiskContext, source: MarketData) -> list[PaperEvent]
 def _apply(
     engine: PaperEngine, marks: dict[str, float], rates: dict[str, FundingRate], now: int
 ) -> list[PaperEvent]:
-    return engine.on_marks(marks, now) + engine.on_funding_rates(rates, now)
+    events = engine.on_marks(marks, now) + engine.on_funding_rates(rates, now)
+    spot = {}
+    for symbol, rate in rates.items():  # the spot twins' prices: the index (spot holdings, pairs)
+        market = engine.book.get(symbol)
+        if rate.index and market is not None and market.spot_symbol is not None:
+            spot[market.spot_symbol] = rate.index
+    engine.on_spot_marks(spot, now)
+    return events
 
 
 async def _exchange_read(ctx: RiskContext, source: MarketData) -> None:

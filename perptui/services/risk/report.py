@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from perptui.domain.limits import Alert, LimitReport
+from perptui.domain.paper_spot import SpotHolding
 from perptui.domain.risk_breaker import BreakerState
+from perptui.domain.risk_pairs import PairRow
 from perptui.domain.risk_portfolio import PortfolioRisk
 from perptui.domain.risk_position import PositionRisk
 
@@ -34,6 +36,7 @@ REPORT_KEYS = (
     "var_99_1d",
     "cvar_99_1d",
     "positions",
+    "spot",
     "alerts",
     "circuit_breaker",
     "account",
@@ -54,6 +57,21 @@ POSITION_KEYS = (
     "next_funding_usd",
     "stop",
     "take_profits",
+    "pair",
+)
+#: A carry pair's row in ``positions`` (``pair: true``): both legs, the perp leg as a position row.
+PAIR_KEYS = (
+    "pair",
+    "symbol",
+    "spot_symbol",
+    "qty",
+    "perp_leg",
+    "spot_leg",
+    "net_delta",
+    "net_exposure",
+    "basis_pct",
+    "funding_per_day_usd",
+    "liq_distance_pct",
 )
 
 
@@ -132,7 +150,8 @@ class RiskReport:
             "cvar_95_1d": h.cvar_95,
             "var_99_1d": h.var_99,
             "cvar_99_1d": h.cvar_99,
-            "positions": [position_dict(r) for r in p.positions],
+            "positions": positions_json(p),
+            "spot": [spot_dict(h) for h in p.spot],
             "alerts": [alert_dict(a) for a in self.alerts],
             "circuit_breaker": breaker_dict(self.breaker),
             "account": self.account,
@@ -150,6 +169,41 @@ def finite(value: object) -> object:
     if isinstance(value, list | tuple):
         return [finite(v) for v in value]
     return value
+
+
+def positions_json(p: PortfolioRisk) -> list[dict[str, object]]:
+    """Each position as a row (``pair: false``), a carry pair's perp leg folded into the pair's one hedged
+    row (``pair: true``) with both legs."""
+    paired = {row.symbol for row in p.pairs if row.perp is not None}
+    rows = [position_dict(r) | {"pair": False} for r in p.positions if r.symbol not in paired]
+    return rows + [pair_dict(row) for row in p.pairs]
+
+
+def pair_dict(row: PairRow) -> dict[str, object]:
+    return {
+        "pair": True,
+        "symbol": row.symbol,
+        "spot_symbol": row.spot_symbol,
+        "qty": row.qty,
+        "perp_leg": None if row.perp is None else position_dict(row.perp) | {"pair": True},
+        "spot_leg": {
+            "side": "long",
+            "qty": row.spot_qty,
+            "entry": row.spot_entry,
+            "price": row.spot_price,
+            "value": row.spot_value,
+        },
+        "net_delta": row.net_delta,
+        "net_exposure": row.net_exposure,
+        "basis_pct": row.basis,
+        "funding_per_day_usd": row.funding_per_day,
+        "liq_distance_pct": row.liq_distance,
+    }
+
+
+def spot_dict(h: SpotHolding) -> dict[str, object]:
+    return {"symbol": h.symbol, "asset": h.base, "qty": h.qty, "avg_cost": h.entry, "price": h.price(),
+            "value": h.value(), "upnl": h.upnl()}  # fmt: skip
 
 
 def position_dict(r: PositionRisk) -> dict[str, object]:

@@ -38,6 +38,11 @@ Layout, and why:
   leaves open, the last level the rest) replaces the single ``take_profit`` column of ``paper_positions``
   and ``paper_orders`` (an old one becomes one level for the whole quantity), and ``paper_positions.trail``
   (JSON ``{"kind", "value", "label"}`` or NULL) holds the trailing stop.
+- Version 6 adds spot to the paper book: ``paper_spot`` (one row per asset held: quantity and average
+  cost; the notional stays in the wallet, see ``domain.paper_spot``), ``paper_spot_orders`` (spot market
+  orders, filled at once, and limits, open until filled or cancelled), ``paper_spot_fills`` (every spot
+  execution with its fee and realised PnL in 1e-8 units) and ``paper_pairs`` (the carry pairs: a spot
+  holding and a short perp of the same quantity opened, resized and closed as one, in one transaction).
 """
 
 from __future__ import annotations
@@ -300,8 +305,64 @@ V5 = Migration(
     ),
 )
 
+V6 = Migration(
+    6,
+    "paper spot: holdings, spot orders and fills, carry pairs",
+    (
+        """CREATE TABLE paper_spot (
+            account TEXT NOT NULL,
+            exchange TEXT NOT NULL,
+            symbol TEXT NOT NULL,  -- the spot market, e.g. BTC/USDT
+            base TEXT NOT NULL,
+            qty REAL NOT NULL CHECK (qty > 0),
+            entry REAL NOT NULL,  -- average cost
+            opened_at INTEGER NOT NULL,
+            last_mark REAL,
+            PRIMARY KEY (account, exchange, symbol)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE paper_spot_orders (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            exchange TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+            kind TEXT NOT NULL CHECK (kind IN ('market', 'limit')),
+            qty REAL NOT NULL CHECK (qty > 0),
+            price REAL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'filled', 'cancelled')),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            note TEXT
+        )""",
+        """CREATE TABLE paper_spot_fills (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            order_id INTEGER REFERENCES paper_spot_orders (id),
+            exchange TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+            qty REAL NOT NULL CHECK (qty > 0),
+            price REAL NOT NULL,
+            fee_e8 INTEGER NOT NULL CHECK (fee_e8 >= 0),
+            realized_e8 INTEGER NOT NULL,
+            liquidity TEXT NOT NULL CHECK (liquidity IN ('maker', 'taker')),
+            reason TEXT NOT NULL  -- 'order', 'pair_open', 'pair_close'
+        )""",
+        """CREATE TABLE paper_pairs (
+            account TEXT NOT NULL,
+            exchange TEXT NOT NULL,
+            symbol TEXT NOT NULL,  -- the perp leg
+            spot_symbol TEXT NOT NULL,
+            qty REAL NOT NULL CHECK (qty > 0),
+            opened_at INTEGER NOT NULL,
+            PRIMARY KEY (account, exchange, symbol)
+        ) WITHOUT ROWID""",
+    ),
+)
+
 #: Every migration, in order. ``latest_version()`` is the schema version this perptui writes.
-MIGRATIONS: list[Migration] = [V1, V2, V3, V4, V5]
+MIGRATIONS: list[Migration] = [V1, V2, V3, V4, V5, V6]
 
 
 def latest_version() -> int:

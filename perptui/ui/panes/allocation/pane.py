@@ -29,11 +29,11 @@ from perptui.ui.panes.allocation.fold_cue import FoldCue
 from perptui.ui.panes.allocation.heading import PlanHeading
 from perptui.ui.panes.allocation.messages import BasisRead, PlanFailed, PlanSolved
 from perptui.ui.panes.allocation.notes import PlanNotes
-from perptui.ui.panes.allocation.send import place_all, rehearse
+from perptui.ui.panes.allocation.send import place_all, rehearse, send_items
 from perptui.ui.panes.allocation.settings import Setting, settings
 from perptui.ui.panes.allocation.settings_bar import SettingsBar
 from perptui.ui.panes.allocation.solve import account_basis, needs_reload, save_split, solve_plan
-from perptui.ui.panes.allocation.trades import confirm_lines, send_order
+from perptui.ui.panes.allocation.trades import confirm_lines
 from perptui.ui.panes.allocation.trades_line import TradesLine
 from perptui.ui.panes.base import Pane
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
@@ -316,33 +316,42 @@ class AllocationPane(Pane):
 
     @work(exclusive=True, group="plan-dialog")
     async def send_trades(self, plan: HybridPlan) -> None:
-        """Rehearse the perp orders first: what the paper account would refuse is said before the
-        confirmation, which then defaults to No; when it would refuse them all, no confirmation."""
-        perp = send_order(plan.trades)
-        if not perp:
-            self.notify("no perp trades to send", timeout=3)
+        """Rehearse first: what the paper account would refuse (and the rule) is said before the
+        confirmation, with the cost of the rebalance and the exposure it leaves; a carry pair goes as a
+        pair (both legs or neither); when it would refuse everything, no confirmation."""
+        items = send_items(plan.trades, self.inputs)
+        if not items:
+            self.notify("no trades to send", timeout=3)
             return
         engine = await asyncio.to_thread(self.ctx.paper_engine)
-        rehearsal = await asyncio.to_thread(rehearse, engine, perp, self.inputs)
+        rehearsal = await asyncio.to_thread(rehearse, engine, items, self.inputs)
         refused = rehearsal.refused
-        if len(refused) == len(perp):
-            self.notify(f"no orders sent: the paper account refuses them ({refused[0]})", severity="error")
+        if len(refused) == len(items):
+            self.notify(f"nothing sent: the paper account refuses it all ({refused[0]})", severity="error")
             return
         dialog = ConfirmDialog(
-            f"Send {len(perp) - len(refused)} orders to the paper account?",
-            confirm_lines(plan.trades, plan.qty_steps, refused=rehearsal.refused_symbols),
+            f"Send {len(items) - len(refused)} of {len(items)} to the paper account?",
+            confirm_lines(
+                items,
+                plan.qty_steps,
+                refused=rehearsal.refused_keys,
+                cost=(rehearsal.fees, rehearsal.slippage),
+                exposure=(rehearsal.gross, rehearsal.net),
+            ),
             warnings=[f"refused, would not be sent: {why}" for why in refused],
             action="send them",
         )
         if not await self.app.push_screen_wait(dialog):
-            self.notify("no orders sent", timeout=3)
+            self.notify("nothing sent", timeout=3)
             return
         sendable = rehearsal.sendable
         failed = await asyncio.to_thread(place_all, engine, sendable)
-        self.notify(f"{sum(1 for why in failed if not why)} paper orders filled", title="plan", timeout=5)
-        for request, why in zip(sendable, failed, strict=True):
+        pairs = sum(1 for i, why in zip(sendable, failed, strict=True) if not why and i.kind != "order")
+        done = sum(1 for why in failed if not why)
+        self.notify(f"{done} sent to the paper account ({pairs} carry pairs)", title="plan", timeout=5)
+        for item, why in zip(sendable, failed, strict=True):
             if why:
-                self.notify(f"refused: {request.symbol}: {why}", severity="error", timeout=8)
+                self.notify(f"refused: {item.symbol}: {why}", severity="error", timeout=8)
         self.solve(self.config, reload=False)
 
     # --- drawing ------------------------------------------------------------------------------------

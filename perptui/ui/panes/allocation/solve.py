@@ -128,4 +128,10 @@ def current_positions(ctx: AppContext) -> list[CurrentPosition]:
 
     if ctx.account_mode != "paper":
         return []
-    return [CurrentPosition(p.symbol, p.side, p.qty) for p in ctx.paper_engine().positions()]
+    from perptui.domain.risk_pairs import perp_of
+
+    engine = ctx.paper_engine()
+    held = [CurrentPosition(p.symbol, p.side, p.qty) for p in engine.positions()]
+    return held + [
+        CurrentPosition(perp_of(h.symbol), "long", h.qty, leg="spot") for h in engine.spot_holdings()
+    ]

@@ -1,6 +1,6 @@
 """The allocation pane's wording of the trades that take the paper account to the plan: the confirmation's
-order list (in the order they are sent, columns aligned so a 60-wide dialog holds a line each) and the
-one-line summary under the table. No Textual."""
+list (pairs and orders in the order they are sent, columns aligned so a 60-wide dialog holds a line each,
+then the cost and the exposure after) and the one-line summary under the table. No Textual."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ from textual.content import Content
 from perptui.presentation import numbers as fmt
 
 if TYPE_CHECKING:
-    from perptui.domain.plan import HybridPlan, PlanTrade
-
-
-def send_order(trades: Sequence[PlanTrade]) -> list[PlanTrade]:
-    """The perp trades in the order they are sent: reduce-only first, as they free margin."""
-    return sorted((t for t in trades if t.leg == "perp"), key=lambda t: not t.reduce_only)
+    from perptui.domain.plan import HybridPlan
+    from perptui.ui.panes.allocation.send import SendItem
 
 
 def shown_symbol(symbol: str) -> str:
@@ -25,39 +21,50 @@ def shown_symbol(symbol: str) -> str:
     return symbol.split(":", 1)[0]
 
 
+_KIND = {"pair": "PAIR", "unpair": "UNPAIR", "order": ""}
+
+
 def confirm_lines(
-    trades: Sequence[PlanTrade],
+    items: Sequence[SendItem],
     steps: Mapping[str, float] | None = None,
     *,
-    refused: frozenset[str] = frozenset(),
+    refused: frozenset[tuple[str, str]] = frozenset(),
+    cost: tuple[float, float] | None = None,
+    exposure: tuple[float | None, float | None] | None = None,
 ) -> list[str]:
-    """The confirmation's lines: what is sent and how, one aligned line per perp order (those the paper
-    account refuses, by symbol in ``refused``, marked REFUSED), then the spot legs that are not sent."""
-    perp = send_order(trades)
-    spot = [t for t in trades if t.leg == "spot"]
-    rows = [
-        (t.side.upper(), fmt.qty(t.qty, (steps or {}).get(t.symbol)), shown_symbol(t.symbol), t)
-        for t in [*perp, *spot]
-    ]
-    side_w, qty_w, sym_w = (max((len(r[i]) for r in rows), default=0) for i in range(3))
-    notional_w = max((len(fmt.money(t.notional)) for t in perp), default=0)
+    """The confirmation's lines: one aligned line per item in the order sent (a pair: buy spot + short
+    perp of its quantity, both or neither; REFUSED where the paper account refuses it, by (kind,
+    symbol) in ``refused``), then the rebalance's cost (fees, slippage) and the gross and net exposure
+    it leaves."""
+    rows = []
+    for i in items:
+        what = _KIND[i.kind] or i.side.upper()
+        if i.kind == "pair":
+            what = "PAIR +" if i.side == "short" else "PAIR −"
+        elif i.kind == "unpair":
+            what = "PAIR ×"
+        rows.append((what, fmt.qty(i.qty, (steps or {}).get(i.symbol)), shown_symbol(i.symbol), i))
+    kind_w, qty_w, sym_w = (max((len(r[k]) for r in rows), default=0) for k in range(3))
+    notional_w = max((len(fmt.money(i.notional)) for i in items), default=0)
 
-    def line(side: str, qty: str, symbol: str, trade: PlanTrade) -> str:
-        head = f"{side:<{side_w}} {qty:>{qty_w}}  {symbol:<{sym_w}}"
-        if trade.leg == "spot":
-            return f"{head}  spot"
-        notional = f"{'≈ ' + fmt.money(trade.notional):>{notional_w + 2}}"
-        return (
-            f"{head}  {notional}"
-            + ("  reduce-only" if trade.reduce_only else "")
-            + ("  REFUSED" if trade.symbol in refused else "")
-        )
+    def line(what: str, qty: str, symbol: str, item: SendItem) -> str:
+        notional = f"{'≈ ' + fmt.money(item.notional):>{notional_w + 2}}"
+        tail = {"pair": "  spot+perp", "unpair": "  close both"}.get(item.kind, "")
+        tail += "  reduce-only" if item.kind == "order" and item.reduce_only else ""
+        tail += "  REFUSED" if (item.kind, item.symbol) in refused else ""
+        return f"{what:<{kind_w}} {qty:>{qty_w}}  {symbol:<{sym_w}}  {notional}{tail}"
 
-    lines = ["MARKET orders, mark + slippage, PAPER account only:"]
-    lines += [line(*r) for r in rows[: len(perp)]]
-    if spot:
-        lines += ["", f"not sent: {len(spot)} spot legs (paper trades perps only)"]
-        lines += [line(*r) for r in rows[len(perp) :]]
+    lines = ["MARKET orders, mark + slippage, PAPER account only (a PAIR: both legs or neither):"]
+    lines += [line(*r) for r in rows]
+    if cost is not None:
+        fees, slippage = cost
+        lines += [
+            "",
+            f"cost: fees {fmt.money(fees)} + slippage {fmt.money(slippage)} = {fmt.money(fees + slippage)}",
+        ]
+    if exposure is not None:
+        gross, net = exposure
+        lines.append(f"after: gross exposure {fmt.money(gross)}, net {fmt.money(net)}")
     return lines
 
 
@@ -72,5 +79,5 @@ def trades_summary(plan: HybridPlan, *, short: bool) -> Content:
         (f"{len(plan.trades)} trades to reach the plan", "bold"),
         f" ({perp} perp, {len(plan.trades) - perp} spot; {traded}) · ",
         ("x", "bold $text-accent"),
-        " sends them" if short else " sends the perp orders to the paper account",
+        " sends them" if short else " sends them to the paper account (carry pairs as pairs)",
     )

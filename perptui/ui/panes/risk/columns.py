@@ -19,6 +19,7 @@ from perptui.ui.widgets.live_table import Cell, ColumnSpec
 
 if TYPE_CHECKING:
     from perptui.domain.limits import LimitReport
+    from perptui.domain.risk_pairs import PairRow
     from perptui.domain.risk_position import PositionRisk
 
 SPECS: tuple[ColumnSpec, ...] = (
@@ -106,3 +107,27 @@ def position_cells(
         (fmt.leverage(leverage).replace(".00x", "x"), ""),
         (p.margin_mode, ""),
     ]
+
+
+def pair_cells(row: PairRow, limits: LimitReport, *, private: bool) -> list[Cell] | None:
+    """A carry pair as one hedged row: side ``pair``, the pair's quantity, the net exposure as its notional,
+    both legs' unrealised PnL, the perp leg's liquidation, margin and funding, and the basis (perp over
+    spot) where the mode goes. None when the perp leg is gone (its spot shows as spot)."""
+    p = row.perp
+    if p is None:
+        return None
+    cells = position_cells(p, limits, stop=None, leverage=None, private=private)
+    spot_upnl = None
+    if row.spot_value is not None and row.spot_entry is not None:
+        spot_upnl = row.spot_value - row.spot_qty * row.spot_entry
+    upnl = None if p.upnl is None or spot_upnl is None else p.upnl + spot_upnl
+    masked = fmt.MASK if private else None
+    cells[0] = (f"{p.symbol.split('/', 1)[0]} pair", cells[0][1])
+    cells[1] = ("pair", "")
+    cells[4] = (masked or fmt.money(row.net_exposure, signed=True), "")
+    cells[5] = (masked or fmt.money(upnl, signed=True), "" if private else _signed_tone(upnl))
+    cells[6] = (fmt.UNKNOWN, "muted")
+    cells[10] = (fmt.UNKNOWN, "muted")
+    cells[15] = ("hedged", "")
+    cells[17] = (f"basis {fmt.pct(row.basis, 2)}" if row.basis is not None else fmt.UNKNOWN, "")
+    return cells

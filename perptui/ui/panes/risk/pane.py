@@ -226,7 +226,14 @@ class RiskPane(Pane):
 
     def selected(self) -> PositionRisk | None:
         """The PositionRisk under the cursor, or None (with a notification) when there is none."""
-        found = self.position(self.table.cursor_key)
+        key = self.table.cursor_key
+        if key is not None and key.startswith("pair:"):
+            coin = key.removeprefix("pair:").split("/", 1)[0]
+            self.notify(
+                f"a carry pair: its legs go together, 'perptui paper carry close {coin}'", severity="warning"
+            )
+            return None
+        found = self.position(key)
         if found is None:
             self.notify("no position selected: the table is empty", severity="warning", timeout=3)
         return found

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from perptui.ui.panes.risk.columns import SPECS, position_cells
+from perptui.ui.panes.risk.columns import SPECS, pair_cells, position_cells
 from perptui.ui.risk_monitor import Levels
 from perptui.ui.widgets.live_table import LiveTable
 
@@ -33,7 +33,13 @@ class RiskPositions(Vertical):
 
     def show(self, report: RiskReport, levels: dict[str, Levels], *, private: bool) -> None:
         rows = {}
+        paired = {row.symbol: row for row in report.portfolio.pairs if row.perp is not None}
         for p in report.positions:
+            if p.symbol in paired:  # the pair's row stands for its perp leg
+                cells = pair_cells(paired[p.symbol], report.limits, private=private)
+                if cells is not None:
+                    rows[f"pair:{p.symbol}"] = cells
+                    continue
             level = levels.get(p.symbol, NO_LEVELS)
             rows[p.symbol] = position_cells(
                 p, report.limits, stop=level.stop, leverage=level.leverage, private=private

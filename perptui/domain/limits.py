@@ -177,7 +177,13 @@ def check_limits(limits: Limits, portfolio: PortfolioRisk) -> LimitReport:
     since_reset = portfolio.loss_since is not None
     alerts = [a for c in checks if (a := _alert(c, since_reset)) is not None]
     if limits.require_stop:
-        alerts += [no_stop_alert(p.symbol) for p in portfolio.positions if p.has_stop is False]
+        # A carry pair's perp leg is hedged by its spot leg: no stop is expected on it.
+        hedged = {row.perp.symbol for row in portfolio.pairs if row.perp is not None}
+        alerts += [
+            no_stop_alert(p.symbol)
+            for p in portfolio.positions
+            if p.has_stop is False and p.symbol not in hedged
+        ]
     return LimitReport(tuple(checks), tuple(alerts))
 
 

@@ -87,6 +87,22 @@ def open_sample_positions(app: PerptuiApp) -> None:
         engine.place_order(replace(request, mark=mark))
 
 
+#: The carry pair of the risk screenshot: long spot and short perp of the same quantity.
+SAMPLE_PAIR = ("ENADEMO/USDT:USDT", 1_000.0)
+
+
+def open_sample_pair(app: PerptuiApp, symbol: str = SAMPLE_PAIR[0], qty: float = SAMPLE_PAIR[1]) -> None:
+    """A carry pair of ``qty`` on ``symbol`` at the demo's mark and spot price (its index). Blocking."""
+    ctx = app.ctx
+    source = ctx.source()
+    markets = asyncio.run(source.load_markets())
+    ctx.store().upsert_markets(ctx.exchange_name, markets, ctx.clock.now_ms())
+    engine = ctx.paper_engine()
+    engine.book.use(markets)
+    rate = asyncio.run(source.fetch_funding_rates([symbol]))[symbol]
+    engine.open_pair(symbol, qty, mark=rate.mark, spot=rate.index)
+
+
 async def settle(pilot: Pilot) -> None:
     """Wait until the workers are done and the screen has redrawn; no blinking cursor."""
     app = pilot.app
@@ -216,6 +232,14 @@ async def _risk(pilot: Pilot, keys: tuple[str, ...] = ()) -> None:
 @shot("risk")
 async def _risk_default(pilot: Pilot) -> None:
     await _risk(pilot, ("j", "j"))
+
+
+@shot("risk-pair")
+async def _risk_with_a_pair(pilot: Pilot) -> None:
+    """The sample positions and a carry pair, shown as one hedged row."""
+    await settle(pilot)
+    await asyncio.to_thread(open_sample_pair, pilot.app)  # type: ignore[arg-type]
+    await _risk(pilot)
 
 
 async def open_plan(pilot: Pilot) -> Any:

@@ -5,23 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from perptui.ui.screenshots import open_risk
+from perptui.ui.screenshots import open_risk, open_sample_pair
 from tests.ui.helpers import notifications, settle, sync
 
 SIZE = (120, 40)
 BTC = "BTCDEMO/USDT:USDT"
-
-
-def open_pair(app) -> None:  # type: ignore[no-untyped-def]
-    """A 0.05 BTCDEMO pair at the demo's mark and spot price (the index). Blocking."""
-    ctx = app.ctx
-    source = ctx.source()
-    markets = asyncio.run(source.load_markets())
-    ctx.store().upsert_markets(ctx.exchange_name, markets, ctx.clock.now_ms())
-    engine = ctx.paper_engine()
-    engine.book.use(markets)
-    rate = asyncio.run(source.fetch_funding_rates([BTC]))[BTC]
-    engine.open_pair(BTC, 0.05, mark=rate.mark, spot=rate.index)
 
 
 @sync
@@ -29,13 +17,16 @@ async def test_a_pair_is_one_hedged_row_and_counts_its_net_exposure(make_app) ->
     app = make_app(history=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await asyncio.to_thread(open_pair, app)
+        await asyncio.to_thread(open_sample_pair, app, BTC, 0.05)
         pane = await open_risk(pilot, sample=False)
         assert pane.table.keys_in_order() == [f"pair:{BTC}"]
         report = pane.report
         (row,) = report.portfolio.pairs
         assert row.net_delta == 0 and row.perp is not None and row.perp.side == "short"
         assert report.portfolio.gross_exposure < 0.01 * row.perp.notional  # net, not 2 x the legs
+        # The perp leg is hedged by the spot leg: no "has no stop-loss" alert (with [risk] alert_no_stop on).
+        assert app.ctx.settings.risk.alert_no_stop
+        assert not [a for a in report.alerts if a.kind == "no_stop"]
         await pilot.press("c")
         await settle(pilot)
         assert any("paper carry close BTCDEMO" in m for m in notifications(pilot))

@@ -11,17 +11,9 @@ from textual.widgets import Input
 from perptui.ui.screenshots import open_plan
 from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
 from tests.ui.helpers import settle, sync, type_text, wait_for_screen
+from tests.ui.test_allocation_pane import until_solved
 
 SIZE = (120, 40)
-
-
-async def until_solved(pilot, pane) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(300):
-        await settle(pilot)
-        if not pane.solving:
-            return
-        await pilot.pause(0.05)
-    raise TimeoutError("the plan was not solved")
 
 
 async def account_equity(app) -> float:  # type: ignore[no-untyped-def]

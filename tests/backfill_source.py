@@ -51,9 +51,16 @@ class StepSource:
     is_demo = False
 
     def __init__(
-        self, now: int, page: int = 100, delay: float = 0.0, repeat_first_page: bool = False
+        self,
+        now: int,
+        page: int = 100,
+        delay: float = 0.0,
+        repeat_first_page: bool = False,
+        newest_page: bool = False,
     ) -> None:
         self.now = now
+        #: Serve the newest ``page`` prints of the window asked for (how OKX answered ccxt's unified call).
+        self.newest_page = newest_page
         self.page = page
         self.delay = delay
         self.repeat_first_page = repeat_first_page
@@ -85,6 +92,8 @@ class StepSource:
         if self.repeat_first_page:
             return rows[: self.page]
         rows = [p for p in rows if p.time >= since and (until is None or p.time < until)]
+        if self.newest_page:
+            return rows[-(limit or self.page) :]
         return rows[: limit or self.page]
 
     async def fetch_ohlcv(

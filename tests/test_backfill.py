@@ -66,6 +66,18 @@ def test_older_data_is_filled_when_asked_for(store: Store) -> None:
     assert all(until is None or until <= mid + 1000 for _, _, until in src.calls)
 
 
+def test_a_page_that_skips_ahead_of_the_cursor_leaves_its_hole_open(store: Store) -> None:
+    """A source serving the newest page of the window (OKX through ccxt's unified call) must not get the
+    window recorded as complete: the hole is asked for again until the prints in it are stored."""
+    src = StepSource(now=START + 10 * DAY, page=7, newest_page=True)
+    first = run(backfill_funding(src, store, SYM, START, None))
+    assert first == 7  # the newest 7 of 30
+    assert store.missing(src.name, "funding", SYM, "", START, None)[0][0] == START
+    src.newest_page = False  # the source is fixed (or the outage is over): the rest arrives
+    assert run(backfill_funding(src, store, SYM, START, None)) == 23
+    assert store.load_funding(src.name, SYM) == floored(src.all_funding(SYM))
+
+
 def test_interrupted_older_fill_leaves_no_gap(store: Store) -> None:
     """A fill of older data stopped half-way must be completed by the rerun, not skipped."""
     src = StepSource(now=START + 20 * DAY, page=4)

@@ -12,6 +12,13 @@ oldest to its newest row, i.e. it resumes after the newest stored row.
 It stops at ``until`` or when a page brings nothing at or after the cursor, so a source that keeps
 returning the same page (or ignores ``since``) ends the loop instead of spinning.
 
+Coverage is only what a page proves. A page whose first row is further from the cursor than one and a
+half steps (the bar length, or the spacing of the prints seen; the half allows for prints a few
+milliseconds late) did not start at the cursor: an exchange that
+served the newest page of a longer window, or a market listed later. Only ``[first, last]`` is then
+recorded; the hole before it is asked for again by the next backfill (and recorded empty once an
+answer for just that span brings nothing).
+
 The open bar. ``fetch_ohlcv`` returns the still-forming current bar too. It is stored (the TUI wants
 the live bar) but not counted as covered: a bar is final only once ``open time + timeframe`` is a
 minute (``CLOSE_MARGIN_MS``, for clock skew) behind the clock read before the page was requested.
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from perptui.domain.timeframes import timeframe_ms
@@ -146,6 +154,7 @@ async def _backfill(
         return n
 
     added = 0
+    step = tf_ms  # funding: learnt from the prints' spacing
     for start, end in await io(gaps):
         cursor = start
         while end is None or cursor < end:
@@ -155,9 +164,11 @@ async def _backfill(
             if not fresh:
                 await io(nothing_in, cursor, end, fetched_at)
                 break
-            last = fresh[-1].time
+            first, last = fresh[0].time, fresh[-1].time
+            step = max(step, _spacing(fresh))
+            covered_from = cursor if first - cursor < step * 3 // 2 else first
             final = last + tf_ms + _margin(tf_ms) <= fetched_at
-            added += await io(store_page, fresh, fetched_at, cursor, last + 1 if final else last)
+            added += await io(store_page, fresh, fetched_at, covered_from, last + 1 if final else last)
             cursor = last + 1
             if on_progress is not None:
                 on_progress(added, cursor)
@@ -168,6 +179,12 @@ async def _backfill(
 
 def _time(row: FundingPrint | Candle) -> int:
     return row.time
+
+
+def _spacing(rows: list) -> int:
+    """The smallest gap between consecutive rows of a page (0 for a single row)."""
+    gaps = [b.time - a.time for a, b in pairwise(rows) if b.time > a.time]
+    return min(gaps, default=0)
 
 
 def _margin(tf_ms: int) -> int:

@@ -1,4 +1,5 @@
-"""A loopback exchange speaking Binance USDⓈ-M futures REST, for pointing real ccxt at in tests.
+"""A loopback exchange speaking Binance USDⓈ-M futures REST (or another exchange's, through a venue
+app), for pointing real ccxt at in tests.
 
 It runs an aiohttp server on 127.0.0.1 (a free port) in a background thread with its own event loop,
 so async tests (``asyncio.run``) and subprocess CLI tests can both use ``base_url``. Every request is
@@ -34,6 +35,7 @@ class RecordedRequest:
     query: dict[str, str]
     signed: bool  # carried an API-key header, a timestamp and a signature
     fault: str | None  # the fault applied, if any
+    body: Any = None  # a POST's JSON body (Hyperliquid's /info), else None
     at: float = field(default_factory=time.monotonic)
 
 
@@ -166,7 +168,13 @@ class LoopbackAccount:
 
 class LoopbackExchange:
     """The server. ``source`` is a data source (``RealBinanceData``, ``DemoBinanceData``) or a
-    zero-argument factory for one, called in the server's thread on first use."""
+    zero-argument factory for one, called in the server's thread on first use.
+
+    A source with an async ``handle(request) -> web.StreamResponse | None`` is a *venue app* speaking
+    another exchange's REST (``tests/loopback/venues``): it answers every request itself (None for a path
+    it does not serve), and the Binance routes below are not used. Faults and the request log apply to
+    every venue alike.
+    """
 
     def __init__(
         self, source: Any | Callable[[], Any], *, mode: str | None = None, host: str = "127.0.0.1"
@@ -204,7 +212,8 @@ class LoopbackExchange:
     def source(self) -> Any:
         if self._source is None:
             candidate = self._source_or_factory
-            self._source = candidate if hasattr(candidate, "exchange_info") else candidate()
+            is_source = hasattr(candidate, "exchange_info") or hasattr(candidate, "handle")
+            self._source = candidate if is_source else candidate()
         return self._source
 
     @property
@@ -294,9 +303,13 @@ class LoopbackExchange:
         query = dict(request.query)
         signed = bool(request.headers.get("X-MBX-APIKEY")) and "signature" in query and "timestamp" in query
         delay, fault = self.faults.take(path)
+        body = None
+        if request.method == "POST" and request.can_read_body:
+            with contextlib.suppress(ValueError):
+                body = await request.json()  # aiohttp keeps the body: the handler reads it again
         with self._lock:
             self._requests.append(
-                RecordedRequest(request.method, path, query, signed, fault.kind if fault else None)
+                RecordedRequest(request.method, path, query, signed, fault.kind if fault else None, body)
             )
         if delay:
             await asyncio.sleep(delay)
@@ -334,14 +347,14 @@ class LoopbackExchange:
         return await handler(request)
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if hasattr(self.source, "handle"):
+            response = await self.source.handle(request)
+            if response is not None:
+                return response
+            return self._unserved(request)
         route = ROUTES.get(request.path)
         if route is None:
-            with self._lock:
-                self._unknown.append(request.path)
-            log.error("loopback exchange: unserved path %s %s", request.method, request.path)
-            return web.json_response(
-                {"code": -5000, "msg": f"Path {request.path} not served by loopback"}, status=404
-            )
+            return self._unserved(request)
         kind, method = route
         query = request.query
         if kind == "signed" and not (
@@ -353,6 +366,14 @@ class LoopbackExchange:
         except BinanceApiError as err:
             return web.json_response({"code": err.code, "msg": err.msg}, status=err.status)
         return web.json_response(payload)
+
+    def _unserved(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            self._unknown.append(request.path)
+        log.error("loopback exchange: unserved path %s %s", request.method, request.path)
+        return web.json_response(
+            {"code": -5000, "msg": f"Path {request.path} not served by loopback"}, status=404
+        )
 
     # ----------------------------------------------------------------------------------- endpoints
 

@@ -43,6 +43,7 @@ from perptui.services.exchanges import ccxt_convert as conv
 from perptui.services.exchanges.ccxt_errors import is_retryable, translate
 from perptui.services.exchanges.retry import backoff_delay, parse_retry_after
 from perptui.services.exchanges.urls import check_base_url, rebase_urls
+from perptui.services.exchanges.venues import venue_for
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,6 @@ T = TypeVar("T")
 
 #: Open interest is one request per symbol on Binance: never for more than this many at once.
 MAX_OPEN_INTEREST_SYMBOLS = 20
-#: Per-symbol tier requests (exchanges without a bulk endpoint): never for more than this many.
-MAX_PER_SYMBOL_TIER_REQUESTS = 20
-#: The largest page of funding history each exchange serves (its documented maximum). Without a limit
-#: ccxt asks for the exchange's default page (Binance: 100), so 90 days of 1h prints took 22 requests
-#: instead of 3; the scanner's first backfill of every perp is where that counts.
-FUNDING_HISTORY_PAGE = {"binanceusdm": 1000, "binance": 1000, "bybit": 200, "okx": 100, "bitget": 100}
 
 
 def _ccxt() -> Any:
@@ -105,6 +100,7 @@ class CcxtExchange:
                 "e.g. binanceusdm, bybit, okx)"
             )
         self.name = exchange_id
+        self.venue = venue_for(exchange_id)
         self.max_retries = max(0, int(max_retries))
         self.backoff_base_s = float(backoff_base_s)
         self._ccxt = ccxt
@@ -202,6 +198,23 @@ class CcxtExchange:
             self._spot_ex = twin
         return self._spot_ex
 
+    # ------------------------------------------------------------------- what a Venue may use (VenueApi)
+
+    @property
+    def ex(self) -> Any:
+        return self._ex
+
+    async def call(
+        self, what: str, fn: Callable[..., Awaitable[T]], *args: Any, symbol: str | None = None, **kwargs: Any
+    ) -> T:
+        return await self._call(what, fn, *args, symbol=symbol, **kwargs)
+
+    def raw_market(self, symbol: str) -> dict[str, Any]:
+        return self._perps.get(symbol) or self._ex.market(symbol)
+
+    def interval_hours(self, symbol: str) -> float | None:
+        return self._intervals.get(symbol)
+
     # ----------------------------------------------------------------------------------------- calls
 
     async def _call(
@@ -277,8 +290,11 @@ class CcxtExchange:
         approximate = False
         if not tiers:
             cached = self._cached_tier_map().get(symbol)
+            published = self.venue.published_tiers(market)
             if cached:
                 tiers = list(cached)
+            elif published:
+                tiers = published
             else:
                 leverage_max = conv.num(((market.get("limits") or {}).get("leverage") or {}).get("max"))
                 tiers, approximate = default_tiers(leverage_max), True
@@ -291,6 +307,7 @@ class CcxtExchange:
             tiers_approximate=approximate,
             funding_interval_hours=self._intervals.get(symbol),
             spot_symbol=spot if spot in self._spot_symbols else None,
+            min_notional=self.venue.min_notional(market),
         )
 
     async def load_markets(self) -> list[Market]:
@@ -389,19 +406,7 @@ class CcxtExchange:
     ) -> list[FundingPrint]:
         await self._ensure_markets()
         symbol = self._resolve(symbol)
-        params: dict[str, Any] = {}
-        if until is not None:
-            params["until"] = int(until) - 1  # ccxt's until is inclusive; ours is exclusive
-        limit = limit or FUNDING_HISTORY_PAGE.get(self.name)
-        rows = await self._call(
-            f"reading funding history of {symbol}",
-            self._ex.fetch_funding_rate_history,
-            symbol,
-            int(since),
-            limit,
-            params,
-            symbol=symbol,
-        )
+        rows = await self.venue.funding_history(self, symbol, int(since), until, limit)
         return conv.funding_prints_from_ccxt(rows or [], symbol, int(since), until)
 
     # ---------------------------------------------------------------------------------------- prices
@@ -421,26 +426,20 @@ class CcxtExchange:
             raise UsageError(
                 f"{self.name} has no {timeframe} candles; it offers " + ", ".join(list(self._ex.timeframes))
             )
-        params: dict[str, Any] = {}
-        if until is not None:
-            params["until"] = int(until) - 1
         exchange = await self._exchange_for(symbol)
-        rows = await self._call(
-            f"reading {timeframe} candles of {symbol}",
-            exchange.fetch_ohlcv,
-            symbol,
-            timeframe,
-            int(since),
-            limit,
-            params,
-            symbol=symbol,
-        )
+        rows = await self.venue.ohlcv(self, exchange, symbol, timeframe, int(since), until, limit)
         return conv.candles_from_ccxt(rows or [], int(since), until)
 
     async def fetch_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
         resolved = await self._resolve_many(symbols)
-        raw = await self._call("reading tickers", self._ex.fetch_tickers, resolved)
-        raw = {s: t for s, t in (raw or {}).items() if s in self._perps}
+        params = self.venue.ticker_params()
+        raw = await self._call("reading tickers", self._ex.fetch_tickers, resolved, params)
+        received_ms = int(time.time() * 1000)
+        raw = {
+            s: self.venue.fix_ticker(t, self._perps[s], received_ms)
+            for s, t in (raw or {}).items()
+            if s in self._perps
+        }
         if resolved is not None:
             raw = {s: t for s, t in raw.items() if s in resolved}
         marks: dict[str, Any] = {}
@@ -495,33 +494,18 @@ class CcxtExchange:
     async def _exchange_tiers(self, symbols: list[str] | None) -> dict[str, list[LeverageTier]]:
         """Tiers the exchange serves. Failures (no keys for Binance's signed brackets, not supported,
         unreachable) give an empty result, and callers fall back to the cache or the default."""
-        has = self._ex.has
-        raw: dict[str, Any] = {}
+        if self.venue.needs_keys_for_tiers(self._has_keys):
+            return {}
         try:
-            if has.get("fetchLeverageTiers"):
-                if self._needs_keys_for_tiers():
-                    return {}
-                raw = await self._call("reading leverage tiers", self._ex.fetch_leverage_tiers, symbols)
-            elif has.get("fetchMarketLeverageTiers") and symbols:
-                for symbol in symbols[:MAX_PER_SYMBOL_TIER_REQUESTS]:
-                    raw[symbol] = await self._call(
-                        f"reading leverage tiers of {symbol}",
-                        self._ex.fetch_market_leverage_tiers,
-                        symbol,
-                        symbol=symbol,
-                    )
+            raw = await self.venue.leverage_tiers(self, symbols)
         except PerptuiError as exc:
             log.warning("%s: leverage tiers unavailable from the exchange: %s", self.name, exc)
             return {}
         result = {}
         for symbol, tiers in (raw or {}).items():
             if symbol in self._perps and tiers:
-                result[symbol] = conv.tiers_from_ccxt(tiers)
+                result[symbol] = self.venue.tiers_from_ccxt(tiers, self._perps[symbol])
         return result
-
-    def _needs_keys_for_tiers(self) -> bool:
-        """Binance serves brackets only on a signed endpoint; without keys do not even ask."""
-        return self.name.startswith("binance") and not self._has_keys
 
     async def fetch_leverage_tiers(self, symbols: list[str] | None = None) -> dict[str, list[LeverageTier]]:
         """The exchange's brackets, else the cache's; symbols with neither are left out."""

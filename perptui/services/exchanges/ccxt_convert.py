@@ -126,6 +126,7 @@ def market_from_ccxt(
     tiers_approximate: bool = False,
     funding_interval_hours: float | None = None,
     spot_symbol: str | None = None,
+    min_notional: float | None = None,
 ) -> Market:
     contract_size = num(market.get("contractSize")) or 1.0
     precision = market.get("precision") or {}
@@ -151,7 +152,7 @@ def market_from_ccxt(
         price_tick=step_from_precision(precision.get("price"), precision_mode),
         min_qty=_scaled(num(amount_limits.get("min")), contract_size),
         max_qty=_scaled(num(amount_limits.get("max")), contract_size),
-        min_notional=num(cost_limits.get("min")),
+        min_notional=min_notional if min_notional is not None else num(cost_limits.get("min")),
         taker_fee=num(market.get("taker")),
         maker_fee=num(market.get("maker")),
         max_leverage=max_leverage,

@@ -1,0 +1,20 @@
+"""Per-exchange behaviour behind the ccxt adapter (see ``base.Venue``)."""
+
+from __future__ import annotations
+
+from perptui.services.exchanges.venues.base import Venue, VenueApi
+from perptui.services.exchanges.venues.binance import BinanceVenue
+
+#: ccxt exchange id -> its Venue class. Exchanges not listed get the generic behaviour.
+VENUES: dict[str, type[Venue]] = {
+    "binance": BinanceVenue,
+    "binanceusdm": BinanceVenue,
+}
+
+
+def venue_for(exchange_id: str) -> Venue:
+    """The Venue for a ccxt exchange id (the generic one for exchanges without quirks)."""
+    return VENUES.get(exchange_id, Venue)()
+
+
+__all__ = ["VENUES", "Venue", "VenueApi", "venue_for"]

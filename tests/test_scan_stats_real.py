@@ -31,6 +31,7 @@ from perptui.services.importers import import_funding
 from perptui.services.scan import HISTORY_DAYS, history_stats_of
 from perptui.services.store import Store
 from tests.conftest import BINANCE_DATA, SHARED_DATA
+from tests.funding_reference import check, expected_stats_of, reference_frame
 
 EX = "binanceusdm"
 TAKER = 0.0005
@@ -52,57 +53,15 @@ def symbol_of(file_stem: str) -> str:
 
 @lru_cache(maxsize=32)
 def prints(stem: str) -> pd.DataFrame:
-    """One file's prints: time (ms, floored to the second as the cache stores them; Binance stamps a few
-    ms late), rate, and each print's interval in hours (the spacing from the print before; the first
-    print, or one after missing prints, takes the spacing to the next)."""
+    """One file's prints (times floored to the second as the cache stores them; Binance stamps a few
+    ms late), with each print's interval (``tests.funding_reference.reference_frame``)."""
     frame = pd.read_csv(BINANCE_DATA / "funding" / f"{stem}.csv", usecols=["fundingTime", "fundingRate"])
-    frame = frame.rename(columns={"fundingTime": "time", "fundingRate": "rate"})
-    frame["time"] = frame["time"] // 1000 * 1000
-    frame = frame.sort_values("time").reset_index(drop=True)
-    gap = (frame["time"].diff() / HOUR_MS).round()
-    ok = (gap > 0) & (gap <= 8)
-    after = gap.shift(-1)
-    frame["interval"] = gap.where(ok, after.where((after > 0) & (after <= 8), 8.0))
-    frame["apr"] = frame["rate"] * 24 / frame["interval"] * 365
-    return frame
+    return reference_frame(frame["fundingTime"] // 1000 * 1000, frame["fundingRate"])
 
 
 def expected_stats(stem: str, asof: int) -> dict[str, float | int | None]:
     """The statistics of one series as of ``asof`` by the definitions, with pandas."""
-    frame = prints(stem)
-    upto = frame[frame["time"] <= asof]
-    last = upto.iloc[-1]
-    first_time = int(frame["time"].iloc[0])
-    out: dict[str, float | int | None] = {
-        "last_rate": float(last["rate"]),
-        "last_interval": float(last["interval"]),
-    }
-    for days in (7, 30, 90):
-        start = asof - days * DAY_MS
-        window = upto[upto["time"] > start]
-        # Counts only when the history reaches back to the window's start (one interval of slack).
-        reaches = first_time <= start + window["interval"].iloc[0] * HOUR_MS + 60_000
-        out[f"mean_{days}"] = float(window["rate"].sum() * 365 / days) if reaches else None
-        if days == 30:
-            a = window["apr"]
-            runs = (window["rate"].apply(lambda r: (r > 0) - (r < 0)).diff() != 0).cumsum()
-            lengths = window.groupby(runs).size()
-            out["std_30"] = float(a.std()) if reaches else None  # pandas: ddof = 1
-            out["pct_30"] = float((window["rate"] > 0).mean()) if reaches else None
-            out["z_30"] = float((last["apr"] - a.mean()) / a.std()) if reaches else None
-            out["run_30"] = int(lengths.max()) if reaches else None
-            out["prints_30"] = len(window) if reaches else 0
-    return out
-
-
-def check(stats, want: dict) -> None:
-    approx = lambda v: None if v is None else pytest.approx(v, rel=1e-9, abs=1e-12)  # noqa: E731
-    assert stats.last_rate == want["last_rate"] and stats.last_interval_h == want["last_interval"]
-    assert stats.mean_apr == {d: approx(want[f"mean_{d}"]) for d in (7, 30, 90)}
-    assert stats.std_apr_30d == approx(want["std_30"])
-    assert stats.pct_positive_30d == approx(want["pct_30"])
-    assert stats.zscore_30d == approx(want["z_30"])
-    assert (stats.longest_run_30d, stats.prints_30d) == (want["run_30"], want["prints_30"])
+    return expected_stats_of(prints(stem), asof)
 
 
 # --- the cache ------------------------------------------------------------------------------------

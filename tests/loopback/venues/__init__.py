@@ -5,3 +5,5 @@ Each module exports a venue app class with ``async handle(request)`` (see ``test
 and registers a factory in ``VENUE_LOOPBACKS`` (``tests.loopback.venues.registry``), which the
 cross-exchange tests are parametrised over.
 """
+
+# Each venue module registers its factory in ``registry.VENUE_LOOPBACKS`` on import; list them here.

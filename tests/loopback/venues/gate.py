@@ -84,6 +84,8 @@ class GateApp:
         last = max(rows[-1][0] for rows in self._funding.values())
         self.now_ms = now_ms if now_ms is not None else last
         self.funding_symbols = tuple(FUNDING_FILES)
+        #: False: the contract listing of risk limit tiers is refused (tests of the per-symbol fallback).
+        self.bulk_tiers = True
 
     # ----------------------------------------------------------------------------- registry surface
 
@@ -202,6 +204,8 @@ class GateApp:
             if contract not in self.contracts:
                 return gate_error("CONTRACT_NOT_FOUND", "Contract not found", 404)
             return web.json_response(self.tiers_of(contract))
+        if not self.bulk_tiers:
+            return gate_error("MISSING_REQUIRED_PARAM", "Missing required parameter: contract")
         limit = int_param(query, "limit") or TIERS_MAX_LIMIT
         offset = int_param(query, "offset") or 0
         if not 1 <= limit <= TIERS_MAX_LIMIT:

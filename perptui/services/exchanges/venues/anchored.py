@@ -27,7 +27,8 @@ async def anchored_history(
 ) -> list[dict[str, Any]]:
     """Every print in ``[since, t]`` for the last print ``t`` returned, ``t <= end`` (inclusive bound),
     oldest first; [] when ``[since, end]`` holds none."""
-    window = int(page_limit * (interval_hours or 8) * HOUR_MS)
+    # One interval less than a page: a window on the expected schedule never comes back full.
+    window = int(max(page_limit - 1, 1) * (interval_hours or 8) * HOUR_MS)
     start = since
     while start <= end:
         high = min(start + window - 1, end)

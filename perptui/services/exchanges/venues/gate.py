@@ -1,0 +1,88 @@
+"""Gate (APIv4) USDT perpetuals: funding pages anchored at ``to``, risk limit tiers in USDT with Gate's
+own deduction, swap tickers for perps.
+
+- Funding history (``/futures/usdt/funding_rate``): at most 1000 rows, ``from``/``to`` in seconds, and the
+  page is the newest ``limit`` of the window (``from`` defaults to "the start of what ``to`` and ``limit``
+  return"), so it is read with ``anchored_history``.
+- Tiers: ccxt's bulk ``fetch_leverage_tiers`` refuses to run without ``{'type': 'swap'}`` (Gate's
+  default type is spot) and the adapter then had no tiers at all. It is asked with the swap type
+  (``/futures/usdt/risk_limit_tiers``, paged by contract), and per symbol when that fails.
+  ``risk_limit`` is the position value in USDT a tier allows (ccxt's min/maxNotional, no conversion);
+  Gate states the maintenance margin as value x ``maintenance_rate`` - ``deduction`` and the deduction is
+  taken as given (it is not continuous where Gate skips a tier).
+- Tickers: ``fetch_tickers()`` without symbols reads the spot tickers unless asked for swaps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from perptui.domain.errors import PerptuiError
+from perptui.domain.types import LeverageTier
+from perptui.services.exchanges import ccxt_convert as conv
+from perptui.services.exchanges.venues.anchored import anchored_history
+from perptui.services.exchanges.venues.base import MAX_PER_SYMBOL_TIER_REQUESTS, Venue, VenueApi
+
+SWAP = {"type": "swap"}
+
+
+class GateVenue(Venue):
+    funding_page_limit = 1000
+
+    async def funding_history(
+        self, api: VenueApi, symbol: str, since: int, until: int | None, limit: int | None
+    ) -> list[dict[str, Any]]:
+        page_limit = min(limit or self.funding_page_limit, self.funding_page_limit)
+
+        async def fetch(low: int, high: int) -> list[dict[str, Any]]:
+            return await api.call(
+                f"reading funding history of {symbol}",
+                api.ex.fetch_funding_rate_history,
+                symbol,
+                low,
+                page_limit,
+                {"until": high},
+                symbol=symbol,
+            )
+
+        end = int(until) - 1 if until is not None else int(time.time() * 1000)
+        return await anchored_history(fetch, int(since), end, page_limit, self._interval(api, symbol))
+
+    @staticmethod
+    def _interval(api: VenueApi, symbol: str) -> float | None:
+        seconds = conv.num((api.raw_market(symbol).get("info") or {}).get("funding_interval"))
+        return api.interval_hours(symbol) or (seconds / 3600 if seconds else None)
+
+    async def leverage_tiers(
+        self, api: VenueApi, symbols: list[str] | None
+    ) -> dict[str, list[dict[str, Any]]]:
+        try:
+            return await api.call("reading leverage tiers", api.ex.fetch_leverage_tiers, symbols, SWAP) or {}
+        except PerptuiError:
+            if not symbols:
+                raise
+        return {
+            symbol: await api.call(
+                f"reading leverage tiers of {symbol}",
+                api.ex.fetch_market_leverage_tiers,
+                symbol,
+                symbol=symbol,
+            )
+            for symbol in symbols[:MAX_PER_SYMBOL_TIER_REQUESTS]
+        }
+
+    def tiers_from_ccxt(self, raw: list[dict[str, Any]], market: dict[str, Any]) -> list[LeverageTier]:
+        tiers = conv.tiers_from_ccxt(raw)
+        rows = sorted(raw, key=lambda t: conv.num(t.get("minNotional")) or 0.0)
+        deductions = [conv.num((t.get("info") or {}).get("deduction")) for t in rows]
+        if len(deductions) != len(tiers) or any(d is None for d in deductions):
+            return tiers
+        return [
+            dataclasses.replace(t, maint_amount=float(d or 0.0))
+            for t, d in zip(tiers, deductions, strict=True)
+        ]
+
+    def ticker_params(self) -> dict[str, Any]:
+        return dict(SWAP)

@@ -1,0 +1,64 @@
+"""KuCoin futures (USDT-margined): funding pages anchored at ``to``, tiers per symbol, no deduction.
+
+- Funding history (``/api/v1/contract/funding-rates?symbol&from&to``, milliseconds, both required):
+  newest first, at most 100 rows, the newest of the window; read with ``anchored_history``.
+- Tiers: the bulk call is the unified-account endpoint and needs symbols; the futures risk limit
+  (``/api/v1/contracts/risk-limit/{symbol}``) is asked per symbol, for the symbols asked only.
+  ``minRiskLimit``/``maxRiskLimit`` are position values in USDT. KuCoin's maintenance margin is the
+  position value x the level's rate ("300,000 x 0.004 = 1,200",
+  https://www.kucoin.com/support/26694703491737): no deduction, so ``maint_amount`` is 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from perptui.domain.types import LeverageTier
+from perptui.services.exchanges import ccxt_convert as conv
+from perptui.services.exchanges.venues.anchored import anchored_history
+from perptui.services.exchanges.venues.base import MAX_PER_SYMBOL_TIER_REQUESTS, Venue, VenueApi
+
+
+class KucoinFuturesVenue(Venue):
+    funding_page_limit = 100
+
+    async def funding_history(
+        self, api: VenueApi, symbol: str, since: int, until: int | None, limit: int | None
+    ) -> list[dict[str, Any]]:
+        async def fetch(low: int, high: int) -> list[dict[str, Any]]:
+            return await api.call(
+                f"reading funding history of {symbol}",
+                api.ex.fetch_funding_rate_history,
+                symbol,
+                low,
+                None,
+                {"until": high},
+                symbol=symbol,
+            )
+
+        end = int(until) - 1 if until is not None else int(time.time() * 1000)
+        page_limit = self.funding_page_limit
+        return await anchored_history(fetch, int(since), end, page_limit, self._interval(api, symbol))
+
+    @staticmethod
+    def _interval(api: VenueApi, symbol: str) -> float | None:
+        ms = conv.num((api.raw_market(symbol).get("info") or {}).get("fundingRateGranularity"))
+        return api.interval_hours(symbol) or (ms / 3_600_000 if ms else None)
+
+    async def leverage_tiers(
+        self, api: VenueApi, symbols: list[str] | None
+    ) -> dict[str, list[dict[str, Any]]]:
+        return {
+            symbol: await api.call(
+                f"reading leverage tiers of {symbol}",
+                api.ex.fetch_market_leverage_tiers,
+                symbol,
+                symbol=symbol,
+            )
+            for symbol in (symbols or [])[:MAX_PER_SYMBOL_TIER_REQUESTS]
+        }
+
+    def tiers_from_ccxt(self, raw: list[dict[str, Any]], market: dict[str, Any]) -> list[LeverageTier]:
+        return [dataclasses.replace(t, maint_amount=0.0) for t in conv.tiers_from_ccxt(raw)]

@@ -3,7 +3,7 @@
 - Funding history (/api/v5/public/funding-rate-history) answers newest first, at most 100 rows, between
   ``before`` and ``after`` (both exclusive). ccxt's unified call sends only ``before=since-1``, so it gets
   the newest 100 of everything after ``since``. Here each page asks for the window
-  ``(since - 1, since + 100 intervals)``; when that window holds more than 100 prints (an interval
+  ``(since - 1, since + 99 intervals)``; when that window holds more than 100 prints (an interval
   shorter than assumed) the older rows are walked down with ``after`` = the oldest row received until
   the window is whole, so a page is every print from ``since`` to its last row.
 - Position tiers (/api/v5/public/position-tiers, per instrument family only) bound positions by size in
@@ -49,7 +49,10 @@ class OkxVenue(Venue):
         self, api: VenueApi, symbol: str, since: int, until: int | None, limit: int | None
     ) -> list[dict[str, Any]]:
         page = max(1, min(limit or self.funding_page_limit, self.funding_page_limit))
-        span = page * self._interval_ms(api, symbol)
+        interval = self._interval_ms(api, symbol)
+        # page - 1 intervals wide: the window holds at most page - 1 prints wherever it starts, so a
+        # short answer proves it whole in one request.
+        span = (page - 1) * interval
         end = int(until) if until is not None else int(api.ex.milliseconds()) + span
         top, rows = since, {}
         while not rows and top < end:

@@ -255,3 +255,20 @@ def test_okx_error_bodies_become_ccxt_errors(okx: LoopbackExchange) -> None:
                 await ex.ex.public_get_public_funding_rate_history({"instId": "BTC-USDT-SWAP", "after": "x"})
 
     asyncio.run(scenario())
+
+
+def test_current_funding_rates_carry_each_markets_interval(okx: LoopbackExchange) -> None:
+    """/api/v5/public/funding-rate?instId=ANY (the fixture's request): the interval is nextFundingTime
+    minus fundingTime, 8h for BTC and 1h for the hourly LTC market here."""
+    app = okx.source
+
+    async def scenario():
+        async with exchange_on(okx) as ex:
+            return await ex.fetch_funding_rates([BTC, LTC])
+
+    rates = asyncio.run(scenario())
+    assert (rates[BTC].interval_hours, rates[LTC].interval_hours) == (8, 1)
+    assert rates[BTC].rate == app.served_funding(BTC)[-1][1]
+    queries = [r.query for r in okx.requests_to("/api/v5/public/funding-rate")]
+    fixture = ccxt_fixture("request", "okx")["methods"]["fetchFundingRates"][0]["url"]
+    assert dict(parse_qsl(urlsplit(fixture).query)) in queries

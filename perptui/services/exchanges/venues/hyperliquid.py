@@ -5,7 +5,8 @@
   asset's ``maxLeverage`` in ``meta`` (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/margining):
   40x gives 1.25%. One bracket, the rate on the whole position.
 - Tickers are the perps' asset contexts (``metaAndAssetCtxs``) and carry no time: stamped on receipt
-  (the generic ``fix_ticker``). Without ``type`` ccxt would also read the spot and HIP-3 contexts.
+  (the generic ``fix_ticker``); their mark (``markPx``) and oracle price, which ccxt's ticker drops, are
+  put back. Without ``type`` ccxt would also read the spot and HIP-3 contexts.
 - Funding history (``fundingHistory``: ``startTime``, optional ``endTime``) is ascending from
   ``startTime``, at most 500 rows a response: ccxt's unified call already pages it from ``since``.
 """
@@ -40,3 +41,13 @@ class HyperliquidVenue(Venue):
 
     def ticker_params(self) -> dict[str, Any]:
         return {"type": "swap"}
+
+    def fix_ticker(self, raw: dict[str, Any], market: dict[str, Any], received_ms: int) -> dict[str, Any]:
+        """Also the mark and the oracle (index) price of the context, which ccxt's ticker leaves out."""
+        fixed = super().fix_ticker(raw, market, received_ms)
+        info = fixed.get("info") if isinstance(fixed.get("info"), dict) else {}
+        if fixed.get("markPrice") is None:
+            fixed["markPrice"] = conv.num(info.get("markPx"))
+        if fixed.get("indexPrice") is None:
+            fixed["indexPrice"] = conv.num(info.get("oraclePx"))
+        return fixed

@@ -5,7 +5,9 @@ from __future__ import annotations
 from perptui.services.exchanges.venues.base import Venue, VenueApi
 from perptui.services.exchanges.venues.binance import BinanceVenue
 from perptui.services.exchanges.venues.gate import GateVenue
+from perptui.services.exchanges.venues.hyperliquid import HyperliquidVenue
 from perptui.services.exchanges.venues.kucoinfutures import KucoinFuturesVenue
+from perptui.services.exchanges.venues.okx import OkxVenue
 
 #: ccxt exchange id -> its Venue class. Exchanges not listed get the generic behaviour.
 VENUES: dict[str, type[Venue]] = {
@@ -13,6 +15,8 @@ VENUES: dict[str, type[Venue]] = {
     "binanceusdm": BinanceVenue,
     "gate": GateVenue,
     "kucoinfutures": KucoinFuturesVenue,
+    "okx": OkxVenue,
+    "hyperliquid": HyperliquidVenue,
 }
 
 

@@ -16,8 +16,10 @@ from perptui.domain.errors import UnknownExchange, UsageError
 from perptui.domain.tiers import default_tiers, maintenance_margin
 from perptui.domain.types import LeverageTier
 from perptui.services.exchanges import CcxtExchange
+from perptui.services.exchanges import ccxt_convert as conv
 from perptui.services.exchanges.ccxt_convert import interval_hours_from_times, tiers_from_ccxt
 from perptui.services.exchanges.urls import iter_urls, rebase_url
+from tests.conftest import SHARED_DATA
 
 BASE = "http://127.0.0.1:8080"
 
@@ -132,3 +134,26 @@ def test_default_tiers_never_understate_real_maintenance_margin(binance_data) ->
                 assert maintenance_margin(default, n) >= maintenance_margin(real, n) - 1e-6, (symbol, n)
                 checked += 1
     assert checked > 5000
+
+
+@pytest.mark.parametrize(
+    ("exchange", "symbol", "hours"),
+    [
+        ("bybit", "BTC/USDT:USDT", 8.0),  # fundingInterval "480", minutes
+        ("bybit", "ZRX/USDT:USDT", 1.0),  # "60"
+        ("gate", "BTC/USDT:USDT", 8.0),  # funding_interval 28800, seconds
+        ("gate", "人生K线/USDT:USDT", 4.0),  # 14400
+        ("kucoinfutures", "BTC/USDT:USDT", 8.0),  # fundingRateGranularity 28800000, ms
+        ("kucoinfutures", "OMNI/USDT:USDT", 4.0),  # 14400000
+        ("bitget", "BTC/USDT:USDT", 8.0),  # fundInterval "8", hours
+    ],
+)
+def test_stated_funding_interval_is_read_in_each_exchanges_unit(
+    exchange: str, symbol: str, hours: float
+) -> None:
+    """Each exchange states the interval in its market record in its own unit (ccxt's fixtures)."""
+    path = SHARED_DATA / "ccxt_static" / "markets" / f"{exchange}.json"
+    if not path.is_file():
+        pytest.skip(f"ccxt fixtures not present at {path} (only in the developers' checkout)")
+    market = json.loads(path.read_text(encoding="utf-8"))[symbol]
+    assert conv.interval_hours_from_info(market) == hours

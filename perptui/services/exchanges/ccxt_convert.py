@@ -72,6 +72,15 @@ def interval_hours_from_info(market: dict[str, Any]) -> float | None:
     minutes = num(info.get("fundingInterval"))  # bybit: minutes
     if minutes:
         return minutes / 60
+    seconds = num(info.get("funding_interval"))  # gate: seconds
+    if seconds:
+        return seconds / 3600
+    ms = num(info.get("fundingRateGranularity"))  # kucoin futures: milliseconds
+    if ms:
+        return ms / 3_600_000
+    hours = num(info.get("fundInterval"))  # bitget: hours
+    if hours:
+        return hours
     return None
 
 

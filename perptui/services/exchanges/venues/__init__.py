@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from perptui.services.exchanges.venues.base import Venue, VenueApi
 from perptui.services.exchanges.venues.binance import BinanceVenue
+from perptui.services.exchanges.venues.bitget import BitgetVenue
+from perptui.services.exchanges.venues.bybit import BybitVenue
 
 #: ccxt exchange id -> its Venue class. Exchanges not listed get the generic behaviour.
 VENUES: dict[str, type[Venue]] = {
     "binance": BinanceVenue,
     "binanceusdm": BinanceVenue,
+    "bybit": BybitVenue,
+    "bitget": BitgetVenue,
 }
 
 

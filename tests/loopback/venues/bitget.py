@@ -2,7 +2,8 @@
 
 Data served:
 - Markets: the raw ``info`` records of ccxt's markets fixture
-  (../shared/data/ccxt_static/markets/bitget.json): spot symbols, and contracts by productType (USDT-FUTURES, COIN-FUTURES; the other types are empty).
+  (../shared/data/ccxt_static/markets/bitget.json): spot symbols, and contracts by productType
+  (USDT-FUTURES, COIN-FUTURES; the other types are empty).
 - Funding: ../shared has no Bitget history, so BTC/USDT:USDT and ETH/USDT:USDT serve HTX's real
   8-hourly BTC-USDT and ETH-USDT histories (../shared/data/multi_exchange, 2021-2023), print for print.
 - Prices: Binance's real daily BTC and ETH perp bars (the only real prices in ../shared). Open interest

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import tests.loopback.venues  # noqa: F401  (imports every venue module, which registers itself)
-from perptui.domain.timeframes import DAY_MS
 from perptui.domain.backtest.engine import run_backtest
+from perptui.domain.timeframes import DAY_MS
 from perptui.services.backfill import backfill_funding
 from perptui.services.backtest_data import load_history
 from perptui.services.clock import SystemClock

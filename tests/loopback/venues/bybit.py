@@ -10,7 +10,8 @@ Data served:
 - Prices: Binance's real daily BTC and ETH perp bars (ZRX gets BTC's): the only real prices in ../shared.
   Open interest is the last daily volume (no real figure exists); no test reads it.
 - Tiers (/v5/market/risk-limit): no real Bybit tier response exists in ../shared, so each linear market
-  gets a ladder in Bybit's shape and unit (riskLimitValue: position value in USDT), paged by cursor.
+  gets a ladder in Bybit's shape and unit (riskLimitValue: position value in USDT); without a symbol,
+  30 symbols a page linked by ``nextPageCursor`` (empty on the last page).
 
 Wire behaviour, from Bybit's v5 docs as ccxt's source and request fixtures show it:
 - /v5/market/funding/history: ``limit`` 1..200 (default 200); with startTime and endTime the NEWEST
@@ -48,8 +49,9 @@ from tests.loopback.venues.registry import VENUE_LOOPBACKS
 FUNDING_MAX_LIMIT = 200
 KLINE_MAX_LIMIT = 1000
 KLINE_DEFAULT_LIMIT = 200
-#: Tier rows per /v5/market/risk-limit page (several pages for the fixture's markets).
-RISK_LIMIT_PAGE = 15
+#: Symbols per /v5/market/risk-limit page (all their tiers): Bybit's changelog of 2024-05-09, "When query
+#: category=linear, API returns 30 symbols data set each request, please add request parameter cursor".
+RISK_LIMIT_SYMBOLS_PER_PAGE = 30
 #: Bybit kline interval -> the bar series served for it.
 INTERVALS = {"D": "1d"}
 #: unified symbol -> (funding file base, venue, Binance bars standing in for its prices)
@@ -73,7 +75,10 @@ def _params_error(what: str) -> BybitError:
 class BybitLoopback:
     exchange_id = "bybit"
 
-    def __init__(self, now_ms: int | None = None) -> None:
+    def __init__(
+        self, now_ms: int | None = None, risk_limit_symbols_per_page: int = RISK_LIMIT_SYMBOLS_PER_PAGE
+    ) -> None:
+        self.risk_limit_symbols_per_page = risk_limit_symbols_per_page
         markets = static("markets", "bybit")
         self.markets = markets
         self.by_id: dict[tuple[str, str], dict[str, Any]] = {}
@@ -282,8 +287,7 @@ class BybitLoopback:
         if q.get("symbol"):
             if q["symbol"] not in ids:
                 raise _params_error("Symbol Is Invalid")
-            ids = [q["symbol"]]
-        rows = [row for market_id in ids for row in self.tiers(market_id)]
+            return {"category": category, "list": self.tiers(q["symbol"]), "nextPageCursor": ""}
         start = 0
         cursor = q.get("cursor")
         if cursor:
@@ -291,9 +295,9 @@ class BybitLoopback:
                 start = int(unquote(cursor).removeprefix("cursor="))
             except ValueError:
                 raise _params_error("cursor invalid") from None
-        page = rows[start : start + RISK_LIMIT_PAGE]
-        following = start + RISK_LIMIT_PAGE
-        next_cursor = quote(f"cursor={following}") if following < len(rows) else ""
+        following = start + self.risk_limit_symbols_per_page
+        page = [row for market_id in ids[start:following] for row in self.tiers(market_id)]
+        next_cursor = quote(f"cursor={following}") if following < len(ids) else ""
         return {"category": category, "list": page, "nextPageCursor": next_cursor}
 
 

@@ -2,11 +2,13 @@
 history and klines): every row of [since, end], however many the window holds.
 
 A full page may be the newest ``page`` rows of a denser window (an interval shorter than assumed), so
-the span before its oldest row is asked for again until a page comes back short or reaches ``since``.
+the span before its oldest row is asked for again until a page comes back short, reaches ``since``, or
+leaves less room before its oldest row than the page's own spacing (nothing fits there).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,8 +28,10 @@ async def every_row(
     for _ in range(MAX_REQUESTS):
         if len(rows) < page:
             break
-        oldest = min(time_of(r) for r in rows)
-        if oldest <= since:
+        times = sorted(time_of(r) for r in rows)
+        oldest = times[0]
+        spacing = min((b - a for a, b in itertools.pairwise(times) if b > a), default=0)
+        if oldest <= since or oldest - since < spacing:
             break
         rows = [r for r in await fetch(since, oldest - 1) if time_of(r) < oldest]
         collected.extend(rows)

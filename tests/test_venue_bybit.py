@@ -131,6 +131,18 @@ def test_a_full_window_is_filled_back_to_its_start() -> None:
     assert asked[0] == (100, 599) and all(start == 100 for start, _ in asked)
 
 
+def test_an_empty_first_window_reads_on_to_the_first_rows() -> None:
+    """A market listed after ``since`` (or a long gap): the first window is empty, which must not read as
+    "nothing to the end" (the backfill would record the whole span as empty)."""
+    prints = list(range(5_000, 8_000, 10))
+
+    async def newest_page(start: int, end: int) -> list[int]:
+        return sorted((t for t in prints if start <= t <= end), reverse=True)[:50]
+
+    rows = asyncio.run(windows.from_since(newest_page, 0, 9_000, 10_000, 10, 50, lambda t: t))
+    assert rows == prints
+
+
 @pytest.fixture
 def bybit_3_a_page() -> Iterator[LoopbackExchange]:
     """Tiers 3 symbols a page (Bybit: 30), so the fixture's eight linear markets take three pages."""

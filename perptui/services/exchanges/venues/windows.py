@@ -51,6 +51,8 @@ async def from_since(
     """Rows from ``since`` (before ``until`` when given): the window of one page of ``step_ms`` rows, or,
     when that window is empty (a gap, or a market listed later), every row up to ``until`` (else now)."""
     last = (until - 1) if until is not None else now_ms
+    if last < since:
+        return []
     window_end = min(last, since + page * step_ms - 1)
     rows = await every_row(fetch, since, window_end, page, time_of)
     if rows or window_end >= last:

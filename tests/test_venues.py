@@ -151,25 +151,16 @@ def test_a_one_year_backtest_funding_ledger_holds_every_served_print(
     long_all = always(book([weight] * len(symbols), leverage=[1.0] * len(symbols)))
     result = run_backtest(history, [(long_all, 10_000.0)])
     first_open, last_close = int(history.times[0]), int(history.times[-1]) + history.bar_ms
-    assert result.fills.time.size and np.all(result.fills.time[result.fills.symbol >= 0] >= first_open)
     for j, symbol in enumerate(symbols):
         served = floored([(t, r) for t, r in app.served_funding(symbol) if since <= t < until])
-        in_history = history.funding_symbol == j
-        held = [(t, r) for t, r in served if first_open < t < last_close]
         assert len(served) >= min(365, len(app.served_funding(symbol))), symbol  # a year (or all) of prints
-        assert (
-            list(
-                zip(
-                    history.funding_time[in_history].tolist(),
-                    history.funding_rate[in_history].tolist(),
-                    strict=True,
-                )
-            )
-            == served
-        ), symbol
+        carried = history.funding_symbol == j
+        assert pairs(history.funding_time[carried], history.funding_rate[carried]) == served, symbol
         paid = result.funding.symbol == j
-        assert (
-            list(zip(result.funding.time[paid].tolist(), result.funding.rate[paid].tolist(), strict=True))
-            == held
-        ), symbol
+        held = [(t, r) for t, r in served if first_open < t < last_close]
+        assert pairs(result.funding.time[paid], result.funding.rate[paid]) == held, symbol
         assert np.all(result.funding.qty[paid] > 0), symbol
+
+
+def pairs(times: np.ndarray, rates: np.ndarray) -> list[tuple[int, float]]:
+    return list(zip(times.tolist(), rates.tolist(), strict=True))

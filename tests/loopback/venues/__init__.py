@@ -7,4 +7,4 @@ cross-exchange tests are parametrised over.
 """
 
 # Each venue module registers its factory in ``registry.VENUE_LOOPBACKS`` on import; list them here.
-from tests.loopback.venues import gate, hyperliquid, kucoinfutures, okx  # noqa: F401
+from tests.loopback.venues import bitget, bybit, gate, hyperliquid, kucoinfutures, okx  # noqa: F401

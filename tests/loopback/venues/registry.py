@@ -9,6 +9,8 @@ A factory takes ``now_ms`` (None: the end of the venue's data) and returns the v
 - ``served_funding(symbol) -> list[tuple[int, float]]``: every print the server holds for the symbol
   (time in ms, rate), time <= now, as the exchange would report it;
 - ``contract_size(symbol) -> float``: the contract size of the market fixture;
+- daily candles (ccxt's ``1d``) of ``funding_symbols`` over the served funding, for the one-year
+  backtest test (tests/test_venues.py), with the exchange's candle paging;
 - ``async handle(request) -> aiohttp.web.StreamResponse | None``: the REST (None for unserved paths).
 """
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from perptui.services.exchanges.venues.base import Venue, VenueApi
 from perptui.services.exchanges.venues.binance import BinanceVenue
+from perptui.services.exchanges.venues.bitget import BitgetVenue
+from perptui.services.exchanges.venues.bybit import BybitVenue
 from perptui.services.exchanges.venues.gate import GateVenue
 from perptui.services.exchanges.venues.hyperliquid import HyperliquidVenue
 from perptui.services.exchanges.venues.kucoinfutures import KucoinFuturesVenue
@@ -17,6 +19,8 @@ VENUES: dict[str, type[Venue]] = {
     "kucoinfutures": KucoinFuturesVenue,
     "okx": OkxVenue,
     "hyperliquid": HyperliquidVenue,
+    "bybit": BybitVenue,
+    "bitget": BitgetVenue,
 }
 
 

@@ -1,6 +1,6 @@
 """Hyperliquid through real ccxt against the Hyperliquid loopback (tests/loopback/venues/hyperliquid.py):
 margin from the published rule with a worked liquidation, tickers stamped on receipt, perp contexts only,
-funding history paged from startTime in answers of at most 500 rows.
+funding history paged from startTime in answers of at most 500 rows, daily candles from candleSnapshot.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ import pytest
 
 from perptui.domain.liquidation import liquidation_price
 from perptui.domain.timeframes import DAY_MS
-from perptui.services.backfill import backfill_funding
+from perptui.services.backfill import backfill_funding, backfill_ohlcv
 from perptui.services.exchanges.ccxt_adapter import CcxtExchange
 from perptui.services.exchanges.venues.hyperliquid import HyperliquidVenue
 from perptui.services.store import Store
 from tests.loopback.fixtures import serve
 from tests.loopback.server import LoopbackExchange
+from tests.loopback.venues import common
 from tests.loopback.venues.hyperliquid import FUNDING_MAX_ROWS, HyperliquidVenueApp
 from tests.loopback.venues.okx_hl_shared import ccxt_fixture
 
@@ -172,3 +173,80 @@ def test_current_funding_rates_are_hourly(hl: LoopbackExchange) -> None:
     info = ccxt_fixture("markets", "hyperliquid")[BTC]["info"]
     assert rates[BTC].interval_hours == 1 and rates[BTC].rate == float(info["funding"])
     assert rates[BTC].mark == float(info["markPx"])
+
+
+# ------------------------------------------------------------------------------------------- candles
+
+
+def fixture_candle_request() -> dict:
+    """ccxt's request fixture for fetchOHLCV with ``until`` (the body it POSTs to /info)."""
+    entries = ccxt_fixture("request", "hyperliquid")["methods"]["fetchOHLCV"]
+    return json.loads(next(e for e in entries if len(e["input"]) == 5)["output"])
+
+
+def test_a_year_of_daily_bars_backfills_from_one_candle_snapshot(hl: LoopbackExchange, store: Store) -> None:
+    app = hl.source
+    until = app.now_ms - app.now_ms % DAY_MS
+    since = until - 365 * DAY_MS
+
+    async def scenario() -> int:
+        async with exchange_on(hl) as ex:
+            await ex.load_markets()
+            hl.clear_requests()
+            return await backfill_ohlcv(ex, store, ETH, "1d", since, until)
+
+    added = asyncio.run(scenario())
+    served = [b for b in common.binance_bars("ETHUSDT", "1d") if since <= b[0] < until]
+    assert len(served) == 365 and added == 365
+    stored = [
+        (c.time, c.open, c.high, c.low, c.close, c.volume) for c in store.load_ohlcv("hyperliquid", ETH, "1d")
+    ]
+    assert stored == served
+
+    fixture = fixture_candle_request()
+    bodies = [r.body for r in hl.requests_to("/info")]
+    assert all(set(b) == set(fixture) and set(b["req"]) == set(fixture["req"]) for b in bodies)
+    assert bodies[0] == {
+        "type": "candleSnapshot",
+        "req": {"coin": "ETH", "interval": "1d", "startTime": since, "endTime": until - 1},
+    }
+    # The year in one answer; the next asks from one past its last bar and finds nothing new.
+    assert len(bodies) == 2 and bodies[1]["req"]["startTime"] == served[-1][0] + 1
+
+
+def test_a_snapshot_starts_with_the_candle_holding_start_time(hl: LoopbackExchange) -> None:
+    """As ccxt's response fixture shows: the candle open at startTime is answered, and ccxt keeps only
+    candles from ``since``."""
+    app = hl.source
+    day = app.now_ms - app.now_ms % DAY_MS - 10 * DAY_MS
+    since = day + 6 * 3_600_000
+
+    async def scenario():
+        async with exchange_on(hl) as ex:
+            await ex.load_markets()
+            return await ex.fetch_ohlcv(BTC, "1d", since, day + 3 * DAY_MS)
+
+    candles = asyncio.run(scenario())
+    raw = hl.requests_to("/info")[-1]
+    assert raw.body["req"]["startTime"] == since
+    answer = app.candle_snapshot(raw.body)
+    assert [c["t"] for c in answer] == [day, day + DAY_MS, day + 2 * DAY_MS]
+    assert all(c["T"] == c["t"] + DAY_MS - 1 and c["s"] == "BTC" and c["i"] == "1d" for c in answer)
+    assert [c.time for c in candles] == [day + DAY_MS, day + 2 * DAY_MS]
+
+
+def test_bad_candle_requests_answer_hyperliquids_422(hl: LoopbackExchange) -> None:
+    import ccxt.async_support as ccxt
+
+    async def scenario():
+        async with exchange_on(hl) as ex:
+            await ex.load_markets()
+            req = {"coin": "BTC", "interval": "2d", "startTime": 0}
+            with pytest.raises(ccxt.ExchangeError, match="unknown variant `2d`"):
+                await ex.ex.public_post_info({"type": "candleSnapshot", "req": req})
+            with pytest.raises(ccxt.ExchangeError, match="missing field `startTime`"):
+                await ex.ex.public_post_info(
+                    {"type": "candleSnapshot", "req": {"coin": "BTC", "interval": "1d"}}
+                )
+
+    asyncio.run(scenario())

@@ -1,6 +1,7 @@
 """OKX through real ccxt against the OKX loopback (tests/loopback/venues/okx.py): funding history paged
-by OKX's newest-first windows, the settled rate stored, tiers in contracts with a worked liquidation,
-swap tickers with their volume in contracts, the exchange's error bodies.
+by OKX's newest-first windows, the settled rate stored, daily candles paged by the same windows (recent
+and history endpoints), tiers in contracts with a worked liquidation, swap tickers with their volume in
+contracts, the exchange's error bodies.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import pytest
 
 from perptui.domain.liquidation import liquidation_price, tier_for_notional
 from perptui.domain.timeframes import DAY_MS
-from perptui.services.backfill import backfill_funding
+from perptui.services.backfill import backfill_funding, backfill_ohlcv
 from perptui.services.exchanges import ccxt_convert as conv
 from perptui.services.exchanges.ccxt_adapter import CcxtExchange
 from perptui.services.exchanges.venues import Venue
 from perptui.services.store import Store
 from tests.loopback.fixtures import serve
 from tests.loopback.server import LoopbackExchange
-from tests.loopback.venues.okx import OkxVenueApp
+from tests.loopback.venues.common import binance_bars
+from tests.loopback.venues.okx import HISTORY_CANDLES_PATH, RECENT_CANDLES_PATH, OkxVenueApp
 from tests.loopback.venues.okx_hl_shared import ccxt_fixture
 
 BTC, ETH, LTC = "BTC/USDT:USDT", "ETH/USDT:USDT", "LTC/USDT:USDT"
@@ -134,6 +136,116 @@ def test_the_stored_rate_is_the_settled_realized_rate(okx: LoopbackExchange, sto
     mine = dict(stored(store, ETH))
     assert all(mine[t] == rate for t, rate in settled.items())
     assert any(mine[t] != rate for t, rate in predicted.items())
+
+
+# ------------------------------------------------------------------------------------------- candles
+
+#: 2021 in UTC: older than the 1,440 bars /api/v5/market/candles holds, so ccxt reads history-candles.
+YEAR_2021 = (1_609_459_200_000, 1_640_995_200_000)
+
+
+def fixture_candle_query() -> tuple[str, dict[str, str]]:
+    """ccxt's request fixture for fetchOHLCV with ``since`` and ``limit`` (OKX's history endpoint)."""
+    entry = next(e for e in ccxt_fixture("request", "okx")["methods"]["fetchOHLCV"] if len(e["input"]) == 4)
+    parts = urlsplit(entry["url"])
+    return parts.path, dict(parse_qsl(parts.query))
+
+
+def backfill_bars(
+    server: LoopbackExchange, store: Store, symbol: str, since: int, until: int, venue=None
+) -> int:
+    async def scenario() -> int:
+        async with exchange_on(server) as ex:
+            if venue is not None:
+                ex.venue = venue
+            await ex.load_markets()
+            server.clear_requests()
+            return await backfill_ohlcv(ex, store, symbol, "1d", since, until)
+
+    return asyncio.run(scenario())
+
+
+def bars_in(app: OkxVenueApp, symbol: str, since: int, until: int) -> list[tuple]:
+    return [b for b in app.bars(symbol) if since <= b[0] < until]
+
+
+def stored_bars(store: Store, symbol: str) -> list[tuple]:
+    return [(c.time, c.open, c.high, c.low, c.close, c.volume) for c in store.load_ohlcv("okx", symbol, "1d")]
+
+
+def candle_requests(server: LoopbackExchange) -> list:
+    return [r for r in server.requests if r.path in (RECENT_CANDLES_PATH, HISTORY_CANDLES_PATH)]
+
+
+def test_ccxts_unified_ohlcv_alone_stores_only_the_newest_100_days_of_a_year(
+    okx: LoopbackExchange, store: Store
+) -> None:
+    """ccxt sends the caller's `until` as `after`: OKX answers the newest page of the whole year."""
+    since, until = YEAR_2021
+    backfill_bars(okx, store, BTC, since, until, venue=Venue())
+    assert len(bars_in(okx.source, BTC, since, until)) == 365
+    assert len(stored_bars(store, BTC)) == 100
+
+
+def test_a_year_of_daily_bars_backfills_from_history_candles_in_windows_of_100(
+    okx: LoopbackExchange, store: Store
+) -> None:
+    since, until = YEAR_2021
+    added = backfill_bars(okx, store, BTC, since, until)
+    served = bars_in(okx.source, BTC, since, until)
+    assert len(served) == 365 and added == 365
+    assert stored_bars(store, BTC) == served  # base volume (volCcy), not contracts
+
+    fixture_path, fixture_query = fixture_candle_query()
+    requests = candle_requests(okx)
+    assert {r.path for r in requests} == {fixture_path} == {HISTORY_CANDLES_PATH}
+    # 100 + 100 + 100 + 65 bars, then the empty span after the last bar.
+    assert len(requests) == 5
+    cursor = since
+    for request in requests:
+        query = request.query
+        assert set(query) == set(fixture_query)
+        assert query["instId"] == "BTC-USDT-SWAP" and query["bar"] == "1Dutc" and query["limit"] == "100"
+        # OKX's window, both ends exclusive: one page of days from the cursor.
+        assert int(query["before"]) == cursor - 1
+        assert int(query["after"]) == min(cursor + 100 * DAY_MS, until)
+        in_page = [b[0] for b in served if cursor <= b[0] < int(query["after"])]
+        cursor = in_page[-1] + 1 if in_page else until
+    assert cursor == until
+
+
+def test_recent_daily_bars_come_from_the_candles_endpoint(store: Store) -> None:
+    """Bars within the latest 1,440 (ccxt's rule) are read from /api/v5/market/candles: the loopback's
+    "now" moved to the last real daily bar of ../shared (2026-02-25)."""
+    latest = binance_bars("ETHUSDT", "1d")[-1][0]
+    for server in serve(LoopbackExchange(OkxVenueApp(latest + DAY_MS - 1), mode="okx")):
+        app = server.source
+        until = latest + DAY_MS
+        since = until - 150 * DAY_MS
+        added = backfill_bars(server, store, ETH, since, until)
+        served = bars_in(app, ETH, since, until)
+        assert len(served) == 150 and added == 150
+        assert [b[0] for b in stored_bars(store, ETH)] == [b[0] for b in served]
+        requests = candle_requests(server)
+        assert {r.path for r in requests} == {RECENT_CANDLES_PATH}
+        assert [int(r.query["before"]) for r in requests[:2]] == [since - 1, since + 99 * DAY_MS]
+
+
+def test_candle_error_bodies_become_ccxt_errors(okx: LoopbackExchange) -> None:
+    import ccxt.async_support as ccxt
+
+    async def scenario():
+        async with exchange_on(okx) as ex:
+            await ex.load_markets()
+            api = ex.ex
+            with pytest.raises(ccxt.BadSymbol):
+                await api.public_get_market_history_candles({"instId": "NOPE-USDT-SWAP", "bar": "1Dutc"})
+            with pytest.raises(ccxt.BadRequest, match="Parameter bar error"):
+                await api.public_get_market_history_candles({"instId": "BTC-USDT-SWAP", "bar": "7D"})
+            with pytest.raises(ccxt.BadRequest, match="Parameter after error"):
+                await api.public_get_market_candles({"instId": "BTC-USDT-SWAP", "bar": "1Dutc", "after": "x"})
+
+    asyncio.run(scenario())
 
 
 # --------------------------------------------------------------------------------------------- tiers

@@ -1,5 +1,5 @@
 """A loopback speaking Hyperliquid's info API (POST /info) as ccxt calls it: ``metaAndAssetCtxs``,
-``spotMetaAndAssetCtxs``, ``perpDexs``, ``meta``, ``spotMeta`` and ``fundingHistory``.
+``spotMetaAndAssetCtxs``, ``perpDexs``, ``meta``, ``spotMeta``, ``fundingHistory`` and ``candleSnapshot``.
 
 Shapes: the perps' ``meta`` universe and asset contexts are the raw records (``info``) of ccxt's
 Hyperliquid market fixture (../shared/data/ccxt_static/markets/hyperliquid.json), split back into the
@@ -12,6 +12,14 @@ Funding history: Hyperliquid settles hourly and has no file in ../shared/data/mu
 real hourly histories of dYdX (BTC-USD and ETH-USD, 2022-2024) are served for BTC and ETH, said so here.
 The documented paging: ascending from ``startTime``, ``endTime`` optional (default now), at most 500
 rows a response. ``premium`` is derived (rate minus the 0.00125% hourly interest), not real.
+Candles (``candleSnapshot``: ``req`` {coin, interval, startTime, endTime}): only the most recent 5000
+candles of an interval exist (Hyperliquid's docs, as ccxt's ``fetchOHLCV`` limit states); those from the
+one holding ``startTime`` (its close ``T`` at or after it, as ccxt's response fixture shows) to the last
+opened by ``endTime`` (default now), oldest first. Daily bars (``1d``) of BTC and ETH only, from Binance's
+real daily perp bars of the same coin (../shared/data/binance: the only real prices in ../shared, not
+Hyperliquid's own); ``n`` (trade count) is not in those files and is served as 0. Another valid interval
+answers 422 naming what is served; a coin without bars answers ``[]``.
+
 Unknown request types answer 422 with Hyperliquid's plain-text deserialisation error.
 """
 
@@ -23,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback.venues import common
 from tests.loopback.venues.okx_hl_shared import ccxt_fixture, dec, funding_csv, require_shared
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
 
@@ -32,6 +41,13 @@ FUNDING_MAX_ROWS = 500
 FUNDING_SOURCES = {"BTC": ("BTC-USDT", "dydx"), "ETH": ("ETH-USDT", "dydx")}
 META_KEYS = ("szDecimals", "name", "maxLeverage", "onlyIsolated")
 HOURLY_INTEREST = 0.0000125
+#: Hyperliquid keeps the most recent 5000 candles of each interval.
+CANDLES_KEPT = 5000
+#: Hyperliquid's intervals (ccxt's timeframes) -> the Binance bar series served for them and their length.
+INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w", "1M")
+SERVED_INTERVALS = {"1d": ("1d", 86_400_000)}
+#: coin -> the Binance perp whose real daily bars stand in for its prices.
+BAR_SOURCES = {"BTC": "BTCUSDT", "ETH": "ETHUSDT"}
 
 
 class HyperliquidVenueApp:
@@ -39,6 +55,7 @@ class HyperliquidVenueApp:
 
     def __init__(self, now_ms: int | None = None) -> None:
         require_shared()
+        common.require(common.BINANCE_DATA / "ohlcv_1d_perp")
         markets = ccxt_fixture("markets", "hyperliquid")
         self.perps = {s: m["info"] for s, m in markets.items() if m.get("swap")}
         self.spots = {s: m["info"] for s, m in markets.items() if m.get("spot")}
@@ -134,6 +151,47 @@ class HyperliquidVenueApp:
             rows.append({"coin": coin, "fundingRate": rate, "premium": premium, "time": t})
         return rows
 
+    def candle_snapshot(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        req = body.get("req")
+        if not isinstance(req, dict):
+            raise _Unreadable("missing field `req`")
+        for field in ("coin", "interval", "startTime"):
+            if field not in req:
+                raise _Unreadable(f"req: missing field `{field}`")
+        coin, interval, start = req["coin"], req["interval"], req["startTime"]
+        if interval not in INTERVALS:
+            expected = ", ".join(f"`{i}`" for i in INTERVALS)
+            raise _Unreadable(f"req.interval: unknown variant `{interval}`, expected one of {expected}")
+        if interval not in SERVED_INTERVALS:
+            raise _Unreadable(f"req.interval: the loopback serves {', '.join(SERVED_INTERVALS)} only")
+        if not isinstance(start, int):
+            raise _Unreadable("req.startTime: invalid type, expected u64")
+        end = req.get("endTime")
+        if end is not None and not isinstance(end, int):
+            raise _Unreadable("req.endTime: invalid type, expected u64")
+        end = self.now_ms if end is None else end
+        timeframe, step = SERVED_INTERVALS[interval]
+        source = BAR_SOURCES.get(coin)
+        if source is None:
+            return []
+        kept = [b for b in common.binance_bars(source, timeframe) if b[0] <= self.now_ms][-CANDLES_KEPT:]
+        return [
+            {
+                "t": t,
+                "T": t + step - 1,
+                "s": coin,
+                "i": interval,
+                "o": common.dec(o),
+                "c": common.dec(c),
+                "h": common.dec(h),
+                "l": common.dec(low),
+                "v": common.dec(volume),
+                "n": 0,
+            }
+            for t, o, h, low, c, volume in kept
+            if t + step - 1 >= start and t <= end
+        ]
+
 
 class _Unreadable(Exception):
     pass
@@ -152,6 +210,7 @@ ANSWERS = {
     "spotMetaAndAssetCtxs": HyperliquidVenueApp.spot_meta_and_asset_ctxs,
     "perpDexs": HyperliquidVenueApp.perp_dexs,
     "fundingHistory": HyperliquidVenueApp.funding_history,
+    "candleSnapshot": HyperliquidVenueApp.candle_snapshot,
 }
 
 VENUE_LOOPBACKS["hyperliquid"] = HyperliquidVenueApp

@@ -5,6 +5,14 @@ Shapes: the instruments are the raw records (``info``) of ccxt's OKX market fixt
 (../shared/data/ccxt_static/markets/okx.json), served by ``instType``; every other body has the
 fields of OKX's v5 documentation and of the raw responses in ccxt_static/response/okx.json.
 
+Candles (/api/v5/market/candles and /api/v5/market/history-candles) follow OKX's documented paging:
+newest first, ``before``/``after`` exclusive as above, ``limit`` default 100, at most 300 on candles and
+100 on history-candles (OKX's docs, as ccxt's source states them); candles holds the latest 1,440 bars
+only. Each row is [ts, o, h, l, c, vol (contracts), volCcy (base), volCcyQuote, confirm], confirm "0" for
+the bar still open at ``now_ms``. Only UTC daily bars (``1Dutc``, what ccxt asks for ``1d``) of the three
+swaps are served, from Binance's real daily perp bars of the same coin (../shared/data/binance, the only
+real prices in ../shared; not OKX's own prints); any other bar answers OKX's ``Parameter bar error``.
+
 Funding history follows OKX's documented paging: newest first, at most 100 rows (``limit``, default 100),
 ``before`` = rows newer than that time, ``after`` = rows older than that time (both exclusive). ccxt's
 unified call sends only ``before=since-1`` and so gets the newest 100 after ``since``.
@@ -30,11 +38,22 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback.venues import common
 from tests.loopback.venues.okx_hl_shared import ccxt_fixture, dec, funding_csv, require_shared
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
 
 #: OKX's documented page limit of /api/v5/public/funding-rate-history.
 FUNDING_MAX_LIMIT = 100
+
+#: OKX's documented page limits of the two candle endpoints, and the bars the recent one holds.
+RECENT_CANDLES_PATH, HISTORY_CANDLES_PATH = "/api/v5/market/candles", "/api/v5/market/history-candles"
+CANDLES_MAX_LIMIT = {RECENT_CANDLES_PATH: 300, HISTORY_CANDLES_PATH: 100}
+CANDLES_DEFAULT_LIMIT = 100
+RECENT_CANDLES = 1440
+#: OKX bar name -> (the Binance bar series served for it, its length in ms): UTC daily bars only.
+BARS = {"1Dutc": ("1d", 86_400_000)}
+#: instId -> the Binance perp whose real daily bars stand in for its prices.
+BAR_SOURCES = {"BTC-USDT-SWAP": "BTCUSDT", "ETH-USDT-SWAP": "ETHUSDT", "LTC-USDT-SWAP": "LTCUSDT"}
 
 #: instId -> (pair, venue) of the real history served (see the module docstring).
 FUNDING_SOURCES: dict[str, tuple[str, str]] = {
@@ -77,7 +96,7 @@ class OkxApiError(Exception):
         self.code, self.msg, self.status = code, msg, status
 
 
-def ok(data: list[dict[str, Any]]) -> web.Response:
+def ok(data: list[Any]) -> web.Response:
     return web.json_response({"code": "0", "msg": "", "data": data})
 
 
@@ -88,6 +107,7 @@ class OkxVenueApp:
 
     def __init__(self, now_ms: int | None = None) -> None:
         require_shared()
+        common.require(common.BINANCE_DATA / "ohlcv_1d_perp")
         markets = ccxt_fixture("markets", "okx")
         self.instruments = [m["info"] for m in markets.values()]
         self.symbol_of = {m["info"]["instId"]: symbol for symbol, m in markets.items()}
@@ -113,9 +133,19 @@ class OkxVenueApp:
         rows = self._history[inst]
         return rows[-1][0] - rows[-2][0]
 
+    def bars(self, symbol: str, timeframe: str = "1d") -> list[common.Bar]:
+        """The bars served for ``symbol`` (open time <= now), oldest first."""
+        source = BAR_SOURCES[self.id_of[symbol]]
+        return [b for b in common.binance_bars(source, timeframe) if b[0] <= self.now_ms]
+
     # ------------------------------------------------------------------------------------- dispatch
 
     async def handle(self, request: web.Request) -> web.StreamResponse | None:
+        if request.path in CANDLES_MAX_LIMIT:
+            try:
+                return self.candles(request.query, recent=request.path == RECENT_CANDLES_PATH)
+            except OkxApiError as err:
+                return web.json_response({"code": err.code, "msg": err.msg, "data": []}, status=err.status)
         route = ROUTES.get(request.path)
         if route is None:
             return None
@@ -255,6 +285,37 @@ class OkxVenueApp:
                 }
             )
         return ok(rows)
+
+    def candles(self, query: Any, recent: bool) -> web.Response:
+        """Newest first, the newest ``limit`` bars between ``before`` and ``after`` (both exclusive)."""
+        inst = query.get("instId")
+        if not inst:
+            raise OkxApiError("50014", "Parameter instId can not be empty")
+        self._instrument(inst)
+        bar = query.get("bar", "1m")
+        if bar not in BARS:
+            raise OkxApiError("51000", f"Parameter bar error (loopback serves {', '.join(BARS)} only)")
+        if inst not in BAR_SOURCES:
+            raise OkxApiError(
+                "51000", f"Parameter instId error (loopback serves candles of {', '.join(BAR_SOURCES)})"
+            )
+        limit = _int(query.get("limit"), "limit", CANDLES_DEFAULT_LIMIT)
+        limit = max(1, min(limit, CANDLES_MAX_LIMIT[RECENT_CANDLES_PATH if recent else HISTORY_CANDLES_PATH]))
+        before = _int(query.get("before"), "before", None)
+        after = _int(query.get("after"), "after", None)
+        timeframe, step = BARS[bar]
+        rows = self.bars(self.symbol_of[inst], timeframe)
+        if recent:
+            rows = rows[-RECENT_CANDLES:]
+        rows = [b for b in rows if (before is None or b[0] > before) and (after is None or b[0] < after)]
+        size = float(self._instrument(inst)["ctVal"])
+        data = []
+        for t, o, h, low, c, volume in reversed(rows[-limit:]):
+            confirm = "0" if t + step > self.now_ms else "1"
+            prices = (common.dec(v) for v in (o, h, low, c))
+            quote = common.dec(round(volume * c, 4))
+            data.append([str(t), *prices, common.dec(volume / size), common.dec(volume), quote, confirm])
+        return ok(data)
 
     def position_tiers(self, query: Any) -> web.Response:
         if query.get("instType") not in ("SWAP", "FUTURES", "OPTION", "MARGIN"):

@@ -9,6 +9,9 @@
   put back. Without ``type`` ccxt would also read the spot and HIP-3 contexts.
 - Funding history (``fundingHistory``: ``startTime``, optional ``endTime``) is ascending from
   ``startTime``, at most 500 rows a response: ccxt's unified call already pages it from ``since``.
+- Candles (``candleSnapshot``: ``startTime``, ``endTime``) are every candle of the window, oldest first,
+  of the most recent 5000 Hyperliquid keeps: ccxt's unified call (``startTime`` = since) already returns
+  every bar from ``since``, so the generic ``ohlcv`` holds; bars older than the 5000 do not exist there.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def max_leverage_of(market: dict[str, Any]) -> float | None:
 class HyperliquidVenue(Venue):
     #: Hyperliquid answers time-range queries with at most 500 rows.
     funding_page_limit = 500
+    #: Hyperliquid keeps the most recent 5000 candles of an interval (ccxt's fetchOHLCV limit).
+    ohlcv_page_limit = 5000
 
     def published_tiers(self, market: dict[str, Any]) -> list[LeverageTier] | None:
         leverage = max_leverage_of(market)

@@ -6,6 +6,11 @@
   ``(since - 1, since + 99 intervals)``; when that window holds more than 100 prints (an interval
   shorter than assumed) the older rows are walked down with ``after`` = the oldest row received until
   the window is whole, so a page is every print from ``since`` to its last row.
+- Candles (/api/v5/market/candles, and history-candles for bars older than the latest 1,440) page the
+  same way: newest first between ``before`` and ``after``, at most 100 (history-candles; 300 on candles).
+  ccxt sends ``before=since-1`` and ``after`` = the caller's ``until``, so a long window gave its newest
+  page only. Here each request asks for the window of one page from ``since`` (``windows``), its
+  ``after`` one past the window's last bar (OKX's ``after`` is exclusive).
 - Position tiers (/api/v5/public/position-tiers, per instrument family only) bound positions by size in
   contracts; ccxt copies ``minSz``/``maxSz`` into ``minNotional``/``maxNotional`` unchanged. Notional
   brackets are contracts x contract size x the mark price read with them, and OKX's maintenance margin
@@ -22,6 +27,7 @@ from typing import Any
 from perptui.domain.funding import interval_hours_from_times
 from perptui.domain.types import LeverageTier
 from perptui.services.exchanges import ccxt_convert as conv
+from perptui.services.exchanges.venues import windows
 from perptui.services.exchanges.venues.base import MAX_PER_SYMBOL_TIER_REQUESTS, Venue, VenueApi
 
 HOUR_MS = 3_600_000
@@ -35,6 +41,8 @@ REFERENCE_PRICE = "perptuiReferencePrice"
 
 class OkxVenue(Venue):
     funding_page_limit = 100
+    #: history-candles' maximum (candles, for the latest 1,440 bars only, serves 300).
+    ohlcv_page_limit = 100
 
     def __init__(self) -> None:
         self._learned_hours: dict[str, float] = {}
@@ -93,6 +101,35 @@ class OkxVenue(Venue):
                 break
             after = oldest
         return rows
+
+    async def ohlcv(
+        self,
+        api: VenueApi,
+        exchange: Any,
+        symbol: str,
+        timeframe: str,
+        since: int,
+        until: int | None,
+        limit: int | None,
+    ) -> list[list[Any]]:
+        page = max(1, min(limit or self.ohlcv_page_limit, self.ohlcv_page_limit))
+
+        async def fetch(start: int, end: int) -> list[list[Any]]:
+            # ccxt: before = start - 1, after = until; both exclusive on OKX, so [start, end].
+            return await api.call(
+                f"reading {timeframe} candles of {symbol}",
+                exchange.fetch_ohlcv,
+                symbol,
+                timeframe,
+                start,
+                page,
+                {"until": end + 1},
+                symbol=symbol,
+            )
+
+        step = int(exchange.parse_timeframe(timeframe) * 1000)
+        now = int(exchange.milliseconds())
+        return await windows.from_since(fetch, since, until, now, step, page, lambda r: int(r[0]))
 
     # -------------------------------------------------------------------------------------- tiers
 

@@ -1,6 +1,7 @@
 """Gate through real ccxt against the Gate loopback: funding pages as Gate serves them (newest 1000 of the
 window, seconds), risk limit tiers in USDT with Gate's deduction (the bulk call needs the swap type),
-swap tickers for a perp scan, contracts of 0.0001 BTC traded whole.
+swap tickers for a perp scan, contracts of 0.0001 BTC traded whole, candles in windows of at most 2000
+points (a window before a market's first bar read on past), volumes restated from contracts to base.
 """
 
 from __future__ import annotations
@@ -10,17 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import ccxt.async_support as ccxt
 import pytest
 
 import tests.loopback.venues  # noqa: F401
 from perptui.domain.liquidation import liquidation_price
 from perptui.domain.timeframes import DAY_MS
-from perptui.services.backfill import backfill_funding
+from perptui.services.backfill import backfill_funding, backfill_ohlcv
 from perptui.services.exchanges.ccxt_adapter import CcxtExchange
 from perptui.services.store import Store
 from tests.loopback.fixtures import serve
 from tests.loopback.server import LoopbackExchange
-from tests.loopback.venues.gate_kucoin_shared import request_fixtures
+from tests.loopback.venues.gate_kucoin_shared import request_fixtures, stand_in_bars
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
 
 BTC = "BTC/USDT:USDT"
@@ -180,3 +182,110 @@ def test_contracts_are_whole_lots_of_the_quanto_multiplier(gate: LoopbackExchang
     assert (btc.contract_size, btc.amount_step, btc.min_qty) == (0.0001, 0.0001, 0.0001)
     assert (eth.contract_size, eth.amount_step) == (0.01, 0.01)
     assert btc.funding_interval_hours in (None, 8.0)
+
+
+# ------------------------------------------------------------------------------------------ candles
+
+CANDLES_PATH = "/api/v4/futures/usdt/candlesticks"
+
+
+def test_candle_requests_are_the_ones_ccxt_fixtures_record(gate: LoopbackExchange) -> None:
+    """Every daily swap fetchOHLCV fixture of ccxt's, replayed: the same query reaches the loopback, and
+    it answers each (ranges of at most 2000 points, ``limit`` only without ``from``/``to``)."""
+    fixtures = [
+        f
+        for f in request_fixtures("gate", "fetchOHLCV")
+        if CANDLES_PATH in f["url"] and f["input"][1] == "1d"
+    ]
+    assert len(fixtures) == 7
+
+    async def scenario() -> list[list[list]]:
+        async with exchange_on(gate) as ex:
+            await ex.load_markets()
+            gate.clear_requests()
+            return [await ex.ex.fetch_ohlcv(*f["input"]) for f in fixtures]
+
+    answers = asyncio.run(scenario())
+    sent = gate.requests_to(CANDLES_PATH)
+    assert [r.query for r in sent] == [dict(parse_qsl(urlsplit(f["url"]).query)) for f in fixtures]
+    served = stand_in_bars(BTC, "1d", gate.source.now_ms)
+    for request, rows in zip(sent, answers, strict=True):
+        q = {k: int(v) for k, v in request.query.items() if k in ("from", "to", "limit")}
+        window = served[-q["limit"] :] if "limit" in q else [
+            b for b in served if q["from"] * 1000 <= b[0] <= q["to"] * 1000
+        ]  # fmt: skip
+        assert [r[0] for r in rows] == [b[0] for b in window]
+    assert sum(map(len, answers)) > 3000
+
+
+def test_a_one_year_backfill_of_daily_bars_stores_every_bar_in_fixture_shaped_requests(
+    gate: LoopbackExchange, store: Store
+) -> None:
+    app = gate.source
+    until = app.now_ms + 1
+    since = until - 365 * DAY_MS
+
+    async def scenario() -> int:
+        async with exchange_on(gate) as ex:
+            await ex.load_markets()
+            gate.clear_requests()
+            return await backfill_ohlcv(ex, store, BTC, "1d", since, until)
+
+    added = asyncio.run(scenario())
+    served = stand_in_bars(BTC, "1d", app.now_ms)
+    expected = [b for b in served if since <= b[0] < until]
+    stored = store.load_ohlcv("gate", BTC, "1d")
+    assert added == len(expected) >= 364
+    assert [(c.time, c.open, c.high, c.low, c.close) for c in stored] == [b[:5] for b in expected]
+    # ``v`` counts contracts of 0.0001 BTC: the stored volume is back in BTC (to the contract).
+    assert all(abs(c.volume - b[5]) <= 0.0001 for c, b in zip(stored, expected, strict=True))
+    (fixture,) = [f for f in request_fixtures("gate", "fetchOHLCV") if f["description"] == "swap +1d +since"]
+    shape = set(dict(parse_qsl(urlsplit(fixture["url"]).query)))
+    pages = gate.requests_to(CANDLES_PATH)
+    assert pages and all(set(r.query) == shape for r in pages)  # contract, interval, from, to (seconds)
+    assert all(int(r.query["to"]) - int(r.query["from"]) <= 1998 * 86_400 for r in pages)
+    assert int(pages[0].query["from"]) == since // 1000 and len(pages) <= 2
+
+
+def test_a_market_listed_after_since_gets_every_bar_from_its_first(
+    gate: LoopbackExchange, store: Store
+) -> None:
+    """Gate answers a window before the first bar with []: ccxt's own call stops there, the venue reads on."""
+    app = gate.source
+    since = 1_388_534_400_000  # 2014-01-01: the served bars start on 2020-01-01, 2191 days later
+    until = app.now_ms + 1
+
+    async def scenario() -> tuple[list, int]:
+        async with exchange_on(gate) as ex:
+            await ex.load_markets()
+            bare = await ex.ex.fetch_ohlcv(BTC, "1d", since)
+            return bare, await backfill_ohlcv(ex, store, BTC, "1d", since, until)
+
+    bare, added = asyncio.run(scenario())
+    assert bare == []
+    served = stand_in_bars(BTC, "1d", app.now_ms)
+    assert [c.time for c in store.load_ohlcv("gate", BTC, "1d")] == [b[0] for b in served]
+    assert added == len(served) > 0
+
+
+def test_a_candle_range_gate_refuses_gets_gates_error_body(gate: LoopbackExchange) -> None:
+    async def scenario() -> list[str]:
+        async with exchange_on(gate) as ex:
+            await ex.load_markets()
+            messages = []
+            for query in (
+                {"from": 1_600_000_000, "to": 1_600_000_000 + 2000 * 86_400},  # 2001 points
+                {"from": 1_600_000_000, "limit": 10},  # limit conflicts with from
+                {"interval": "3d", "limit": 10},
+            ):
+                request = {"settle": "usdt", "contract": "BTC_USDT", "interval": "1d", **query}
+                with pytest.raises(ccxt.BadRequest) as err:
+                    await ex.ex.publicFuturesGetSettleCandlesticks(request)
+                messages.append(str(err.value))
+            return messages
+
+    too_broad, conflict, interval = asyncio.run(scenario())
+    assert '"label":"INVALID_PARAM_VALUE"' in too_broad.replace(" ", "")
+    assert "Candlestick range too broad. Maximum 2000 data points are allowed per request" in too_broad
+    assert "Invalid request parameter `limit` value: 10" in conflict
+    assert "Invalid request parameter `interval` value: 3d" in interval

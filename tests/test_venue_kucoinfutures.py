@@ -1,26 +1,29 @@
 """KuCoin futures through real ccxt against the KuCoin loopback: funding pages of at most 100, newest
 first, anchored at ``to`` (ms); risk limits per symbol, in USDT, with no deduction; XBTUSDTM contracts of
-0.001 BTC traded whole.
+0.001 BTC traded whole; candles in windows of 500 bars from ``since`` (KuCoin answers a longer window with its
+last 500), volumes restated from lots to base.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import ccxt.async_support as ccxt
 import pytest
 
 import tests.loopback.venues  # noqa: F401
 from perptui.domain.liquidation import liquidation_price
 from perptui.domain.timeframes import DAY_MS
-from perptui.services.backfill import backfill_funding
+from perptui.services.backfill import backfill_funding, backfill_ohlcv
 from perptui.services.exchanges.ccxt_adapter import CcxtExchange
 from perptui.services.store import Store
 from tests.loopback.fixtures import serve
 from tests.loopback.server import LoopbackExchange
-from tests.loopback.venues.gate_kucoin_shared import request_fixtures
+from tests.loopback.venues.gate_kucoin_shared import request_fixtures, stand_in_bars
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
 
 BTC = "BTC/USDT:USDT"
@@ -142,3 +145,95 @@ def test_xbt_contracts_are_whole_lots_of_the_multiplier(kucoin: LoopbackExchange
     btc = markets[BTC]
     assert (btc.id, btc.contract_size, btc.amount_step, btc.min_qty) == ("XBTUSDTM", 0.001, 0.001, 0.001)
     assert "BTC/USD:BTC" not in markets  # the inverse XBTUSDM is no linear perp
+
+
+# ------------------------------------------------------------------------------------------ candles
+
+KLINE_PATH = "/api/v1/kline/query"
+
+
+def fixture_query() -> dict[str, str]:
+    (fixture,) = request_fixtures("kucoinfutures", "fetchOHLCV")
+    url = urlsplit(fixture["url"])
+    assert url.path == KLINE_PATH
+    return dict(parse_qsl(url.query))
+
+
+def test_ccxts_kline_request_is_the_one_its_fixture_records(kucoin: LoopbackExchange) -> None:
+    """The fixture (BTC/USDT:USDT, ccxt's default 1m, no since) asks symbol, granularity in minutes and
+    ``to`` = now in ms; the loopback serves no 1m bars and refuses the granularity in KuCoin's shape."""
+    (fixture,) = request_fixtures("kucoinfutures", "fetchOHLCV")
+
+    async def scenario() -> tuple[int, int, str]:
+        async with exchange_on(kucoin) as ex:
+            await ex.load_markets()
+            kucoin.clear_requests()
+            before = int(time.time() * 1000)
+            with pytest.raises(ccxt.BadRequest) as err:
+                await ex.ex.fetch_ohlcv(*fixture["input"])
+            return before, int(time.time() * 1000), str(err.value)
+
+    before, after, message = asyncio.run(scenario())
+    (sent,) = kucoin.requests_to(KLINE_PATH)
+    expected = fixture_query()
+    assert sent.query.keys() == expected.keys()
+    assert (sent.query["symbol"], sent.query["granularity"]) == (expected["symbol"], expected["granularity"])
+    assert before <= int(sent.query["to"]) <= after  # milliseconds
+    assert '"code":"400100"' in message.replace(" ", "")
+
+
+def test_a_one_year_backfill_of_daily_bars_stores_every_bar(kucoin: LoopbackExchange, store: Store) -> None:
+    app = kucoin.source
+    until = app.now_ms + 1
+    since = until - 365 * DAY_MS
+
+    async def scenario() -> int:
+        async with exchange_on(kucoin) as ex:
+            await ex.load_markets()
+            kucoin.clear_requests()
+            return await backfill_ohlcv(ex, store, BTC, "1d", since, until)
+
+    added = asyncio.run(scenario())
+    expected = [b for b in stand_in_bars(BTC, "1d", app.now_ms) if since <= b[0] < until]
+    stored = store.load_ohlcv("kucoinfutures", BTC, "1d")
+    assert added == len(expected) >= 364
+    assert [(c.time, c.open, c.high, c.low, c.close) for c in stored] == [b[:5] for b in expected]
+    # the volume counts lots of 0.001 BTC: stored back in BTC (to the lot)
+    assert all(abs(c.volume - b[5]) <= 0.001 for c, b in zip(stored, expected, strict=True))
+    pages = kucoin.requests_to(KLINE_PATH)
+    shape = set(fixture_query()) | {"from"}  # the fixture's request, with a start (ccxt's since)
+    assert pages and all(set(r.query) == shape and r.query["granularity"] == "1440" for r in pages)
+    assert all(int(r.query["to"]) - int(r.query["from"]) < 500 * DAY_MS for r in pages)
+    assert int(pages[0].query["from"]) == since and len(pages) <= 2
+
+
+def test_a_long_window_loses_its_start_in_ccxt_but_not_through_the_venue(kucoin: LoopbackExchange) -> None:
+    """KuCoin answers a window of more than 500 bars with the 500 closest to ``to``: ccxt's own call with
+    a limit of 1000 starts 500 days late; the venue asks windows of 500 from ``since``."""
+    app = kucoin.source
+    since = app.now_ms - 1000 * DAY_MS
+
+    async def scenario() -> tuple[list, list]:
+        async with exchange_on(kucoin) as ex:
+            await ex.load_markets()
+            bare = await ex.ex.fetch_ohlcv(BTC, "1d", since, 1000)
+            return bare, await ex.fetch_ohlcv(BTC, "1d", since, None, 1000)
+
+    bare, candles = asyncio.run(scenario())
+    served = [b[0] for b in stand_in_bars(BTC, "1d", app.now_ms) if b[0] >= since]
+    assert len(bare) == 500 and bare[0][0] > since + 400 * DAY_MS
+    assert [c.time for c in candles] == served[:500]
+
+
+def test_a_market_listed_after_since_gets_its_bars_from_the_first(kucoin: LoopbackExchange) -> None:
+    """An empty first window (the served bars start 2020-01-01) is read on to the first bars."""
+    since = 1_388_534_400_000  # 2014-01-01
+
+    async def scenario() -> list:
+        async with exchange_on(kucoin) as ex:
+            return await ex.fetch_ohlcv(BTC, "1d", since)
+
+    candles = asyncio.run(scenario())
+    served = [b[0] for b in stand_in_bars(BTC, "1d", kucoin.source.now_ms)]
+    assert candles and [c.time for c in candles] == served[: len(candles)]
+    assert candles[0].time == 1_577_836_800_000  # 2020-01-01

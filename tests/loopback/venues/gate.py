@@ -20,6 +20,15 @@ serve one tier built from their fixture's ``risk_limit_base``, ``maintenance_rat
 Without ``contract`` the endpoint pages over contracts (``limit``/``offset`` count contracts, not rows) and
 each row carries its ``contract``.
 
+Candles (``GET /futures/usdt/candlesticks``): ../shared has no Gate candles, so BTC_USDT and ETH_USDT serve
+Binance's real daily (and 8-hourly) perp bars as their prices; ``v`` is the volume in contracts (base
+volume / quanto_multiplier), ``sum`` the quote volume. As Gate documents it: ``contract``, ``interval``
+(default 5m), ``from``/``to`` in seconds (``to`` defaults to now, ``from`` to ``to`` - 100 intervals),
+every bar of [from, to] oldest first, at most 2000 points a request (a wider range is refused:
+"Candlestick range too broad"), none older than 10000 intervals before now ("Candlestick too long ago");
+``limit`` (at most 2000) returns the newest points and conflicts with ``from`` and ``to`` (refused with
+either, as Gate's and ccxt's docs say).
+
 Tickers (``GET /futures/usdt/tickers``) carry no time, as Gate's do; last/mark/index/funding come from the
 contract records, and the 24h volume, which the fixtures lack, is the contract's ``position_size`` taken
 as the 24h contract count (synthetic, stated here), with ``volume_24h_base``/``_quote`` derived from it.
@@ -34,6 +43,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.conftest import BINANCE_DATA
+from tests.loopback.venues.common import dec
 from tests.loopback.venues.gate_kucoin_shared import (
     MULTI,
     STATIC,
@@ -41,6 +52,7 @@ from tests.loopback.venues.gate_kucoin_shared import (
     int_param,
     multi_exchange_funding,
     require_shared,
+    stand_in_bars,
     static,
 )
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
@@ -50,6 +62,16 @@ FUNDING_DEFAULT_LIMIT = 100
 FUNDING_MAX_LIMIT = 1000
 TIERS_MAX_LIMIT = 100
 FUNDING_FILES = {"BTC/USDT:USDT": "BTC-USDT", "ETH/USDT:USDT": "ETH-USDT"}
+#: Gate's futures candle intervals (seconds); the loopback serves those it has real bars of.
+CANDLE_INTERVALS = {"10s": 10, "30s": 30, "1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600,
+                    "2h": 7200, "4h": 14400, "6h": 21600, "8h": 28800, "12h": 43200, "1d": 86400,
+                    "7d": 604800, "1w": 604800, "30d": 2592000}  # fmt: skip
+SERVED_INTERVALS = ("8h", "1d")
+CANDLE_DEFAULT_INTERVAL = "5m"
+CANDLE_DEFAULT_POINTS = 100
+CANDLE_MAX_POINTS = 2000
+#: Gate serves no candle opened more than this many intervals before now.
+CANDLE_MAX_POINTS_AGO = 10000
 
 #: BTC_USDT risk limit tiers as captured live by a public Gate client (see the module docstring).
 BTC_TIERS: list[dict[str, Any]] = [
@@ -144,6 +166,8 @@ class GateApp:
                 return self._funding_rate(query)
             if path == "/futures/usdt/risk_limit_tiers":
                 return self._risk_limit_tiers(query)
+            if path == "/futures/usdt/candlesticks":
+                return self._candlesticks(query)
         except BadParam as err:
             return gate_error("INVALID_PARAM_VALUE", str(err))
         return None
@@ -198,6 +222,49 @@ class GateApp:
         page = rows[-limit:][::-1]  # anchored at ``to``: the newest ``limit``, newest first
         return web.json_response([{"t": t // 1000, "r": r} for t, r in page])
 
+    def _candlesticks(self, query: Any) -> web.Response:
+        contract = query.get("contract")
+        if not contract:
+            return gate_error("MISSING_REQUIRED_PARAM", "Missing required parameter: contract")
+        if contract not in self.contracts:
+            return gate_error("CONTRACT_NOT_FOUND", "Contract not found", 404)
+        interval = query.get("interval", CANDLE_DEFAULT_INTERVAL)
+        seconds = CANDLE_INTERVALS.get(interval)
+        if seconds is None:
+            raise BadParam(f"Invalid request parameter `interval` value: {interval}")
+        if interval not in SERVED_INTERVALS:
+            raise BadParam(f"interval {interval} is not served by this loopback (it has {SERVED_INTERVALS})")
+        limit, start, end = (int_param(query, k) for k in ("limit", "from", "to"))
+        conflicting = start is not None or end is not None
+        if limit is not None and (conflicting or not 1 <= limit <= CANDLE_MAX_POINTS):
+            raise BadParam(f"Invalid request parameter `limit` value: {limit}")
+        bars = stand_in_bars(self.symbols[contract], interval, self.now_ms)
+        now = self.now_ms // 1000
+        if limit is not None or (start is None and end is None):
+            page = bars[-(limit or CANDLE_DEFAULT_POINTS) :]
+        else:
+            end = now if end is None else end
+            start = end - CANDLE_DEFAULT_POINTS * seconds if start is None else start
+            if (end - start) // seconds + 1 > CANDLE_MAX_POINTS:
+                raise BadParam(
+                    f"Candlestick range too broad. Maximum {CANDLE_MAX_POINTS} data points are allowed"
+                    " per request"
+                )
+            if start < now - CANDLE_MAX_POINTS_AGO * seconds:
+                raise BadParam(
+                    f"Candlestick too long ago. Maximum {CANDLE_MAX_POINTS_AGO} points ago are allowed"
+                )
+            page = [b for b in bars if start * 1000 <= b[0] <= end * 1000]
+        size = self.sizes[self.symbols[contract]]
+        return web.json_response([self._candle(bar, size) for bar in page])
+
+    @staticmethod
+    def _candle(bar: tuple[int, float, float, float, float, float], size: float) -> dict[str, Any]:
+        """A futures candle as Gate writes it: ``v`` in contracts, ``sum`` in the settle currency."""
+        t, o, h, low, c, base = bar
+        return {"t": t // 1000, "v": round(base / size), "c": dec(c), "h": dec(h), "l": dec(low), "o": dec(o),
+                "sum": dec(round(base * c, 4))}  # fmt: skip
+
     def _risk_limit_tiers(self, query: Any) -> web.Response:
         contract = query.get("contract")
         if contract:
@@ -215,7 +282,7 @@ class GateApp:
 
 
 def make_gate(now_ms: int | None = None) -> GateApp:
-    require_shared(STATIC / "markets" / "gate.json", MULTI)
+    require_shared(STATIC / "markets" / "gate.json", MULTI, BINANCE_DATA / "ohlcv_1d_perp")
     return GateApp(now_ms)
 
 

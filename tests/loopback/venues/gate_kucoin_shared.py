@@ -1,5 +1,6 @@
 """What the Gate and KuCoin futures loopbacks share: the ccxt fixtures and the real funding histories of
-../shared/data (read once per process), and a query-parameter reader that answers like the exchange.
+../shared/data (read once per process), the stand-in prices (Binance's real perp bars, read by
+``common.binance_bars``), and a query-parameter reader that answers like the exchange.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SHARED_DATA
+from tests.loopback.venues.common import Bar, binance_bars
 
 STATIC = SHARED_DATA / "ccxt_static"
 MULTI = SHARED_DATA / "multi_exchange"
@@ -49,6 +51,17 @@ def multi_exchange_funding(pair: str, venue: str, shift_hours: int) -> tuple[tup
             stamp = datetime.strptime(row["Date"][:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
             rows[int(stamp.timestamp() * 1000) - shift_hours * HOUR_MS] = row["Funding Rate"].strip()
     return tuple(sorted(rows.items()))
+
+
+#: The Binance perp whose real bars stand in for a served market's prices (../shared has no Gate or KuCoin
+#: candles): unified symbol -> Binance symbol.
+STAND_IN_PRICES = {"BTC/USDT:USDT": "BTCUSDT", "ETH/USDT:USDT": "ETHUSDT"}
+
+
+def stand_in_bars(symbol: str, timeframe: str, now_ms: int) -> list[Bar]:
+    """The bars served for ``symbol`` (opened at or before ``now_ms``), oldest first; [] when none is."""
+    binance = STAND_IN_PRICES.get(symbol)
+    return [b for b in binance_bars(binance, timeframe) if b[0] <= now_ms] if binance else []
 
 
 class BadParam(Exception):

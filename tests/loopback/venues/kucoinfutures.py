@@ -13,6 +13,15 @@ required; rows ``{symbol, fundingRate, timepoint}`` newest first, at most 100, t
 (the documented page lists no paging parameter; the cap of 100 and the anchoring at ``to`` are the
 endpoint's observed behaviour).
 
+Candles (``GET /api/v1/kline/query``): ../shared has no KuCoin candles, so XBTUSDTM and ETHUSDTM serve
+Binance's real daily (and 8-hourly) perp bars as their prices, ``[time ms, open, high, low, close,
+volume in lots]`` oldest first. As KuCoin documents it: ``symbol`` and ``granularity`` (minutes: 1, 5, 15,
+30, 60, 120, 240, 480, 720, 1440, 10080; others are rejected) required, ``from``/``to`` in ms, at most 500
+bars a request: a window holding more answers with 500 of them, the 500 closest to ``to`` (the docs say
+so when only ``to`` is given and leave the both-bounds case unsaid: the loopback takes the end-anchored
+reading, the one a client must guard against); ``from`` alone: the 500 from ``from``; neither: the 500
+closest to now.
+
 Risk limits (``GET /api/v1/contracts/risk-limit/{symbol}``): XBTUSDTM serves the three levels of KuCoin's
 documented example response (0-500k 125x 0.4%, 500k-1M 100x 0.5%, 1M-2M 75x 0.7%; position values in
 USDT); the other contracts one level from their fixture's ``maxRiskLimit``, ``maxLeverage``,
@@ -29,6 +38,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.conftest import BINANCE_DATA
 from tests.loopback.venues.gate_kucoin_shared import (
     MULTI,
     STATIC,
@@ -36,6 +46,7 @@ from tests.loopback.venues.gate_kucoin_shared import (
     int_param,
     multi_exchange_funding,
     require_shared,
+    stand_in_bars,
     static,
 )
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
@@ -43,6 +54,10 @@ from tests.loopback.venues.registry import VENUE_LOOPBACKS
 FUNDING_PAGE = 100
 FUNDING_FILES = {"BTC/USDT:USDT": "BTC-USDT", "ETH/USDT:USDT": "ETH-USDT"}
 UTC_PLUS_3 = 3
+#: KuCoin's kline granularities (minutes) -> the bar series the loopback serves for them (None: not served).
+GRANULARITIES = {1: None, 5: None, 15: None, 30: None, 60: None, 120: None, 240: None, 480: "8h", 720: None,
+                 1440: "1d", 10080: None}  # fmt: skip
+KLINE_MAX = 500
 
 #: KuCoin's documented example answer of /api/v1/contracts/risk-limit/XBTUSDTM.
 XBT_RISK_LIMITS: list[dict[str, Any]] = [
@@ -124,6 +139,8 @@ class KucoinFuturesApp:
                 return self._current_funding(path.split("/")[4])
             if path == "/api/ua/v2/market/funding-rate":
                 return ok([self._uta_funding(c) for c in self.contracts])
+            if path == "/api/v1/kline/query":
+                return self._klines(query)
             if path == "/api/ua/v1/market/open-interest":
                 return self._open_interest(query)
         except BadParam as err:
@@ -148,6 +165,25 @@ class KucoinFuturesApp:
         rows = [(t, r) for t, r in self._funding.get(self.symbols[contract], []) if start <= t <= end]
         rows = [(t, r) for t, r in rows if t <= self.now_ms][-FUNDING_PAGE:][::-1]
         return ok([{"symbol": contract, "fundingRate": float(r), "timepoint": t} for t, r in rows])
+
+    def _klines(self, query: Any) -> web.Response:
+        contract = query.get("symbol")
+        if not contract:
+            raise BadParam("symbol is required")
+        granularity = int_param(query, "granularity", required=True)
+        if granularity not in GRANULARITIES:
+            raise BadParam(f"granularity {granularity} is invalid, it must be one of {sorted(GRANULARITIES)}")
+        if contract not in self.contracts:
+            return kucoin_error("100001", "Contract does not exist")
+        timeframe = GRANULARITIES[granularity]
+        if timeframe is None:
+            raise BadParam(f"granularity {granularity} is not served by this loopback (480 and 1440 are)")
+        start, end = int_param(query, "from"), int_param(query, "to")
+        bars = stand_in_bars(self.symbols[contract], timeframe, self.now_ms)
+        rows = [b for b in bars if (start is None or b[0] >= start) and (end is None or b[0] <= end)]
+        rows = rows[:KLINE_MAX] if start is not None and end is None else rows[-KLINE_MAX:]
+        size = self.sizes[self.symbols[contract]]
+        return ok([[t, o, h, low, c, round(base / size)] for t, o, h, low, c, base in rows])
 
     def _current_funding(self, contract: str) -> web.Response:
         info = self.contracts.get(contract)
@@ -187,7 +223,7 @@ class KucoinFuturesApp:
 
 
 def make_kucoinfutures(now_ms: int | None = None) -> KucoinFuturesApp:
-    require_shared(STATIC / "markets" / "kucoinfutures.json", MULTI)
+    require_shared(STATIC / "markets" / "kucoinfutures.json", MULTI, BINANCE_DATA / "ohlcv_1d_perp")
     return KucoinFuturesApp(now_ms)
 
 

@@ -10,6 +10,11 @@ own deduction, swap tickers for perps.
   ``risk_limit`` is the position value in USDT a tier allows (ccxt's min/maxNotional, no conversion);
   Gate states the maintenance margin as value x ``maintenance_rate`` - ``deduction`` and the deduction is
   taken as given (it is not continuous where Gate skips a tier).
+- Candles (``/futures/usdt/candlesticks``): ccxt asks ``from`` = since and ``to`` one page later (1999
+  bars; Gate refuses a range of more than 2000 points), so a page is every bar of its window. But an
+  EMPTY window (a market listed after ``since``, a gap) came back as [], which the backfill reads as
+  "nothing up to the end" and a recently listed market got no bars at all; here the next window is
+  asked until one holds bars or the end is reached. ``v`` counts contracts: restated in base units.
 - Tickers: ``fetch_tickers()`` without symbols reads the spot tickers unless asked for swaps.
 """
 
@@ -24,12 +29,18 @@ from perptui.domain.types import LeverageTier
 from perptui.services.exchanges import ccxt_convert as conv
 from perptui.services.exchanges.venues.anchored import anchored_history
 from perptui.services.exchanges.venues.base import MAX_PER_SYMBOL_TIER_REQUESTS, Venue, VenueApi
+from perptui.services.exchanges.venues.contract_units import volumes_in_base
+from perptui.services.exchanges.venues.windows import MAX_REQUESTS
 
 SWAP = {"type": "swap"}
+#: Bars ccxt asks for in one window (``from`` and ``to`` inclusive): contracts (Gate's 2000-point cap), spot.
+CONTRACT_CANDLE_PAGE = 1999
+SPOT_CANDLE_PAGE = 1000
 
 
 class GateVenue(Venue):
     funding_page_limit = 1000
+    ohlcv_page_limit = CONTRACT_CANDLE_PAGE
 
     async def funding_history(
         self, api: VenueApi, symbol: str, since: int, until: int | None, limit: int | None
@@ -49,6 +60,42 @@ class GateVenue(Venue):
 
         end = int(until) - 1 if until is not None else int(time.time() * 1000)
         return await anchored_history(fetch, int(since), end, page_limit, self._interval(api, symbol))
+
+    async def ohlcv(
+        self,
+        api: VenueApi,
+        exchange: Any,
+        symbol: str,
+        timeframe: str,
+        since: int,
+        until: int | None,
+        limit: int | None,
+    ) -> list[list[Any]]:
+        """Every bar of the first window from ``since`` that holds any (windows of one page each)."""
+        market = exchange.market(symbol)
+        cap = CONTRACT_CANDLE_PAGE if market.get("contract") else SPOT_CANDLE_PAGE
+        page = max(1, min(limit or cap, cap))
+        step = int(exchange.parse_timeframe(timeframe) * 1000)
+        last = int(until) - 1 if until is not None else int(time.time() * 1000)
+        start = int(since)
+        for _ in range(MAX_REQUESTS):
+            if start > last:
+                break
+            high = min(start + (page - 1) * step, last)
+            rows = await api.call(
+                f"reading {timeframe} candles of {symbol}",
+                exchange.fetch_ohlcv,
+                symbol,
+                timeframe,
+                start,
+                page,
+                {"until": high},
+                symbol=symbol,
+            )
+            if rows:
+                return volumes_in_base(rows, market)
+            start = high + 1
+        return []
 
     @staticmethod
     def _interval(api: VenueApi, symbol: str) -> float | None:

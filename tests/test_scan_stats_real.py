@@ -24,7 +24,7 @@ import pytest
 
 from perptui.cli import main
 from perptui.domain.funding_stats import history_stats
-from perptui.domain.scanner import ROW_KEYS, CarryCosts, scan_row, spreads
+from perptui.domain.scanner import JSON_KEYS, CarryCosts, scan_row, spreads
 from perptui.domain.timeframes import DAY_MS, HOUR_MS, parse_utc
 from perptui.domain.types import FundingPrint, FundingRate, Market
 from perptui.services.importers import import_funding
@@ -167,7 +167,7 @@ def test_scan_as_of_a_past_time_offline_matches_pandas(real_db: Path, capsys: py
     data = json.loads(captured.out)
     assert data["asof"] == "2022-11-13T07:00:00Z" and data["spreads"] == []
     rows = {r["symbol"]: r for r in data["rows"]}
-    assert all(list(r) == list(ROW_KEYS) for r in data["rows"])
+    assert all(list(r) == list(JSON_KEYS) for r in data["rows"])
     assert "ARB/USDT:USDT" in rows and "POL/USDT:USDT" in rows  # listed later: rows of nulls
     for later in ("ARB/USDT:USDT", "POL/USDT:USDT"):
         # Only the interval the market states today is known; nothing of the history is.

@@ -23,7 +23,7 @@ the order-sensitive sums are the same numpy reductions over the same slices.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 
 import numpy as np
@@ -54,6 +54,8 @@ class FundingHistoryStats:
     last_rate: float | None
     last_time: int | None
     last_interval_h: float | None
+    #: Prints held in each window ``(asof - N days, asof]``, by N, whether or not the window counts.
+    prints: dict[int, int] = field(default_factory=dict)
 
 
 def print_intervals(times: np.ndarray, fallback_h: float | None = None) -> np.ndarray:
@@ -124,9 +126,11 @@ def history_stats(
         return slice(lo, len(t))
 
     means: dict[int, float | None] = {}
+    held: dict[int, int] = {}
     for days in windows:
         w = window(days)
         means[days] = float(r[w].sum() * 365.0 / days) if w is not None else None
+        held[days] = len(t) - int(np.searchsorted(t, asof - days * DAY_MS, side="right"))
 
     std = pct_pos = z = None
     run: tuple[int, int] | None = None
@@ -153,6 +157,7 @@ def history_stats(
         last_rate=last_rate,
         last_time=int(t[-1]) if len(t) else None,
         last_interval_h=last_interval,
+        prints=held,
     )
 
 
@@ -234,10 +239,11 @@ def history_stats_many(
     out: dict[str, FundingHistoryStats] = {}
     t_last, r_last, h_last = t_pad[last].tolist(), r_pad[last].tolist(), h_pad[last].tolist()
     window_lists = [(days, lo.tolist(), ok.tolist()) for days, (lo, ok) in bounds.items()]
+    held_lists = [(days, (ends - lo).tolist()) for days, (lo, _) in bounds.items()]
     ends_list, lo30_list, has_list = ends.tolist(), lo30.tolist(), has.tolist()
     for k, name in enumerate(names):
         if not has_list[k]:
-            out[name] = _empty_stats(asof, {days: None for days in windows})
+            out[name] = _empty_stats(asof, {days: None for days in windows}, windows)
             continue
         end = ends_list[k]
         last_rate, last_interval = r_last[k], h_last[k]
@@ -274,12 +280,15 @@ def history_stats_many(
             last_rate=last_rate,
             last_time=t_last[k],
             last_interval_h=last_interval,
+            prints={days: held[k] for days, held in held_lists},
         )
     return out
 
 
-def _empty_stats(asof: int, means: dict[int, float | None]) -> FundingHistoryStats:
-    return FundingHistoryStats(asof, means, None, None, None, None, None, 0, None, None, None)
+def _empty_stats(asof: int, means: dict[int, float | None], windows: Sequence[int]) -> FundingHistoryStats:
+    return FundingHistoryStats(
+        asof, means, None, None, None, None, None, 0, None, None, None, {days: 0 for days in windows}
+    )
 
 
 def _segment_sums(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -352,8 +352,9 @@ class Store:
         """Store snapshots keyed by (symbol, timestamp); rows written."""
         with self.transaction():
             n = _snap.insert_tickers(self._db, exchange, tickers)
-            if tickers:
-                _snap.mark_fetched(self._db, exchange, "tickers", max(t.timestamp for t in tickers))
+            timed = _snap.timed(tickers)
+            if timed:
+                _snap.mark_fetched(self._db, exchange, "tickers", max(t.timestamp for t in timed))
         return n
 
     @_guarded

@@ -46,10 +46,9 @@ def raw(symbol: str, contract_size: float, lot: float, min_contracts: float) -> 
 
 def venue_market(exchange: str, contract_size: float, lot: float) -> Market:
     # precision mode TICK_SIZE (4): the amount precision is the lot itself, as ccxt reports OKX and Gate.
-    m = market_from_ccxt(
+    return market_from_ccxt(
         raw("BTC/USDT:USDT", contract_size, lot, lot), exchange=exchange, precision_mode=4, tiers=list(TIERS)
     )
-    return m
 
 
 OKX = venue_market("okx", 0.01, 0.01)
@@ -57,8 +56,9 @@ GATE = venue_market("gate", 0.0001, 1.0)
 
 
 def test_the_markets_are_built_in_base_units_with_the_lot_in_contracts() -> None:
-    assert (OKX.contract_size, OKX.amount_step, OKX.min_qty, contract_lot(OKX)) == (0.01, 0.0001, 0.0001, 0.01)
-    assert (GATE.contract_size, GATE.amount_step, GATE.min_qty, contract_lot(GATE)) == (0.0001, 0.0001, 0.0001, 1)
+    okx = (OKX.contract_size, OKX.amount_step, OKX.min_qty, contract_lot(OKX))
+    gate = (GATE.contract_size, GATE.amount_step, GATE.min_qty, contract_lot(GATE))
+    assert okx == (0.01, 0.0001, 0.0001, 0.01) and gate == (0.0001, 0.0001, 0.0001, 1)
     assert in_contracts(0.037, OKX) == 3.7 and in_contracts(0.0123, GATE) == 123
 
 

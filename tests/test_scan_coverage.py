@@ -136,3 +136,26 @@ def test_ticker_time_is_the_tickers_and_unknown_never_zero(store: Store) -> None
     assert rows[btc.symbol].as_dict()["ticker_time"] == NOW - 60_000 and rows[btc.symbol].mark == 60_000.0
     assert rows[eth.symbol].as_dict()["ticker_time"] is None and rows[eth.symbol].mark is None
     assert store.cache_age_ms(EX, "tickers", NOW) == 60_000  # the timeless ticker did not mark 1970
+
+
+def test_perptui_scan_marks_what_rests_on_an_incomplete_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline from a cache holding 90 days of a demo perp's prints with two weeks missing: the table
+    marks the figures with `*` and says why under it; the JSON lists them in `incomplete`."""
+    from perptui.cli import main
+    from tests.cli_helpers import run_json
+
+    db = tmp_path / "cache.db"
+    monkeypatch.setenv("PERPTUI_DB", str(db))
+    monkeypatch.setenv("PERPTUI_DEMO__FROZEN_AT", "2025-06-01T00:00")
+    demo = {m["symbol"]: m for m in run_json(capsys, "markets", "--json")}
+    symbol = next(s for s, m in demo.items() if m["funding_interval_hours"] == 8)
+    with Store.open(db) as store:
+        store.upsert_funding("demo", prints(symbol, 8, 91, skip=range(30, 72)))
+    row = run_json(capsys, "scan", "--offline", "--symbols", symbol, "--json")["rows"][0]
+    assert row["coverage"]["30d"] == {"prints": 48, "expected": 90, "complete": False}
+    assert "mean_apr_30d" in row["incomplete"] and "mean_apr_7d" not in row["incomplete"]
+    assert main(["scan", "--offline", "--symbols", symbol]) == 0
+    out = capsys.readouterr().out
+    assert "%*" in out and "* rests on an incomplete window" in out

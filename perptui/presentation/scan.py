@@ -90,3 +90,8 @@ def coverage_line(windows: tuple[WindowCoverage, ...]) -> str:
     parts = [f"{w.label} {w.prints}/{'?' if w.expected is None else w.expected}" for w in windows]
     short = [w for w in windows if w.expected is not None and not w.complete]
     return " · ".join(parts) + (" (incomplete)" if short else "")
+
+
+def held_shares(windows: tuple[WindowCoverage, ...]) -> str:
+    """``100% · 58% · 86%``: each window's prints held (``held``), for a narrow panel."""
+    return " · ".join(held(w) for w in windows) if windows else UNKNOWN

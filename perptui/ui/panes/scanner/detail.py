@@ -35,7 +35,7 @@ SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "Now": (("rate", "funding rate"), ("interval", "interval"), ("apr", "APR"),
             ("predicted", "predicted rate"), ("next", "next funding in"), ("prices", "mark · index"),
             ("basis", "basis"), ("size", "24h vol · OI")),
-    "History": (("held", "prints cached"), ("mean7", "mean APR 7d"), ("mean30", "mean APR 30d"),
+    "History": (("held", "prints held 7/30/90d"), ("mean7", "mean APR 7d"), ("mean30", "mean APR 30d"),
                 ("mean90", "mean APR 90d"),
                 ("std30", "std of APR 30d"), ("positive30", "positive prints 30d"), ("z30", "z-score 30d"),
                 ("run30", "longest same-sign 30d")),
@@ -160,7 +160,7 @@ class ScanDetail(Vertical):
         self._set("prices", f"{fmt.price(r.mark, r.price_tick)} · {fmt.price(r.index, r.price_tick)}")
         self._signed("basis", r.basis, 3)
         self._set("size", f"{sf.money_short(r.volume_24h_usd)} · {sf.money_short(r.open_interest_usd)}")
-        self._set("held", sf.coverage_line(r.coverage))
+        self._set("held", sf.held_shares(r.coverage))
         for days in (7, 30, 90):
             self._signed(f"mean{days}", getattr(r, f"mean_apr_{days}d"), 1, apr=True)
         self._set("std30", fmt.pct(r.std_apr_30d, 1))

@@ -35,7 +35,7 @@ SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "Now": (("rate", "funding rate"), ("interval", "interval"), ("apr", "APR"),
             ("predicted", "predicted rate"), ("next", "next funding in"), ("prices", "mark · index"),
             ("basis", "basis"), ("size", "24h vol · OI")),
-    "History": (("held", "prints held 7/30/90d"), ("mean7", "mean APR 7d"), ("mean30", "mean APR 30d"),
+    "History": (("held", "prints 7/30/90d"), ("mean7", "mean APR 7d"), ("mean30", "mean APR 30d"),
                 ("mean90", "mean APR 90d"),
                 ("std30", "std of APR 30d"), ("positive30", "positive prints 30d"), ("z30", "z-score 30d"),
                 ("run30", "longest same-sign 30d")),

@@ -13,7 +13,7 @@ import pytest
 from perptui.domain.coverage import WindowCoverage, expected_prints, window_coverage
 from perptui.domain.funding_stats import history_stats, history_stats_many
 from perptui.domain.scanner import ScanRow, sort_rows
-from perptui.domain.timeframes import HOUR_MS
+from perptui.domain.timeframes import DAY_MS, HOUR_MS
 from perptui.domain.types import FundingPrint, Market, Ticker
 from perptui.presentation.scan import coverage_line, held
 from perptui.services.scan import cached_scan
@@ -59,7 +59,7 @@ def test_expected_prints_follow_the_interval() -> None:
     # One print short is complete (the newest may not be out yet); two short is not.
     assert WindowCoverage(7, 20, 21).complete and not WindowCoverage(7, 19, 21).complete
     assert not WindowCoverage(7, 5, None).complete  # nothing can be expected: never called complete
-    assert window_coverage({7: 21, 30: 3}, None)[1] == WindowCoverage(30, 3, None)
+    assert window_coverage(None, 8.0)[1] == WindowCoverage(30, 0, 90)
 
 
 def test_prints_per_window_are_the_same_in_the_per_series_and_the_many_series_statistics() -> None:
@@ -68,7 +68,23 @@ def test_prints_per_window_are_the_same_in_the_per_series_and_the_many_series_st
     one = history_stats(times, rates, NOW)
     many = history_stats_many({"BTC": (times, rates), "EMPTY": ([], [])}, NOW)
     assert one.prints == many["BTC"].prints == {7: 21, 30: 90, 90: 240}
-    assert many["EMPTY"].prints == {7: 0, 30: 0, 90: 0}
+    # 30 prints missing: 240h no held print settles in the 90-day window (less the first print's own 8h).
+    assert one.unsettled_ms == many["BTC"].unsettled_ms == {7: 0, 30: 0, 90: 30 * 8 * HOUR_MS}
+    assert many["EMPTY"].prints == {7: 0, 30: 0, 90: 0} and many["EMPTY"].unsettled_ms == {}
+
+
+def test_an_interval_change_is_no_hole(store: Store) -> None:
+    """Binance moves a perp from 8h to 4h: 45 days of 8h prints then 45 days of 4h ones are 405 prints,
+    all there were, not 405 of the 540 that today's 4h would make over 90 days."""
+    sol = market("SOL/USDT:USDT", 4)
+    old = [p for p in prints(sol.symbol, 8, 91) if p.time <= NOW - 45 * DAY_MS]
+    row = scan(store, [sol], old + prints(sol.symbol, 4, 45))[sol.symbol]
+    assert [(c.prints, c.expected, c.complete) for c in row.coverage] == [
+        (42, 42, True),
+        (180, 180, True),
+        (405, 405, True),
+    ]
+    assert row.incomplete == []
 
 
 def test_okx_newest_page_only_shows_as_incomplete_beyond_its_reach(store: Store) -> None:

@@ -1,18 +1,25 @@
 """How much of a perp's funding history the cache holds: prints held vs expected per window. Pure.
 
 A window of N days (``(asof - N days, asof]``, as ``funding_stats`` reads it) on a market that settles
-every ``h`` hours holds ``N x 24 / h`` prints when complete. A statistic computed over a window holding
-fewer rests on an incomplete window: an exchange that served only its newest page, a backfill cut
-short. The window is still complete with one print less (the newest may not be published or fetched
-yet); with the interval unknown, nothing can be expected and the window is not called complete.
+every ``h`` hours holds ``N x 24 / h`` prints when complete. Intervals change (Binance moves a volatile
+perp from 8h to 4h; SOL settled every 2h in Nov 2022), so the expected count is not simply that: each
+held print stands for the period its own interval settles (``FundingHistoryStats.unsettled_ms``), and
+only the time no held print settles (a hole between pages, the start of the window before the history,
+the time since the newest print) is expected to hold prints at the market's interval ``h``. A window
+holding fewer than expected rests on holes: an exchange that served only its newest page, a backfill cut
+short. It is still complete with one print less (the newest may not be published or fetched yet); with
+the interval unknown, nothing can be expected and the window is not called complete. A gap shorter than
+the longest interval (8h) reads as a longer interval, not as missing prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from perptui.domain.funding_stats import WINDOWS
+from perptui.domain.funding_stats import WINDOWS, FundingHistoryStats
+from perptui.domain.timeframes import HOUR_MS
 
 #: Prints a complete window may lack: the newest one, settled but not yet published or fetched.
 SLACK_PRINTS = 1
@@ -45,12 +52,20 @@ def expected_prints(days: int, interval_h: float | None) -> int | None:
 
 
 def window_coverage(
-    prints: Mapping[int, int], interval_h: float | None, windows: Sequence[int] = WINDOWS
+    stats: FundingHistoryStats | None, interval_h: float | None, windows: Sequence[int] = WINDOWS
 ) -> tuple[WindowCoverage, ...]:
-    """Each window's coverage from the prints held per window (``FundingHistoryStats.prints``)."""
-    return tuple(
-        WindowCoverage(days, prints.get(days, 0), expected_prints(days, interval_h)) for days in windows
-    )
+    """Each window's coverage from the statistics of the history (``stats.asof`` ends the windows)."""
+    return tuple(_window(stats, interval_h, days) for days in windows)
+
+
+def _window(stats: FundingHistoryStats | None, interval_h: float | None, days: int) -> WindowCoverage:
+    held = stats.prints.get(days, 0) if stats is not None else 0
+    if stats is None or not held or stats.last_time is None or interval_h is None or not interval_h > 0:
+        return WindowCoverage(days, held, expected_prints(days, interval_h))
+    period = interval_h * HOUR_MS
+    holes = round(stats.unsettled_ms.get(days, 0) / period)
+    since_newest = math.floor(max(0, stats.asof - stats.last_time) / period)
+    return WindowCoverage(days, held, held + max(0, holes) + since_newest)
 
 
 def coverage_dict(coverage: Sequence[WindowCoverage]) -> dict[str, dict[str, object]]:

@@ -174,7 +174,7 @@ def scan_row(
             oi_usd = ticker.open_interest * mark
     means = stats.mean_apr if stats is not None else {}
     # Prints expected at the interval the row shows (the one settled at the as-of time).
-    coverage = window_coverage(stats.prints if stats is not None else {}, interval)
+    coverage = window_coverage(stats, interval)
     c = carry(
         means.get(30),
         spot_taker=costs.spot_taker,

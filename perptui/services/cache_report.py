@@ -55,7 +55,7 @@ def cache_report(store: Store, exchange: str, markets: Sequence[Market], now: in
         interval = m.funding_interval_hours or s.last_interval_h
         report[m.symbol] = PerpCache(
             symbol=m.symbol,
-            coverage=window_coverage(s.prints, interval),
+            coverage=window_coverage(s, interval),
             first_print=bounds[0] if bounds else None,
             last_print=bounds[1] if bounds else None,
             ticker=tickers.get(m.symbol),

@@ -12,6 +12,7 @@ scales them to base units.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,34 @@ def test_the_paper_engine_fills_the_ticket(market: Market, tmp_path: Path) -> No
         (position,) = engine.positions()
         assert position.qty == pytest.approx(r.quantity)
         assert in_contracts(position.qty, market) == in_contracts(r.quantity, market)
+
+
+def test_the_sizing_panes_quantity_says_the_contracts() -> None:
+    """The pane's Position card: ``0.0370 BTC · 3.70 ct`` on OKX; on a coin-sized contract no count."""
+    import asyncio
+
+    from textual.app import App, ComposeResult
+
+    from perptui.ui.panes.sizing.position import PositionCard
+
+    class CardApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PositionCard()
+
+    r = size_position(request(OKX, 10_000.0, 60_000.0, 0.02))
+
+    async def scenario() -> tuple[str, str]:
+        app = CardApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            card = app.query_one(PositionCard)
+            card.show(r, OKX, private=False)
+            await pilot.pause()
+            okx = str(card.stat("quantity").value)
+            card.show(r, replace(OKX, contract_size=1.0), private=False)
+            await pilot.pause()
+            return okx, str(card.stat("quantity").value)
+
+    okx, plain = asyncio.run(scenario())
+    count = in_contracts(r.quantity, OKX)
+    assert okx == f"{r.quantity:.4f} BTC · {count:.2f} ct"
+    assert plain == f"{r.quantity:.4f} BTC"

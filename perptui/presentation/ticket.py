@@ -29,10 +29,15 @@ def funding_text(r: SizingResult, currency: str) -> str:
     return f"{per} per {interval}, {day} a day (rate {pct(r.funding_rate, 4, signed=True)})"
 
 
+def contract_count(quantity: float, step: float | None, contract_size: float) -> str:
+    """The quantity in contracts, to the decimals of the exchange's lot (``step / contract_size``)."""
+    lot = step / contract_size if step and contract_size > 0 else None
+    return qty(quantity / contract_size, lot)
+
+
 def contracts_text(quantity: float, step: float | None, contract_size: float) -> str:
     """``3.7 x 0.01`` (contracts of OKX's 0.01 BTC, to the lot's decimals)."""
-    lot = step / contract_size if step and contract_size > 0 else None
-    return f"{qty(quantity / contract_size, lot)} x {num(contract_size, 12)}"
+    return f"{contract_count(quantity, step, contract_size)} x {num(contract_size, 12)}"
 
 
 def ticket_lines(

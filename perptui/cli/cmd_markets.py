@@ -168,5 +168,5 @@ def cache_line(held: PerpCache) -> str:
     newest = "" if held.last_print is None else f", newest print {iso_utc(held.last_print)}"
     t = held.ticker
     ticker = "no ticker" if t is None else f"ticker {iso_utc(t.timestamp)}"
-    age = "" if t is None else f" ({staleness(max(0, SystemClock().now_ms() - t.timestamp))})"
+    age = "" if t is None else f" ({staleness(max(0, held.asof - t.timestamp))})"
     return f"{held.symbol} cached: funding prints {coverage_line(held.coverage)}{newest}; {ticker}{age}"

@@ -24,6 +24,7 @@ class PerpCache:
     first_print: int | None  # ms; None: no print cached
     last_print: int | None
     ticker: Ticker | None  # the newest cached ticker that has a time
+    asof: int  # the time the windows end at (the source's clock: the demo market's may be frozen)
 
     def as_dict(self) -> dict[str, object]:
         """``{"funding_prints": {"7d": {"prints", "expected", "complete"}, ...}, "funding_first_time",
@@ -59,5 +60,6 @@ def cache_report(store: Store, exchange: str, markets: Sequence[Market], now: in
             first_print=bounds[0] if bounds else None,
             last_print=bounds[1] if bounds else None,
             ticker=tickers.get(m.symbol),
+            asof=now,
         )
     return report

@@ -8,7 +8,7 @@ import pytest
 from perptui.domain.carry import FundingLeg, breakeven_days, carry, cross_spread, round_trip_cost
 from perptui.domain.funding_stats import FundingHistoryStats
 from perptui.domain.scanner import (
-    ROW_KEYS,
+    JSON_KEYS,
     SORT_KEYS,
     CarryCosts,
     ScanRow,
@@ -156,7 +156,7 @@ def test_a_row_prices_the_carry_on_the_30_day_mean_with_the_configured_costs() -
     # The current rate is positive, the 30-day mean negative: the carry follows the mean.
     assert row.carry_direction == "long_perp_short_spot"
     assert row.carry_net_apr == pytest.approx(0.30 - 0.10 - COST * 365 / 30)
-    assert list(row.as_dict()) == list(ROW_KEYS)
+    assert list(row.as_dict()) == list(JSON_KEYS)
 
 
 def test_a_row_without_30_days_of_history_or_a_fee_has_no_carry() -> None:

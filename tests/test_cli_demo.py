@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from perptui.cli import main
 from tests.cli_helpers import run_error, run_json
 
 MARKET_KEYS = {
@@ -27,6 +28,7 @@ MARKET_KEYS = {
     "max_leverage",
     "funding_interval_hours",
     "tiers",
+    "cached",
 }
 TIER_KEYS = {"min_notional", "max_notional", "mmr", "maint_amount", "max_leverage"}
 
@@ -53,6 +55,11 @@ def test_markets_json_contract(db: Path, capsys: pytest.CaptureFixture) -> None:
             assert set(tier) == TIER_KEYS
             assert 0 < tier["mmr"] < 1
         assert m["tiers"][-1]["max_notional"] is None or m["tiers"][-1]["max_notional"] > 0
+        # Nothing cached yet: no print in any window, no ticker (never a time of 0).
+        cached = m["cached"]
+        assert cached["ticker"] is None and cached["funding_last_time"] is None
+        assert set(cached["funding_prints"]) == {"7d", "30d", "90d"}
+        assert all(w["prints"] == 0 and not w["complete"] for w in cached["funding_prints"].values())
 
 
 def test_markets_are_cached_for_offline_use(db: Path, capsys: pytest.CaptureFixture) -> None:
@@ -103,6 +110,27 @@ def test_fetch_backfills_and_resumes(db: Path, capsys: pytest.CaptureFixture) ->
     assert first["total_rows_added"] == added["ohlcv"] + added["funding"]
     again = run_json(capsys, *args)
     assert again["total_rows_added"] == 0
+    # Ten days, three weeks before now: the last 7 days hold nothing, 30 days a third of their prints.
+    hours = run_json(capsys, "markets", "--symbols", symbol, "--json")[0]["funding_interval_hours"]
+    held = again["cached"][symbol]
+    per_day = int(24 // hours)
+    assert held["funding_prints"]["7d"] == {"prints": 0, "expected": 7 * per_day, "complete": False}
+    month = held["funding_prints"]["30d"]  # (2025-05-02, 2025-06-01]: the prints after the first day
+    assert 0 < month["prints"] < added["funding"] < 30 * per_day and not month["complete"]
+    assert held["funding_first_time"] == 1_746_057_600_000  # 2025-05-01T00:00Z
+    assert held["funding_last_time"] < 1_746_921_600_000  # before 2025-05-11
+    # Up to now: the 7-day window is whole, and markets --json shows the same.
+    recent = run_json(
+        capsys, "fetch", "--symbols", symbol, "--since", "2025-05-20", "--kind", "funding", "--json"
+    )
+    week = recent["cached"][symbol]["funding_prints"]["7d"]
+    assert week == {"prints": 7 * per_day, "expected": 7 * per_day, "complete": True}
+    listed = run_json(capsys, "markets", "--symbols", symbol, "--json")[0]["cached"]
+    assert listed == recent["cached"][symbol]
+    capsys.readouterr()
+    assert main(["fetch", "--symbols", symbol, "--since", "2025-05-20", "--kind", "funding"]) == 0
+    text = capsys.readouterr().out
+    assert f"{symbol} cached: funding prints 7d {7 * per_day}/{7 * per_day}" in text
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 
 from perptui.cli import main
 from perptui.domain.funding import apr
-from perptui.domain.scanner import ROW_KEYS, SORT_KEYS
+from perptui.domain.scanner import JSON_KEYS, SORT_KEYS
 from perptui.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, parse_utc
 from perptui.domain.types import FundingPrint, Market
 from perptui.services.clock import FrozenClock, SystemClock
@@ -88,7 +88,7 @@ def test_json_has_every_demo_perp_with_its_live_rate_history_and_carry(
     magnitudes = [abs(r["apr"]) for r in rows]
     assert magnitudes == sorted(magnitudes, reverse=True)  # by |APR| by default
     for r in rows:
-        assert list(r) == list(ROW_KEYS) and r["exchange"] == "demo"
+        assert list(r) == list(JSON_KEYS) and r["exchange"] == "demo"
         fr, t, m = rates[r["symbol"]], tickers[r["symbol"]], markets[r["symbol"]]
         assert (r["funding_rate"], r["interval_hours"], r["predicted_rate"]) == (
             fr.rate, fr.interval_hours, fr.predicted_rate,
@@ -96,6 +96,12 @@ def test_json_has_every_demo_perp_with_its_live_rate_history_and_carry(
         assert r["apr"] == apr(fr.rate, fr.interval_hours)  # a fraction: 0.1095 is 10.95% a year
         assert r["next_funding_time"] == fr.next_funding_time
         assert (r["mark"], r["volume_24h_usd"]) == (fr.mark, t.quote_volume_24h)
+        assert r["ticker_time"] == t.timestamp > 0  # the ticker's own time, in ms
+        # Every window holds the prints its interval calls for, so no statistic is marked incomplete.
+        held = {k: (v["prints"], v["expected"], v["complete"]) for k, v in r["coverage"].items()}
+        per_day = 24 // int(fr.interval_hours)
+        assert held == {f"{d}d": (d * per_day, d * per_day, True) for d in (7, 30, 90)}
+        assert r["incomplete"] == []
         # 90 days of history were fetched first: every window has its mean, by hand from the cache.
         for days in (7, 30, 90):
             window = cached_prints(db, "demo", r["symbol"], NOW - days * DAY_MS + 1, NOW + 1)
@@ -115,11 +121,12 @@ def test_progress_on_stderr_for_people_and_silence_with_json(db: Path, capsys: p
     assert lines[0].startswith("demo funding — 2025-06-01T00:00:00Z — 3 of 34 perps")
     assert "DEMO market" in lines[1]
     header = lines[2].split()
-    assert header[:5] == ["perp", "rate", "per", "APR", "next"] and header[-4:] == [
+    assert header[:5] == ["perp", "rate", "per", "APR", "next"] and header[-5:] == [
         "net",
         "APR",
         "BE",
         "days",
+        "hist",
     ]
     assert {"7d", "30d", "90d", "+30d", "z30d", "basis", "OI", "carry"} <= set(header)
     top = scan(capsys, "--top", "1")["rows"][0]

@@ -105,7 +105,8 @@ def expected(symbol: str = BTC, **fields: Any) -> dict[str, Any]:
 
 
 def without_extras(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("market_data", "atr", "kelly")}
+    extras = ("market_data", "atr", "kelly", "contracts", "contract_size")
+    return {k: v for k, v in data.items() if k not in extras}
 
 
 # --- the JSON contract and agreement with the domain ------------------------------------------------
@@ -124,6 +125,8 @@ def test_json_has_every_key_and_the_domains_numbers(
     step = market().amount_step
     assert data["quantity"] > 0 and round(data["quantity"] / step, 6).is_integer()
     assert data["market_data"] == {"mark": snap().mark, "as_of": "2025-06-01T00:00:00Z", "cached": False}
+    # The demo market trades in base units: a contract is one BTCDEMO, so the contracts are the quantity.
+    assert (data["contracts"], data["contract_size"]) == (data["quantity"], 1.0)
     want = expected(side=side, stop=stop, equity=10_000.0, risk_fraction=0.015, leverage=10.0,
                     take_profits=(TakeProfitSpec(r=1), TakeProfitSpec(r=2)))  # fmt: skip
     assert without_extras(data) == want

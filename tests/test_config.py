@@ -45,9 +45,36 @@ def test_precedence_flag_over_env_over_file(config_file: Path, monkeypatch: pyte
     assert (settings.exchange, settings.demo.seed, str(settings.db)) == ("binanceusdm", 13, "/from/flag.db")
 
 
-def test_api_base_url_from_env_keeps_only_scheme_and_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PERPTUI_API_BASE_URL", "http://127.0.0.1:8080/some/path")
-    assert load_settings().api_base_url == "http://127.0.0.1:8080"
+def test_api_base_url_from_env_keeps_its_path_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERPTUI_API_BASE_URL", "http://127.0.0.1:8080/some/path/")
+    assert load_settings().api_base_url == "http://127.0.0.1:8080/some/path"
+
+
+def test_api_base_url_flag_prefixes_every_exchange_url(config_file: Path) -> None:
+    """A relay serving an exchange under a path (https://relay.example/bybit): the flag's prefix reaches
+    every REST URL the adapter calls, not just its scheme and host."""
+    import argparse
+    import asyncio
+
+    from perptui.cli.context import settings_from_args
+    from perptui.services.exchanges.urls import iter_urls
+    from perptui.services.sources import open_market_data
+
+    prefix = "https://relay.example/binance"
+    args = argparse.Namespace(exchange="binanceusdm", api_base_url=prefix + "/")
+    settings = settings_from_args(args)
+    assert settings.api_base_url == prefix
+    source = open_market_data(settings)
+    asyncio.run(source.close())
+    urls = iter_urls(source.ccxt_urls)  # type: ignore[attr-defined]
+    assert urls and all(u.startswith(prefix + "/") for u in urls)
+    assert prefix + "/fapi/v1" in urls and prefix + "/api/v3" in urls
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/x?key=1", "http://127.0.0.1:8080/#top"])
+def test_api_base_url_with_a_query_or_fragment_is_refused(config_file: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="path prefix"):
+        load_settings({"api_base_url": url}, {"api_base_url": "--api-base-url"})
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ import pytest
 
 from perptui.cli import main
 from perptui.domain.funding_stats import history_stats
-from perptui.domain.scanner import ROW_KEYS, CarryCosts, scan_row, spreads
+from perptui.domain.scanner import JSON_KEYS, CarryCosts, scan_row, spreads
 from perptui.domain.timeframes import DAY_MS, HOUR_MS, parse_utc
 from perptui.domain.types import FundingPrint, FundingRate, Market
 from perptui.services.importers import import_funding
@@ -167,15 +167,13 @@ def test_scan_as_of_a_past_time_offline_matches_pandas(real_db: Path, capsys: py
     data = json.loads(captured.out)
     assert data["asof"] == "2022-11-13T07:00:00Z" and data["spreads"] == []
     rows = {r["symbol"]: r for r in data["rows"]}
-    assert all(list(r) == list(ROW_KEYS) for r in data["rows"])
+    assert all(list(r) == list(JSON_KEYS) for r in data["rows"])
     assert "ARB/USDT:USDT" in rows and "POL/USDT:USDT" in rows  # listed later: rows of nulls
     for later in ("ARB/USDT:USDT", "POL/USDT:USDT"):
         # Only the interval the market states today is known; nothing of the history is.
-        assert [k for k, v in rows[later].items() if v is not None] == [
-            "exchange",
-            "symbol",
-            "interval_hours",
-        ]
+        known = {k: v for k, v in rows[later].items() if v is not None}
+        assert list(known) == ["exchange", "symbol", "interval_hours", "coverage", "incomplete"]
+        assert [w["prints"] for w in known["coverage"].values()] == [0, 0, 0] and known["incomplete"] == []
     for stem in ("BTCUSDT", "ETHUSDT", "SOLUSDT", "DOGEUSDT"):
         row, want = rows[symbol_of(stem)], expected_stats(stem, asof)
         assert row["funding_rate"] == want["last_rate"]  # the last print at or before the as-of time
@@ -194,6 +192,13 @@ def test_scan_as_of_a_past_time_offline_matches_pandas(real_db: Path, capsys: py
         assert row["carry_net_apr"] == pytest.approx(earn - cost * 365 / 30, rel=1e-9)
         assert row["breakeven_days"] == (pytest.approx(cost / (earn / 365), rel=1e-9) if earn > 0 else None)
         assert (row["mark"], row["volume_24h_usd"], row["next_funding_time"]) == (None, None, None)
+    # Every window whole, SOL's too: it settled every 8h, then every 2h in Nov 2022, and its 120 prints of
+    # the last 30 days are all there were (not 120 of the 360 that 2h would make over 30 days).
+    for stem in ("BTCUSDT", "ETHUSDT", "SOLUSDT", "DOGEUSDT"):
+        row = rows[symbol_of(stem)]
+        assert all(w["complete"] and w["prints"] == w["expected"] for w in row["coverage"].values()), stem
+        assert row["incomplete"] == []
+    assert rows["SOL/USDT:USDT"]["coverage"]["30d"]["prints"] == 120
     assert rows["SOL/USDT:USDT"]["carry_direction"] == "long_perp_short_spot"
     assert rows["SOL/USDT:USDT"]["interval_hours"] == 2.0
     order = [abs(r["apr"]) for r in data["rows"] if r["apr"] is not None]

@@ -9,9 +9,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from perptui.domain.errors import ExchangeUnavailable, UsageError
 from perptui.domain.timeframes import parse_utc, timeframe_ms
+from perptui.domain.types import Market
 from perptui.services.clock import SystemClock
 
-from .cmd_markets import load_markets, select, split_symbols
+from .cmd_markets import cache_line, load_markets, select, split_symbols
 from .context import open_store, settings_from_args, unreachable
 from .output import err, print_json, say
 
@@ -39,25 +40,42 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--until must be after --since")
     if since >= now:
         raise UsageError("--since is in the future")
+    from perptui.services.cache_report import cache_report
+    from perptui.services.sources import clock_for
+
     with open_store(settings) as store:
-        added = asyncio.run(_fetch(settings, store, args, kinds, since, until))
+        added, markets = asyncio.run(_fetch(settings, store, args, kinds, since, until))
+        held = cache_report(store, settings.exchange_name, markets, clock_for(settings).now_ms())
     total = sum(n for per_kind in added.values() for n in per_kind.values())
     if args.json:
-        print_json({"exchange": settings.exchange_name, "rows_added": added, "total_rows_added": total})
+        print_json(
+            {
+                "exchange": settings.exchange_name,
+                "rows_added": added,
+                "total_rows_added": total,
+                "cached": {symbol: h.as_dict() for symbol, h in held.items()},
+            }
+        )
     else:
         for symbol, per_kind in added.items():
             parts = ", ".join(f"{n:,} {kind}" for kind, n in per_kind.items())
             say(f"{symbol}: {parts} rows added")
         say(f"{total:,} rows added in all")
+        for h in held.values():
+            say(cache_line(h))
     return 0
 
 
-async def _fetch(settings, store, args, kinds, since, until) -> dict[str, dict[str, int]]:
+async def _fetch(
+    settings, store, args, kinds, since, until
+) -> tuple[dict[str, dict[str, int]], list[Market]]:
+    """Rows added per symbol and kind, and the markets fetched for."""
     from perptui.services.backfill import backfill_funding, backfill_ohlcv
     from perptui.services.sources import open_market_data
 
     markets = await load_markets(settings, store)
-    symbols = [m.symbol for m in select(markets, split_symbols(args.symbols), settings.exchange_name)]
+    chosen = select(markets, split_symbols(args.symbols), settings.exchange_name)
+    symbols = [m.symbol for m in chosen]
     source = open_market_data(settings, store)
     end = until or SystemClock().now_ms()
     added: dict[str, dict[str, int]] = {}
@@ -93,4 +111,4 @@ async def _fetch(settings, store, args, kinds, since, until) -> dict[str, dict[s
         raise unreachable(exc, store, settings.exchange_name, "funding") from None
     finally:
         await source.close()
-    return added
+    return added, chosen

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from perptui.domain.errors import ExchangeUnavailable, PerptuiError
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.types import Market
-from perptui.presentation.numbers import num, pct
+from perptui.presentation.numbers import num, pct, staleness
+from perptui.presentation.scan import coverage_line
 from perptui.services.clock import SystemClock
 
 from .context import open_store, settings_from_args, unreachable
 from .output import note, out, print_json
+
+if TYPE_CHECKING:
+    from perptui.services.cache_report import PerpCache
 
 
 def split_symbols(values: list[str] | None) -> list[str]:
@@ -30,16 +35,24 @@ def cached_markets(settings, store) -> list[Market]:
     return markets
 
 
-async def load_markets(settings, store) -> list[Market]:
-    """Markets from the source (refreshing the cache), or from the cache alone when offline."""
+async def load_markets(settings, store, names: list[str] | None = None) -> list[Market]:
+    """Markets from the source (refreshing the cache), or from the cache alone when offline. The markets
+    ``names`` picks get the tiers the exchange serves per symbol (where it has no bulk endpoint), and
+    those go to the cache with the markets."""
     exchange = settings.exchange_name
     if settings.offline:
         return cached_markets(settings, store)
     from perptui.services.sources import open_market_data
+    from perptui.services.symbol_tiers import fetch_symbol_tiers
 
     source = open_market_data(settings, store)
     try:
         markets = await source.load_markets()
+        if names:
+            wanted = [m.symbol for m in select(markets, names, exchange)]
+            markets, problem = await fetch_symbol_tiers(source, markets, wanted)
+            if problem:
+                note(f"{exchange}: {problem}")
     except ExchangeUnavailable as exc:
         raise unreachable(exc, store, exchange, "markets") from None
     finally:
@@ -58,28 +71,40 @@ def select(markets: list[Market], names: list[str], exchange: str) -> list[Marke
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    names = split_symbols(args.symbols)
     with open_store(settings) as store:
         if settings.offline:  # no event loop needed: the cache is all there is
             markets = cached_markets(settings, store)
         else:
             import asyncio
 
-            markets = asyncio.run(load_markets(settings, store))
-    selected = select(markets, split_symbols(args.symbols), settings.exchange_name)
+            markets = asyncio.run(load_markets(settings, store, names))
+        selected = select(markets, names, settings.exchange_name)
+        held = _cached(settings, store, selected) if args.json or len(selected) <= 3 else {}
     approximate = [m.symbol for m in selected if m.tiers_approximate]
     if approximate:
         note(
             f"{len(approximate)} market(s) have approximate tiers (conservative defaults; the exchange "
-            f"served none without an API key): import real ones with 'perptui import --tiers FILE'"
+            f"served none, e.g. without an API key): import real ones with 'perptui import --tiers FILE'"
         )
     if args.json:
-        print_json([m.as_dict() for m in selected])
+        print_json([{**m.as_dict(), "cached": held[m.symbol].as_dict()} for m in selected])
         return 0
-    render(selected, settings.exchange_name, detail=len(selected) <= 3)
+    render(selected, settings.exchange_name, detail=len(selected) <= 3, held=held)
     return 0
 
 
-def render(markets: list[Market], exchange: str, detail: bool) -> None:
+def _cached(settings, store, markets: list[Market]) -> dict[str, PerpCache]:
+    """What the cache holds of each market, as of the source's clock (the demo market's may be frozen)."""
+    from perptui.services.cache_report import cache_report
+    from perptui.services.sources import clock_for
+
+    return cache_report(store, settings.exchange_name, markets, clock_for(settings).now_ms())
+
+
+def render(
+    markets: list[Market], exchange: str, detail: bool, held: dict[str, PerpCache] | None = None
+) -> None:
     from rich.table import Table
 
     console = out()
@@ -115,6 +140,8 @@ def render(markets: list[Market], exchange: str, detail: bool) -> None:
     if not detail:
         return
     for m in markets:
+        if held and m.symbol in held:
+            console.print(cache_line(held[m.symbol]), markup=False, highlight=False, soft_wrap=True)
         tiers = Table(
             title=f"{m.symbol} maintenance margin tiers"
             + (" (approximate: the exchange served none)" if m.tiers_approximate else ""),
@@ -132,3 +159,14 @@ def render(markets: list[Market], exchange: str, detail: bool) -> None:
                 f"{t.max_leverage:g}x",
             )
         console.print(tiers)
+
+
+def cache_line(held: PerpCache) -> str:
+    """``BTC/USDT:USDT cached: funding 7d 21/21 · 30d 90/90 · 90d 270/270, newest print ...; ticker ...``."""
+    from perptui.domain.timeframes import iso_utc
+
+    newest = "" if held.last_print is None else f", newest print {iso_utc(held.last_print)}"
+    t = held.ticker
+    ticker = "no ticker" if t is None else f"ticker {iso_utc(t.timestamp)}"
+    age = "" if t is None else f" ({staleness(max(0, held.asof - t.timestamp))})"
+    return f"{held.symbol} cached: funding prints {coverage_line(held.coverage)}{newest}; {ticker}{age}"

@@ -360,18 +360,48 @@ def _columns() -> list[tuple[str, int, bool, Cell]]:
             False,
             lambda r, now: sf.countdown_to(r.next_funding_time, now),
         ),
-        ("7d", 2, False, lambda r, now: _signed(r.mean_apr_7d, pct(r.mean_apr_7d, 1))),
-        ("30d", 0, False, lambda r, now: _signed(r.mean_apr_30d, pct(r.mean_apr_30d, 1))),
-        ("90d", 3, False, lambda r, now: _signed(r.mean_apr_90d, pct(r.mean_apr_90d, 1))),
-        ("+30d", 4, False, lambda r, now: sf.share(r.pct_positive_30d)),
-        ("z30d", 4, False, lambda r, now: "—" if r.zscore_30d is None else f"{r.zscore_30d:+.1f}"),
+        ("7d", 2, False, lambda r, now: _stat(r, "mean_apr_7d", pct(r.mean_apr_7d, 1))),
+        ("30d", 0, False, lambda r, now: _stat(r, "mean_apr_30d", pct(r.mean_apr_30d, 1))),
+        ("90d", 3, False, lambda r, now: _stat(r, "mean_apr_90d", pct(r.mean_apr_90d, 1))),
+        ("+30d", 4, False, lambda r, now: _stat(r, "pct_positive_30d", sf.share(r.pct_positive_30d))),
+        (
+            "z30d",
+            4,
+            False,
+            lambda r, now: _stat(r, "zscore_30d", "—" if r.zscore_30d is None else f"{r.zscore_30d:+.1f}"),
+        ),
         ("basis", 6, False, lambda r, now: _signed(r.basis, pct(r.basis, 3))),
         ("24h vol", 5, False, lambda r, now: sf.money_short(r.volume_24h_usd)),
         ("OI", 6, False, lambda r, now: sf.money_short(r.open_interest_usd)),
         ("carry", 2, True, lambda r, now: sf.perp_side(r.carry_direction)),
-        ("net APR", 0, False, lambda r, now: _signed(r.carry_net_apr, pct(r.carry_net_apr, 1))),
-        ("BE days", 1, False, lambda r, now: sf.days(r.breakeven_days)),
+        ("net APR", 0, False, lambda r, now: _stat(r, "carry_net_apr", pct(r.carry_net_apr, 1))),
+        ("BE days", 1, False, lambda r, now: _stat(r, "breakeven_days", sf.days(r.breakeven_days))),
+        ("hist", 1, False, lambda r, now: _history(r)),
     ]
+
+
+#: After a figure resting on a window the cache holds only part of; explained under the table.
+INCOMPLETE_MARK = "*"
+SIGNED_STATS = frozenset({"mean_apr_7d", "mean_apr_30d", "mean_apr_90d", "carry_net_apr"})
+
+
+def _stat(row: ScanRow, stat: str, text: str):
+    """A statistic coloured by its sign, dimmed and marked when its window is incomplete."""
+    from rich.text import Text
+
+    if row.rests_on_incomplete(stat):
+        return Text(text + INCOMPLETE_MARK, style="dim")
+    return _signed(getattr(row, stat), text) if stat in SIGNED_STATS else Text(text)
+
+
+def _history(row: ScanRow):
+    """The 90-day window's prints held as a share of those expected; yellow when incomplete."""
+    from rich.text import Text
+
+    window = row.window(90)
+    if window is None:
+        return Text("—")
+    return Text(sf.held(window), style="" if window.complete or window.expected is None else "yellow")
 
 
 def render(
@@ -416,6 +446,13 @@ def render(
             width = sum(widths) + 3 * len(widths)
             console = Console(width=max(width, console.width), highlight=False, file=console.file)
         console.print(table)
+        short = [r for r in rows if r.incomplete]
+        if short:
+            say(
+                f"{INCOMPLETE_MARK} rests on an incomplete window: the cache lacks funding prints of "
+                f"{len(short)} perp(s) (hist: the last 90 days' prints held); perptui fetch --kind funding "
+                "fills them"
+            )
     if found:
         console.print(_spread_table(found, plan))
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import ExchangeUnavailable, PerptuiError, UsageError
+from perptui.domain.market_rules import in_contracts
 from perptui.domain.sizing import (
     KellyResult,
     SizingError,
@@ -392,7 +393,11 @@ def build_request(settings: Settings, args: argparse.Namespace, plan: Plan, c: C
 
 def as_json(result: SizingResult, c: Collected, args: argparse.Namespace, plan: Plan) -> dict[str, object]:
     data = result.as_dict()
-    known = c.snapshot.mark is not None or not c.snapshot.cached  # a cache without a ticker has no time
+    # The quantity as the exchange's order box takes it: contracts of ``contract_size`` base units.
+    data["contracts"] = in_contracts(result.quantity, c.market)
+    data["contract_size"] = c.market.contract_size
+    # A cache without a ticker has no time, and a time of 0 is none (never 1970).
+    known = (c.snapshot.mark is not None or not c.snapshot.cached) and c.snapshot.as_of > 0
     data["market_data"] = {
         "mark": c.snapshot.mark,
         "as_of": iso_utc(c.snapshot.as_of) if known else None,
@@ -415,7 +420,7 @@ def as_json(result: SizingResult, c: Collected, args: argparse.Namespace, plan: 
 
 def render(result: SizingResult, c: Collected, args: argparse.Namespace, plan: Plan) -> None:
     m = c.market
-    lines = ticket_lines(result, m.price_tick, m.amount_step, m.settle)
+    lines = ticket_lines(result, m.price_tick, m.amount_step, m.settle, m.contract_size)
     ticket = [line for line in lines if not line.startswith("! ")]
     warnings = [line for line in lines if line.startswith("! ")]
     width = len(ticket[0]) - len(ticket[0][len("Market") :].lstrip())  # where the ticket's values start

@@ -283,7 +283,8 @@ class Settings(BaseSettings):
     """API passphrase, for exchanges that have one (okx)."""
 
     api_base_url: str | None = None
-    """Replace the scheme and host of every exchange REST URL (a mirror or relay), e.g. http://127.0.0.1:8080."""
+    """Replace the scheme and host of every exchange REST URL (a mirror or relay), e.g. http://127.0.0.1:8080;
+    a path in it prefixes the exchange's paths (https://relay.example/bybit)."""
 
     testnet: bool = False
     """Use the exchange's testnet (ccxt sandbox mode)."""
@@ -319,10 +320,15 @@ class Settings(BaseSettings):
     def _check_base_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
+        # The same form as the adapter's check_base_url: a path prefix is kept (a relay serving several
+        # exchanges under /bybit, /okx ...), only a trailing slash goes.
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("use an http(s) URL with a host, e.g. http://127.0.0.1:8080")
-        return f"{parts.scheme}://{parts.netloc}"
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(
+                "use an http(s) URL with a host and an optional path prefix, e.g. http://127.0.0.1:8080 "
+                "or https://relay.example/bybit"
+            )
+        return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
     @property
     def exchange_name(self) -> str:

@@ -23,7 +23,7 @@ the order-sensitive sums are the same numpy reductions over the same slices.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 
 import numpy as np
@@ -54,6 +54,16 @@ class FundingHistoryStats:
     last_rate: float | None
     last_time: int | None
     last_interval_h: float | None
+    #: Prints held in each window ``(asof - N days, asof]``, by N, whether or not the window counts.
+    prints: dict[int, int] = field(default_factory=dict)
+    #: Of each window's span from its start to its newest print, the ms no held print settles (each print
+    #: settles the period of its own interval before it): the holes, where prints are missing.
+    unsettled_ms: dict[int, int] = field(default_factory=dict)
+
+
+def settled_spans(times: np.ndarray, intervals_h: np.ndarray, start: int) -> np.ndarray:
+    """The ms of ``(start, time]`` each print settles: its own interval before it, cut at ``start``."""
+    return times - np.maximum(start, times - (intervals_h * HOUR_MS).astype(np.int64))
 
 
 def print_intervals(times: np.ndarray, fallback_h: float | None = None) -> np.ndarray:
@@ -124,9 +134,16 @@ def history_stats(
         return slice(lo, len(t))
 
     means: dict[int, float | None] = {}
+    held: dict[int, int] = {}
+    unsettled: dict[int, int] = {}
     for days in windows:
         w = window(days)
         means[days] = float(r[w].sum() * 365.0 / days) if w is not None else None
+        start = asof - days * DAY_MS
+        lo = int(np.searchsorted(t, start, side="right"))
+        held[days] = len(t) - lo
+        if held[days]:
+            unsettled[days] = int(t[-1]) - start - int(settled_spans(t[lo:], h[lo:], start).sum())
 
     std = pct_pos = z = None
     run: tuple[int, int] | None = None
@@ -153,6 +170,8 @@ def history_stats(
         last_rate=last_rate,
         last_time=int(t[-1]) if len(t) else None,
         last_interval_h=last_interval,
+        prints=held,
+        unsettled_ms=unsettled,
     )
 
 
@@ -234,10 +253,15 @@ def history_stats_many(
     out: dict[str, FundingHistoryStats] = {}
     t_last, r_last, h_last = t_pad[last].tolist(), r_pad[last].tolist(), h_pad[last].tolist()
     window_lists = [(days, lo.tolist(), ok.tolist()) for days, (lo, ok) in bounds.items()]
+    held_lists = [(days, (ends - lo).tolist()) for days, (lo, _) in bounds.items()]
+    begins = t - (h * HOUR_MS).astype(np.int64)  # where the period each print settles began
+    unsettled_lists = [
+        (days, _unsettled(t, begins, lo, ends, asof - days * DAY_MS)) for days, (lo, _) in bounds.items()
+    ]
     ends_list, lo30_list, has_list = ends.tolist(), lo30.tolist(), has.tolist()
     for k, name in enumerate(names):
         if not has_list[k]:
-            out[name] = _empty_stats(asof, {days: None for days in windows})
+            out[name] = _empty_stats(asof, {days: None for days in windows}, windows)
             continue
         end = ends_list[k]
         last_rate, last_interval = r_last[k], h_last[k]
@@ -274,12 +298,31 @@ def history_stats_many(
             last_rate=last_rate,
             last_time=t_last[k],
             last_interval_h=last_interval,
+            prints={days: held[k] for days, held in held_lists},
+            unsettled_ms={days: gaps[k] for days, gaps in unsettled_lists if k in gaps},
         )
     return out
 
 
-def _empty_stats(asof: int, means: dict[int, float | None]) -> FundingHistoryStats:
-    return FundingHistoryStats(asof, means, None, None, None, None, None, 0, None, None, None)
+def _empty_stats(asof: int, means: dict[int, float | None], windows: Sequence[int]) -> FundingHistoryStats:
+    return FundingHistoryStats(
+        asof, means, None, None, None, None, None, 0, None, None, None, {days: 0 for days in windows}
+    )
+
+
+def _unsettled(
+    t: np.ndarray, begins: np.ndarray, lo: np.ndarray, ends: np.ndarray, start: int
+) -> dict[int, int]:
+    """Per series with a print in ``(start, ...]``: the ms from ``start`` to its newest print that no print
+    settles (``settled_spans`` of the slices ``[lo, end)``, with ``begins`` each print's time less its
+    interval; integer sums, exact in any order)."""
+    some = np.flatnonzero(lo < ends)
+    if len(some) == 0:
+        return {}
+    running = np.concatenate(([0], np.cumsum(t - np.maximum(begins, start))))
+    settled = running[ends[some]] - running[lo[some]]
+    newest = t[ends[some] - 1]
+    return dict(zip(some.tolist(), (newest - start - settled).tolist(), strict=True))
 
 
 def _segment_sums(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -181,6 +181,25 @@ def _lev(value: float) -> str:
 # --- quantities -------------------------------------------------------------------------------------
 
 
+def contract_lot(market: Market) -> float | None:
+    """The exchange's lot in contracts (the amount step is contract size x lot): OKX's BTC 0.01, Gate 1."""
+    step = _given(market.amount_step)
+    if step is None or not market.contract_size > 0:
+        return None
+    return round(step / market.contract_size, precision.step_decimals(step) + 12)
+
+
+def in_contracts(qty: float, market: Market) -> float:
+    """A quantity in base units as the exchange's contracts (``qty / contract_size``), clean to the lot's
+    decimals: 0.037 BTC on OKX (0.01 BTC a contract) is 3.7 contracts. Unchanged at a contract size of 1."""
+    size = market.contract_size
+    if not size > 0 or size == 1:
+        return qty
+    lot = contract_lot(market)
+    contracts = qty / size
+    return round(contracts, precision.step_decimals(lot)) if lot else contracts
+
+
 def smallest_qty(market: Market | MarketRules, price: float) -> float | None:
     """The smallest quantity the market accepts at ``price`` (step, minimum quantity and notional)."""
     r = as_rules(market)

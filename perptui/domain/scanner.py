@@ -19,6 +19,7 @@ from perptui.domain.carry import (
     carry,
     cross_spread,
 )
+from perptui.domain.coverage import WindowCoverage, coverage_dict, held_share, window_coverage
 from perptui.domain.funding import apr, rate_per_hour
 from perptui.domain.funding_stats import FundingHistoryStats
 from perptui.domain.types import FundingRate, Market, Ticker
@@ -46,6 +47,21 @@ ROW_KEYS: tuple[str, ...] = (
     "carry_net_apr",
     "breakeven_days",
 )
+#: What ``as_dict`` (``perptui scan --json``) adds to the row's figures: the ticker's time (ms, None when
+#: unknown), the funding prints cached per window, and which statistics rest on an incomplete window.
+JSON_KEYS: tuple[str, ...] = (*ROW_KEYS, "ticker_time", "coverage", "incomplete")
+#: Each statistic and the window it is computed over (the carry is priced on the 30-day mean).
+STAT_WINDOWS: dict[str, int] = {
+    "mean_apr_7d": 7,
+    "mean_apr_30d": 30,
+    "mean_apr_90d": 90,
+    "std_apr_30d": 30,
+    "pct_positive_30d": 30,
+    "zscore_30d": 30,
+    "longest_run_30d": 30,
+    "carry_net_apr": 30,
+    "breakeven_days": 30,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +102,35 @@ class ScanRow:
     taker_fee: float | None
     as_of: int
     price_tick: float | None = None  # the market's, for showing the mark and index at it
+    ticker_time: int | None = None  # when the ticker (mark, volume, open interest) was read; None: unknown
+    #: The funding prints cached per window (7, 30, 90 days) against those expected.
+    coverage: tuple[WindowCoverage, ...] = ()
 
     @property
     def key(self) -> str:
         """A stable id for a table row: ``exchange:symbol``."""
         return f"{self.exchange}:{self.symbol}"
 
+    def window(self, days: int) -> WindowCoverage | None:
+        return next((c for c in self.coverage if c.days == days), None)
+
+    def rests_on_incomplete(self, stat: str) -> bool:
+        """The statistic ``stat`` (a key of ``STAT_WINDOWS``) is known and its window lacks prints."""
+        days = STAT_WINDOWS.get(stat)
+        found = self.window(days) if days is not None else None
+        return found is not None and getattr(self, stat) is not None and not found.complete
+
+    @property
+    def incomplete(self) -> list[str]:
+        """The statistics shown that rest on an incomplete window."""
+        return [stat for stat in STAT_WINDOWS if self.rests_on_incomplete(stat)]
+
     def as_dict(self) -> dict[str, object]:
-        return {key: getattr(self, key) for key in ROW_KEYS}
+        data = {key: getattr(self, key) for key in ROW_KEYS}
+        data["ticker_time"] = self.ticker_time
+        data["coverage"] = coverage_dict(self.coverage)
+        data["incomplete"] = self.incomplete
+        return data
 
 
 def basis(mark: float | None, index: float | None) -> float | None:
@@ -136,6 +173,8 @@ def scan_row(
         if oi_usd is None and ticker.open_interest is not None and mark is not None:
             oi_usd = ticker.open_interest * mark
     means = stats.mean_apr if stats is not None else {}
+    # Prints expected at the interval the row shows (the one settled at the as-of time).
+    coverage = window_coverage(stats, interval)
     c = carry(
         means.get(30),
         spot_taker=costs.spot_taker,
@@ -173,11 +212,21 @@ def scan_row(
         taker_fee=market.taker_fee,
         as_of=as_of,
         price_tick=market.price_tick,
+        ticker_time=ticker_time(ticker),
+        coverage=coverage,
     )
 
 
-#: Sort keys a user may give, with the column each sorts by; ``abs_apr`` sorts by |APR|.
-SORT_KEYS: tuple[str, ...] = (*ROW_KEYS[1:], "abs_apr")
+def ticker_time(ticker: Ticker | None) -> int | None:
+    """The ticker's time; None when unknown (a time of 0 is no time, never 1970)."""
+    if ticker is None or not ticker.timestamp or ticker.timestamp <= 0:
+        return None
+    return int(ticker.timestamp)
+
+
+#: Sort keys a user may give, with the column each sorts by; ``abs_apr`` sorts by |APR|, ``history_90d``
+#: by the share of the last 90 days' funding prints the cache holds.
+SORT_KEYS: tuple[str, ...] = (*ROW_KEYS[1:], "abs_apr", "history_90d")
 #: Keys that sort smallest first by default: text A to Z, the soonest funding, the quickest break-even;
 #: numbers sort largest first.
 ASCENDING_KEYS = frozenset({"symbol", "carry_direction", "next_funding_time", "breakeven_days"})
@@ -186,6 +235,9 @@ ASCENDING_KEYS = frozenset({"symbol", "carry_direction", "next_funding_time", "b
 def sort_value(row: ScanRow, key: str) -> float | str | None:
     if key == "abs_apr":
         return abs(row.apr) if row.apr is not None else None
+    if key == "history_90d":  # the 90-day window's prints held as a share of those expected
+        window = row.window(90)
+        return held_share(window) if window is not None else None
     return getattr(row, key)
 
 

@@ -4,8 +4,12 @@ Textual: ``—`` for anything unknown."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from perptui.presentation.numbers import UNKNOWN
+
+if TYPE_CHECKING:
+    from perptui.domain.coverage import WindowCoverage
 
 
 def perp_name(symbol: str) -> str:
@@ -67,3 +71,27 @@ def interval(hours: float | None, inferred: bool = False) -> str:
     if hours is None:
         return UNKNOWN
     return f"{hours:g}h" + ("~" if inferred else "")
+
+
+def held(window: WindowCoverage) -> str:
+    """The prints a window holds as a whole percent of those expected (``37%``; ``—`` when unknown); a
+    window short of complete never rounds up to ``100%``."""
+    if not window.expected:
+        return UNKNOWN
+    percent = window.prints * 100 / window.expected
+    shown = min(100, round(percent)) if window.complete else min(99, math.floor(percent))
+    return f"{shown}%"
+
+
+def coverage_line(windows: tuple[WindowCoverage, ...]) -> str:
+    """``7d 21/21 · 30d 90/90 · 90d 100/270 (incomplete)``."""
+    if not windows:
+        return UNKNOWN
+    parts = [f"{w.label} {w.prints}/{'?' if w.expected is None else w.expected}" for w in windows]
+    short = [w for w in windows if w.expected is not None and not w.complete]
+    return " · ".join(parts) + (" (incomplete)" if short else "")
+
+
+def held_shares(windows: tuple[WindowCoverage, ...]) -> str:
+    """``100% · 58% · 86%``: each window's prints held (``held``), for a narrow panel."""
+    return " · ".join(held(w) for w in windows) if windows else UNKNOWN

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from perptui.presentation.numbers import UNKNOWN, money, pct, price, qty
+from perptui.presentation.numbers import UNKNOWN, money, num, pct, price, qty
 
 if TYPE_CHECKING:
     from perptui.domain.sizing import SizingResult
@@ -29,14 +29,34 @@ def funding_text(r: SizingResult, currency: str) -> str:
     return f"{per} per {interval}, {day} a day (rate {pct(r.funding_rate, 4, signed=True)})"
 
 
-def ticket_lines(r: SizingResult, tick: float | None, step: float | None, currency: str) -> list[str]:
-    """The ticket as (label, value) lines, ready to print or copy."""
+def contract_count(quantity: float, step: float | None, contract_size: float) -> str:
+    """The quantity in contracts, to the decimals of the exchange's lot (``step / contract_size``)."""
+    lot = step / contract_size if step and contract_size > 0 else None
+    return qty(quantity / contract_size, lot)
+
+
+def contracts_text(quantity: float, step: float | None, contract_size: float) -> str:
+    """``3.7 x 0.01`` (contracts of OKX's 0.01 BTC, to the lot's decimals)."""
+    return f"{contract_count(quantity, step, contract_size)} x {num(contract_size, 12)}"
+
+
+def ticket_lines(
+    r: SizingResult, tick: float | None, step: float | None, currency: str, contract_size: float = 1.0
+) -> list[str]:
+    """The ticket as (label, value) lines, ready to print or copy. On a market that trades in contracts
+    (a contract size other than 1) a line gives the quantity in contracts, as the exchange's order box
+    takes it."""
     lev = f"{r.leverage:g}x" + (" (auto)" if r.leverage_auto else "")
     fee_entry = money(r.fee_entry_usd)
     rows: list[tuple[str, str]] = [
         ("Market", f"{r.symbol} on {r.exchange}"),
         ("Side", r.side.upper()),
         ("Quantity", f"{qty(r.quantity, step)}" + ("" if r.tradable else "  (NOT TRADABLE)")),
+        *(
+            [("Contracts", contracts_text(r.quantity, step, contract_size))]
+            if contract_size != 1 and contract_size > 0
+            else []
+        ),
         ("Entry", price(r.entry, tick)),
         ("Stop", price(r.stop, tick)),
         ("Leverage", f"{lev}, {r.margin_mode}"),
@@ -63,5 +83,7 @@ def ticket_lines(r: SizingResult, tick: float | None, step: float | None, curren
     return lines
 
 
-def ticket_text(r: SizingResult, tick: float | None, step: float | None, currency: str) -> str:
-    return "\n".join(ticket_lines(r, tick, step, currency))
+def ticket_text(
+    r: SizingResult, tick: float | None, step: float | None, currency: str, contract_size: float = 1.0
+) -> str:
+    return "\n".join(ticket_lines(r, tick, step, currency, contract_size))

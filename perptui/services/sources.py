@@ -49,7 +49,7 @@ def open_market_data(
     exchange_id = settings.exchange
 
     def cached_tiers() -> dict:
-        return store.load_tiers(exchange_id) if store is not None else {}
+        return store.load_tiers(exchange_id, real_only=True) if store is not None else {}
 
     return CcxtExchange(
         exchange_id,

@@ -9,6 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from perptui.domain.coverage import WindowCoverage
 from perptui.domain.scanner import ScanRow
 from perptui.ui.panes.scanner.detail import ScanDetail, y_ticks
 from perptui.ui.widgets.stat import Stat
@@ -104,14 +105,14 @@ async def test_the_figures_read_like_the_cli() -> None:
 
 @sync
 async def test_unknown_figures_show_a_dash() -> None:
-    named = {"exchange", "symbol", "base", "interval_inferred", "as_of"}
+    named = {"exchange", "symbol", "base", "interval_inferred", "as_of", "coverage"}  # coverage: none known
     unknown = {f.name: None for f in fields(ScanRow) if f.name not in named}
     app = DetailApp()
     async with app.run_test(size=(60, 40)) as pilot:
         app.detail.show(make_row(**unknown), [], NOW)
         await pilot.pause()
         ids = ["rate", "interval", "apr", "predicted", "next", "basis", "mean7", "mean30", "mean90"]
-        ids += ["std30", "positive30", "z30", "run30", "legs", "net", "breakeven"]
+        ids += ["std30", "positive30", "z30", "run30", "legs", "net", "breakeven", "held"]
         assert {i: text(app, i) for i in ids} == dict.fromkeys(ids, "—")
         assert text(app, "prices") == "— · —"
         assert text(app, "size") == "— · —"
@@ -159,6 +160,24 @@ async def test_an_interval_inferred_from_the_prints_is_marked() -> None:
         assert "from prints" in stat.label
         app.detail.show(make_row(), [], NOW)
         assert stat.text == "8h" and stat.label == "interval"
+
+
+@sync
+async def test_figures_resting_on_an_incomplete_window_are_marked_and_the_prints_held_shown() -> None:
+    """A 90-day window holding 100 of its 270 prints (OKX's newest page): the 90-day mean is marked, the
+    30-day figures, whose window is whole, are not; the panel says how much of each window is held."""
+    short = (WindowCoverage(7, 21, 21), WindowCoverage(30, 90, 90), WindowCoverage(90, 100, 270))
+    app = DetailApp()
+    async with app.run_test(size=(60, 40)) as pilot:
+        app.detail.show(make_row(coverage=short), [], NOW)
+        await pilot.pause()
+        assert text(app, "held") == "100% · 100% · 37%"
+        assert text(app, "mean90") == "-9.8%*"
+        assert text(app, "mean30") == "+35.2%" and text(app, "net") == "+8.1%"
+        whole = tuple(replace(w, prints=w.expected) for w in short)
+        app.detail.show(make_row(coverage=whole), [], NOW)
+        await pilot.pause()
+        assert text(app, "mean90") == "-9.8%" and text(app, "held") == "100% · 100% · 100%"
 
 
 @sync

@@ -30,8 +30,15 @@ def last_fetched(conn: sqlite3.Connection, exchange: str, kind: str) -> int | No
     return None if row is None else row[0]
 
 
+def timed(tickers: Sequence[Ticker]) -> list[Ticker]:
+    """The tickers that carry a time: one without (0, from an exchange that gives none) could serve
+    neither an as-of run nor a cache age, and would read as 1970."""
+    return [t for t in tickers if t.timestamp and t.timestamp > 0]
+
+
 def insert_tickers(conn: sqlite3.Connection, exchange: str, tickers: Sequence[Ticker]) -> int:
-    """Snapshots keyed by (exchange, symbol, timestamp); the same snapshot twice is one row."""
+    """Snapshots keyed by (exchange, symbol, timestamp); the same snapshot twice is one row. Tickers
+    without a time are left out (``timed``)."""
     before = conn.total_changes
     conn.executemany(
         "INSERT OR REPLACE INTO tickers (exchange, symbol, time, last, mark, index_price, quote_volume_24h, "
@@ -48,17 +55,20 @@ def insert_tickers(conn: sqlite3.Connection, exchange: str, tickers: Sequence[Ti
                 t.open_interest,
                 t.open_interest_usd,
             )
-            for t in tickers
+            for t in timed(tickers)
         ],
     )
     return conn.total_changes - before
 
 
 def latest_tickers(conn: sqlite3.Connection, exchange: str, asof: int | None = None) -> dict[str, Ticker]:
-    """The newest snapshot per symbol (at or before ``asof`` when given)."""
+    """The newest snapshot per symbol (at or before ``asof`` when given); rows stored at time 0 by
+    earlier versions (an exchange that gave no time) are no snapshot of any time and are skipped."""
     # SQLite takes the bare columns of an aggregate query from the row that holds the max().
     where, args = (
-        ("exchange = ?", (exchange,)) if asof is None else ("exchange = ? AND time <= ?", (exchange, asof))
+        ("exchange = ? AND time > 0", (exchange,))
+        if asof is None
+        else ("exchange = ? AND time > 0 AND time <= ?", (exchange, asof))
     )
     cur = conn.execute(
         "SELECT symbol, max(time), last, mark, index_price, quote_volume_24h, open_interest, "

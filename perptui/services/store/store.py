@@ -236,9 +236,12 @@ class Store:
 
     @_guarded
     def load_tiers(
-        self, exchange: str, symbols: Sequence[str] | None = None
+        self, exchange: str, symbols: Sequence[str] | None = None, *, real_only: bool = False
     ) -> dict[str, list[LeverageTier]]:
-        return {s: t for s, (t, _) in _markets.load_tiers(self._db, exchange, symbols).items()}
+        """Brackets per symbol; ``real_only`` leaves out the approximate defaults stored for a market the
+        exchange served none for (they must never stand in as the exchange's own)."""
+        stored = _markets.load_tiers(self._db, exchange, symbols).items()
+        return {s: t for s, (t, source) in stored if not (real_only and source == _markets.APPROXIMATE)}
 
     @_guarded
     def tiers_source(self, exchange: str, symbol: str) -> str | None:
@@ -352,8 +355,9 @@ class Store:
         """Store snapshots keyed by (symbol, timestamp); rows written."""
         with self.transaction():
             n = _snap.insert_tickers(self._db, exchange, tickers)
-            if tickers:
-                _snap.mark_fetched(self._db, exchange, "tickers", max(t.timestamp for t in tickers))
+            timed = _snap.timed(tickers)
+            if timed:
+                _snap.mark_fetched(self._db, exchange, "tickers", max(t.timestamp for t in timed))
         return n
 
     @_guarded

@@ -54,8 +54,32 @@ def funding_tone(value: float | None, apr: float | None = None) -> str:
     return f"{tone}-strong" if size >= STRONG_APR else tone
 
 
+#: After a figure that rests on a window the cache holds only part of (see ``ScanRow.incomplete``).
+INCOMPLETE_MARK = "*"
+
+
+def _marked(row: ScanRow, stat: str, cell: Cell) -> Cell:
+    """``cell`` muted and marked when its statistic rests on an incomplete window."""
+    if not row.rests_on_incomplete(stat):
+        return cell
+    return cell[0] + INCOMPLETE_MARK, "muted"
+
+
 def _apr_cell(value: float | None) -> Cell:
     return sf.signed_pct(value, 1), funding_tone(value)
+
+
+def _mean(days: int) -> CellOf:
+    stat = f"mean_apr_{days}d"
+    return lambda row, view: _marked(row, stat, _apr_cell(getattr(row, stat)))
+
+
+def _history(row: ScanRow, view: View) -> Cell:
+    """The 90-day window's prints held as a share of those expected."""
+    window = row.window(90)
+    if window is None or window.expected is None:
+        return sf.UNKNOWN, "muted"
+    return sf.held(window), "" if window.complete else "warn"
 
 
 def _rate(row: ScanRow, view: View) -> Cell:
@@ -84,14 +108,14 @@ def _interval(row: ScanRow, view: View) -> Cell:
 def _share(row: ScanRow, view: View) -> Cell:
     value = row.pct_positive_30d
     tone = "muted" if value is None else "pos" if value >= 0.8 else "neg" if value <= 0.2 else ""
-    return sf.share(value), tone
+    return _marked(row, "pct_positive_30d", (sf.share(value), tone))
 
 
 def _zscore(row: ScanRow, view: View) -> Cell:
     z = row.zscore_30d
     if z is None:
         return sf.UNKNOWN, "muted"
-    return f"{z:+.1f}", "warn" if abs(z) >= UNUSUAL_Z else ""
+    return _marked(row, "zscore_30d", (f"{z:+.1f}", "warn" if abs(z) >= UNUSUAL_Z else ""))
 
 
 def _basis(row: ScanRow, view: View) -> Cell:
@@ -109,7 +133,8 @@ def _net(row: ScanRow, view: View) -> Cell:
     if value is None:
         return sf.UNKNOWN, "muted"
     tone = "pos" if value > 0 else "neg" if value < 0 else ""
-    return sf.signed_pct(value, 1), f"{tone}-strong" if tone and abs(value) >= STRONG_APR else tone
+    cell = sf.signed_pct(value, 1), f"{tone}-strong" if tone and abs(value) >= STRONG_APR else tone
+    return _marked(row, "carry_net_apr", cell)
 
 
 def breakeven_tone(days: float | None, hold_days: float) -> str:
@@ -120,7 +145,8 @@ def breakeven_tone(days: float | None, hold_days: float) -> str:
 
 
 def _breakeven(row: ScanRow, view: View) -> Cell:
-    return sf.days(row.breakeven_days), breakeven_tone(row.breakeven_days, view.hold_days)
+    cell = sf.days(row.breakeven_days), breakeven_tone(row.breakeven_days, view.hold_days)
+    return _marked(row, "breakeven_days", cell)
 
 
 def _side(row: ScanRow, view: View) -> Cell:
@@ -149,13 +175,14 @@ COLUMNS: tuple[ScanColumn, ...] = (
     _column("per", "per", 4, "interval_hours", _interval),
     _column("apr", "APR", 8, "abs_apr", lambda r, v: _apr_cell(r.apr)),
     _column("next", "next", 6, "next_funding_time", _next),
-    _column("7d", "7d", 7, "mean_apr_7d", lambda r, v: _apr_cell(r.mean_apr_7d)),
-    _column("30d", "30d", 7, "mean_apr_30d", lambda r, v: _apr_cell(r.mean_apr_30d)),
-    _column("90d", "90d", 7, "mean_apr_90d", lambda r, v: _apr_cell(r.mean_apr_90d)),
+    _column("7d", "7d", 7, "mean_apr_7d", _mean(7)),
+    _column("30d", "30d", 7, "mean_apr_30d", _mean(30)),
+    _column("90d", "90d", 7, "mean_apr_90d", _mean(90)),
     _column("pos", "+30d", 5, "pct_positive_30d", _share),
     _column("z", "z30d", 5, "zscore_30d", _zscore),
     _column("net", "net APR", 8, "carry_net_apr", _net),
     _column("be", "BE d", 6, "breakeven_days", _breakeven),
+    _column("hist", "hist", 4, "history_90d", _history),
     _column("side", "carry", 10, "carry_direction", _side, left=True),
     _column("pred", "pred", 9, "predicted_rate", _predicted),
     _column("basis", "basis", 8, "basis", _basis),

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from perptui.presentation import numbers as fmt
 from perptui.presentation import scan as sf
-from perptui.ui.panes.scanner.columns import STRONG_APR
+from perptui.ui.panes.scanner.columns import INCOMPLETE_MARK, STRONG_APR
 from perptui.ui.widgets.stat import Stat
 
 if TYPE_CHECKING:
@@ -35,11 +35,25 @@ SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "Now": (("rate", "funding rate"), ("interval", "interval"), ("apr", "APR"),
             ("predicted", "predicted rate"), ("next", "next funding in"), ("prices", "mark · index"),
             ("basis", "basis"), ("size", "24h vol · OI")),
-    "History": (("mean7", "mean APR 7d"), ("mean30", "mean APR 30d"), ("mean90", "mean APR 90d"),
+    "History": (("held", "prints 7/30/90d"), ("mean7", "mean APR 7d"), ("mean30", "mean APR 30d"),
+                ("mean90", "mean APR 90d"),
                 ("std30", "std of APR 30d"), ("positive30", "positive prints 30d"), ("z30", "z-score 30d"),
                 ("run30", "longest same-sign 30d")),
     "Cash and carry on the 30d mean": (("legs", "legs"), ("net", "net APR"), ("breakeven", "break-even")),
 }  # fmt: skip
+
+#: The statistics of the panel that can rest on an incomplete window, by the stat line showing each.
+INCOMPLETE_STATS: dict[str, str] = {
+    "mean_apr_7d": "mean7",
+    "mean_apr_30d": "mean30",
+    "mean_apr_90d": "mean90",
+    "std_apr_30d": "std30",
+    "pct_positive_30d": "positive30",
+    "zscore_30d": "z30",
+    "longest_run_30d": "run30",
+    "carry_net_apr": "net",
+    "breakeven_days": "breakeven",
+}
 
 
 def y_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
@@ -146,6 +160,7 @@ class ScanDetail(Vertical):
         self._set("prices", f"{fmt.price(r.mark, r.price_tick)} · {fmt.price(r.index, r.price_tick)}")
         self._signed("basis", r.basis, 3)
         self._set("size", f"{sf.money_short(r.volume_24h_usd)} · {sf.money_short(r.open_interest_usd)}")
+        self._set("held", sf.held_shares(r.coverage))
         for days in (7, 30, 90):
             self._signed(f"mean{days}", getattr(r, f"mean_apr_{days}d"), 1, apr=True)
         self._set("std30", fmt.pct(r.std_apr_30d, 1))
@@ -162,6 +177,14 @@ class ScanDetail(Vertical):
             self._set("breakeven", "never" if r.carry_direction else fmt.UNKNOWN)
         else:
             self._set("breakeven", f"{days:,.1f} days")
+        self._mark_incomplete(r)
+
+    def _mark_incomplete(self, r: ScanRow) -> None:
+        """A figure resting on a window the cache holds only part of ends in ``*`` (as in the table)."""
+        for stat, stat_id in INCOMPLETE_STATS.items():
+            if r.rests_on_incomplete(stat):
+                shown = self.query_one(f"#detail-{stat_id}", Stat)
+                shown.value = f"{shown.value}{INCOMPLETE_MARK}"
 
     def _hint(self, text: str) -> None:
         hint = self.query_one("#detail-hint", Static)

@@ -56,9 +56,8 @@ def confirm_lines(result: SizingResult, market: Market, request: OrderRequest) -
     what goes with the order."""
     tick = market.price_tick
     warnings = {f"! {w.message}" for w in result.warnings}
-    ticket = [  # the ticket's own copy of the warnings: the dialog shows them
-        line for line in ticket_lines(result, tick, market.amount_step, market.settle) if line not in warnings
-    ]
+    shown = ticket_lines(result, tick, market.amount_step, market.settle, market.contract_size)
+    ticket = [line for line in shown if line not in warnings]  # the dialog shows the warnings itself
     lines = [
         how_sent(request, tick),
         "",
@@ -69,9 +68,9 @@ def confirm_lines(result: SizingResult, market: Market, request: OrderRequest) -
     targets = request.take_profits
     if targets:
         levels = split_targets(targets, request.qty, market.amount_step)
-        shown = ", ".join(f"{fmt.market_qty(t.qty, market)} at {fmt.price(t.price, tick)}" for t in levels)
+        where = ", ".join(f"{fmt.market_qty(t.qty, market)} at {fmt.price(t.price, tick)}" for t in levels)
         noun = "take-profit" if len(levels) == 1 else f"{len(levels)} take-profits"
-        lines.append(f"{noun} attached: {shown}")
+        lines.append(f"{noun} attached: {where}")
     lines.append("Sent to the local PAPER account only: nothing goes to an exchange.")
     return lines
 

@@ -668,7 +668,7 @@ class SizingPane(Pane):
         if sized is None:
             return
         r, m = sized
-        text = ticket_text(r, m.price_tick, m.amount_step, m.settle)
+        text = ticket_text(r, m.price_tick, m.amount_step, m.settle, m.contract_size)
         self.app.copy_to_clipboard(text)
         qty, entry = fmt.qty(r.quantity, m.amount_step), fmt.price(r.entry, m.price_tick)
         self.save_ticket(text, f"{r.side} {qty} {m.base} at {entry}")

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from perptui.presentation import numbers as fmt
+from perptui.presentation.ticket import contract_count
 from perptui.ui.panes.sizing.figure import Figure
 from perptui.ui.widgets.stat import Stat
 
@@ -74,6 +75,8 @@ class PositionCard(Vertical):
             return fmt.money(value, m.settle, private=private, signed=signed)
 
         qty = f"{fmt.qty(r.quantity, step)} {m.base}"
+        if m.contract_size != 1 and m.contract_size > 0:  # as the exchange's order box takes it
+            qty += f" · {contract_count(r.quantity, step, m.contract_size)} ct"
         self._set("quantity", qty if r.tradable else f"{qty} (too small)", bad=not r.tradable)
         self._set("notional", money(r.notional))
         self._set("margin", money(r.initial_margin))

@@ -1,8 +1,9 @@
 """A real exchange through ``ccxt.async_support``, behind the MarketData protocol.
 
-Tested against binanceusdm (Binance USDⓈ-M) through the loopback exchange in ``tests/loopback``; bybit
-and okx work by construction: only unified ``swap and linear`` markets are used and nothing is specific
-to one exchange except where noted (Binance's ``cum`` in tiers, its signed leverage brackets).
+Only unified ``swap and linear`` markets are used. Where an exchange behaves differently from ccxt's
+unified call (paging, units, missing fields), its ``Venue`` (``venues/``) says how; the adapter asks the
+venue at each such point. Tested against Binance, Bybit, OKX, Bitget, Gate, KuCoin futures and
+Hyperliquid through the loopback servers in ``tests/loopback``.
 
 ccxt is imported only when a CcxtExchange is built, so the app's start-up never pays for it.
 """

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from perptui.domain.errors import ExchangeUnavailable, PerptuiError
+from perptui.domain.errors import PerptuiError
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.types import Market
-from perptui.presentation.numbers import num, pct
-from perptui.services.clock import SystemClock
+from perptui.presentation.numbers import num, pct, staleness
 
-from .context import open_store, settings_from_args, unreachable
+from .context import deadline_for, open_store, settings_from_args, unreachable
 from .output import note, out, print_json
 
 
@@ -30,22 +29,28 @@ def cached_markets(settings, store) -> list[Market]:
     return markets
 
 
-async def load_markets(settings, store) -> list[Market]:
-    """Markets from the source (refreshing the cache), or from the cache alone when offline."""
+async def load_markets(settings, store, *, cache_ok: bool = False) -> list[Market]:
+    """Markets from the source (refreshing the cache), or from the cache alone when offline. With
+    ``cache_ok``, also when the exchange fails or does not answer within ``network.deadline_s`` (a note
+    on stderr says so and how old they are); else that is an error saying what the cache holds."""
     exchange = settings.exchange_name
     if settings.offline:
         return cached_markets(settings, store)
+    from perptui.services.live_or_cache import read_markets
     from perptui.services.sources import open_market_data
 
     source = open_market_data(settings, store)
     try:
-        markets = await source.load_markets()
-    except ExchangeUnavailable as exc:
-        raise unreachable(exc, store, exchange, "markets") from None
+        read = await read_markets(source, store, exchange, deadline_for(settings))
     finally:
         await source.close()
-    store.upsert_markets(exchange, markets, SystemClock().now_ms())
-    return markets
+    if read.error is not None:
+        if not cache_ok or not read.markets:
+            raise unreachable(read.error, store, exchange, "markets")
+        note(
+            f"{read.freshness.reason}: {exchange} markets from the cache, {staleness(read.freshness.age_ms)}"
+        )
+    return read.markets
 
 
 def select(markets: list[Market], names: list[str], exchange: str) -> list[Market]:
@@ -64,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             import asyncio
 
-            markets = asyncio.run(load_markets(settings, store))
+            markets = asyncio.run(load_markets(settings, store, cache_ok=True))
     selected = select(markets, split_symbols(args.symbols), settings.exchange_name)
     approximate = [m.symbol for m in selected if m.tiers_approximate]
     if approximate:

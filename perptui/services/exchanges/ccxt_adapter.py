@@ -40,8 +40,8 @@ from perptui.domain.types import (
     Ticker,
 )
 from perptui.services.exchanges import ccxt_convert as conv
-from perptui.services.exchanges.ccxt_errors import is_retryable, translate
-from perptui.services.exchanges.retry import backoff_delay, parse_retry_after
+from perptui.services.exchanges.ccxt_errors import is_retryable, network_reason, translate
+from perptui.services.exchanges.retry import RetryNotice, backoff_delay, parse_retry_after, report_retry
 from perptui.services.exchanges.urls import check_base_url, rebase_urls
 from perptui.services.exchanges.venues import venue_for
 
@@ -250,6 +250,8 @@ class CcxtExchange:
                         delay,
                     )
                     attempt += 1
+                    reason = network_reason(exc, self._ccxt)
+                    report_retry(RetryNotice(self.name, what, attempt, self.max_retries, reason, delay))
                     await asyncio.sleep(delay)
                     continue
                 known = sorted({*self._perps, *self._spot_symbols}) if self._perps else None

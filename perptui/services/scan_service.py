@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from perptui.domain.errors import ExchangeUnavailable
+from perptui.domain.errors import ExchangeUnavailable, PerptuiError
 from perptui.domain.types import FundingRate, Market, Ticker
 from perptui.services.live_or_cache import (
     Deadline,
@@ -90,14 +90,16 @@ async def scan_markets(
     *,
     costs: CarryCosts = DEFAULT_COSTS,
     backfill: Backfill | None = None,
+    fall_back_on: type[PerptuiError] = ExchangeUnavailable,
 ) -> ScanResult:
     """The rows of ``markets`` as of ``now``: live rates and tickers with the cached history, else the
-    cache alone (``source`` None: offline)."""
+    cache alone (``source`` None: offline). Only a transient failure falls back to the cache unless
+    ``fall_back_on`` says otherwise (a pane must show something)."""
     if source is None:
         return await from_cache(store, exchange, markets, now, "offline", costs)
     try:
         fetched = await deadline.run(lambda: on_source(source, lambda: fetch_live(source)))
-    except ExchangeUnavailable as exc:
+    except fall_back_on as exc:
         return await from_cache(store, exchange, markets, now, unreachable_reason(exchange, exc), costs)
     report, stopped = None, ""
     if backfill is not None:

@@ -11,6 +11,7 @@ which is not what these tests are about).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import pytest
 from perptui.cli import main
 from perptui.services.clock import SystemClock
 from perptui.services.exchanges import CcxtExchange
+from perptui.services.store import Store
 from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
 from tests.test_cli_scan import LOOPBACK_NOW, SERVED_UNTIL
@@ -163,3 +165,34 @@ def test_a_silent_exchange_is_answered_from_the_cache_within_the_deadline(
         else:
             assert data == live["markets"]
     assert any(r.path == "/fapi/v1/exchangeInfo" for r in binance.requests)  # it was asked, and held
+
+
+def test_a_history_backfill_the_exchange_stops_answering_ends_with_the_live_rates(
+    binance: LoopbackExchange, env: pytest.MonkeyPatch
+) -> None:
+    """The backfill may take long while pages arrive; once none has for a while (the deadline's length;
+    0.3 s here) it stops, and the rows keep their live rates with the history cached so far (none)."""
+    from perptui.services.live_or_cache import Deadline
+    from perptui.services.scan_service import Backfill, scan_exchange
+
+    binance.faults.silent("/fapi/v1/fundingRate")
+
+    async def go() -> Any:
+        source = CcxtExchange("binanceusdm", api_base_url=binance.base_url, timeout_ms=60_000)
+        try:
+            with Store.open(":memory:") as store:
+                pick = lambda markets: [m for m in markets if m.symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT")]  # noqa: E731
+                return await scan_exchange(
+                    source, store, "binanceusdm", LOOPBACK_NOW, Deadline(60, "binanceusdm"),
+                    select=pick, backfill=Backfill(stall_s=0.3),
+                )  # fmt: skip
+        finally:
+            await source.close()
+
+    found = asyncio.run(go()).result
+    assert found.freshness.live and found.backfill is None
+    assert found.backfill_stopped == "binanceusdm sent nothing for 0.3 s"
+    assert len(found.scan.rows) == 2
+    for row in found.scan.rows:
+        assert row.funding_rate is not None and row.mean_apr_7d is None
+    assert binance.requests_to("/fapi/v1/fundingRate")  # asked, and held

@@ -1,12 +1,14 @@
 """`perptui scan`: the funding scanner on the command line, live or from the cache.
 
-Per exchange: the markets (refreshing the cache), the missing funding history of the selected perps
+Per exchange, through ``services.scan_service`` (as the scanner pane): the markets (refreshing the
+cache), the live rates and tickers, the missing funding history of the selected perps
 (``backfill_history``: 90 days the first time, only new prints afterwards; a progress line on stderr
-unless --json), then the live rates and tickers joined with the cached history (``live_scan``).
-With --offline, or when the exchange cannot be reached, the rows come from the cache as of now
-(``cached_scan``) and a note on stderr says so and how old the cache is. --asof computes everything
-from the cache as of that time. With several exchanges the cross-exchange spreads of every base asset
-listed on two or more of them are computed from all their rows (per hour, so 1h and 8h markets compare).
+unless --json), then the rows joined with the cached history. With --offline, or when the exchange
+cannot be reached within ``network.deadline_s``, the rows come from the cache as of now (``cached_scan``)
+and a note on stderr says so and how old the cache is; the JSON's ``sources`` says it too. --asof
+computes everything from the cache as of that time. With several exchanges the cross-exchange spreads
+of every base asset listed on two or more of them are computed from all their rows (per hour, so 1h and
+8h markets compare).
 """
 
 from __future__ import annotations

@@ -53,6 +53,8 @@ class Backfill:
 
     on_progress: BackfillProgress | None = None
     clock: Clock | None = None
+    #: Stop once no page arrived for this long (seconds); None: the deadline's length.
+    stall_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,7 @@ async def _backfill(
         return await backfill_history(source, store, symbols, now, clock=how.clock, on_progress=on_progress)
 
     try:
-        return await deadline.run_while_progressing(run), ""
+        return await deadline.run_while_progressing(run, how.stall_s), ""
     except ExchangeUnavailable as exc:
         return None, str(exc)
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from perptui.domain.errors import ExchangeUnavailable, PerptuiError
-from perptui.presentation.numbers import staleness
 from perptui.services.clock import SystemClock
 
 if TYPE_CHECKING:
@@ -29,9 +28,6 @@ if TYPE_CHECKING:
     from perptui.services.store import Store
 
 T = TypeVar("T")
-
-#: The default of ``network.deadline_s``, for callers without settings.
-DEFAULT_DEADLINE_S = 15.0
 
 
 class DeadlinePassed(ExchangeUnavailable):
@@ -98,13 +94,6 @@ class Freshness:
     @classmethod
     def fresh(cls) -> Freshness:
         return cls(True)
-
-    def label(self) -> str:
-        """``live`` or ``cached (why), 4.0 min old``."""
-        if self.live:
-            return "live"
-        why = f" ({self.reason})" if self.reason else ""
-        return f"cached{why}, {staleness(self.age_ms)}"
 
     def as_dict(self) -> dict[str, Any]:
         return {

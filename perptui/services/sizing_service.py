@@ -92,7 +92,7 @@ async def _with_ticker(
 
 
 @dataclass(frozen=True, slots=True)
-class AtrRead:
+class AtrResult:
     reading: AtrReading
     #: Why the cached candles alone were used after the exchange failed; "" when topped up (or offline).
     fallback: str = ""
@@ -110,7 +110,7 @@ async def read_atr_live_or_cached(
     source: MarketData | None,
     clock: Clock | None = None,
     fall_back_on: type[PerptuiError] = ExchangeUnavailable,
-) -> AtrRead:
+) -> AtrResult:
     """The ATR of the perp's candles, topped up from the source first within the deadline, else of the
     cached candles (``source`` None: offline)."""
 
@@ -119,8 +119,8 @@ async def read_atr_live_or_cached(
 
     if source is not None:
         try:
-            return AtrRead(await deadline.run(lambda: on_source(source, lambda: compute(source))))
+            return AtrResult(await deadline.run(lambda: on_source(source, lambda: compute(source))))
         except fall_back_on as exc:
             fallback = unreachable_reason(exchange, exc)
-        return AtrRead(await asyncio.to_thread(lambda: asyncio.run(compute(None))), fallback)
-    return AtrRead(await asyncio.to_thread(lambda: asyncio.run(compute(None))))
+        return AtrResult(await asyncio.to_thread(lambda: asyncio.run(compute(None))), fallback)
+    return AtrResult(await asyncio.to_thread(lambda: asyncio.run(compute(None))))

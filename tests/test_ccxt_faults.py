@@ -7,9 +7,15 @@ import random
 
 import pytest
 
-from perptui.domain.errors import ExchangeError, ExchangeUnavailable
+from perptui.domain.errors import ExchangeUnavailable, PerptuiError
 from perptui.services.exchanges import CcxtExchange
-from perptui.services.exchanges.retry import MAX_BACKOFF_S, backoff_delay, parse_retry_after
+from perptui.services.exchanges.retry import (
+    MAX_BACKOFF_S,
+    RetryNotice,
+    backoff_delay,
+    parse_retry_after,
+    retries_reported_to,
+)
 from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
 
@@ -83,14 +89,79 @@ def test_latency_is_tolerated(loopback: LoopbackExchange) -> None:
     assert load(loopback)
 
 
-def test_malformed_json_is_a_clear_error_not_a_crash(loopback: LoopbackExchange) -> None:
-    loopback.faults.malformed(INFO, times=1)
-    with pytest.raises(ExchangeError) as info:
-        load(loopback)
-    assert not isinstance(info.value, ExchangeUnavailable)
+@pytest.mark.parametrize("kind", ["busy", "html", "truncated", "malformed"])
+def test_busy_and_unreadable_answers_are_retried(loopback: LoopbackExchange, kind: str) -> None:
+    """Binance's 503 {"code":-1001,"msg":"busy"} (ccxt's OperationFailed, not a NetworkError) and 200s
+    whose body is an HTML page or cut short (ccxt's BadResponse) are transient: asked again."""
+    getattr(loopback.faults, kind)(INFO, times=2)
+    assert load(loopback, max_retries=2)
+    assert [r.fault for r in loopback.requests_to(INFO)] == [kind, kind, None]
+
+
+def test_busy_gives_up_with_a_clear_message(loopback: LoopbackExchange) -> None:
+    loopback.faults.busy(INFO, times=None)
+    with pytest.raises(ExchangeUnavailable) as info:
+        load(loopback, max_retries=1)
     assert str(info.value) == (
-        "binanceusdm sent a response perptui could not read while loading markets; try again later"
+        "binanceusdm could not be reached while loading markets (the exchange is busy; gave up after "
+        "2 attempts); check the connection or try again later"
     )
+
+
+def test_unreadable_answers_give_up_with_a_clear_message_not_a_crash(loopback: LoopbackExchange) -> None:
+    loopback.faults.html(INFO, times=None)
+    with pytest.raises(ExchangeUnavailable) as info:
+        load(loopback, max_retries=1)
+    assert str(info.value) == (
+        "binanceusdm sent a response perptui could not read while loading markets (gave up after "
+        "2 attempts); try again later"
+    )
+
+
+def test_refusals_are_never_retried(loopback: LoopbackExchange) -> None:
+    """A refusal the exchange explains (Binance's 400 {"code":-1121,"msg":"Invalid symbol."}) or a
+    rejected key (401) is asked once and reported as it is."""
+
+    async def go() -> list[BaseException]:
+        ex = CcxtExchange("binanceusdm", api_base_url=loopback.base_url, backoff_base_s=0.01, max_retries=3)
+        found: list[BaseException] = []
+        try:
+            await ex.load_markets()
+            for call in (
+                lambda: ex.call("reading", ex.ex.fapiPublicGetPremiumIndex, {"symbol": "NOPEUSDT"}),
+                lambda: ex.call("reading", ex.ex.fapiPublicGetTicker24hr, {"symbol": "BTCUSDT"}),
+            ):
+                try:
+                    await call()
+                except PerptuiError as exc:
+                    found.append(exc)
+        finally:
+            await ex.close()
+        return found
+
+    loopback.faults.http(401, "/fapi/v1/ticker/24hr", times=None)
+    found = asyncio.run(go())
+    assert len(found) == 2 and not any(isinstance(e, ExchangeUnavailable) for e in found)
+    assert len(loopback.requests_to("/fapi/v1/premiumIndex")) == 1
+    assert len(loopback.requests_to("/fapi/v1/ticker/24hr")) == 1
+
+
+def test_retries_are_reported_to_the_listener_of_the_calling_task(loopback: LoopbackExchange) -> None:
+    """What a pane shows as "reconnecting": each retry of its own calls, with the reason."""
+    loopback.faults.busy(INFO, times=2)
+    heard: list[RetryNotice] = []
+    with retries_reported_to(heard.append):
+        assert load(loopback, max_retries=3)
+    assert [(n.attempt, n.max_retries, n.reason) for n in heard] == [
+        (1, 3, "the exchange is busy"),
+        (2, 3, "the exchange is busy"),
+    ]
+    assert heard[0].text() == (
+        "reconnecting to binanceusdm: the exchange is busy while loading markets (retry 1/3)"
+    )
+    loopback.faults.busy(INFO, times=1)
+    load(loopback)  # outside the block: nobody hears of it
+    assert len(heard) == 2
 
 
 def test_faults_apply_per_path_only(loopback: LoopbackExchange) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,7 +90,7 @@ def test_markets_then_offline_from_the_cache(
     assert len(loopback.requests) == requests_before  # --offline never touched the network
 
 
-def test_unreachable_exchange_says_what_the_cache_holds(
+def test_unreachable_exchange_answers_from_the_cache_or_says_it_holds_nothing(
     loopback: LoopbackExchange, db: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PERPTUI_NETWORK__MAX_RETRIES", "0")
@@ -98,10 +99,15 @@ def test_unreachable_exchange_says_what_the_cache_holds(
     line = capsys.readouterr().err.strip()
     assert "\n" not in line and "holds no markets" in line
 
-    run_json(capsys, "markets", "--exchange", "binanceusdm", "--api-base-url", loopback.base_url, "--json")
-    assert main(args) == 1
-    line = capsys.readouterr().err.strip()
-    assert "\n" not in line and "old: add --offline" in line
+    online = run_json(
+        capsys, "markets", "--exchange", "binanceusdm", "--api-base-url", loopback.base_url, "--json"
+    )
+    cached = run_json(capsys, *args, "--json")  # the cache stands in, and a note says so and how old
+    assert cached == online
+    assert main(args) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("binanceusdm is unreachable (") and "binanceusdm markets from the cache, " in err
+    assert re.search(r"markets from the cache, \d+ s old", err)
 
 
 def _csv_prints(path: Path, since: int, until: int) -> int:

@@ -80,7 +80,8 @@ def test_json_has_every_demo_perp_with_its_live_rate_history_and_carry(
     db: Path, capsys: pytest.CaptureFixture
 ) -> None:
     data = scan(capsys)
-    assert list(data) == ["asof", "rows", "spreads"]
+    assert list(data) == ["asof", "rows", "spreads", "sources"]
+    assert data["sources"] == [{"exchange": "demo", "source": "live", "reason": None, "cache_age_s": None}]
     assert data["asof"] == "2025-06-01T00:00:00Z" and data["spreads"] == []  # one exchange: no spreads
     markets, rates, tickers = demo_live()
     rows = data["rows"]

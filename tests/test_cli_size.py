@@ -124,7 +124,14 @@ def test_json_has_every_key_and_the_domains_numbers(
     assert data["leverage"] == 10 and data["binding_constraint"] == "risk"
     step = market().amount_step
     assert data["quantity"] > 0 and round(data["quantity"] / step, 6).is_integer()
-    assert data["market_data"] == {"mark": snap().mark, "as_of": "2025-06-01T00:00:00Z", "cached": False}
+    assert data["market_data"] == {
+        "mark": snap().mark,
+        "as_of": "2025-06-01T00:00:00Z",
+        "cached": False,
+        "source": "live",
+        "reason": None,
+        "cache_age_s": None,
+    }
     # The demo market trades in base units: a contract is one BTCDEMO, so the contracts are the quantity.
     assert (data["contracts"], data["contract_size"]) == (data["quantity"], 1.0)
     want = expected(side=side, stop=stop, equity=10_000.0, risk_fraction=0.015, leverage=10.0,
@@ -420,7 +427,14 @@ def test_offline_from_the_cache_of_an_online_run(db: Path, capsys: pytest.Captur
     assert {k: v for k, v in offline.items() if k not in funding} == {
         k: v for k, v in online.items() if k not in funding
     }
-    assert offline["market_data"] == {"mark": snap().mark, "as_of": "2025-06-01T00:00:00Z", "cached": True}
+    assert offline["market_data"] == {
+        "mark": snap().mark,
+        "as_of": "2025-06-01T00:00:00Z",
+        "cached": True,
+        "source": "cache",
+        "reason": "offline",
+        "cache_age_s": 0.0,  # the ticker the online run stored, at the demo market's frozen time
+    }
     assert offline["funding_rate"] is None  # no settled print cached yet
 
     assert main(["size", *argv, "--offline"]) == 0
@@ -446,7 +460,14 @@ def test_offline_without_a_cached_mark_needs_the_entry(db: Path, capsys: pytest.
     assert "--entry" in line
     data = size(capsys, *SYM, "--side", "long", "--stop-pct", "2", "--entry", "80000", "--offline")
     assert data["entry"] == 80_000
-    assert data["market_data"] == {"mark": None, "as_of": None, "cached": True}
+    assert data["market_data"] == {
+        "mark": None,
+        "as_of": None,
+        "cached": True,
+        "source": "cache",
+        "reason": "offline",
+        "cache_age_s": None,  # no ticker cached: no age to tell
+    }
 
 
 # --- real ccxt on the loopback Binance exchange ------------------------------------------------------

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from perptui.domain.errors import ExchangeUnavailable, PerptuiError
+from perptui.domain.errors import PerptuiError
 from perptui.domain.symbols import resolve_symbol
 from perptui.domain.types import Market
 from perptui.presentation.numbers import num, pct, staleness
 from perptui.presentation.scan import coverage_line
 from perptui.services.clock import SystemClock
 
-from .context import open_store, settings_from_args, unreachable
+from .context import deadline_for, open_store, settings_from_args, unreachable
 from .output import note, out, print_json
 
 if TYPE_CHECKING:
@@ -35,29 +35,44 @@ def cached_markets(settings, store) -> list[Market]:
     return markets
 
 
-async def load_markets(settings, store, names: list[str] | None = None) -> list[Market]:
+async def load_markets(
+    settings, store, names: list[str] | None = None, *, cache_ok: bool = False
+) -> list[Market]:
     """Markets from the source (refreshing the cache), or from the cache alone when offline. The markets
     ``names`` picks get the tiers the exchange serves per symbol (where it has no bulk endpoint), and
-    those go to the cache with the markets."""
+    those go to the cache with the markets. With ``cache_ok``, the cache also stands in when the exchange
+    fails or does not answer within ``network.deadline_s`` (a note on stderr says so and how old they
+    are); else that is an error saying what the cache holds."""
     exchange = settings.exchange_name
     if settings.offline:
         return cached_markets(settings, store)
+    from perptui.services.live_or_cache import read_markets
     from perptui.services.sources import open_market_data
     from perptui.services.symbol_tiers import fetch_symbol_tiers
 
     source = open_market_data(settings, store)
     try:
-        markets = await source.load_markets()
-        if names:
+        deadline = deadline_for(settings)
+        read = await read_markets(source, store, exchange, deadline)
+        markets = read.markets
+        if read.error is None and names:
             wanted = [m.symbol for m in select(markets, names, exchange)]
-            markets, problem = await fetch_symbol_tiers(source, markets, wanted)
+            try:
+                markets, problem = await deadline.run(lambda: fetch_symbol_tiers(source, markets, wanted))
+            except PerptuiError as exc:
+                problem = f"leverage tiers of {', '.join(wanted)} not read ({exc})"
             if problem:
                 note(f"{exchange}: {problem}")
-    except ExchangeUnavailable as exc:
-        raise unreachable(exc, store, exchange, "markets") from None
+            else:
+                store.upsert_markets(exchange, markets, SystemClock().now_ms())
     finally:
         await source.close()
-    store.upsert_markets(exchange, markets, SystemClock().now_ms())
+    if read.error is not None:
+        if not cache_ok or not read.markets:
+            raise unreachable(read.error, store, exchange, "markets")
+        note(
+            f"{read.freshness.reason}: {exchange} markets from the cache, {staleness(read.freshness.age_ms)}"
+        )
     return markets
 
 
@@ -78,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             import asyncio
 
-            markets = asyncio.run(load_markets(settings, store, names))
+            markets = asyncio.run(load_markets(settings, store, names, cache_ok=True))
         selected = select(markets, names, settings.exchange_name)
         held = _cached(settings, store, selected) if args.json or len(selected) <= 3 else {}
     approximate = [m.symbol for m in selected if m.tiers_approximate]

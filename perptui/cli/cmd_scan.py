@@ -1,12 +1,14 @@
 """`perptui scan`: the funding scanner on the command line, live or from the cache.
 
-Per exchange: the markets (refreshing the cache), the missing funding history of the selected perps
+Per exchange, through ``services.scan_service`` (as the scanner pane): the markets (refreshing the
+cache), the live rates and tickers, the missing funding history of the selected perps
 (``backfill_history``: 90 days the first time, only new prints afterwards; a progress line on stderr
-unless --json), then the live rates and tickers joined with the cached history (``live_scan``).
-With --offline, or when the exchange cannot be reached, the rows come from the cache as of now
-(``cached_scan``) and a note on stderr says so and how old the cache is. --asof computes everything
-from the cache as of that time. With several exchanges the cross-exchange spreads of every base asset
-listed on two or more of them are computed from all their rows (per hour, so 1h and 8h markets compare).
+unless --json), then the rows joined with the cached history. With --offline, or when the exchange
+cannot be reached within ``network.deadline_s``, the rows come from the cache as of now (``cached_scan``)
+and a note on stderr says so and how old the cache is; the JSON's ``sources`` says it too. --asof
+computes everything from the cache as of that time. With several exchanges the cross-exchange spreads
+of every base asset listed on two or more of them are computed from all their rows (per hour, so 1h and
+8h markets compare).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from perptui.domain.carry import Spread
-from perptui.domain.errors import ExchangeUnavailable, UnknownSymbol, UsageError
+from perptui.domain.errors import UnknownSymbol, UsageError
 from perptui.domain.scanner import (
     ASCENDING_KEYS,
     SORT_KEYS,
@@ -37,13 +39,14 @@ from perptui.services.clock import SystemClock
 from perptui.services.scan_costs import carry_costs
 
 from .cmd_markets import cached_markets, split_symbols
-from .context import open_store, settings_from_args, unreachable
+from .context import deadline_for, open_store, settings_from_args
 from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from rich.text import Text
 
     from perptui.config.settings import Settings
+    from perptui.services.live_or_cache import Freshness
     from perptui.services.scan import ExchangeScan
     from perptui.services.store import Store
 
@@ -69,6 +72,7 @@ class Plan:
 class Scanned:
     scan: ExchangeScan
     notes: tuple[str, ...] = ()
+    freshness: Freshness | None = None  # live, or the cache with why and its age
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,11 +100,18 @@ def run(args: argparse.Namespace) -> int:
                 "asof": iso_utc(asof),
                 "rows": [r.as_dict() for r in rows],
                 "spreads": [s.as_dict() for s in found],
+                "sources": [_source_json(item) for item in scanned],
             }
         )
     else:
         render(rows, found, scanned, asof, plan, total=len(everything))
     return 0
+
+
+def _source_json(item: Scanned) -> dict[str, object]:
+    """Where one exchange's rows came from: ``live``, or the ``cache`` with why and its age."""
+    found = item.freshness.as_dict() if item.freshness is not None else {"source": None}
+    return {"exchange": item.scan.exchange, **found}
 
 
 def _settings_per_exchange(args: argparse.Namespace) -> list[Settings]:
@@ -254,7 +265,9 @@ def _select(
 async def _scan_exchange(
     settings: Settings, store: Store, plan: Plan, names: list[str], strict: bool, progress: Progress
 ) -> Scanned:
-    from perptui.services.scan import backfill_history, cached_scan, linear_perps, live_scan
+    """The exchange's rows through ``scan_service``: live within ``network.deadline_s``, else the cache
+    (a note says why and how old it is); --asof and --offline read the cache alone."""
+    from perptui.services.scan_service import Backfill, from_cache, scan_exchange
     from perptui.services.sources import clock_for, open_market_data
 
     exchange = settings.exchange_name
@@ -262,14 +275,10 @@ async def _scan_exchange(
     now = clock.now_ms()
     notes: list[str] = []
 
-    def cached(markets: list[Market], asof: int, why: str, selected: list[Market] | None = None) -> Scanned:
-        if selected is None:
-            selected, missing = _select(markets, names, exchange, strict)
-            _note_missing(missing, exchange, notes)
-        scan = cached_scan(store, exchange, selected, asof, why, plan.costs)
-        if plan.asof is None:
-            notes.append(_cache_note(why, store, scan, selected, now))
-        return Scanned(scan, tuple(notes))
+    def select(markets: list[Market]) -> list[Market]:
+        selected, missing = _select(markets, names, exchange, strict)
+        _note_missing(missing, exchange, notes)
+        return selected
 
     if plan.asof is not None:
         markets = store.load_markets(exchange)
@@ -279,40 +288,38 @@ async def _scan_exchange(
             from .cmd_markets import load_markets
 
             markets = await load_markets(settings, store)
-        return cached(markets, plan.asof, f"as of {iso_utc(plan.asof)}")
-    if settings.offline:
-        return cached(cached_markets(settings, store), now, "offline")
+        why = f"as of {iso_utc(plan.asof)}"
+        cached = await from_cache(store, exchange, select(markets), plan.asof, why, plan.costs)
+        return Scanned(cached.scan, tuple(notes), cached.freshness)
 
-    source = open_market_data(settings, store, clock)
+    source = None if settings.offline else open_market_data(settings, store, clock)
     try:
-        try:
-            markets = await source.load_markets()
-        except ExchangeUnavailable as exc:
-            markets = store.load_markets(exchange)
-            if not markets:
-                raise unreachable(exc, store, exchange, "markets") from None
-            return cached(markets, now, f"{exchange} is unreachable ({exc})")
-        store.upsert_markets(exchange, markets, SystemClock().now_ms())
-        selected, missing = _select(markets, names, exchange, strict)
-        _note_missing(missing, exchange, notes)
-        symbols = [m.symbol for m in linear_perps(selected)]
-        try:
-            report = await backfill_history(source, store, symbols, now, on_progress=progress)
-        except ExchangeUnavailable as exc:
-            notes.append(
-                f"{exchange}: the history backfill stopped ({exc}); the statistics use what is cached"
-            )
-        else:
-            if report.skipped:
-                listed = ", ".join(sorted(report.skipped)[:3]) + (" ..." if len(report.skipped) > 3 else "")
-                notes.append(f"{exchange}: no funding history for {len(report.skipped)} perp(s): {listed}")
-        try:
-            scan = await live_scan(source, store, selected, now, plan.costs)
-        except ExchangeUnavailable as exc:
-            return cached(markets, now, f"{exchange} is unreachable ({exc})", selected)
-        return Scanned(scan, tuple(notes))
+        found = await scan_exchange(
+            source,
+            store,
+            exchange,
+            now,
+            deadline_for(settings),
+            select=select,
+            costs=plan.costs,
+            backfill=Backfill(on_progress=progress),
+        )
     finally:
-        await source.close()
+        if source is not None:
+            await source.close()
+    result = found.result
+    if result.backfill_stopped:
+        notes.append(
+            f"{exchange}: the history backfill stopped ({result.backfill_stopped}); the statistics use "
+            "what is cached"
+        )
+    elif result.backfill is not None and result.backfill.skipped:
+        skipped = result.backfill.skipped
+        listed = ", ".join(sorted(skipped)[:3]) + (" ..." if len(skipped) > 3 else "")
+        notes.append(f"{exchange}: no funding history for {len(skipped)} perp(s): {listed}")
+    if not result.freshness.live:
+        notes.append(_cache_note(result.freshness.reason, store, result.scan, found.selected, now))
+    return Scanned(result.scan, tuple(notes), result.freshness)
 
 
 def _note_missing(missing: list[str], exchange: str, notes: list[str]) -> None:

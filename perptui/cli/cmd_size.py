@@ -33,20 +33,15 @@ from perptui.presentation import numbers as fmt
 from perptui.presentation.numbers import staleness
 from perptui.presentation.ticket import ticket_lines
 from perptui.services.clock import Clock, SystemClock
-from perptui.services.sizing_inputs import (
-    AtrReading,
-    MarketSnapshot,
-    cached_snapshot,
-    live_snapshot,
-    read_atr,
-)
+from perptui.services.sizing_inputs import AtrReading, MarketSnapshot
 
 from .cmd_markets import cached_markets
-from .context import open_store, settings_from_args, unreachable
+from .context import deadline_for, open_store, settings_from_args, unreachable
 from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
+    from perptui.services.live_or_cache import Deadline, Freshness
     from perptui.services.marketdata import MarketData
     from perptui.services.store import Store
 
@@ -78,6 +73,7 @@ class Collected:
     atr: AtrReading | None
     account: AccountFigures
     notes: tuple[str, ...] = ()  # where the numbers came from, for stderr once the sizing succeeded
+    freshness: Freshness | None = None  # live, or the cache with why and its age
 
 
 def run(args: argparse.Namespace) -> int:
@@ -177,51 +173,47 @@ async def _collect(
     clock: Clock,
     source: MarketData | None,
 ) -> Collected:
+    """The market, its snapshot and ATR through ``sizing_service``: live within ``network.deadline_s``,
+    else the cache (a note says why and how old it is)."""
+    from perptui.services.live_or_cache import read_markets
+    from perptui.services.sizing_service import from_cache, read_snapshot
+
     exchange = settings.exchange_name
     now = clock.now_ms()
     notes: list[str] = []
-    live = source  # None once the exchange proved unreachable
-    why_cached = "offline"
-    if live is None:
+    opened = source  # the account reads through it, whatever the market data did
+    deadline = deadline_for(settings)
+    why_cached = "offline"  # why the cache stands in for the snapshot, if it must
+    if source is None:
         markets = cached_markets(settings, store)
     else:
-        try:
-            markets = await live.load_markets()
-        except ExchangeUnavailable as exc:
-            markets = store.load_markets(exchange)
-            if not markets:
-                raise unreachable(exc, store, exchange, "markets") from None
-            live, why_cached = None, f"{exchange} is unreachable ({exc})"
-        else:
-            store.upsert_markets(exchange, markets, SystemClock().now_ms())
+        found = await read_markets(source, store, exchange, deadline)
+        markets = found.markets
+        if found.error is not None and not markets:
+            raise unreachable(found.error, store, exchange, "markets")
+        if found.error is not None:  # the exchange failed already: the cache stands in for it all
+            source, why_cached = None, found.freshness.reason
     market = _pick(markets, args.symbol, exchange)
-
-    snapshot = None
-    if live is not None:
-        # The ticker only goes to the cache (a later --offline run's mark): read alongside, and a
-        # failure to read it costs nothing but that.
-        read, tickers = await asyncio.gather(
-            live_snapshot(live, market, now), live.fetch_tickers([market.symbol]), return_exceptions=True
-        )
-        if isinstance(read, ExchangeUnavailable):
-            live, why_cached = None, f"{exchange} is unreachable ({read})"
-        elif isinstance(read, BaseException):
-            raise read
-        else:
-            snapshot = read
-        if isinstance(tickers, BaseException) and not isinstance(tickers, PerptuiError):
-            raise tickers  # a bug, not the exchange
-        if snapshot is not None and isinstance(tickers, dict):
-            store.insert_tickers(exchange, list(tickers.values()))
-    if snapshot is None:
-        snapshot = cached_snapshot(store, exchange, market, now)
-        notes.append(_cache_note(why_cached, store, exchange, snapshot, now))
+    if source is None:
+        read = await from_cache(store, exchange, market, now, why_cached)
+    else:
+        read = await read_snapshot(source, store, exchange, market, now, deadline, keep_ticker=True)
+    live = source if read.freshness.live else None  # None once the exchange proved unreachable
+    if not read.freshness.live:
+        notes.append(_cache_note(read.freshness.reason, store, exchange, read.snapshot, now))
 
     atr = None
     if args.stop_atr is not None:
-        atr = await _read_atr(store, exchange, market, plan, now, live, clock, notes, settings.offline)
-    account = await _account(settings, store, source, args)
-    return Collected(market=market, snapshot=snapshot, atr=atr, account=account, notes=tuple(notes))
+        atr = await _read_atr(store, market, plan, now, live, clock, notes, settings, deadline)
+    account = await _account(settings, store, opened, args)
+    return Collected(
+        market=market,
+        snapshot=read.snapshot,
+        atr=atr,
+        account=account,
+        notes=tuple(notes),
+        freshness=read.freshness,
+    )
 
 
 def _pick(markets: list[Market], name: str, exchange: str) -> Market:
@@ -246,34 +238,33 @@ def _cache_note(why: str, store: Store, exchange: str, snapshot: MarketSnapshot,
 
 async def _read_atr(
     store: Store,
-    exchange: str,
     market: Market,
     plan: Plan,
     now: int,
     live: MarketData | None,
     clock: Clock,
     notes: list[str],
-    offline: bool,
+    settings: Settings,
+    deadline: Deadline,
 ) -> AtrReading:
+    from perptui.services.sizing_service import read_atr_live_or_cached
+
+    exchange = settings.exchange_name
     symbol, timeframe, period = market.symbol, plan.atr_timeframe, plan.atr_period
-    reading = None
+    found = await read_atr_live_or_cached(
+        store, exchange, market, timeframe, period, now, deadline, source=live, clock=clock
+    )
     hint = "the exchange has no more of them: use a shorter --atr-period, --stop or --stop-pct"
-    if live is None:
+    if found.fallback:
+        notes.append(f"{found.fallback}: the ATR uses the cached candles")
+        hint = f"{exchange} is unreachable: use --stop / --stop-pct"
+    elif live is None:
         hint = (
             "drop --offline to fetch them, or use --stop / --stop-pct"
-            if offline
+            if settings.offline
             else f"{exchange} is unreachable: use --stop / --stop-pct"
         )
-    else:
-        try:
-            reading = await read_atr(
-                store, exchange, symbol, timeframe, period, now, source=live, clock=clock
-            )
-        except ExchangeUnavailable as exc:
-            notes.append(f"{exchange} is unreachable ({exc}): the ATR uses the cached candles")
-            hint = f"{exchange} is unreachable: use --stop / --stop-pct"
-    if reading is None:
-        reading = await read_atr(store, exchange, symbol, timeframe, period, now)
+    reading = found.reading
     if reading.value is None:
         window = staleness((3 * period + 2) * timeframe_ms(timeframe)).removesuffix(" old")
         raise PerptuiError(
@@ -402,6 +393,7 @@ def as_json(result: SizingResult, c: Collected, args: argparse.Namespace, plan: 
         "mark": c.snapshot.mark,
         "as_of": iso_utc(c.snapshot.as_of) if known else None,
         "cached": c.snapshot.cached,
+        **(c.freshness.as_dict() if c.freshness is not None else {}),
     }
     if c.atr is not None:
         data["atr"] = {

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 from perptui.config.loader import load_settings
 from perptui.config.paths import default_db_file
-from perptui.domain.errors import ExchangeUnavailable
+from perptui.domain.errors import ExchangeUnavailable, PerptuiError
 from perptui.presentation.numbers import staleness
 from perptui.services.clock import SystemClock
 
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
+    from perptui.services.live_or_cache import Deadline
     from perptui.services.store import Store
 
 #: argparse dest -> settings key, and the flag a user typed (for error messages).
@@ -53,9 +54,16 @@ def open_store(settings: Settings) -> Iterator[Store]:
         store.close()
 
 
-def unreachable(exc: ExchangeUnavailable, store: Store, exchange: str, kind: str) -> ExchangeUnavailable:
+def unreachable(exc: PerptuiError, store: Store, exchange: str, kind: str) -> ExchangeUnavailable:
     """The exchange error plus what the cache holds, so the trader knows whether --offline will help."""
     age = store.cache_age_ms(exchange, kind, SystemClock().now_ms())
     if age is None:
         return ExchangeUnavailable(f"{exc}; the cache holds no {kind} for {exchange} yet")
     return ExchangeUnavailable(f"{exc}; cached {kind} are {staleness(age)}: add --offline to use them")
+
+
+def deadline_for(settings: Settings, exchange: str | None = None) -> Deadline:
+    """The command's deadline for the exchange's answers (``network.deadline_s``), starting now."""
+    from perptui.services.live_or_cache import Deadline
+
+    return Deadline(settings.network.deadline_s, exchange or settings.exchange_name)

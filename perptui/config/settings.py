@@ -56,10 +56,15 @@ class NetworkSettings(Section):
     """Timeout of one exchange request, in milliseconds (1000 to 120000)."""
 
     max_retries: int = Field(default=4, ge=0, le=10)
-    """Retries of a request that failed on the network, a rate limit or a timeout (0 to 10)."""
+    """Retries of a request that failed on the network, a rate limit, a timeout, a busy exchange or an
+    unreadable answer (0 to 10)."""
 
     backoff_s: float = Field(default=0.5, gt=0, le=30)
     """First wait before a retry, in seconds; each further retry waits twice as long."""
+
+    deadline_s: float = Field(default=15.0, gt=0, le=600)
+    """Longest wait for the exchange's answer to one command or one refresh of a pane, retries
+    included, in seconds (up to 600); after it the cache stands in, with its age said."""
 
 
 class PaperSettings(Section):

@@ -6,24 +6,18 @@ so its calls run in a thread of their own; a ccxt source is awaited on the app's
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from perptui.domain.errors import PerptuiError
+from perptui.services.live_or_cache import on_source
+
+__all__ = ["deadline", "on_source", "read_markets", "source_of"]
 
 if TYPE_CHECKING:
     from perptui.domain.types import Market
+    from perptui.services.live_or_cache import Deadline
     from perptui.services.marketdata import MarketData
     from perptui.ui.context import AppContext
-
-T = TypeVar("T")
-
-
-async def on_source(source: MarketData, call: Callable[[], Awaitable[T]]) -> T:
-    """Run ``call`` against the source: the demo market computes in Python, so in a thread of its own."""
-    if source.is_demo:
-        return await asyncio.to_thread(lambda: asyncio.run(call()))  # type: ignore[arg-type]
-    return await call()
 
 
 async def source_of(ctx: AppContext) -> MarketData | None:
@@ -33,19 +27,28 @@ async def source_of(ctx: AppContext) -> MarketData | None:
     return await asyncio.to_thread(ctx.source)
 
 
+def deadline(ctx: AppContext, exchange: str | None = None) -> Deadline:
+    """One refresh's deadline for the exchange's answers (``network.deadline_s``), starting now."""
+    from perptui.services.live_or_cache import Deadline
+
+    return Deadline(ctx.settings.network.deadline_s, exchange or ctx.exchange_name)
+
+
 async def read_markets(
-    ctx: AppContext, source: MarketData | None, exchange: str
+    ctx: AppContext, source: MarketData | None, exchange: str, within: Deadline | None = None
 ) -> tuple[list[Market], bool, str]:
-    """``(markets, from_cache, error)``: the exchange's markets (stored in the cache), else the cached
-    ones with why the exchange was not used ("" when offline)."""
+    """``(markets, from_cache, error)``: the exchange's markets (stored in the cache) within the
+    deadline, else the cached ones with why the exchange was not used ("" when offline)."""
+    from perptui.services.live_or_cache import read_markets as read
+
     store = await asyncio.to_thread(ctx.store)
-    error = ""
-    if source is not None:
-        try:
-            markets = await on_source(source, source.load_markets)
-        except PerptuiError as exc:
-            error = str(exc)
-        else:
-            await asyncio.to_thread(store.upsert_markets, exchange, markets, ctx.clock.now_ms())
-            return markets, False, ""
-    return await asyncio.to_thread(store.load_markets, exchange), True, error
+    found = await read(
+        source,
+        store,
+        exchange,
+        within or deadline(ctx, exchange),
+        now=ctx.clock.now_ms(),
+        fall_back_on=PerptuiError,
+    )
+    error = "" if found.error is None else str(found.error)
+    return found.markets, not found.freshness.live, error

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import fnmatch
+import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["latency", "timeout", "status", "malformed", "drop"]
+FaultKind = Literal[
+    "latency", "timeout", "status", "malformed", "drop", "busy", "html", "truncated", "silent", "random"
+]
+
+#: What a ``random`` fault picks from, one kind per faulty request: every transient failure class an
+#: exchange shows (latency only slows, so it is not one; ``silent`` holds until the server stops, so
+#: it is tested on its own).
+RANDOM_KINDS: tuple[FaultKind, ...] = ("busy", "status", "html", "truncated", "malformed", "drop", "timeout")
 
 
 @dataclass
@@ -17,7 +25,11 @@ class Fault:
     kind: ``latency`` (answer normally after ``delay_s``), ``timeout`` (no answer for ``delay_s``,
     default 30 s, so the client gives up), ``status`` (HTTP ``status`` with a Binance-like body and, if
     set, a Retry-After header), ``malformed`` (200 with truncated JSON), ``drop`` (close the connection
-    without an answer).
+    without an answer), ``busy`` (``status``, 503 by default, with the exchange's JSON "busy" body:
+    Binance's ``{"code":-1001,"msg":"busy"}``), ``html`` (200 with an HTML page, as a proxy or a
+    maintenance page sends), ``truncated`` (200 with the first half of the real answer), ``silent``
+    (accept the request and never answer, until the server stops), ``random`` (for a seeded ``rate``
+    of the matching requests, one of ``kinds`` picked at random; the others pass).
     path: an fnmatch pattern against the request path, e.g. ``/fapi/v1/klines`` or ``/fapi/*``.
     times: how many matching requests it hits; None for all of them.
     """
@@ -29,6 +41,9 @@ class Fault:
     retry_after: float | None = None
     delay_s: float = 0.0
     hits: int = 0
+    rate: float = 0.0
+    kinds: tuple[FaultKind, ...] = RANDOM_KINDS
+    rng: random.Random = field(default_factory=random.Random)
 
     def matches(self, path: str) -> bool:
         return fnmatch.fnmatchcase(path, self.path)
@@ -68,6 +83,32 @@ class FaultPlan:
     def drop(self, path: str = "*", times: int | None = 1) -> Fault:
         return self.add(Fault("drop", path, times))
 
+    def busy(self, path: str = "*", times: int | None = 1, status: int = 503) -> Fault:
+        return self.add(Fault("busy", path, times, status=status))
+
+    def html(self, path: str = "*", times: int | None = 1) -> Fault:
+        return self.add(Fault("html", path, times))
+
+    def truncated(self, path: str = "*", times: int | None = 1) -> Fault:
+        return self.add(Fault("truncated", path, times))
+
+    def silent(self, path: str = "*", times: int | None = None) -> Fault:
+        return self.add(Fault("silent", path, times))
+
+    def random(
+        self,
+        rate: float,
+        *,
+        seed: int,
+        path: str = "*",
+        kinds: tuple[FaultKind, ...] = RANDOM_KINDS,
+        hold_s: float = 30.0,
+    ) -> Fault:
+        """A seeded ``rate`` (0 to 1) of the matching requests gets one of ``kinds``; ``timeout`` ones
+        hold ``hold_s``."""
+        fault = Fault("random", path, None, delay_s=hold_s, rate=rate, kinds=kinds, rng=random.Random(seed))
+        return self.add(fault)
+
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -83,6 +124,10 @@ class FaultPlan:
                 if fault.kind == "latency":
                     fault.hits += 1
                     delay += fault.delay_s
+                elif fault.kind == "random" and chosen is None:
+                    fault.hits += 1
+                    if fault.rng.random() < fault.rate:
+                        chosen = Fault(fault.rng.choice(fault.kinds), fault.path, 1, delay_s=fault.delay_s)
                 elif chosen is None:
                     fault.hits += 1
                     chosen = fault

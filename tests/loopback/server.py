@@ -333,6 +333,23 @@ class LoopbackExchange:
                     return web.json_response(body, status=fault.status, headers=headers)
                 text = f"<html><body><h1>{fault.status} Server Error</h1></body></html>"
                 return web.Response(status=fault.status, text=text, content_type="text/html", headers=headers)
+            if fault.kind == "busy":
+                return web.json_response(self._busy_body(), status=fault.status)
+            if fault.kind == "html":
+                text = "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body></body></html>"
+                return web.Response(status=200, text=text, content_type="text/html")
+            if fault.kind == "truncated":
+                response = await handler(request)
+                whole = response.body if isinstance(response, web.Response) else None
+                if isinstance(whole, bytes | bytearray) and len(whole) > 1:
+                    return web.Response(
+                        status=200, body=bytes(whole[: len(whole) // 2]), content_type="application/json"
+                    )
+                return web.Response(status=200, text='{"code": 0, "da', content_type="application/json")
+            if fault.kind == "silent":
+                assert self._stopping is not None
+                await self._stopping.wait()
+                raise asyncio.CancelledError
             if fault.kind == "malformed":
                 return web.Response(
                     status=200,
@@ -345,6 +362,11 @@ class LoopbackExchange:
                     transport.abort()
                 raise asyncio.CancelledError
         return await handler(request)
+
+    def _busy_body(self) -> Any:
+        """The exchange's own "busy" error body (a venue app may give its own, else Binance's)."""
+        busy = getattr(self.source, "busy_body", None)
+        return busy() if callable(busy) else {"code": -1001, "msg": "busy"}
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if hasattr(self.source, "handle"):

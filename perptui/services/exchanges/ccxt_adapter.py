@@ -41,8 +41,8 @@ from perptui.domain.types import (
     Ticker,
 )
 from perptui.services.exchanges import ccxt_convert as conv
-from perptui.services.exchanges.ccxt_errors import is_retryable, translate
-from perptui.services.exchanges.retry import backoff_delay, parse_retry_after
+from perptui.services.exchanges.ccxt_errors import is_retryable, network_reason, translate
+from perptui.services.exchanges.retry import RetryNotice, backoff_delay, parse_retry_after, report_retry
 from perptui.services.exchanges.urls import check_base_url, rebase_urls
 from perptui.services.exchanges.venues import venue_for
 
@@ -251,6 +251,8 @@ class CcxtExchange:
                         delay,
                     )
                     attempt += 1
+                    reason = network_reason(exc, self._ccxt)
+                    report_retry(RetryNotice(self.name, what, attempt, self.max_retries, reason, delay))
                     await asyncio.sleep(delay)
                     continue
                 known = sorted({*self._perps, *self._spot_symbols}) if self._perps else None
@@ -283,14 +285,16 @@ class CcxtExchange:
         self._spot_symbols = {s for s, m in raw.items() if m.get("spot")}
         self._intervals.update(await self._stated_intervals())
         self._tiers = await self._exchange_tiers(None)
-        self._markets = {s: self._build_market(s) for s in sorted(perps)}
+        cached = self._cached_tier_map() if len(self._tiers or {}) < len(perps) else {}  # read once
+        self._markets = {s: self._build_market(s, cached) for s in sorted(perps)}
 
-    def _build_market(self, symbol: str) -> Market:
+    def _build_market(self, symbol: str, cached_tiers: dict[str, list[LeverageTier]] | None = None) -> Market:
+        """``cached_tiers``: the cache's tiers, when already read (else read for this market)."""
         market = self._perps[symbol]
         tiers = (self._tiers or {}).get(symbol)
         approximate = False
         if not tiers:
-            cached = self._cached_tier_map().get(symbol)
+            cached = (self._cached_tier_map() if cached_tiers is None else cached_tiers).get(symbol)
             published = self.venue.published_tiers(market)
             if cached:
                 tiers = list(cached)

@@ -40,6 +40,10 @@ def exchange_reason(message: str, secrets: Iterable[str] = ()) -> str:
 
 def network_reason(exc: BaseException, ccxt: ModuleType) -> str:
     """A short phrase for a transient failure."""
+    if isinstance(exc, ccxt.BadResponse):
+        return "it sent a response perptui could not read"
+    if isinstance(exc, ccxt.OperationFailed) and not isinstance(exc, ccxt.NetworkError):
+        return "the exchange is busy"
     cause = exc.__cause__
     if isinstance(exc, ccxt.RequestTimeout) or isinstance(cause, TimeoutError):
         return "the request timed out"
@@ -59,8 +63,19 @@ def network_reason(exc: BaseException, ccxt: ModuleType) -> str:
 
 
 def is_retryable(exc: BaseException, ccxt: ModuleType) -> bool:
-    """Transient: network errors, timeouts, rate limits, 5xx (all ccxt.NetworkError subclasses)."""
-    return isinstance(exc, ccxt.NetworkError)
+    """Transient: worth asking again after a wait.
+
+    - network errors, timeouts, rate limits, 5xx without a body ccxt knows (``ccxt.NetworkError``);
+    - ``ccxt.OperationFailed``, NetworkError's parent, which the exchanges' own error codes map to when
+      the server is busy or overloaded (Binance's 503 ``{"code":-1001,"msg":"busy"}``, -1007 backend
+      timeout, -1008 server busy);
+    - ``ccxt.BadResponse``: a 2xx body that is not JSON (an HTML page from a proxy, a truncated body;
+      the adapter raises it for those).
+
+    Never a refusal: bad keys, an unknown symbol, insufficient funds or any other 4xx the exchange
+    explains are ``ccxt.ExchangeError`` subclasses other than BadResponse.
+    """
+    return isinstance(exc, ccxt.OperationFailed | ccxt.BadResponse)
 
 
 def translate(
@@ -81,8 +96,13 @@ def translate(
     text = str(exc)
     reason = exchange_reason(text, secrets)
     suffix = f": {reason}" if reason else ""
-    if isinstance(exc, ccxt.NetworkError):
+    if is_retryable(exc, ccxt):
         tries = f"{attempts} attempt" + ("s" if attempts != 1 else "")
+        if isinstance(exc, ccxt.BadResponse):
+            return ExchangeUnavailable(
+                f"{exchange_id} sent a response perptui could not read while {what} (gave up after "
+                f"{tries}); try again later"
+            )
         return ExchangeUnavailable(
             f"{exchange_id} could not be reached while {what} ({network_reason(exc, ccxt)}; gave up after "
             f"{tries}); check the connection or try again later"
@@ -106,10 +126,6 @@ def translate(
             except UnknownSymbol as unknown:
                 return unknown
         return UnknownSymbol(name, [], exchange_id)
-    if isinstance(exc, ccxt.BadResponse):
-        return ExchangeError(
-            f"{exchange_id} sent a response perptui could not read while {what}; try again later"
-        )
     if isinstance(exc, ccxt.NotSupported):
         return ExchangeError(f"{exchange_id} does not support {what} (through ccxt)")
     if isinstance(exc, ccxt.BaseError):

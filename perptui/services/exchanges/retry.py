@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 #: No single wait is longer than this, whatever the attempt number or a Retry-After header says.
 MAX_BACKOFF_S = 30.0
@@ -49,3 +53,44 @@ def parse_retry_after(headers: object) -> float | None:
     except ValueError:
         return None
     return seconds if seconds >= 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryNotice:
+    """One failed request about to be retried: what is going on while a pane waits."""
+
+    exchange: str
+    what: str  # e.g. "loading markets"
+    attempt: int  # the retry about to be made, 1 for the first
+    max_retries: int
+    reason: str  # e.g. "the exchange is busy"
+    delay_s: float
+
+    def text(self) -> str:
+        return (
+            f"reconnecting to {self.exchange}: {self.reason} while {self.what} "
+            f"(retry {self.attempt}/{self.max_retries})"
+        )
+
+
+RetryListener = Callable[[RetryNotice], None]
+
+#: Who hears of the retries of the calls made in this context (an asyncio task and the tasks it
+#: starts): a pane's worker sets it, so only its own calls reach it, whoever else shares the source.
+_listener: ContextVar[RetryListener | None] = ContextVar("perptui_retry_listener", default=None)
+
+
+@contextmanager
+def retries_reported_to(listener: RetryListener | None) -> Iterator[None]:
+    """Within the block, every retry of an exchange call made from this context calls ``listener``."""
+    token = _listener.set(listener)
+    try:
+        yield
+    finally:
+        _listener.reset(token)
+
+
+def report_retry(notice: RetryNotice) -> None:
+    listener = _listener.get()
+    if listener is not None:
+        listener(notice)

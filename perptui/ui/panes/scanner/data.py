@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import PerptuiError
 from perptui.ui.panes.scanner import memory
-from perptui.ui.reads import on_source, read_markets, source_of
+from perptui.ui.reads import deadline, on_source, read_markets, source_of
 
 if TYPE_CHECKING:
     from perptui.domain.scanner import CarryCosts, ScanRow
     from perptui.domain.types import FundingRate, Market, Ticker
+    from perptui.services.live_or_cache import Deadline
     from perptui.services.marketdata import MarketData
     from perptui.services.scan import BackfillProgress, BackfillReport, ExchangeScan
     from perptui.ui.context import AppContext
@@ -57,49 +58,60 @@ async def poll(
 ) -> Poll:
     """The perps (``known`` again unless they came from the cache and the exchange answers now), the
     remembered view (unless ``view_loaded``; ``view`` stands in for what was never stored), one scan,
-    and the other exchanges while the cross-exchange view is shown."""
+    and the other exchanges while the cross-exchange view is shown. The exchange's answers are awaited
+    within one deadline (``network.deadline_s``), after which the cache stands in."""
     exchange = ctx.exchange_name
+    within = deadline(ctx)
     source = await source_of(ctx)
     found = known
     if found is None or (found.cached and source is not None):
-        found = await perps(ctx, source, exchange)
+        found = await perps(ctx, source, exchange, within)
     remembered = None
     if not view_loaded:
         store = await asyncio.to_thread(ctx.store)
         remembered = await asyncio.to_thread(memory.load, store, exchange, view)
-    scanned = await scan(ctx, source, exchange, found.markets, costs)
+    scanned = await scan(ctx, source, exchange, found.markets, costs, within)
     if not (view.cross or (remembered is not None and remembered.cross)):
         return Poll(found, remembered, scanned)
     others, notes = await other_exchanges(ctx, costs, {m.base for m in found.markets})
     return Poll(found, remembered, scanned, others, notes)
 
 
-async def perps(ctx: AppContext, source: MarketData | None, exchange: str) -> Perps:
+async def perps(
+    ctx: AppContext, source: MarketData | None, exchange: str, within: Deadline | None = None
+) -> Perps:
     from perptui.services.scan import linear_perps
 
-    markets, cached, error = await read_markets(ctx, source, exchange)
+    markets, cached, error = await read_markets(ctx, source, exchange, within)
     return Perps(linear_perps(markets), cached=cached, error=error)
 
 
 async def scan(
-    ctx: AppContext, source: MarketData | None, exchange: str, markets: list[Market], costs: CarryCosts
+    ctx: AppContext,
+    source: MarketData | None,
+    exchange: str,
+    markets: list[Market],
+    costs: CarryCosts,
+    within: Deadline | None = None,
 ) -> Scanned:
-    """One scan as of now: live rates and tickers with the cached history, else the cache alone."""
-    from perptui.services.scan import cached_scan, fetch_live, live_rows
+    """One scan as of now: live rates and tickers with the cached history, else the cache alone
+    (``scan_service``, as ``perptui scan``)."""
+    from perptui.domain.errors import PerptuiError
+    from perptui.services.scan_service import scan_markets
 
     store = await asyncio.to_thread(ctx.store)
     now = ctx.clock.now_ms()
-    error = "offline"
-    if source is not None:
-        try:
-            rates, tickers = await on_source(source, lambda: fetch_live(source))
-        except PerptuiError as exc:
-            error = f"{exchange} is unreachable ({exc})"
-        else:
-            found = await asyncio.to_thread(live_rows, store, exchange, markets, rates, tickers, now, costs)
-            return Scanned(found, (rates, tickers))
-    found = await asyncio.to_thread(cached_scan, store, exchange, markets, now, error, costs)
-    return Scanned(found, None, error)
+    found = await scan_markets(
+        source,
+        store,
+        exchange,
+        markets,
+        now,
+        within or deadline(ctx, exchange),
+        costs=costs,
+        fall_back_on=PerptuiError,
+    )
+    return Scanned(found.scan, found.fetched, found.freshness.reason)
 
 
 def restat(ctx: AppContext, last: Scanned, markets: list[Market], costs: CarryCosts) -> Scanned:

@@ -20,6 +20,16 @@ class Polled(Message, bubble=False):
 
 
 @dataclass
+class Reconnecting(Message, bubble=False):
+    """A request of the running poll failed and is being retried: what the status line says meanwhile."""
+
+    text: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Reconnecting)
+
+
+@dataclass
 class PollFailed(Message, bubble=False):
     error: BaseException
 

@@ -40,6 +40,7 @@ from perptui.ui.panes.scanner.messages import (
     HistoryLoaded,
     Polled,
     PollFailed,
+    Reconnecting,
     StatsRecomputed,
     ViewNotRemembered,
 )
@@ -107,6 +108,7 @@ class ScannerPane(Pane):
         self.other_notes: list[str] = []
         self.rows: dict[str, ScanRow] = {}
         self.live_at: int | None = None  # when the rates were last read from the exchange
+        self.reconnecting = ""  # what the status line says while the poll's requests are retried
         self.backfilling: list[str] | None = None  # the symbols of the running backfill
         self.backfill_done_at: int | None = None
         self.history: tuple[str, list[tuple[int, float]]] | None = None  # (row key, prints)
@@ -275,16 +277,27 @@ class ScannerPane(Pane):
 
     @work(exclusive=True, group="scan-poll", exit_on_error=False, name="scan-poll")
     async def poll(self) -> None:
+        from perptui.services.exchanges.retry import retries_reported_to
+
         view, loaded = self.view, self.view_loaded
         try:
-            poll = await data.poll(self.ctx, self.perps, view, view_loaded=loaded, costs=self.costs)
+            # Retries of this poll's requests say "reconnecting" until the answer, or the cache, arrives.
+            with retries_reported_to(lambda notice: self.post_message(Reconnecting(notice.text()))):
+                poll = await data.poll(self.ctx, self.perps, view, view_loaded=loaded, costs=self.costs)
         except Exception as exc:
             self.post_message(PollFailed(exc))
         else:
             self.post_message(Polled(poll))
 
+    def on_reconnecting(self, event: Reconnecting) -> None:
+        self.reconnecting = event.text
+        self.status_line.say(f"{event.text}…")
+
     def on_polled(self, polled: Polled) -> None:
         poll = polled.poll
+        if self.reconnecting:
+            self.reconnecting = ""
+            self.status_line.say("")  # the heading says live, or CACHED with why and how old
         self.perps = poll.perps
         if poll.view is not None and not self.view_loaded:
             self.view, self.view_loaded = poll.view, True
@@ -297,6 +310,7 @@ class ScannerPane(Pane):
         self.schedule_next(self.ctx.settings.scan.refresh_s)
 
     def on_poll_failed(self, failed: PollFailed) -> None:
+        self.reconnecting = ""
         self.status_line.say(f"could not scan: {failed.error}", error=True)
         self.schedule_next(self.ctx.settings.scan.refresh_s)
 

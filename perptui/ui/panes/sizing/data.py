@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from perptui.domain.errors import PerptuiError
 from perptui.ui.panes.sizing import memory
 from perptui.ui.panes.sizing.model import FormState
-from perptui.ui.reads import on_source, read_markets, source_of
+from perptui.ui.reads import deadline, read_markets, source_of
 
 if TYPE_CHECKING:
     from perptui.domain.account import AccountSummary
     from perptui.domain.types import Market
+    from perptui.services.live_or_cache import Deadline
     from perptui.services.marketdata import MarketData
     from perptui.services.sizing_inputs import AtrReading, MarketSnapshot
     from perptui.ui.context import AppContext
@@ -46,10 +46,10 @@ class Polled:
     breaker_tripped: str = ""
 
 
-async def setup(ctx: AppContext, source: MarketData | None) -> Setup:
+async def setup(ctx: AppContext, source: MarketData | None, within: Deadline | None = None) -> Setup:
     store = await asyncio.to_thread(ctx.store)
     remembered = await asyncio.to_thread(memory.load, store, ctx.exchange_name)
-    markets, cached, error = await read_markets(ctx, source, ctx.exchange_name)
+    markets, cached, error = await read_markets(ctx, source, ctx.exchange_name, within)
     return Setup({m.symbol: m for m in markets}, remembered, markets_cached=cached, markets_error=error)
 
 
@@ -79,26 +79,32 @@ async def read_summary(ctx: AppContext) -> tuple[AccountSummary | None, str]:
 
 
 async def read_snapshot(
-    ctx: AppContext, source: MarketData | None, market: Market
+    ctx: AppContext, source: MarketData | None, market: Market, within: Deadline | None = None
 ) -> tuple[MarketSnapshot | None, str]:
-    from perptui.services.sizing_inputs import cached_snapshot, live_snapshot
+    """The perp's mark and funding through ``sizing_service`` (as ``perptui size``): live within the
+    deadline, else the cache, with why the exchange was not used ("" when live or offline)."""
+    from perptui.services.sizing_service import read_snapshot as read
 
-    now = ctx.clock.now_ms()
-    error = ""
-    if source is not None:
-        try:
-            return await on_source(source, lambda: live_snapshot(source, market, now)), ""
-        except PerptuiError as exc:
-            error = str(exc)
     store = await asyncio.to_thread(ctx.store)
-    snapshot = await asyncio.to_thread(cached_snapshot, store, ctx.exchange_name, market, now)
-    return snapshot, error
+    now = ctx.clock.now_ms()
+    found = await read(
+        source,
+        store,
+        ctx.exchange_name,
+        market,
+        now,
+        within or deadline(ctx),
+        fall_back_on=PerptuiError,
+    )
+    reason = found.freshness.reason
+    return found.snapshot, "" if reason in ("", "offline") else reason
 
 
 async def poll(ctx: AppContext, wanted: str, recent: tuple[str, ...], first: Setup | None) -> Polled:
     """One refresh: setup on the first call (``first`` None), then the account and the market's snapshot."""
     source = await source_of(ctx)
-    setup_now = await setup(ctx, source) if first is None else None
+    within = deadline(ctx)
+    setup_now = await setup(ctx, source, within) if first is None else None
     known = setup_now or first
     assert known is not None
     if setup_now is not None and not wanted and setup_now.remembered.form is not None:
@@ -107,7 +113,7 @@ async def poll(ctx: AppContext, wanted: str, recent: tuple[str, ...], first: Set
     summary, account_error = await read_summary(ctx)
     snapshot, snapshot_error = (None, "")
     if symbol is not None:
-        snapshot, snapshot_error = await read_snapshot(ctx, source, known.markets[symbol])
+        snapshot, snapshot_error = await read_snapshot(ctx, source, known.markets[symbol], within)
     tripped = await asyncio.to_thread(breaker_tripped, ctx, summary)
     return Polled(setup_now, symbol, summary, account_error, snapshot, snapshot_error, tripped)
 
@@ -125,33 +131,26 @@ def breaker_tripped(ctx: AppContext, summary: AccountSummary | None) -> str:
 
 
 async def atr(ctx: AppContext, market: Market) -> AtrReading:
-    """The ATR of the market's candles, topped up from the source first (the cache alone when offline or
-    when the source fails)."""
-    from perptui.services.sizing_inputs import read_atr
+    """The ATR of the market's candles, topped up from the source first within the deadline (the cache
+    alone when offline or when the source fails), through ``sizing_service`` as ``perptui size``."""
+    from perptui.services.sizing_service import read_atr_live_or_cached
 
     source = await source_of(ctx)
     store = await asyncio.to_thread(ctx.store)
     s = ctx.settings.sizing
-    now = ctx.clock.now_ms()
-
-    def call(src: MarketData | None) -> Awaitable[AtrReading]:
-        return read_atr(
-            store,
-            ctx.exchange_name,
-            market.symbol,
-            s.atr_timeframe,
-            s.atr_period,
-            now,
-            source=src,
-            clock=ctx.clock,
-        )
-
-    if source is not None and not source.is_demo:
-        try:
-            return await call(source)
-        except PerptuiError:
-            source = None
-    return await asyncio.to_thread(lambda: asyncio.run(call(source)))  # type: ignore[arg-type]
+    found = await read_atr_live_or_cached(
+        store,
+        ctx.exchange_name,
+        market,
+        s.atr_timeframe,
+        s.atr_period,
+        ctx.clock.now_ms(),
+        deadline(ctx),
+        source=source,
+        clock=ctx.clock,
+        fall_back_on=PerptuiError,
+    )
+    return found.reading
 
 
 def save(ctx: AppContext, recent: tuple[str, ...], form: FormState) -> None:

@@ -47,3 +47,14 @@ class AtrFailed(WorkerFailed, bubble=False, namespace="sizing"):
 
 class FormNotSaved(WorkerFailed, bubble=False, namespace="sizing"):
     """Remembering the form and the recent symbols failed: a warning; the pane works on."""
+
+
+class Reconnecting(Message, bubble=False, namespace="sizing"):
+    """A request of the running refresh failed and is being retried: the heading says so meanwhile."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Reconnecting)

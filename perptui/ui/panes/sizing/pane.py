@@ -36,7 +36,14 @@ from perptui.ui.panes.sizing.form import FIELDS, SizingForm, stop_line
 from perptui.ui.panes.sizing.heading import LOADING, SizingHeading
 from perptui.ui.panes.sizing.ladder import SizingLadder
 from perptui.ui.panes.sizing.memory import with_recent
-from perptui.ui.panes.sizing.messages import AtrFailed, AtrRead, FormNotSaved, PollDone, PollFailed
+from perptui.ui.panes.sizing.messages import (
+    AtrFailed,
+    AtrRead,
+    FormNotSaved,
+    PollDone,
+    PollFailed,
+    Reconnecting,
+)
 from perptui.ui.panes.sizing.model import (
     RISK_MODES,
     AtrState,
@@ -248,15 +255,24 @@ class SizingPane(Pane):
     @work(exclusive=True, group="sizing-poll")
     async def poll(self) -> None:
         """One refresh (the markets and the remembered form on the first); its reading, or why it failed,
-        comes back as a message."""
+        comes back as a message; while its requests are retried, the heading says "reconnecting"."""
+        from perptui.services.exchanges.retry import retries_reported_to
+
         try:
-            polled = await data.poll(self.ctx, self.wanted or self.form.symbol, self.recent, self.setup)
+            with retries_reported_to(lambda notice: self.post_message(Reconnecting(notice.text()))):
+                polled = await data.poll(self.ctx, self.wanted or self.form.symbol, self.recent, self.setup)
         except Exception as exc:  # whatever failed, the heading says it and the next poll retries
             self.post_message(PollFailed(str(exc)))
         else:
             self.post_message(PollDone(polled))
 
+    def on_sizing_reconnecting(self, message: Reconnecting) -> None:
+        self.notes["market"] = f"{message.text}…"
+        self.show_heading()
+
     def on_sizing_poll_done(self, message: PollDone) -> None:
+        if self.notes["market"].startswith("reconnecting"):
+            self.notes["market"] = ""  # the answer, or the cache with its age, is here
         self._apply(message.polled)
         self.schedule_next()
 

@@ -176,7 +176,7 @@ async def _collect(
     """The market, its snapshot and ATR through ``sizing_service``: live within ``network.deadline_s``,
     else the cache (a note says why and how old it is)."""
     from perptui.services.live_or_cache import read_markets
-    from perptui.services.sizing_service import from_cache, read_snapshot
+    from perptui.services.sizing_service import from_cache, read_snapshot, with_exchange_tiers
 
     exchange = settings.exchange_name
     now = clock.now_ms()
@@ -194,6 +194,7 @@ async def _collect(
         if found.error is not None:  # the exchange failed already: the cache stands in for it all
             source, why_cached = None, found.freshness.reason
     market = _pick(markets, args.symbol, exchange)
+    market = await with_exchange_tiers(source, store, exchange, market, SystemClock().now_ms(), deadline)
     if source is None:
         read = await from_cache(store, exchange, market, now, why_cached)
     else:

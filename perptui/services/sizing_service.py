@@ -32,6 +32,28 @@ if TYPE_CHECKING:
     from perptui.services.store import Store
 
 
+async def with_exchange_tiers(
+    source: MarketData | None, store: Store, exchange: str, market: Market, now: int, deadline: Deadline
+) -> Market:
+    """The market with the exchange's own brackets when it was loaded with the approximate default ladder
+    (exchanges that serve tiers only per symbol: OKX, Bitget, ...), asked within the deadline and kept in
+    the cache for the next run; unchanged when they cannot be read (the ladder stays flagged)."""
+    from perptui.services.symbol_tiers import fetch_symbol_tiers
+
+    if source is None or not market.tiers_approximate:
+        return market
+    try:
+        found, _problem = await deadline.run(
+            lambda: on_source(source, lambda: fetch_symbol_tiers(source, [market], [market.symbol]))
+        )
+    except PerptuiError:
+        return market
+    tiered = found[0]
+    if not tiered.tiers_approximate:
+        await asyncio.to_thread(store.upsert_markets, exchange, [tiered], now)
+    return tiered
+
+
 @dataclass(frozen=True, slots=True)
 class SnapshotRead:
     snapshot: MarketSnapshot

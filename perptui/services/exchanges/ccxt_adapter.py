@@ -120,6 +120,7 @@ class CcxtExchange:
         self._spot_symbols: set[str] = set()
         self._intervals: dict[str, float] = {}
         self._tiers: dict[str, list[LeverageTier]] | None = None
+        self._tiers_answered: set[str] = set()
         self._markets_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -506,6 +507,9 @@ class CcxtExchange:
         except PerptuiError as exc:
             log.warning("%s: leverage tiers unavailable from the exchange: %s", self.name, exc)
             return {}
+        # Asked by name and answered: symbols it has no tiers for are not asked again (a pane polls every
+        # few seconds). A bulk answer proves nothing for exchanges that serve tiers only per symbol.
+        self._tiers_answered.update(symbols or ())
         result = {}
         for symbol, tiers in (raw or {}).items():
             if symbol in self._perps and tiers:
@@ -516,7 +520,10 @@ class CcxtExchange:
         """The exchange's brackets, else the cache's; symbols with neither are left out."""
         resolved = await self._resolve_many(symbols)
         wanted = resolved if resolved is not None else list(self._perps)
-        if self._tiers is None or (resolved is not None and not all(s in self._tiers for s in resolved)):
+        asked = self._tiers_answered
+        if self._tiers is None or (
+            resolved is not None and not all(s in self._tiers or s in asked for s in resolved)
+        ):
             fresh = await self._exchange_tiers(resolved)
             self._tiers = {**(self._tiers or {}), **fresh}
         result = {s: list(self._tiers[s]) for s in wanted if self._tiers.get(s)}

@@ -100,6 +100,17 @@ async def read_snapshot(
     return found.snapshot, "" if reason in ("", "offline") else reason
 
 
+async def exchange_tiers(
+    ctx: AppContext, source: MarketData | None, market: Market, within: Deadline
+) -> Market:
+    """The market with the exchange's own brackets where it was loaded with the approximate ladder."""
+    from perptui.services.clock import SystemClock
+    from perptui.services.sizing_service import with_exchange_tiers
+
+    store = await asyncio.to_thread(ctx.store)
+    return await with_exchange_tiers(source, store, ctx.exchange_name, market, SystemClock().now_ms(), within)
+
+
 async def poll(ctx: AppContext, wanted: str, recent: tuple[str, ...], first: Setup | None) -> Polled:
     """One refresh: setup on the first call (``first`` None), then the account and the market's snapshot."""
     source = await source_of(ctx)
@@ -113,6 +124,7 @@ async def poll(ctx: AppContext, wanted: str, recent: tuple[str, ...], first: Set
     summary, account_error = await read_summary(ctx)
     snapshot, snapshot_error = (None, "")
     if symbol is not None:
+        known.markets[symbol] = await exchange_tiers(ctx, source, known.markets[symbol], within)
         snapshot, snapshot_error = await read_snapshot(ctx, source, known.markets[symbol], within)
     tripped = await asyncio.to_thread(breaker_tripped, ctx, summary)
     return Polled(setup_now, symbol, summary, account_error, snapshot, snapshot_error, tripped)

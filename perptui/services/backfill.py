@@ -159,7 +159,9 @@ async def _backfill(
         cursor = start
         while end is None or cursor < end:
             fetched_at = clock.now_ms()
-            page = await fetch(cursor, end)
+            # Open-ended: nothing exists after the clock's now, so the source is asked up to it (a venue
+            # that pages in windows stops there instead of walking on to the exchange's own clock).
+            page = await fetch(cursor, end if end is not None else fetched_at + 1)
             fresh = sorted((r for r in page if r.time >= cursor and (end is None or r.time < end)), key=_time)
             if not fresh:
                 await io(nothing_in, cursor, end, fetched_at)

@@ -173,3 +173,61 @@ async def test_first_view_backfills_the_history_in_the_background_with_a_progres
         await settle(pilot)
         assert pane.backfill_done_at is not None
         assert len(loopback_demo.requests_to("/fapi/v1/fundingRate")) == before
+
+
+@pytest.fixture
+def three_venues() -> Iterator[LoopbackExchange]:
+    """Bybit (8h), OKX (8h) and Hyperliquid (1h) loopbacks on one server (tests/loopback/venues)."""
+    import tests.loopback.venues  # noqa: F401  (registers the venue apps)
+    from tests.loopback.venues.composite import CompositeVenue
+    from tests.loopback.venues.registry import VENUE_LOOPBACKS
+
+    apps = [VENUE_LOOPBACKS[v](None) for v in ("bybit", "okx", "hyperliquid")]
+    yield from fixtures.serve(LoopbackExchange(CompositeVenue(apps), mode="three venues"))
+
+
+@sync
+async def test_cross_exchange_view_across_three_venues_compares_rates_per_hour(
+    three_venues: LoopbackExchange,
+) -> None:
+    """`x` on Bybit with scan.exchanges = OKX and Hyperliquid: each venue's own interval (8h, 8h, 1h)
+    normalised per hour before the spread is taken."""
+    url = three_venues.base_url
+    settings = Settings.model_validate(
+        {"exchange": "bybit", "api_base_url": url, "network": NETWORK, "ui": QUIET,
+         "scan": {"exchanges": ["okx", "hyperliquid"]}}
+    )  # fmt: skip
+    store = Store.open(":memory:")
+    others = {
+        exchange: open_market_data(
+            Settings.model_validate({"exchange": exchange, "api_base_url": url, "network": NETWORK}), store
+        )
+        for exchange in ("okx", "hyperliquid")
+    }
+    now = three_venues.source.app("bybit").now_ms
+    source = open_market_data(settings, store)
+    app = build_app(settings, source=source, store=store, clock=FrozenClock(now), other_sources=others)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_scanner(pilot)
+        await pilot.press("x")
+        for _ in range(1200):  # a bounded wait on the scans (a slow poll is restarted: no settle here)
+            if pane.spreads.table.row_count and len(pane.others) == 2:
+                break
+            await pilot.pause(0.05)
+        note = str(pane.query_one("#scan-cross-note", Static).render())
+        assert len(pane.others) == 2, (note, pane.other_notes)
+        rows = [*pane.rows.values(), *(r for scan in pane.others for r in scan.rows)]
+        per_hour = {
+            (r.exchange, r.symbol.partition("/")[0]): r.funding_rate / r.interval_hours
+            for r in rows
+            if r.symbol.partition("/")[0] in ("BTC", "ETH") and r.funding_rate is not None
+        }
+        assert {e for e, _ in per_hour} == {"bybit", "okx", "hyperliquid"}
+        assert {r.exchange: r.interval_hours for r in rows if r.symbol.startswith("BTC/")} == {
+            "bybit": 8.0, "okx": 8.0, "hyperliquid": 1.0
+        }  # fmt: skip
+        for base in ("BTC", "ETH"):
+            rates = {e: rate for (e, b), rate in per_hour.items() if b == base}
+            low, high = min(rates, key=rates.__getitem__), max(rates, key=rates.__getitem__)
+            assert pane.spreads.table.cell_text(base, "long") == low
+            assert pane.spreads.table.cell_text(base, "short") == high

@@ -166,7 +166,9 @@ async def _recent_prints(ctx: AppContext, source: MarketData, markets: list[Mark
     if unknown:
         store = await asyncio.to_thread(ctx.store)
         now = ctx.clock.now_ms()
-        await on_source(source, lambda: backfill_history(source, store, unknown, now, stages=(3,)))
+        await on_source(
+            source, lambda: backfill_history(source, store, unknown, now, clock=ctx.clock, stages=(3,))
+        )
 
 
 async def backfill(ctx: AppContext, symbols: list[str], progress: BackfillProgress) -> BackfillReport | None:

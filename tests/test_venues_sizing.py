@@ -1,6 +1,7 @@
-"""`perptui size` on exchanges that serve leverage tiers only per symbol (OKX, Bitget) or by a published
-rule (Hyperliquid): the ticket's liquidation rests on that exchange's own bracket, never on the
-approximate default ladder, and the quantity is a whole number of the exchange's lots."""
+"""`perptui size` on every venue loopback, including exchanges that serve leverage tiers only per symbol
+(OKX, Bitget, KuCoin) or by a published rule (Hyperliquid): the ticket's liquidation rests on that
+exchange's own bracket, never on the approximate default ladder, and the quantity is a whole number of
+the exchange's lots."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ FIRST_BRACKET = {"okx": (0.004, 100.0), "bitget": (0.004, 125.0), "hyperliquid":
 TICKET = ["--side", "long", "--stop-pct", "2", "--equity", "10000", "--risk-pct", "1", "--leverage", "10"]
 
 
-@pytest.fixture(params=sorted(FIRST_BRACKET))
+@pytest.fixture(params=sorted(VENUE_LOOPBACKS))
 def venue(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     monkeypatch.setenv("PERPTUI_DB", str(tmp_path / "cache.db"))
     monkeypatch.setenv("PERPTUI_NETWORK__BACKOFF_S", "0.01")
@@ -38,13 +39,16 @@ def test_the_ticket_uses_the_exchanges_own_bracket(
         capsys, "size", "--symbol", symbol, "--exchange", app.exchange_id, "--api-base-url", venue.base_url,
         *TICKET, "--json",
     )  # fmt: skip
-    mmr, max_leverage = FIRST_BRACKET[app.exchange_id]
     tier = ticket["liquidation_tier"]
     assert ticket["tiers_approximate"] is False
-    assert (tier["mmr"], tier["max_leverage"], tier["maint_amount"]) == (mmr, max_leverage, 0.0)
-    # Isolated long, maintenance = notional x mmr: liq = entry x (1 - 1/leverage) / (1 - mmr).
-    entry = ticket["entry"]
-    assert ticket["liquidation_price"] == pytest.approx(entry * (1 - 1 / 10) / (1 - mmr), rel=1e-9)
+    if app.exchange_id in FIRST_BRACKET:
+        mmr, max_leverage = FIRST_BRACKET[app.exchange_id]
+        assert (tier["mmr"], tier["max_leverage"], tier["maint_amount"]) == (mmr, max_leverage, 0.0)
+    # Isolated long, maintenance = notional x mmr - amount:
+    # liq = (entry x (1 - 1/leverage) - amount / quantity) / (1 - mmr).
+    entry, qty, mmr, amount = ticket["entry"], ticket["quantity"], tier["mmr"], tier["maint_amount"]
+    want = (entry * (1 - 1 / 10) - amount / qty) / (1 - mmr)
+    assert ticket["liquidation_price"] == pytest.approx(want, rel=1e-9)
     assert ticket["contracts"] * app.contract_size(symbol) == pytest.approx(ticket["quantity"], rel=1e-12)
     # The bracket is kept: an offline run right after sizes on it too.
     again = run_json(

@@ -43,6 +43,43 @@ class VenueApi(Protocol):
         ...
 
 
+async def funding_page(
+    api: VenueApi, symbol: str, since: int | None, limit: int | None, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """One ccxt funding-rate-history request (with the adapter's retries and error translation)."""
+    return await api.call(
+        f"reading funding history of {symbol}",
+        api.ex.fetch_funding_rate_history,
+        symbol,
+        since,
+        limit,
+        params,
+        symbol=symbol,
+    )
+
+
+async def candle_page(
+    api: VenueApi,
+    exchange: Any,
+    symbol: str,
+    timeframe: str,
+    since: int | None,
+    limit: int | None,
+    params: dict[str, Any],
+) -> list[list[Any]]:
+    """One ccxt OHLCV request on ``exchange`` (the instance for the symbol: spot symbols may use a twin)."""
+    return await api.call(
+        f"reading {timeframe} candles of {symbol}",
+        exchange.fetch_ohlcv,
+        symbol,
+        timeframe,
+        since,
+        limit,
+        params,
+        symbol=symbol,
+    )
+
+
 class Venue:
     """The generic behaviour: ccxt's unified calls taken at their word."""
 
@@ -64,15 +101,7 @@ class Venue:
         params: dict[str, Any] = {}
         if until is not None:
             params["until"] = int(until) - 1  # ccxt's until is inclusive; ours is exclusive
-        return await api.call(
-            f"reading funding history of {symbol}",
-            api.ex.fetch_funding_rate_history,
-            symbol,
-            int(since),
-            limit or self.funding_page_limit,
-            params,
-            symbol=symbol,
-        )
+        return await funding_page(api, symbol, int(since), limit or self.funding_page_limit, params)
 
     async def ohlcv(
         self,
@@ -89,15 +118,8 @@ class Venue:
         params: dict[str, Any] = {}
         if until is not None:
             params["until"] = int(until) - 1
-        return await api.call(
-            f"reading {timeframe} candles of {symbol}",
-            exchange.fetch_ohlcv,
-            symbol,
-            timeframe,
-            int(since),
-            limit or self.ohlcv_page_limit,
-            params,
-            symbol=symbol,
+        return await candle_page(
+            api, exchange, symbol, timeframe, int(since), limit or self.ohlcv_page_limit, params
         )
 
     # -------------------------------------------------------------------------------------- tiers

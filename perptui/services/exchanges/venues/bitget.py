@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from perptui.services.exchanges.venues import windows
-from perptui.services.exchanges.venues.base import Venue, VenueApi
+from perptui.services.exchanges.venues.base import Venue, VenueApi, candle_page, funding_page
 
 DAY_MS = 86_400_000
 #: Funding-history pages read at most in one call (100 prints a page: 27 years of 8h prints).
@@ -36,15 +36,7 @@ class BitgetVenue(Venue):
         rows: dict[int, dict[str, Any]] = {}
         previous_oldest: int | None = None
         for page_no in range(1, MAX_FUNDING_PAGES + 1):
-            page = await api.call(
-                f"reading funding history of {symbol}",
-                api.ex.fetch_funding_rate_history,
-                symbol,
-                None,
-                size,
-                {"pageNo": page_no},
-                symbol=symbol,
-            )
+            page = await funding_page(api, symbol, None, size, {"pageNo": page_no})
             times = [int(r["timestamp"]) for r in page if r.get("timestamp") is not None]
             if not times:
                 break
@@ -71,16 +63,7 @@ class BitgetVenue(Venue):
         page = max(1, min(limit or self.ohlcv_page_limit or 200, 200, MAX_CANDLE_SPAN_MS // step))
 
         async def fetch(start: int, end: int) -> list[list[Any]]:
-            return await api.call(
-                f"reading {timeframe} candles of {symbol}",
-                exchange.fetch_ohlcv,
-                symbol,
-                timeframe,
-                start,
-                page,
-                {"until": end},
-                symbol=symbol,
-            )
+            return await candle_page(api, exchange, symbol, timeframe, start, page, {"until": end})
 
         now = int(time.time() * 1000)
         return await windows.from_since(fetch, since, until, now, step, page, lambda r: int(r[0]))

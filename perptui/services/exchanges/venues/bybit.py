@@ -19,7 +19,7 @@ from typing import Any
 
 from perptui.services.exchanges import ccxt_convert as conv
 from perptui.services.exchanges.venues import windows
-from perptui.services.exchanges.venues.base import Venue, VenueApi
+from perptui.services.exchanges.venues.base import Venue, VenueApi, candle_page, funding_page
 
 HOUR_MS = 3_600_000
 #: /v5/market/risk-limit pages read at most (30 symbols a page: 30,000 symbols).
@@ -51,15 +51,7 @@ class BybitVenue(Venue):
         page = min(limit or self.funding_page_limit or 200, 200)
 
         async def fetch(start: int, end: int) -> list[dict[str, Any]]:
-            return await api.call(
-                f"reading funding history of {symbol}",
-                api.ex.fetch_funding_rate_history,
-                symbol,
-                start,
-                page,
-                {"until": end},
-                symbol=symbol,
-            )
+            return await funding_page(api, symbol, start, page, {"until": end})
 
         step = self.funding_step_ms(api, symbol)
         return await windows.from_since(
@@ -80,16 +72,7 @@ class BybitVenue(Venue):
         step = int(exchange.parse_timeframe(timeframe) * 1000)
 
         async def fetch(start: int, end: int) -> list[list[Any]]:
-            return await api.call(
-                f"reading {timeframe} candles of {symbol}",
-                exchange.fetch_ohlcv,
-                symbol,
-                timeframe,
-                start,
-                page,
-                {"until": end},
-                symbol=symbol,
-            )
+            return await candle_page(api, exchange, symbol, timeframe, start, page, {"until": end})
 
         return await windows.from_since(fetch, since, until, _now_ms(), step, page, lambda r: int(r[0]))
 

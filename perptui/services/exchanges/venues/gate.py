@@ -28,7 +28,13 @@ from perptui.domain.errors import PerptuiError
 from perptui.domain.types import LeverageTier
 from perptui.services.exchanges import ccxt_convert as conv
 from perptui.services.exchanges.venues.anchored import anchored_history
-from perptui.services.exchanges.venues.base import MAX_PER_SYMBOL_TIER_REQUESTS, Venue, VenueApi
+from perptui.services.exchanges.venues.base import (
+    MAX_PER_SYMBOL_TIER_REQUESTS,
+    Venue,
+    VenueApi,
+    candle_page,
+    funding_page,
+)
 from perptui.services.exchanges.venues.contract_units import volumes_in_base
 from perptui.services.exchanges.venues.windows import MAX_REQUESTS
 
@@ -48,15 +54,7 @@ class GateVenue(Venue):
         page_limit = min(limit or self.funding_page_limit, self.funding_page_limit)
 
         async def fetch(low: int, high: int) -> list[dict[str, Any]]:
-            return await api.call(
-                f"reading funding history of {symbol}",
-                api.ex.fetch_funding_rate_history,
-                symbol,
-                low,
-                page_limit,
-                {"until": high},
-                symbol=symbol,
-            )
+            return await funding_page(api, symbol, low, page_limit, {"until": high})
 
         end = int(until) - 1 if until is not None else int(time.time() * 1000)
         return await anchored_history(fetch, int(since), end, page_limit, self._interval(api, symbol))
@@ -82,16 +80,7 @@ class GateVenue(Venue):
             if start > last:
                 break
             high = min(start + (page - 1) * step, last)
-            rows = await api.call(
-                f"reading {timeframe} candles of {symbol}",
-                exchange.fetch_ohlcv,
-                symbol,
-                timeframe,
-                start,
-                page,
-                {"until": high},
-                symbol=symbol,
-            )
+            rows = await candle_page(api, exchange, symbol, timeframe, start, page, {"until": high})
             if rows:
                 return volumes_in_base(rows, market)
             start = high + 1

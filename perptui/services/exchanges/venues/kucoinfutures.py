@@ -25,7 +25,13 @@ from perptui.domain.types import LeverageTier
 from perptui.services.exchanges import ccxt_convert as conv
 from perptui.services.exchanges.venues import windows
 from perptui.services.exchanges.venues.anchored import anchored_history
-from perptui.services.exchanges.venues.base import MAX_PER_SYMBOL_TIER_REQUESTS, Venue, VenueApi
+from perptui.services.exchanges.venues.base import (
+    MAX_PER_SYMBOL_TIER_REQUESTS,
+    Venue,
+    VenueApi,
+    candle_page,
+    funding_page,
+)
 from perptui.services.exchanges.venues.contract_units import volumes_in_base
 
 
@@ -38,15 +44,7 @@ class KucoinFuturesVenue(Venue):
         self, api: VenueApi, symbol: str, since: int, until: int | None, limit: int | None
     ) -> list[dict[str, Any]]:
         async def fetch(low: int, high: int) -> list[dict[str, Any]]:
-            return await api.call(
-                f"reading funding history of {symbol}",
-                api.ex.fetch_funding_rate_history,
-                symbol,
-                low,
-                None,
-                {"until": high},
-                symbol=symbol,
-            )
+            return await funding_page(api, symbol, low, None, {"until": high})
 
         end = int(until) - 1 if until is not None else int(time.time() * 1000)
         page_limit = self.funding_page_limit
@@ -67,16 +65,7 @@ class KucoinFuturesVenue(Venue):
         step = int(exchange.parse_timeframe(timeframe) * 1000)
 
         async def fetch(start: int, end: int) -> list[list[Any]]:
-            return await api.call(
-                f"reading {timeframe} candles of {symbol}",
-                exchange.fetch_ohlcv,
-                symbol,
-                timeframe,
-                start,
-                page,
-                {"to": end},
-                symbol=symbol,
-            )
+            return await candle_page(api, exchange, symbol, timeframe, start, page, {"to": end})
 
         now = int(time.time() * 1000)
         rows = await windows.from_since(fetch, int(since), until, now, step, page, lambda r: int(r[0]))

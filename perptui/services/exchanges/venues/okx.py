@@ -28,7 +28,13 @@ from perptui.domain.funding import interval_hours_from_times
 from perptui.domain.types import LeverageTier
 from perptui.services.exchanges import ccxt_convert as conv
 from perptui.services.exchanges.venues import windows
-from perptui.services.exchanges.venues.base import MAX_PER_SYMBOL_TIER_REQUESTS, Venue, VenueApi
+from perptui.services.exchanges.venues.base import (
+    MAX_PER_SYMBOL_TIER_REQUESTS,
+    Venue,
+    VenueApi,
+    candle_page,
+    funding_page,
+)
 
 HOUR_MS = 3_600_000
 #: Assumed funding interval before one is known (OKX's usual 8h); a shorter one costs extra requests only.
@@ -81,15 +87,7 @@ class OkxVenue(Venue):
         rows: dict[int, dict[str, Any]] = {}
         after = top
         for _ in range(MAX_WINDOW_REQUESTS):
-            batch = await api.call(
-                f"reading funding history of {symbol}",
-                api.ex.fetch_funding_rate_history,
-                symbol,
-                int(since),
-                page,
-                {"after": after},
-                symbol=symbol,
-            )
+            batch = await funding_page(api, symbol, int(since), page, {"after": after})
             batch = [
                 r for r in batch or [] if r.get("timestamp") is not None and since <= r["timestamp"] < after
             ]
@@ -116,16 +114,7 @@ class OkxVenue(Venue):
 
         async def fetch(start: int, end: int) -> list[list[Any]]:
             # ccxt: before = start - 1, after = until; both exclusive on OKX, so [start, end].
-            return await api.call(
-                f"reading {timeframe} candles of {symbol}",
-                exchange.fetch_ohlcv,
-                symbol,
-                timeframe,
-                start,
-                page,
-                {"until": end + 1},
-                symbol=symbol,
-            )
+            return await candle_page(api, exchange, symbol, timeframe, start, page, {"until": end + 1})
 
         step = int(exchange.parse_timeframe(timeframe) * 1000)
         now = int(exchange.milliseconds())

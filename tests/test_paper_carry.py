@@ -92,6 +92,20 @@ def test_nothing_takes_one_leg_of_a_pair_alone(engine: PaperEngine) -> None:
     assert engine.pairs() == [] and engine.spot_holdings() == [] and engine.positions() == []
 
 
+def test_a_limit_resting_from_before_the_pair_is_cancelled_rather_than_unhedge_it(
+    engine: PaperEngine,
+) -> None:
+    """Found by the property test: a buy limit placed before the pair was opened filled later against
+    the pair's short and left its spot leg unhedged (the leg flipped long)."""
+    engine.place_order(OrderRequest(BTC, "long", 0.002, price=38_750.0, mark=MARK, leverage=2.0))
+    engine.open_pair(BTC, 0.001, mark=MARK, spot=SPOT)
+    happened = engine.on_marks({BTC: 37_500.0})
+    assert [e.kind for e in happened] == ["cancel"] and "unhedged" in happened[0].message
+    assert engine.orders() == []  # the resting limit is gone, cancelled with the reason
+    leg = engine.position(BTC)
+    assert leg is not None and (leg.side, leg.qty) == ("short", pytest.approx(0.001))
+
+
 def test_a_resting_spot_limit_fills_at_its_price_with_the_maker_fee(engine: PaperEngine) -> None:
     result = engine.place_spot(BTC, "buy", 0.1, price=39_000.0, spot=SPOT)
     assert result.fill is None and [o.status for o in engine.spot_orders()] == ["open"]

@@ -155,7 +155,7 @@ def test_backfill_fetches_every_perps_recent_prints_before_anyones_older_ones(
     def stage(call: tuple[str, int, int | None]) -> int:
         _, since, until = call
         if since >= week:
-            assert until is None  # the recent slice runs up to now
+            assert until == NOW + 1  # the recent slice runs up to now
             return 1
         if since >= month:
             assert until == week
@@ -197,7 +197,7 @@ def test_a_second_backfill_fetches_only_the_new_prints(store: Store, clock: Froz
     assert report.added == expected_new >= len(perps)
     assert {call[0] for call in again.history_calls} == {m.symbol for m in perps}
     for symbol, since, until in again.history_calls:
-        assert until is None and since > newest[symbol]  # after the newest cached print, never older
+        assert until == later + 1 and since > newest[symbol]  # after the newest cached print, up to now
 
 
 def test_an_unreachable_exchange_stops_the_backfill_and_a_refusal_skips_the_symbol(

@@ -21,7 +21,7 @@ from perptui.domain.risk_breaker import is_reducing
 from perptui.presentation.numbers import market_price, market_qty
 from perptui.services.paper.events import PaperEvent
 from perptui.services.paper.execute import book_liquidation
-from perptui.services.paper.orders import execute_fill, position_text
+from perptui.services.paper.orders import execute_fill, pair_leg_problem, position_text
 from perptui.services.paper.state import BookState
 from perptui.services.store import paper_book
 
@@ -181,6 +181,10 @@ def _fill_limit(
         if pos is None or pos.side == order.side:
             return _cancel(conn, st, order, now, "nothing left to reduce")
         qty = min(qty, pos.qty)
+    # A limit placed before a carry pair was opened on its symbol must not unhedge the pair when it fills.
+    unhedges = pair_leg_problem(st, ledger.exchange, order.symbol, order.side, qty, pos)
+    if unhedges is not None:
+        return _cancel(conn, st, order, now, unhedges)
     if pos is not None and pos.side == order.side:
         order = replace(order, leverage=pos.leverage, margin_mode=pos.margin_mode)
     order = replace(order, qty=qty)

@@ -165,16 +165,29 @@ def place(
     return OrderResult(order, booked.fills, after, message, stop_warnings(ledger, booked.state, after))
 
 
+def pair_leg_problem(
+    st: BookState, exchange: str, symbol: str, side: str, qty: float, pos: PaperPosition | None
+) -> str | None:
+    """Why an order of ``side`` ``qty`` may not fill on ``symbol``: it would take a carry pair's perp
+    short below the pair's quantity (or, the leg gone after a liquidation, open against it), leaving the
+    pair's spot leg unhedged. None when it may."""
+    pair = st.pair(exchange, symbol)
+    if pair is None or side == "short":
+        return None
+    short = pos.qty if pos is not None and pos.side == "short" else 0.0
+    if short - qty >= pair.qty - 1e-12:
+        return None
+    return (
+        f"{symbol}'s short is the perp leg of a carry pair ({pair.qty:g}): close or resize the pair with "
+        f"'perptui paper carry close' (this order would leave its spot leg unhedged)"
+    )
+
+
 def check_pair_leg(st: BookState, exchange: str, req: OrderRequest, pos: PaperPosition | None) -> None:
     """Refuse an order that would take a carry pair's perp short below the pair's quantity."""
-    pair = st.pair(exchange, req.symbol)
-    if pair is None or pos is None or req.side == pos.side:
-        return
-    if pos.qty - req.qty < pair.qty - 1e-12:
-        raise UsageError(
-            f"{req.symbol}'s short is the perp leg of a carry pair ({pair.qty:g}): close or resize the pair "
-            f"with 'perptui paper carry close' (this order would leave its spot leg unhedged)"
-        )
+    problem = pair_leg_problem(st, exchange, req.symbol, req.side, req.qty, pos)
+    if problem is not None:
+        raise UsageError(problem)
 
 
 def check_no_pair_levels(st: BookState, exchange: str, symbol: str) -> None:

@@ -231,7 +231,7 @@ def test_symbol_from_file_name_when_no_symbol_column(tmp_path: Path, store: Stor
     assert len(store.load_funding(EX, "DOGE/USDT:USDT")) == 1
     bad_name = tmp_path / "funding.csv"
     bad_name.write_text("fundingTime,fundingRate\n1577836800000,0.0001\n")
-    with pytest.raises(DataFileError, match="cannot tell the market"):
+    with pytest.raises(UsageError, match="does not name a market"):
         import_funding(store, EX, bad_name)
 
 
@@ -239,7 +239,16 @@ def test_bad_tiers(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "tiers.json"
     tier = {"minNotional": 0, "maxNotional": 5000, "maintenanceMarginRate": 0.01, "maxLeverage": 50}
     data = {
-        "BTC/USDT:USDT": [tier, {**tier, "minNotional": 5000, "maxNotional": 10000, "info": {"cum": "25"}}],
+        "BTC/USDT:USDT": [
+            {**tier, "info": {"cum": "0"}},
+            {
+                **tier,
+                "minNotional": 5000,
+                "maxNotional": 10000,
+                "maintenanceMarginRate": 0.015,
+                "info": {"cum": "25"},
+            },
+        ],
         "ETH/USDT:USDT": [{**tier, "maintenanceMarginRate": 2}],
         "XRP/USDT:USDT": [],
         "SOL/USDT:USDT": [{**tier, "maxNotional": None}],

@@ -249,6 +249,8 @@ def _import(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPars
     p.add_argument("--spot-ohlcv", type=Path, metavar="PATH", help="spot OHLCV CSV(.gz) file or folder")
     p.add_argument("--timeframe", metavar="TF", help="bar size of the OHLCV files (1h, 8h, 1d, ...)")
     p.add_argument("--tiers", type=Path, metavar="FILE", help="ccxt fetch_leverage_tiers() JSON")
+    p.add_argument("--symbol", metavar="SYM", help="market of a CSV file without a symbol column")
+    p.add_argument("--replace", action="store_true", help="overwrite stored rows the files contradict")
     p.add_argument("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_import")
 

@@ -691,6 +691,8 @@ def _with_warnings(r: SizingResult, req: SizingRequest, budget: float) -> Sizing
             else "the market's margin brackets are not known"
         )
         warnings.append(SizingWarning("liquidation_unknown", f"the liquidation price is unknown: {why}"))
+    if m.tiers_note:
+        warnings.append(SizingWarning("tiers_corrected", f"{m.symbol}: {m.tiers_note}"))
     if r.tiers_approximate:
         warnings.append(
             SizingWarning(

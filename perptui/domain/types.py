@@ -63,6 +63,21 @@ class Market:
     tiers: tuple[LeverageTier, ...] = ()
     # True when `tiers` is a conservative default rather than the exchange's own brackets.
     tiers_approximate: bool = False
+    #: Set by the tier check when the source's brackets were recomputed or replaced (see below).
+    tiers_note: str | None = None
+
+    def __post_init__(self) -> None:
+        """Every market, from any source (exchange, file, cache), carries checked brackets: ``cum``
+        recomputed where it contradicts them, the conservative default (approximate) where they are
+        unusable, never a ladder that could call a position "never liquidated" (``domain.tier_check``)."""
+        from perptui.domain.tier_check import market_tiers  # tier_check builds on these types
+
+        checked = market_tiers(self.tiers, self.tiers_approximate, self.max_leverage)
+        if checked.tiers != self.tiers or checked.approximate != self.tiers_approximate:
+            object.__setattr__(self, "tiers", checked.tiers)
+            object.__setattr__(self, "tiers_approximate", checked.approximate)
+        if checked.note is not None:
+            object.__setattr__(self, "tiers_note", checked.note)
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of `perptui markets --json`."""

@@ -11,8 +11,13 @@ Formats (those of ``../shared/data/binance``, i.e. Binance exports written by cc
 - tiers: the JSON of ccxt ``fetch_leverage_tiers()``, keyed by ``BTC/USDT:USDT`` (or ``BTC/USDT``,
   ``ETHUSDT_220624`` in older files, mapped to the linear contract).
 
-Every bad row (missing field, not a number, NaN, high < low, negative volume ...) is reported with its
-file and line and the good rows still import. A file that cannot be read at all raises DataFileError
+Every bad row (missing field, not a number, NaN or infinity, high < low, negative volume, a time before
+2009 or more than a day ahead, a symbol that is not a plain market name ...) is reported with its file
+and line and the good rows still import; it is never stored. A row repeating an earlier row's time (and
+symbol) is a duplicate: reported, and the first one kept. A row whose time is already stored with other
+values is a conflict: reported (count and first few) and the stored value kept, unless ``replace``.
+Tiers pass ``domain.tier_check``: an unusable market's brackets are a bad row, a ``cum`` that
+contradicts them is recomputed with a warning. A file that cannot be read at all raises DataFileError
 and nothing of it is written; each file is written in one transaction. Imported ranges are recorded as
 covered, so a later ``fetch`` resumes after them.
 
@@ -28,14 +33,18 @@ import io
 import json
 import math
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
-from perptui.domain.errors import DataFileError
+from perptui.domain.errors import DataFileError, UsageError
+from perptui.domain.import_names import market_symbol, symbol_of_file_stem, symbol_problem
 from perptui.domain.symbols import spot_of, unified_perp
+from perptui.domain.tier_check import TierProblem, check_tiers
+from perptui.domain.tiers import continuous_maint_amounts
 from perptui.domain.timeframes import timeframe_ms
 from perptui.domain.types import Candle, FundingPrint, LeverageTier
 from perptui.services.store import Store
@@ -44,8 +53,11 @@ FUNDING_COLUMNS = ("fundingTime", "fundingTimeUTC", "symbol", "fundingRate")
 OHLCV_COLUMNS = ("openTime", "openTimeUTC", "open", "high", "low", "close", "volume")
 OHLCV_DAILY_COLUMNS = ("date", "open", "high", "low", "close", "volume")
 _PRICES = ("open", "high", "low", "close")
-#: Epoch-ms sanity range for file times: 2010-01-01 .. 2100-01-01.
-_MIN_MS, _MAX_MS = 1_262_304_000_000, 4_102_444_800_000
+#: Epoch-ms sanity range for file times: from 2009-01-01 (before any crypto market) to a day after now.
+_MIN_MS = 1_230_768_000_000
+_AHEAD_MS = 86_400_000
+#: Conflicts shown by name in a report; the count covers all.
+SHOWN_CONFLICTS = 5
 
 
 @dataclass
@@ -57,18 +69,39 @@ class BadRow:
 
 @dataclass
 class ImportReport:
-    """``rows_*`` count data rows (for tiers: markets, each with its list of brackets)."""
+    """``rows_*`` count data rows (for tiers: markets, each with its list of brackets).
+
+    ``duplicates``: rows repeating an earlier row of the file (not imported); ``conflicts``: rows whose
+    time is stored with other values (the stored ones kept unless ``replaced``), the first few in
+    ``conflict_examples``; ``warnings``: rows imported after a correction (a recomputed ``cum``)."""
 
     files: int = 0
     rows_read: int = 0
     rows_added: int = 0
     bad_rows: list[BadRow] = field(default_factory=list)
+    duplicates: list[BadRow] = field(default_factory=list)
+    conflicts: int = 0
+    conflict_examples: list[BadRow] = field(default_factory=list)
+    replaced: bool = False
+    warnings: list[BadRow] = field(default_factory=list)
 
     def add(self, other: ImportReport) -> None:
         self.files += other.files
         self.rows_read += other.rows_read
         self.rows_added += other.rows_added
         self.bad_rows.extend(other.bad_rows)
+        self.duplicates.extend(other.duplicates)
+        self.conflicts += other.conflicts
+        self.conflict_examples.extend(
+            other.conflict_examples[: SHOWN_CONFLICTS - len(self.conflict_examples)]
+        )
+        self.replaced = self.replaced or other.replaced
+        self.warnings.extend(other.warnings)
+
+    def conflict(self, path: Path, line: int, what: str) -> None:
+        self.conflicts += 1
+        if len(self.conflict_examples) < SHOWN_CONFLICTS:
+            self.conflict_examples.append(BadRow(path, line, what))
 
 
 class _Bad(ValueError):
@@ -141,14 +174,35 @@ def _stem(path: Path) -> str:
     return name
 
 
-def _symbol_from_name(path: Path, spot: bool) -> str:
-    perp = unified_perp(_stem(path))
+def _symbol_from_name(path: Path, spot: bool, given: str | None = None) -> str:
+    """The market of a file without a symbol column: ``given`` (``--symbol``), else its name. A name
+    that is not just a market name is refused (a usage error: ``--symbol`` says what the file holds)."""
+    perp = given or symbol_of_file_stem(_stem(path))
     if perp is None:
-        raise DataFileError(
-            f"{path}: cannot tell the market from the file name; name it like BTCUSDT.csv or add a "
-            "symbol column"
+        raise UsageError(
+            f"{path}: the file name {_stem(path)!r} does not name a market; name it like BTCUSDT.csv, "
+            "add a symbol column, or pass --symbol BTCUSDT"
         )
     return spot_of(perp) if spot else perp
+
+
+def _row_symbol(raw: str, given: str | None) -> str:
+    """A symbol column's value as a unified perp; it must be ``given`` (``--symbol``) when that is set."""
+    try:
+        perp = market_symbol(raw)
+    except ValueError as exc:
+        raise _Bad(str(exc)) from None
+    if given is not None and perp != given:
+        raise _Bad(f"symbol {raw!r} is not the market --symbol names ({given})")
+    return perp
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-12 + 1e-9 * max(abs(a), abs(b))
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 # --- field parsing -------------------------------------------------------------------------------
@@ -171,7 +225,13 @@ def _number(row: list[str], i: int, name: str) -> float:
     return value
 
 
-def _time_ms(row: list[str], i: int, name: str) -> int:
+def _in_range(ms: int, text: str, name: str, now_ms: int) -> int:
+    if not _MIN_MS <= ms <= now_ms + _AHEAD_MS:
+        raise _Bad(f"{name} {text} is not a time from 2009-01-01 to a day after now")
+    return ms
+
+
+def _time_ms(row: list[str], i: int, name: str, now_ms: int) -> int:
     text = _field(row, i, name)
     try:
         value = int(text)
@@ -182,13 +242,13 @@ def _time_ms(row: list[str], i: int, name: str) -> int:
             raise _Bad(f"{name} {text!r} is not epoch milliseconds") from None
         if not f.is_integer():
             raise _Bad(f"{name} {text!r} is not a whole number of milliseconds") from None
+        if not math.isfinite(f) or abs(f) > 1e17:
+            raise _Bad(f"{name} {text!r} is not epoch milliseconds") from None
         value = int(f)
-    if not _MIN_MS <= value < _MAX_MS:
-        raise _Bad(f"{name} {text} is not epoch milliseconds between 2010 and 2100")
-    return value
+    return _in_range(value, text, name, now_ms)
 
 
-def _date_ms(row: list[str], i: int, name: str) -> int:
+def _date_ms(row: list[str], i: int, name: str, now_ms: int) -> int:
     text = _field(row, i, name)
     try:
         dt = datetime.fromisoformat(text)
@@ -196,43 +256,71 @@ def _date_ms(row: list[str], i: int, name: str) -> int:
         raise _Bad(f"{name} {text!r} is not a date like 2024-01-31") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+    try:
+        ms = int(dt.timestamp() * 1000)
+    except (OverflowError, ValueError):
+        raise _Bad(f"{name} {text} is not a time from 2009-01-01 to a day after now") from None
+    return _in_range(ms, text, name, now_ms)
+
+
+def _now(now_ms: int | None) -> int:
+    return int(time.time() * 1000) if now_ms is None else now_ms
 
 
 # --- funding -------------------------------------------------------------------------------------
 
 
-def import_funding(store: Store, exchange: str, path: Path) -> ImportReport:
-    """Import a funding CSV or a folder of them (``*.csv``, ``*.csv.gz``)."""
+def import_funding(
+    store: Store,
+    exchange: str,
+    path: Path,
+    *,
+    replace: bool = False,
+    symbol: str | None = None,
+    now_ms: int | None = None,
+) -> ImportReport:
+    """Import a funding CSV or a folder of them (``*.csv``, ``*.csv.gz``). ``symbol`` (``--symbol``):
+    the market of files without a symbol column; ``replace``: overwrite stored prints that differ."""
     expected = ",".join(FUNDING_COLUMNS)
+    given = _given_symbol(symbol)
 
     def check(f: Path, header: list[str]) -> None:
-        _columns(f, header, ("fundingTime", "fundingRate"), expected)
+        cols = _columns(f, header, ("fundingTime", "fundingRate"), expected)
+        if "symbol" not in cols:
+            _symbol_from_name(f, spot=False, given=given)
 
-    return _import_csvs(store, path, expected, check, "funding CSV", _funding_file(exchange))
+    run = _funding_file(exchange, given, replace, _now(now_ms))
+    return _import_csvs(store, path, expected, check, "funding CSV", run, replace, symbol)
+
+
+def _given_symbol(symbol: str | None) -> str | None:
+    if symbol is None:
+        return None
+    try:
+        return market_symbol(symbol)
+    except ValueError as exc:
+        raise UsageError(f"--symbol: {exc}") from None
 
 
 def _funding_file(
-    exchange: str,
+    exchange: str, given: str | None, replace: bool, now_ms: int
 ) -> Callable[[Store, Path, list[str], list[tuple[int, list[str]]], ImportReport], None]:
     def run(
         store: Store, path: Path, header: list[str], rows: list[tuple[int, list[str]]], report: ImportReport
     ) -> None:
         cols = _columns(path, header, ("fundingTime", "fundingRate"), ",".join(FUNDING_COLUMNS))
         i_time, i_rate, i_sym = cols["fundingtime"], cols["fundingrate"], cols.get("symbol")
-        default = None if i_sym is not None else _symbol_from_name(path, spot=False)
-        names: dict[str, str | None] = {}
-        prints: list[FundingPrint] = []
+        default = None if i_sym is not None else _symbol_from_name(path, spot=False, given=given)
+        names: dict[str, str] = {}
+        by_symbol: dict[str, dict[int, tuple[int, FundingPrint]]] = {}
         for line, row in rows:
             try:
                 if i_sym is None:
                     symbol = default
                 else:
                     raw = _field(row, i_sym, "symbol")
-                    symbol = names.get(raw) or names.setdefault(raw, unified_perp(raw))
-                    if symbol is None:
-                        raise _Bad(f"symbol {raw!r} is not a market name like BTCUSDT")
-                t = _time_ms(row, i_time, "fundingTime")
+                    symbol = names.get(raw) or names.setdefault(raw, _row_symbol(raw, given))
+                t = _time_ms(row, i_time, "fundingTime", now_ms)
                 rate = _number(row, i_rate, "fundingRate")
                 if abs(rate) >= 1:
                     raise _Bad(f"fundingRate {rate} is not a fraction (|rate| must be < 1)")
@@ -240,8 +328,29 @@ def _funding_file(
                 report.bad_rows.append(BadRow(path, line, str(bad)))
                 continue
             assert symbol is not None
-            prints.append(FundingPrint(symbol, t, rate))
+            seen = by_symbol.setdefault(symbol, {})
+            key = t - t % 1000  # the store's key: prints are floored to the second
+            if key in seen:
+                first_line, first = seen[key]
+                same = "the same" if _close(first.rate, rate) else f"another ({first.rate:g})"
+                report.duplicates.append(
+                    BadRow(path, line, f"{symbol} {_utc(key)} repeats line {first_line} with {same} rate")
+                )
+                continue
+            seen[key] = (line, FundingPrint(symbol, t, rate))
         report.rows_read += len(rows)
+        prints: list[FundingPrint] = []
+        for symbol, seen in by_symbol.items():
+            stored = {p.time: p.rate for p in _stored_funding(store, exchange, symbol, seen)}
+            for key, (line, p) in seen.items():
+                old = stored.get(key)
+                if old is not None and not _close(old, p.rate):
+                    report.conflict(
+                        path, line, f"{symbol} {_utc(key)} fundingRate {p.rate:g}, stored {old:g}"
+                    )
+                    if not replace:
+                        continue
+                prints.append(p)
         with store.transaction():
             report.rows_added += store.upsert_funding(exchange, prints)
             spans: dict[str, tuple[int, int]] = {}
@@ -255,17 +364,40 @@ def _funding_file(
     return run
 
 
+def _stored_funding(store: Store, exchange: str, symbol: str, seen: dict[int, object]) -> list[FundingPrint]:
+    if not seen:
+        return []
+    return store.load_funding(exchange, symbol, min(seen), max(seen) + 1)
+
+
 # --- OHLCV ---------------------------------------------------------------------------------------
 
 
-def import_ohlcv(store: Store, exchange: str, path: Path, timeframe: str, spot: bool = False) -> ImportReport:
-    """Import OHLCV bars of ``timeframe`` from a CSV(.gz) file or a folder; ``spot`` maps to BTC/USDT."""
+def import_ohlcv(
+    store: Store,
+    exchange: str,
+    path: Path,
+    timeframe: str,
+    spot: bool = False,
+    *,
+    replace: bool = False,
+    symbol: str | None = None,
+    now_ms: int | None = None,
+) -> ImportReport:
+    """Import OHLCV bars of ``timeframe`` from a CSV(.gz) file or a folder; ``spot`` maps to BTC/USDT.
+    ``symbol`` and ``replace`` as for ``import_funding``."""
     tf_ms = timeframe_ms(timeframe)
     expected = f"{','.join(OHLCV_COLUMNS)}[,...] or {','.join(OHLCV_DAILY_COLUMNS)}"
+    given = _given_symbol(symbol)
+    now = _now(now_ms)
+    max_ms = now + _AHEAD_MS
 
     def check(f: Path, header: list[str]) -> dict[str, int]:
         time_col = "openTime" if "opentime" in {h.strip().lower() for h in header} else "date"
-        return _columns(f, header, (time_col, *_PRICES, "volume"), expected)
+        cols = _columns(f, header, (time_col, *_PRICES, "volume"), expected)
+        if "symbol" not in cols:
+            _symbol_from_name(f, spot, given)
+        return cols
 
     def run(
         store: Store, path: Path, header: list[str], rows: list[tuple[int, list[str]]], report: ImportReport
@@ -279,21 +411,18 @@ def import_ohlcv(store: Store, exchange: str, path: Path, timeframe: str, spot: 
         i_o, i_h, i_l, i_c = i_prices
         fast = time_col == "openTime"
         i_sym = cols.get("symbol")
-        default = _symbol_from_name(path, spot) if i_sym is None else None
-        by_symbol: dict[str, list[Candle]] = {}
+        default = _symbol_from_name(path, spot, given) if i_sym is None else None
+        by_symbol: dict[str, dict[int, tuple[int, Candle]]] = {}
         for line, row in rows:
             try:
                 if i_sym is None:
                     symbol = default
                 else:
-                    raw = _field(row, i_sym, "symbol")
-                    perp = unified_perp(raw)
-                    if perp is None:
-                        raise _Bad(f"symbol {raw!r} is not a market name like BTCUSDT")
+                    perp = _row_symbol(_field(row, i_sym, "symbol"), given)
                     symbol = spot_of(perp) if spot else perp
-                bar = _fast_bar(row, i_time, i_o, i_h, i_l, i_c, i_vol) if fast else None
+                bar = _fast_bar(row, i_time, i_o, i_h, i_l, i_c, i_vol, max_ms) if fast else None
                 if bar is None:  # the careful path, which says what is wrong
-                    t = parse_time(row, i_time, time_col)
+                    t = parse_time(row, i_time, time_col, now)
                     if all(i >= len(row) or not row[i].strip() for i in (*i_prices, i_vol)):
                         raise _Bad("empty open, high, low, close and volume (no trades in this bar)")
                     o, h, lo, c = (_number(row, i, name) for i, name in zip(i_prices, _PRICES, strict=True))
@@ -304,21 +433,61 @@ def import_ohlcv(store: Store, exchange: str, path: Path, timeframe: str, spot: 
                 report.bad_rows.append(BadRow(path, line, str(bad)))
                 continue
             assert symbol is not None
-            by_symbol.setdefault(symbol, []).append(bar)
+            seen = by_symbol.setdefault(symbol, {})
+            if bar.time in seen:
+                first_line, first = seen[bar.time]
+                same = "the same values" if _same_bar(first, bar) else "other values"
+                report.duplicates.append(
+                    BadRow(path, line, f"{symbol} {_utc(bar.time)} repeats line {first_line} with {same}")
+                )
+                continue
+            seen[bar.time] = (line, bar)
         report.rows_read += len(rows)
-        for bars in by_symbol.values():
-            _check_spacing(path, bars, tf_ms, timeframe)
+        for seen in by_symbol.values():
+            _check_spacing(path, [b for _, b in seen.values()], tf_ms, timeframe)
+        kept: dict[str, list[Candle]] = {}
+        for symbol, seen in by_symbol.items():
+            stored = (
+                {b.time: b for b in store.load_ohlcv(exchange, symbol, timeframe, min(seen), max(seen) + 1)}
+                if seen
+                else {}
+            )
+            for t, (line, bar) in seen.items():
+                old = stored.get(t)
+                if old is not None and not _same_bar(old, bar):
+                    report.conflict(path, line, f"{symbol} {timeframe} bar {_utc(t)}: {_bar_text(bar)}, "
+                                    f"stored {_bar_text(old)}")  # fmt: skip
+                    if not replace:
+                        continue
+                kept.setdefault(symbol, []).append(bar)
         with store.transaction():
-            for symbol, candles in by_symbol.items():
+            for symbol, candles in kept.items():
                 report.rows_added += store.upsert_ohlcv(exchange, symbol, timeframe, candles)
                 times = [b.time for b in candles]
                 # The last bar of a file may have been written while it was still open.
                 store.add_coverage(exchange, "ohlcv", symbol, timeframe, min(times), max(times))
 
-    return _import_csvs(store, path, expected, check, "OHLCV CSV", run)
+    return _import_csvs(store, path, expected, check, "OHLCV CSV", run, replace, symbol)
 
 
-def _fast_bar(row: list[str], i_t: int, i_o: int, i_h: int, i_l: int, i_c: int, i_v: int) -> Candle | None:
+def _same_bar(a: Candle, b: Candle) -> bool:
+    return all(
+        _close(x, y)
+        for x, y in zip(
+            (a.open, a.high, a.low, a.close, a.volume),
+            (b.open, b.high, b.low, b.close, b.volume),
+            strict=True,
+        )
+    )
+
+
+def _bar_text(b: Candle) -> str:
+    return f"O {b.open:g} H {b.high:g} L {b.low:g} C {b.close:g} V {b.volume:g}"
+
+
+def _fast_bar(
+    row: list[str], i_t: int, i_o: int, i_h: int, i_l: int, i_c: int, i_v: int, max_ms: int
+) -> Candle | None:
     """The common case in one go (4x faster); None sends the row down the careful path."""
     try:
         t = int(row[i_t])
@@ -326,7 +495,7 @@ def _fast_bar(row: list[str], i_t: int, i_o: int, i_h: int, i_l: int, i_c: int, 
     except (ValueError, IndexError):
         return None
     if (
-        _MIN_MS <= t < _MAX_MS
+        _MIN_MS <= t <= max_ms
         and math.isfinite(o + h + lo + c + v)
         and 0 < lo <= min(o, c)
         and max(o, c) <= h
@@ -372,18 +541,50 @@ def _import_csvs(
     check: Callable[[Path, list[str]], object],
     what: str,
     run: Callable[[Store, Path, list[str], list[tuple[int, list[str]]], ImportReport], None],
+    replace: bool = False,
+    symbol: str | None = None,
 ) -> ImportReport:
     files = _files(path, (".csv", ".csv.gz"), what)
-    # Check every header first, so a folder with one unreadable file imports nothing.
+    if symbol is not None and len(files) > 1:
+        raise UsageError(
+            f"--symbol {symbol} names one market, but {path} holds {len(files)} files: import them one by one"
+        )
+    # Check every header (and file name) first, so a folder with one bad file imports nothing.
     for f in files:
         header, _ = _read_csv(f, expected, header_only=True)
         check(f, header)
-    report = ImportReport()
+    report = ImportReport(replaced=replace)
     for f in files:
         header, rows = _read_csv(f, expected)
         run(store, f, header, rows, report)
         report.files += 1
     return report
+
+
+def check_csv_files(path: Path, kind: str, symbol: str | None = None, spot: bool = False) -> None:
+    """What ``import_funding`` / ``import_ohlcv`` refuse before reading rows (no such file, unreadable
+    header, missing columns, a file name that names no market, ``--symbol`` over several files), checked
+    before the store is opened: a refused import leaves the cache untouched."""
+    given = _given_symbol(symbol)
+    if kind == "funding":
+        expected, what = ",".join(FUNDING_COLUMNS), "funding CSV"
+    else:
+        expected, what = f"{','.join(OHLCV_COLUMNS)}[,...] or {','.join(OHLCV_DAILY_COLUMNS)}", "OHLCV CSV"
+    files = _files(path, (".csv", ".csv.gz"), what)
+    if given is not None and len(files) > 1:
+        raise UsageError(
+            f"--symbol {symbol} names one market, but {path} holds {len(files)} files: import them one by one"
+        )
+    for f in files:
+        header, _ = _read_csv(f, expected, header_only=True)
+        names = {h.strip().lower() for h in header}
+        if kind == "funding":
+            required: tuple[str, ...] = ("fundingTime", "fundingRate")
+        else:
+            required = ("openTime" if "opentime" in names else "date", *_PRICES, "volume")
+        cols = _columns(f, header, required, expected)
+        if "symbol" not in cols:
+            _symbol_from_name(f, spot, given)
 
 
 # --- leverage tiers ------------------------------------------------------------------------------
@@ -395,15 +596,17 @@ _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 def tier_symbol(key: str) -> str | None:
     """A tiers file's key as a unified symbol: ``BTC/USDT`` -> ``BTC/USDT:USDT``,
-    ``ETHUSDT_220624`` -> ``ETH/USDT:USDT-220624``; unified keys stay as they are."""
+    ``ETHUSDT_220624`` -> ``ETH/USDT:USDT-220624``; unified keys stay as they are. None for a key that
+    is not a plain market name (``domain.import_names``)."""
     text = key.strip()
     if ":" in text:
-        return text if "/" in text else None
-    dated = _DATED.match(text.upper())
-    if dated:
+        symbol: str | None = text if "/" in text else None
+    elif dated := _DATED.match(text.upper()):
         perp = unified_perp(dated.group(1))
-        return f"{perp}-{dated.group(2)}" if perp else None
-    return unified_perp(text)
+        symbol = f"{perp}-{dated.group(2)}" if perp else None
+    else:
+        symbol = unified_perp(text)
+    return symbol if symbol is not None and symbol_problem(symbol) is None else None
 
 
 def import_tiers(store: Store, exchange: str, path: Path) -> ImportReport:
@@ -425,6 +628,10 @@ def _import_tier_file(store: Store, exchange: str, path: Path, report: ImportRep
     try:
         text = path.read_text(encoding="utf-8-sig")
         data = json.loads(text)
+    except RecursionError:
+        raise DataFileError(
+            f"{path}: cannot read it as JSON (nested too deeply); expected {expected}"
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise DataFileError(f"{path}: cannot read it as JSON ({reason}); expected {expected}") from None
@@ -440,7 +647,12 @@ def _import_tier_file(store: Store, exchange: str, path: Path, report: ImportRep
             symbol = tier_symbol(key)
             if symbol is None:
                 raise _Bad(f"{key!r} is not a market name")
-            parsed[symbol] = _parse_tiers(raw_tiers)
+            checked = check_tiers(_parse_tiers(raw_tiers))
+            parsed[symbol] = list(checked.tiers)
+            if checked.warning:
+                report.warnings.append(BadRow(path, line, f"{key}: {checked.warning}"))
+        except TierProblem as bad:
+            report.bad_rows.append(BadRow(path, line, f"{key}: {bad}"))
         except _Bad as bad:
             report.bad_rows.append(BadRow(path, line, f"{key}: {bad}"))
     report.rows_read += len(data)
@@ -474,44 +686,43 @@ def _tier_number(tier: dict, key: str, n: int) -> float:
         raise _Bad(f"tier {n}: missing {key}")
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _Bad(f"tier {n}: {key} {value!r} is not a number") from None
-    if math.isnan(number):
-        raise _Bad(f"tier {n}: {key} is NaN")
+    if not math.isfinite(number) and not (key == "maxNotional" and number == math.inf):
+        raise _Bad(f"tier {n}: {key} {value!r} is not a finite number")
     return number
 
 
 def _parse_tiers(raw: list) -> list[LeverageTier]:
-    """A market's brackets, all or nothing: one bad tier rejects the market (half a bracket table would
-    give wrong maintenance margins)."""
+    """A market's brackets as the file gives them, all or nothing: one bad tier rejects the market (half
+    a bracket table would give wrong maintenance margins). ``cum`` (``info.cum``) is taken as given
+    when every tier has one, whatever its value (``check_tiers`` judges it), else derived as Binance
+    does (continuous maintenance margin)."""
     if not raw:
         raise _Bad("no tiers")
-    tiers: list[LeverageTier] = []
-    cum = 0.0
-    prev_mmr = 0.0
+    rows: list[tuple[float, float, float, float]] = []
+    given: list[float | None] = []
     for n, tier in enumerate(raw, 1):
         if not isinstance(tier, dict):
             raise _Bad(f"tier {n} is not an object")
         lo = _tier_number(tier, "minNotional", n)
         hi = math.inf if tier.get("maxNotional") is None else _tier_number(tier, "maxNotional", n)
-        mmr = _tier_number(tier, "maintenanceMarginRate", n)
-        lev = _tier_number(tier, "maxLeverage", n)
-        if not (math.isfinite(lo) and lo >= 0 and hi > lo):
-            raise _Bad(f"tier {n}: notional range {lo} .. {hi} is not increasing from >= 0")
-        if not 0 < mmr < 1:
-            raise _Bad(f"tier {n}: maintenanceMarginRate {mmr} is not a fraction in (0, 1)")
-        if not (math.isfinite(lev) and lev >= 1):
-            raise _Bad(f"tier {n}: maxLeverage {lev} is below 1")
-        if tiers and lo < tiers[-1].min_notional:
-            raise _Bad(f"tier {n}: minNotional {lo} is below the previous tier's")
-        # Binance's cum; derived like Binance does when a file lacks it (continuous maintenance margin).
-        cum = cum + lo * (mmr - prev_mmr)
+        rows.append(
+            (lo, hi, _tier_number(tier, "maintenanceMarginRate", n), _tier_number(tier, "maxLeverage", n))
+        )
         info = tier.get("info")
-        if isinstance(info, dict) and info.get("cum") not in (None, ""):
-            try:
-                cum = float(info["cum"])
-            except (TypeError, ValueError):
-                raise _Bad(f"tier {n}: info.cum {info['cum']!r} is not a number") from None
-        tiers.append(LeverageTier(lo, hi, mmr, cum, lev))
-        prev_mmr = mmr
-    return tiers
+        cum = info.get("cum") if isinstance(info, dict) else None
+        if cum in (None, ""):
+            given.append(None)
+            continue
+        try:
+            given.append(float(cum))
+        except (TypeError, ValueError, OverflowError):
+            raise _Bad(f"tier {n}: info.cum {cum!r} is not a number") from None
+    cums = (
+        given if all(c is not None for c in given) else continuous_maint_amounts((r[0], r[2]) for r in rows)
+    )
+    return [
+        LeverageTier(lo, hi, mmr, float(cum or 0.0), lev)
+        for (lo, hi, mmr, lev), cum in zip(rows, cums, strict=True)
+    ]

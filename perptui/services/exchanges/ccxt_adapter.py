@@ -28,6 +28,7 @@ from perptui.domain.errors import (
 )
 from perptui.domain.funding import interval_hours_from_times
 from perptui.domain.symbols import resolve_symbol
+from perptui.domain.tier_check import TierProblem, check_tiers
 from perptui.domain.tiers import default_tiers
 from perptui.domain.timeframes import timeframe_ms
 from perptui.domain.types import (
@@ -513,8 +514,24 @@ class CcxtExchange:
         result = {}
         for symbol, tiers in (raw or {}).items():
             if symbol in self._perps and tiers:
-                result[symbol] = self.venue.tiers_from_ccxt(tiers, self._perps[symbol])
+                checked = self._checked_tiers(symbol, self.venue.tiers_from_ccxt(tiers, self._perps[symbol]))
+                if checked:
+                    result[symbol] = checked
         return result
+
+    def _checked_tiers(self, symbol: str, tiers: list[LeverageTier]) -> list[LeverageTier]:
+        """Every venue's converted tiers through the one tier check: ``cum`` recomputed where it
+        contradicts the brackets; none (the cache's or the default ladder, approximate) when unusable."""
+        if not tiers:
+            return []
+        try:
+            result = check_tiers(tiers)
+        except TierProblem as exc:
+            log.warning("%s %s: the exchange's leverage tiers are unusable: %s", self.name, symbol, exc)
+            return []
+        if result.warning:
+            log.warning("%s %s: the exchange's leverage tiers: %s", self.name, symbol, result.warning)
+        return list(result.tiers)
 
     async def fetch_leverage_tiers(self, symbols: list[str] | None = None) -> dict[str, list[LeverageTier]]:
         """The exchange's brackets, else the cache's; symbols with neither are left out."""

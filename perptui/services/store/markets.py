@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 from collections.abc import Sequence
 
+from perptui.domain.tier_check import TierProblem, check_tiers
 from perptui.domain.types import LeverageTier, Market
+
+log = logging.getLogger(__name__)
 
 #: ``tiers.source`` of a conservative default; never replaces tiers from the exchange or a file.
 APPROXIMATE = "approximate"
@@ -88,8 +92,10 @@ def upsert_tiers(
 
     The stored set is kept when the new one is identical (only ``fetched_at`` moves forward), older
     (``fetched_at`` earlier, e.g. importing the 2022 file after the 2024 one), or approximate while
-    the stored set is real.
+    the stored set is real. Brackets pass the tier check first (``cum`` recomputed where it contradicts
+    them); an unusable set raises TierProblem and nothing is written (callers check before).
     """
+    tiers = check_tiers(tiers).tiers
     old = conn.execute(
         "SELECT min_notional, max_notional, mmr, maint_amount, max_leverage, source, fetched_at "
         "FROM tiers WHERE exchange = ? AND symbol = ? ORDER BY tier",
@@ -148,4 +154,21 @@ def load_tiers(
         if entry is None:
             entry = out[symbol] = ([], source)
         entry[0].append(LeverageTier(lo, math.inf if hi is None else hi, mmr, cum, lev))
-    return out
+    return {
+        symbol: checked for symbol, entry in out.items() if (checked := _checked(exchange, symbol, *entry))
+    }
+
+
+def _checked(
+    exchange: str, symbol: str, tiers: list[LeverageTier], source: str
+) -> tuple[list[LeverageTier], str] | None:
+    """Cached brackets through the tier check (rows written before it existed may hold a ``cum`` of
+    -inf): recomputed where they contradict themselves, left out (as if never cached) when unusable."""
+    try:
+        result = check_tiers(tiers)
+    except TierProblem as exc:
+        log.warning("%s %s: cached leverage tiers ignored: %s", exchange, symbol, exc)
+        return None
+    if result.warning:
+        log.warning("%s %s: cached leverage tiers: %s", exchange, symbol, result.warning)
+    return list(result.tiers), source

@@ -160,9 +160,9 @@ def _funding(store: Store, req: HistoryRequest, symbols: tuple[str, ...]) -> tup
             cols.append(np.full(len(t), j, dtype=np.int64))
     if not times:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    t, s, r = np.concatenate(times), np.concatenate(cols), np.concatenate(rates)
-    order = np.lexsort((s, t))
-    return t[order], s[order], r[order]
+    all_t, all_s, all_r = np.concatenate(times), np.concatenate(cols), np.concatenate(rates)
+    order = np.lexsort((all_s, all_t))
+    return all_t[order], all_s[order], all_r[order]
 
 
 def _tiers(

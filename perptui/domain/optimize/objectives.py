@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from scipy.optimize import brentq
@@ -167,7 +168,7 @@ class _Run:
         qp = self.core(math.exp(log_delta), utility=True)
         ws = self.workspace(qp)
         self.solve(qp, ws)
-        st = self.warm
+        st = cast(ActiveSet, self.warm)  # solve() just left its active set here
         s_now = math.exp(-log_delta)  # where st is (about) optimal
         unit = Workspace.of(qp.with_scale(1.0), self.factors, ws.breaks)
         for it in range(1, 31):
@@ -232,7 +233,8 @@ class _Run:
             w = self.solve(self.core(delta0, utility=True))
             if self.vol(w) <= sigma * (1 + _REL):
                 return w
-            u_lo: float | None = math.log(delta0)
+            u_lo: float | None
+            u_lo = math.log(delta0)  # assigned apart from its declaration, so mypy narrows it to float
             if self.pr.l2_gamma == 0 and (exact := self.path_root(sigma, u_lo)) is not None:
                 return exact
         else:

@@ -133,8 +133,8 @@ def validate(pr: PortfolioProblem) -> np.ndarray | None:
     lo, hi = pr.lower_upper()
     bad = np.flatnonzero(lo > hi)
     if bad.size:
-        i = int(bad[0])
-        raise InfeasibleProblem(f"bounds of {pr.name(i)}: lower {lo[i]:g} exceeds upper {hi[i]:g}")
+        k = int(bad[0])
+        raise InfeasibleProblem(f"bounds of {pr.name(k)}: lower {lo[k]:g} exceeds upper {hi[k]:g}")
     if pr.prev_weights is not None:
         p = np.asarray(pr.prev_weights, dtype=float)
         if p.shape != (n,):

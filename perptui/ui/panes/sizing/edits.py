@@ -61,15 +61,15 @@ def nudge(
         return _step_text(base_text, risk_kind("amount", ctx), direction, 1.0, 2, floor=1.0)
     if field == "leverage":
         try:
-            base = (
+            lev = (
                 parse_number(form.leverage, "leverage", leverage_kind(ctx)) if form.leverage.strip() else None
             )
         except UsageError:
             return None
-        if base is None:
-            base = auto_leverage or 1.0
+        if lev is None:
+            lev = auto_leverage or 1.0
         ceiling = ctx.market.max_leverage or 125.0
-        return plain(min(ceiling, max(1.0, math.floor(base + 1e-9) + direction)), 0)
+        return plain(min(ceiling, max(1.0, math.floor(lev + 1e-9) + direction)), 0)
     return None
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
+    from perptui.domain.types import Side
     from perptui.services.marketdata import MarketData
     from perptui.ui.app import PerptuiApp
 
@@ -29,7 +30,7 @@ DAY_MS = 86_400_000
 HISTORY = ((21, "deposit", 1_500.0), (9, "withdraw", 400.0), (2, "deposit", 250.0))
 #: Sample paper positions (symbol, side, qty, leverage, stop as a fraction of the mark): far from
 #: liquidation, near the minimum distance (warning) and inside it (critical).
-POSITIONS = (
+POSITIONS: tuple[tuple[str, Side, float, float, float | None], ...] = (
     ("BTCDEMO/USDT:USDT", "long", 0.02, 3.0, 0.95),
     ("ETHDEMO/USDT:USDT", "short", 0.3, 9.0, 1.05),
     ("SOLDEMO/USDT:USDT", "long", 5.0, 12.0, None),

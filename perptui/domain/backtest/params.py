@@ -16,6 +16,7 @@ import difflib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from perptui.domain.errors import UsageError
 from perptui.domain.optimize import OBJECTIVES
@@ -114,7 +115,7 @@ class _Spec:
             raise _bad(name, value, self.want)
 
 
-def _is_number(v: object) -> bool:
+def _is_number(v: object) -> TypeGuard[float]:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
@@ -122,7 +123,7 @@ def _number(lo: float | None = None, hi: float | None = None, *, above: bool = F
     def valid(v: object) -> bool:
         if not _is_number(v):
             return False
-        x = float(v)  # type: ignore[arg-type]
+        x = float(v)
         return (lo is None or (x > lo if above else x >= lo)) and (hi is None or x <= hi)
 
     parts = ["a number"]

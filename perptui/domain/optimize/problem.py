@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from perptui.domain.errors import UsageError
 
 from .qp import _POTRF, Kkt
+
+if TYPE_CHECKING:
+    from .objectives import WarmStart
 
 OBJECTIVES = ("max_utility", "min_variance", "max_sharpe", "efficient_risk", "efficient_return")
 #: Bounds when none are given: no asset above 100% of capital, long or short.
@@ -181,7 +185,7 @@ class OptimizeResult:
     solve_ms: float
     iterations: int
     kkt: Kkt
-    warm: object | None = field(default=None, repr=False, compare=False)
+    warm: WarmStart | None = field(default=None, repr=False, compare=False)
 
     def weights_by_asset(self, assets: tuple[str, ...]) -> dict[str, float]:
         return {a: float(w) + 0.0 for a, w in zip(assets, self.weights, strict=True)}  # no -0.0

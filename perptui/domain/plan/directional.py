@@ -31,6 +31,7 @@ from perptui.domain.optimize import (
     efficient_frontier,
     optimize,
 )
+from perptui.domain.types import Side
 
 from .config import PlanConfig, PlanInputs
 from .legs import PlanLeg, listed
@@ -219,7 +220,7 @@ def _legs(
         if why is not None:
             notes.append(f"directional: {symbol} dropped: {why}")
             continue
-        side = "long" if w > 0 else "short"
+        side: Side = "long" if w > 0 else "short"
         sgn = 1.0 if w > 0 else -1.0
         notional = qty * mark
         lev = max(1.0, min(config.leverage_cap, market.max_leverage or config.leverage_cap))

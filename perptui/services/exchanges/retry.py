@@ -73,7 +73,7 @@ class RetryNotice:
         )
 
 
-RetryListener = Callable[[RetryNotice], None]
+RetryListener = Callable[[RetryNotice], object]  # what it returns is ignored
 
 #: Who hears of the retries of the calls made in this context (an asyncio task and the tasks it
 #: starts): a pane's worker sets it, so only its own calls reach it, whoever else shares the source.

@@ -187,7 +187,7 @@ class TrendLayer:
         except UsageError:
             self._warm = None
             return None
-        self._warm = (key, result.warm)  # type: ignore[assignment]
+        self._warm = (key, result.warm)
         return result.weights
 
     def regime_at(self, r: int, cols: np.ndarray) -> RegimeState:

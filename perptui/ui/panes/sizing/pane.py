@@ -195,7 +195,8 @@ class SizingPane(Pane):
         await self.mount(Horizontal(main, ladder, id="size-body"), MoreCue(id="size-more"))
         self.watch(self.app, "privacy", lambda _: self.recompute(), init=False)
         self.watch(main, "scroll_y", lambda _: self.show_more(), init=False)
-        self.watch(main, "virtual_size", lambda _: self.call_after_refresh(self.show_more), init=False)
+        # call_after_refresh's bool goes unread by the watcher
+        self.watch(main, "virtual_size", lambda _: self.call_after_refresh(self.show_more), init=False)  # type: ignore[arg-type]
         self.built = True
         self.fit()
 
@@ -440,7 +441,7 @@ class SizingPane(Pane):
         if name in FIELDS:
             event.stop()
             if getattr(self.form, name) != event.value:
-                self.form = replace(self.form, **{name: event.value})
+                self.form = replace(self.form, **{name: event.value})  # type: ignore[arg-type]  # FIELDS: the str fields
                 self._restart("recompute", DEBOUNCE_S, self.recompute)
                 self.schedule_save()
 

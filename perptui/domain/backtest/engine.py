@@ -432,7 +432,7 @@ class _Layer:
     def drifted(self, equity: np.ndarray, v: np.ndarray, held: np.ndarray) -> np.ndarray:
         """Per bar close, whether any leg's weight strays from its target past the threshold (legs
         skipped until the next rebalance left out; a target not held counts as weight 0)."""
-        thr = float(self.schedule.drift)  # type: ignore[arg-type]
+        thr = float(self.schedule.drift)  # type: ignore[arg-type]  # called only when a drift is set
         keep = ~self.skip[held]
         cols = held[keep]
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -88,7 +88,7 @@ class BacktestParams:
         unknown = [k for k in changes if k not in _SPECS]
         if unknown:
             raise _unknown(unknown[0])
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # names checked above, values in __post_init__
 
     def as_dict(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -369,7 +369,7 @@ def _solve(run: _Run) -> tuple[np.ndarray, float, str, str]:
         value = run.net_return(w) - 0.5 * pr.risk_aversion * run.vol(w) ** 2
         return w, value, "optimal", ""
     if kind == "efficient_risk":
-        sigma = float(pr.target_volatility)  # type: ignore[arg-type]
+        sigma = float(pr.target_volatility)  # type: ignore[arg-type]  # efficient_risk: checked set in problem.py
         what = "target_volatility"
         if pr.vol_max is not None and pr.vol_max < sigma:
             sigma, what = pr.vol_max, "vol_max"
@@ -382,7 +382,7 @@ def _solve(run: _Run) -> tuple[np.ndarray, float, str, str]:
         return w, value, status, message
     target = None
     if kind == "efficient_return":
-        target = float(pr.target_return)  # type: ignore[arg-type]
+        target = float(pr.target_return)  # type: ignore[arg-type]  # efficient_return: checked set in problem.py
         highest = float(run.mu @ lp_solve(run.core(0.0, utility=True))[0])
         if target > highest + _REL * max(1.0, abs(highest)):
             raise InfeasibleProblem(f"target_return {target:g} is above the highest achievable {highest:.6g}")

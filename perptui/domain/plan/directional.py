@@ -139,7 +139,7 @@ def problem(config: PlanConfig, mu: np.ndarray, cov: np.ndarray, assets: tuple[s
 def _empty(state: RegimeState, notes: list[str], **known: object) -> DirectionalLayer:
     fields = {"assets": (), "mu": np.zeros(0), "cov": None, "weights": np.zeros(0), "frontier": (),
               "chosen": None, "optimizer": None} | known  # fmt: skip
-    return DirectionalLayer(legs=(), regime=state, notes=tuple(notes), **fields)  # type: ignore[arg-type]
+    return DirectionalLayer(legs=(), regime=state, notes=tuple(notes), **fields)  # type: ignore[arg-type]  # the layer's remaining fields by name
 
 
 def directional_layer(
@@ -163,7 +163,7 @@ def directional_layer(
     vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     sig = np.array(
         [
-            signals(  # type: ignore[union-attr]
+            signals(  # type: ignore[union-attr]  # symbols hold min_closes closes: never None
                 [c for _, c in inputs.closes[s]],
                 config.ma_fast, config.ma_slow, config.donchian_bars, config.momentum_bars,
             ).combined

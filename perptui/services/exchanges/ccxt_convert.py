@@ -243,7 +243,7 @@ def candles_from_ccxt(rows: list[list[Any]], since: int, until: int | None) -> l
         if any(v is None for v in values[:4]):
             continue
         o, h, low, c, v = values
-        candles.append(Candle(time, o, h, low, c, v or 0.0))  # type: ignore[arg-type]
+        candles.append(Candle(time, o, h, low, c, v or 0.0))  # type: ignore[arg-type]  # o, h, low, c are checked not None above
     candles.sort(key=lambda c: c.time)
     return candles
 

@@ -58,7 +58,7 @@ def load_summary(settings: Settings, store: Store) -> AccountSummary:
 
     clock = SystemClock()
     if settings.account == "paper":
-        return open_account(settings, store, clock).summary()  # type: ignore[return-value]
+        return open_account(settings, store, clock).summary()  # type: ignore[return-value]  # account "paper": a PaperAccount, whose summary() is synchronous
     if settings.offline:
         raise UsageError('account = "exchange" reads the balance from the exchange: drop --offline')
     check_exchange_account(settings)  # before opening the exchange

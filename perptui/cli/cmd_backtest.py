@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from perptui.domain.errors import UsageError
 
@@ -135,7 +135,7 @@ def _with_paper_book(request: BacktestRequest, settings, clock, history) -> Back
         book[p.symbol] = book.get(p.symbol, 0.0) + (1 if p.side == "long" else -1) * p.qty * price
     if not book:
         return request
-    return dataclasses.replace(request, book=book, book_equity=equity if equity > 0 else None)
+    return dataclasses.replace(request, book=book, book_equity=equity if equity > 0 else None)  # type: ignore[operator]  # a paper account always knows its equity
 
 
 def _with_bar(history, request: BacktestRequest) -> BacktestReport:
@@ -197,7 +197,7 @@ def _stress_table(report: BacktestReport):
     for i, h in enumerate(("window", "dates", "return", "max DD", "worst day", "funding", "fees", "")):
         table.add_column(h, justify="left" if i in (0, 1, 7) else "right", no_wrap=i < 7)
     for row in report.stress:
-        d = row.as_dict()
+        d: dict[str, Any] = row.as_dict()
         total = d.get("total") or {}
         dates = f"{d.get('first_date')} .. {d.get('last_date')}"
         table.add_row(
@@ -239,21 +239,22 @@ def render(report: BacktestReport, exchange: str) -> None:
             f"walk-forward: in-sample Sharpe {_num(wf.in_sample_sharpe)}, out-of-sample "
             f"{_num(wf.out_of_sample_sharpe)}, out-of-sample return {_pct(wf.out_of_sample.total_return)}"
         )
-        for fold in wf.as_dict()["folds"]:  # type: ignore[union-attr]
+        wf_dict: dict[str, Any] = wf.as_dict()
+        for fold in wf_dict["folds"]:
             say(f"  {fold}")
         if wf.overfit_warning:
             say(f"warning: {wf.overfit_warning}")
     if report.scenarios is not None:
         say(f"scenarios on {report.scenario_source}:")
         for sc in report.scenarios:
-            d = sc.as_dict()
-            if d["pnl"] is None:
-                say(f"  {d['name']:38} {d['note']}")
+            s: dict[str, Any] = sc.as_dict()
+            if s["pnl"] is None:
+                say(f"  {s['name']:38} {s['note']}")
             else:
-                say(f"  {d['name']:38} PnL {_num(d['pnl']):>10}  drawdown {_num(d['drawdown'])} "
-                    f"({_pct(d['drawdown_pct'])})" + (f"  {d['note']}" if d["note"] else ""))  # fmt: skip
+                say(f"  {s['name']:38} PnL {_num(s['pnl']):>10}  drawdown {_num(s['drawdown'])} "
+                    f"({_pct(s['drawdown_pct'])})" + (f"  {s['note']}" if s["note"] else ""))  # fmt: skip
     if report.monte_carlo is not None:
-        mc = report.monte_carlo.as_dict()
+        mc: dict[str, Any] = report.monte_carlo.as_dict()
         fe, dd = mc["final_equity"], mc["max_drawdown"]
         say(
             f"Monte Carlo ({mc['paths']} paths, {mc['horizon_days']} days, seed {mc['seed']}): final equity "

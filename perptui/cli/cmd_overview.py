@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Any
 
 from rich import box
 from rich.table import Table
@@ -42,7 +43,7 @@ async def _collect(settings, store, args):
     now = clock.now_ms()
     if settings.offline:
         tickers = {s: t for s, t in store.latest_tickers(exchange).items() if s in symbols}
-        funding = {}
+        funding: dict[str, Any] = {}
     else:
         source = open_market_data(settings, store, clock)
         try:
@@ -54,7 +55,7 @@ async def _collect(settings, store, args):
         finally:
             await source.close()
         store.insert_tickers(exchange, list(tickers.values()))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for m in markets:
         t = tickers.get(m.symbol)
         f = funding.get(m.symbol)

@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from perptui.domain.errors import UsageError
 from perptui.domain.paper import OrderRequest, PaperPosition, Trail, opposite, position_dict
@@ -126,7 +126,7 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
     book = engine.read_state()
     st = replace(book, positions=tuple(engine.account.positions()))
     risks = st.risks(engine.tiers_of(st.positions))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p, risk in zip(st.positions, risks, strict=True):
         if p.exchange != engine.exchange:
             continue
@@ -176,7 +176,7 @@ def _positions(session: Session, _args: argparse.Namespace, _r: OrderRequest | N
 def _orders(session: Session, args: argparse.Namespace, _r: OrderRequest | None, as_json: bool) -> int:
     engine = session.engine
     orders = engine.orders(open_only=not args.all)
-    attached = [
+    attached: list[dict[str, Any]] = [
         {"symbol": p.symbol, "kind": kind, "side": opposite(p.side), "qty": qty, "price": price}
         for p in engine.positions()
         for kind, price, qty in (
@@ -197,7 +197,7 @@ def _orders(session: Session, args: argparse.Namespace, _r: OrderRequest | None,
         )
         return 0
     book = engine.book
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (f"#{o.id}", o.symbol, o.kind, o.side, market_qty(o.qty, book.get(o.symbol)),
          market_price(o.price, book.get(o.symbol)), o.status, o.note or "")
         for o in orders
@@ -210,8 +210,8 @@ def _orders(session: Session, args: argparse.Namespace, _r: OrderRequest | None,
             a["side"],
             market_qty(a["qty"], market),
             market_price(a["price"], market),
-        )  # type: ignore[arg-type]
-        rows.append(("", *shown, "attached", ""))  # type: ignore[arg-type]
+        )
+        rows.append(("", *shown, "attached", ""))
     _table(f"{title} orders", ("id", "symbol", "kind", "side", "qty", "price", "status", "note"), rows)
     return 0
 
@@ -391,7 +391,7 @@ def _fill_row(f: PaperFill, market: Market | None) -> tuple[str, ...]:
     )
 
 
-def _fields(req: OrderRequest) -> dict[str, object]:
+def _fields(req: OrderRequest) -> dict[str, Any]:
     return {name: getattr(req, name) for name in req.__dataclass_fields__}
 
 

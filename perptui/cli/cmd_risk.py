@@ -136,9 +136,9 @@ def render(report: RiskReport) -> None:
     )
     lev = leverage(p.leverage)
     say(f"exposure gross {money(p.gross_exposure)}  net {money(p.net_exposure, signed=True)}  leverage {lev}")
-    h, q = report.historical, report.parametric
-    for level, hv, hc, qv, qc in ((95, h.var_95, h.cvar_95, q.var_95, q.cvar_95),
-                                  (99, h.var_99, h.cvar_99, q.var_99, q.cvar_99)):  # fmt: skip
+    hist, para = report.historical, report.parametric
+    for level, hv, hc, qv, qc in ((95, hist.var_95, hist.cvar_95, para.var_95, para.cvar_95),
+                                  (99, hist.var_99, hist.cvar_99, para.var_99, para.cvar_99)):  # fmt: skip
         say(
             f"1-day VaR {level}%: historical {money(hv)} (CVaR {money(hc)}), "
             f"parametric {money(qv)} (CVaR {money(qc)}) {cur}"

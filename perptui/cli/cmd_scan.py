@@ -224,7 +224,7 @@ async def _collect(
     for result in results:
         if isinstance(result, BaseException):
             raise result
-    scanned: list[Scanned] = list(results)  # type: ignore[arg-type]
+    scanned: list[Scanned] = list(results)  # type: ignore[arg-type]  # exceptions were raised just above
     if names and not strict:
         _check_symbols_somewhere(names, settings, store)
     return scanned

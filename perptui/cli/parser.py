@@ -7,6 +7,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from perptui import __version__
 from perptui.domain.quantities import (
@@ -37,7 +38,7 @@ DEFAULT_TOP = 25
 class OneLineParser(argparse.ArgumentParser):
     """argparse with a single-line error (what is wrong, where to look) and exit code 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         error_line(f"{message} (see '{self.prog} --help')", prog=self.prog)
         raise SystemExit(2)
 

@@ -416,8 +416,8 @@ def check_leverage(
     if cap is not None and abs(notional) <= cap * (1 + 1e-9):
         return None
     highest = bracket_max(r, notional)
-    most = max(1.0, _leverage_floor(r, highest)) if highest is not None and highest >= 1 else None
-    fix = f"the highest valid leverage for it is {_lev(most)}" if most else "lower the quantity"
+    valid = max(1.0, _leverage_floor(r, highest)) if highest is not None and highest >= 1 else None
+    fix = f"the highest valid leverage for it is {_lev(valid)}" if valid else "lower the quantity"
     if cap is None:
         message = f"{_lev(leverage)} is above every leverage bracket of {sym}: {fix}"
     else:
@@ -425,7 +425,7 @@ def check_leverage(
             f"at {_lev(leverage)} {sym} allows positions up to {cap:,.2f} {r.settle} of notional; this one "
             f"would be {abs(notional):,.2f}: {fix}"
         )
-    return Refusal("leverage_bracket", "leverage", leverage, most, message)
+    return Refusal("leverage_bracket", "leverage", leverage, valid, message)
 
 
 # --- orders -----------------------------------------------------------------------------------------

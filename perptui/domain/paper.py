@@ -193,7 +193,7 @@ class PaperPosition:
         return self.sign * self.qty * (mark - self.entry)
 
     def with_(self, **changes: object) -> PaperPosition:
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)  # type: ignore[arg-type]  # callers pass position fields by name
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from typing import TypeGuard
 
 UNKNOWN = "—"
 #: Significant digits of a price or quantity whose market publishes no tick or step.
@@ -22,7 +23,7 @@ def step_decimals(step: float) -> int:
     return max(0, min(MAX_DECIMALS, -int(exponent)))
 
 
-def known(value: float | None) -> bool:
+def known(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(value)
 
 
@@ -60,4 +61,4 @@ def qty(value: float | None, step: float | None) -> str:
 
 def num(value: float | None, digits: int = 6) -> str:
     """A plain figure (a step, a minimum notional, a ratio) to ``digits`` significant digits."""
-    return significant(value, digits) if known(value) else UNKNOWN  # type: ignore[arg-type]
+    return significant(value, digits) if known(value) else UNKNOWN

@@ -95,7 +95,7 @@ def money(currency: str = "USDT") -> Quantity:
 def leverage(market_max: float | None = None, symbol: str = "") -> Quantity:
     """Leverage from 1x to the market's maximum (``DEFAULT_MAX_LEVERAGE`` when it is not known)."""
     known = market_max is not None and math.isfinite(market_max) and market_max >= 1
-    cap = min(market_max, MAX_LEVERAGE) if known else DEFAULT_MAX_LEVERAGE  # type: ignore[type-var]
+    cap = min(market_max, MAX_LEVERAGE) if known and market_max is not None else DEFAULT_MAX_LEVERAGE
     source = f"{symbol or 'the market'}'s maximum" if known else ""
     return Quantity("leverage", minimum=1.0, maximum=cap, unit="x", example="3 or 10", maximum_source=source)
 

@@ -249,7 +249,7 @@ def sort_rows(rows: Iterable[ScanRow], key: str = "abs_apr", *, descending: bool
     known = [r for r in rows if sort_value(r, key) is not None]
     unknown = [r for r in rows if sort_value(r, key) is None]
     known.sort(key=lambda r: r.key)
-    known.sort(key=lambda r: sort_value(r, key), reverse=descending)  # type: ignore[arg-type,return-value]
+    known.sort(key=lambda r: sort_value(r, key), reverse=descending)  # type: ignore[arg-type,return-value]  # known: values not None, one type per key
     unknown.sort(key=lambda r: r.key)
     return known + unknown
 

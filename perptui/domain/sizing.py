@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeGuard, cast
 
 from perptui.domain import precision as fmt
 from perptui.domain.errors import UsageError
@@ -284,13 +284,13 @@ def stop_price(
             )
         stop = entry * (1 - s * pct)
     else:
-        if not _finite(atr_mult) or atr_mult <= 0:  # type: ignore[operator]
+        if not _finite(atr_mult) or atr_mult <= 0:
             raise SizingError("stop", f"the ATR multiple must be above 0, not {atr_mult!r}")
         if atr is None:
             raise SizingError("stop", "the ATR is not known: the cache has too few candles for it")
         if not _finite(atr) or atr <= 0:
             raise SizingError("stop", f"the ATR must be above 0, not {atr!r}")
-        stop = entry - s * atr_mult * atr  # type: ignore[operator]
+        stop = entry - s * atr_mult * atr
     if price is None and tick is not None and tick > 0 and _finite(stop) and stop > 0:
         stop = floor_to_step(stop, tick) if s > 0 else ceil_to_step(stop, tick)
     _check_stop(side, entry, stop)
@@ -372,7 +372,7 @@ def size_position(req: SizingRequest) -> SizingResult:
     if max_risk is not None and (not _finite(max_risk) or not 0 < max_risk <= 1):
         raise SizingError("max risk", f"must be above 0% and at most 100% of equity, not {_pct(max_risk)}")
     warn_apr = req.funding_warn_apr
-    if not _finite(warn_apr) or warn_apr < 0:  # type: ignore[operator]
+    if not _finite(warn_apr) or warn_apr < 0:
         raise SizingError("funding warning", f"must be a yearly rate of 0 or more, not {warn_apr!r}")
 
     tiers = m.tiers
@@ -402,7 +402,7 @@ def size_position(req: SizingRequest) -> SizingResult:
                 broken.append("margin")
             if q * entry > cap:
                 broken.append("tier")
-            if limits["max_qty"] is not None and q > limits["max_qty"]:  # type: ignore[operator]
+            if limits["max_qty"] is not None and q > limits["max_qty"]:
                 broken.append("max_qty")
             return broken
 
@@ -609,7 +609,7 @@ def _take_profits(
                 if on_tick > 0 and per_unit > 0:
                     price, r = on_tick, per_unit / lpu
         else:
-            price = spec.price  # type: ignore[assignment]
+            price = cast(float, spec.price)  # None or non-finite is refused by _check_price
             _check_price(name, price)
             per_unit = net_pnl_per_unit(side, entry, price, fee_entry, fee_exit)
             if per_unit <= 0:
@@ -770,29 +770,32 @@ def kelly(win_rate: float, payoff: float, *, fraction: float = 0.5, cap: float |
     suggested = fraction * full
     capped = cap is not None and suggested > cap
     return KellyResult(
-        full=full, fraction=fraction, suggested=min(suggested, cap) if capped else suggested, capped=capped
-    )  # type: ignore[type-var]
+        full=full,
+        fraction=fraction,
+        suggested=min(suggested, cap) if capped and cap is not None else suggested,
+        capped=capped,
+    )
 
 
 # --- checks -----------------------------------------------------------------------------------------
 
 
-def _finite(value: object) -> bool:
+def _finite(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_side(side: str) -> Side:
     if side not in ("long", "short"):
         raise SizingError("side", f"must be long or short, not {side!r}")
-    return side  # type: ignore[return-value]
+    return cast(Side, side)
 
 
 def _check_positive(name: str, value: object, accepted: str) -> float:
     if not _finite(value):
         raise SizingError(name, f"must be {accepted}, not {value!r}")
-    if value <= 0:  # type: ignore[operator]
-        raise SizingError(name, f"must be {accepted}, not {_num(value)}")  # type: ignore[arg-type]
-    return float(value)  # type: ignore[arg-type]
+    if value <= 0:
+        raise SizingError(name, f"must be {accepted}, not {_num(value)}")
+    return float(value)
 
 
 def _check_price(name: str, value: object) -> float:
@@ -818,11 +821,11 @@ def _risk_budget(req: SizingRequest, equity: float) -> float:
             raise SizingError("risk", f"must be more than 0% and at most 100% of equity, not {_pct(f)}")
         return f * equity
     amount = req.risk_amount
-    if not _finite(amount) or amount <= 0:  # type: ignore[operator]
+    if not _finite(amount) or amount <= 0:
         raise SizingError("risk", f"must be an amount above 0, not {amount!r}")
-    if amount > equity:  # type: ignore[operator]
-        raise SizingError("risk", f"{_money(amount)} is more than the equity {_money(equity)}")  # type: ignore[arg-type]
-    return float(amount)  # type: ignore[arg-type]
+    if amount > equity:
+        raise SizingError("risk", f"{_money(amount)} is more than the equity {_money(equity)}")
+    return float(amount)
 
 
 def _fee(name: str, given: float | None, default: float | None) -> float:
@@ -845,7 +848,7 @@ def _slippage(bps: float) -> float:
 def _check_leverage(value: object, market_max: float | None, symbol: str) -> float:
     if not _finite(value):
         raise SizingError("leverage", f"must be a number from 1, not {value!r}")
-    lev = float(value)  # type: ignore[arg-type]
+    lev = float(value)
     if lev < 1:
         raise SizingError("leverage", f"{_num(lev)}x is below 1x; leverage starts at 1")
     if market_max is not None and lev > market_max:
@@ -875,5 +878,5 @@ def _money(value: float) -> str:
 
 def _pct(value: object) -> str:
     if _finite(value):
-        return f"{value * 100:.4g}%"  # type: ignore[operator]
+        return f"{value * 100:.4g}%"
     return repr(value)

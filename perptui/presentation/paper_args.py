@@ -77,7 +77,7 @@ def parse_stop_level(text: str) -> float | Literal["breakeven", "none"]:
     """A price, ``breakeven`` (the entry) or ``none`` (remove the stop)."""
     word = text.strip().lower()
     if word in ("breakeven", "none"):
-        return word  # type: ignore[return-value]
+        return word  # type: ignore[return-value]  # word is one of the two literals just tested
     try:
         return parse_number(text, PRICE)
     except UsageError as exc:

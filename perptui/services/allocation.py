@@ -67,7 +67,7 @@ def plan_config(settings: Settings, **overrides: object) -> PlanConfig:
         "slippage": s.slippage_bps / 10_000,
         "borrow_apr": s.borrow_apr_pct / 100,
     }
-    return PlanConfig(**(values | overrides))  # type: ignore[arg-type]
+    return PlanConfig(**(values | overrides))  # type: ignore[arg-type]  # PlanConfig checks each value
 
 
 def inputs_key(config: PlanConfig) -> tuple[object, ...]:

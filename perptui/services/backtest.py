@@ -269,8 +269,8 @@ def run_report(
         )
     elif grid:
         window = (request.start_ms, request.end_ms)
-        job = partial(_metrics_job, history, request.strategy, request.params, request.capital, window)
-        found = _mapper(request.workers, progress, "sweep")(job, grid)
+        sweep_job = partial(_metrics_job, history, request.strategy, request.params, request.capital, window)
+        found = _mapper(request.workers, progress, "sweep")(sweep_job, grid)
         pairs = zip(grid, found, strict=True)
         sweep_rows = [SweepRow({k: str(v) for k, v in p.items()}, m) for p, m in pairs]
     scenarios = book = source = None

@@ -23,7 +23,7 @@ from perptui.domain.resample import can_resample, resample
 from perptui.domain.symbols import spot_of
 from perptui.domain.tiers import default_tiers
 from perptui.domain.timeframes import iso_utc, timeframe_ms
-from perptui.domain.types import Candle, LeverageTier
+from perptui.domain.types import Candle, LeverageTier, Market
 from perptui.services.clock import Clock
 from perptui.services.marketdata import MarketData
 from perptui.services.store import Store
@@ -160,9 +160,9 @@ def _funding(store: Store, req: HistoryRequest, symbols: tuple[str, ...]) -> tup
             cols.append(np.full(len(t), j, dtype=np.int64))
     if not times:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    t, s, r = np.concatenate(times), np.concatenate(cols), np.concatenate(rates)
-    order = np.lexsort((s, t))
-    return t[order], s[order], r[order]
+    all_t, all_s, all_r = np.concatenate(times), np.concatenate(cols), np.concatenate(rates)
+    order = np.lexsort((all_s, all_t))
+    return all_t[order], all_s[order], all_r[order]
 
 
 def _tiers(
@@ -339,10 +339,10 @@ async def load_history(
     return await asyncio.to_thread(cached)
 
 
-async def _busiest_online(source: MarketData, markets: Sequence[object]) -> tuple[str, ...]:
+async def _busiest_online(source: MarketData, markets: Sequence[Market]) -> tuple[str, ...]:
     from perptui.services.scan import linear_perps
 
-    perps = {m.symbol for m in linear_perps(list(markets))}  # type: ignore[arg-type]
+    perps = {m.symbol for m in linear_perps(list(markets))}
     tickers = await source.fetch_tickers()
     volume = {s: t.quote_volume_24h for s, t in tickers.items() if s in perps and t.quote_volume_24h}
     return tuple(sorted(volume, key=lambda s: (-volume[s], s))[:DEFAULT_UNIVERSE])

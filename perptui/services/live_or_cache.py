@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -109,10 +109,10 @@ def unreachable_reason(exchange: str, exc: BaseException) -> str:
     return f"{exchange} is unreachable ({exc})"
 
 
-async def on_source(source: MarketData, call: Callable[[], Awaitable[T]]) -> T:
+async def on_source(source: MarketData, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run ``call`` against the source: the demo market computes in Python, so in a thread of its own."""
     if source.is_demo:
-        return await asyncio.to_thread(lambda: asyncio.run(call()))  # type: ignore[arg-type]
+        return await asyncio.to_thread(lambda: asyncio.run(call()))
     return await call()
 
 

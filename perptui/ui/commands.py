@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 class PerptuiCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        app: PerptuiApp = self.app  # type: ignore[assignment]
+        app: PerptuiApp = self.app  # type: ignore[assignment]  # textual types a Provider's app as App; this one is a PerptuiApp
         found: list[tuple[str, str, Callable[[], object]]] = []
         for spec in app.panes:
             show = partial(app.action_show_pane, spec.id)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
+    from perptui.domain.types import Side
     from perptui.services.marketdata import MarketData
     from perptui.ui.app import PerptuiApp
 
@@ -29,7 +30,7 @@ DAY_MS = 86_400_000
 HISTORY = ((21, "deposit", 1_500.0), (9, "withdraw", 400.0), (2, "deposit", 250.0))
 #: Sample paper positions (symbol, side, qty, leverage, stop as a fraction of the mark): far from
 #: liquidation, near the minimum distance (warning) and inside it (critical).
-POSITIONS = (
+POSITIONS: tuple[tuple[str, Side, float, float, float | None], ...] = (
     ("BTCDEMO/USDT:USDT", "long", 0.02, 3.0, 0.95),
     ("ETHDEMO/USDT:USDT", "short", 0.3, 9.0, 1.05),
     ("SOLDEMO/USDT:USDT", "long", 5.0, 12.0, None),
@@ -149,7 +150,7 @@ async def _size(pilot: Pilot, fields: dict[str, str], keys: tuple[str, ...] = ()
     await settle(pilot)
     await pilot.press("2")
     await settle(pilot)
-    form = pilot.app.pane("sizing").form_widget  # type: ignore[attr-defined]
+    form = pilot.app.pane("sizing").form_widget  # type: ignore[attr-defined]  # Pilot's app is textual's App; pane() is PerptuiApp's
     for name, text in fields.items():
         form.input(name).focus()
         await pilot.press("ctrl+u", *[{",": "comma", ".": "full_stop"}.get(c, c) for c in text], "enter")
@@ -177,7 +178,7 @@ async def _scanner(pilot: Pilot, keys: tuple[str, ...] = ()) -> None:
     """Open the scanner, wait for the backfill and the side panel's history, press ``keys``."""
     await settle(pilot)
     await pilot.press("3")
-    pane = pilot.app.pane("scanner")  # type: ignore[attr-defined]
+    pane = pilot.app.pane("scanner")  # type: ignore[attr-defined]  # Pilot's app is textual's App; pane() is PerptuiApp's
 
     def ready() -> bool:
         key = pane.table.cursor_key
@@ -209,9 +210,9 @@ async def open_risk(pilot: Pilot, *, positions: bool = True, sample: bool | None
     the risk pane once it has drawn a report with (or without) positions; returns the pane."""
     await settle(pilot)
     if positions if sample is None else sample:
-        await asyncio.to_thread(open_sample_positions, pilot.app)  # type: ignore[arg-type]
+        await asyncio.to_thread(open_sample_positions, pilot.app)  # type: ignore[arg-type]  # Pilot's app is the PerptuiApp it drives
     await pilot.press("5")
-    pane = pilot.app.pane("risk")  # type: ignore[attr-defined]
+    pane = pilot.app.pane("risk")  # type: ignore[attr-defined]  # Pilot's app is textual's App; pane() is PerptuiApp's
     for _ in range(200):
         await settle(pilot)
         report = pane.report
@@ -238,7 +239,7 @@ async def _risk_default(pilot: Pilot) -> None:
 async def _risk_with_a_pair(pilot: Pilot) -> None:
     """The sample positions and a carry pair, shown as one hedged row."""
     await settle(pilot)
-    await asyncio.to_thread(open_sample_pair, pilot.app)  # type: ignore[arg-type]
+    await asyncio.to_thread(open_sample_pair, pilot.app)  # type: ignore[arg-type]  # Pilot's app is the PerptuiApp it drives
     await _risk(pilot)
 
 
@@ -246,7 +247,7 @@ async def open_plan(pilot: Pilot) -> Any:
     """The allocation pane once its first plan is solved; returns the pane."""
     await settle(pilot)
     await pilot.press("4")
-    pane = pilot.app.pane("allocation")  # type: ignore[attr-defined]
+    pane = pilot.app.pane("allocation")  # type: ignore[attr-defined]  # Pilot's app is textual's App; pane() is PerptuiApp's
     for _ in range(400):
         await settle(pilot)
         if pane.plan is not None and not pane.solving:

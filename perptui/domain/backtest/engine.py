@@ -80,6 +80,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -182,7 +183,7 @@ class _Market:
         """Open time of bar k (also for k = T: the close of the last bar)."""
         return int(self.h.times[0]) + k * self.bar_ms
 
-    def leg_name(self, j: int) -> str:
+    def leg_name(self, j: int | np.integer) -> str:
         return f"{self.h.symbols[j % self.n]} {LEG_NAMES[j // self.n]}"
 
 
@@ -192,14 +193,14 @@ class _Chunks:
 
     def __init__(self, names: tuple[str, ...]) -> None:
         self.names = names
-        self.parts: list[tuple[int, dict[str, object]]] = []
+        self.parts: list[tuple[int, dict[str, Any]]] = []  # arrays or scalars
 
     def add(self, size: int, **cols: object) -> None:
         self.parts.append((size, cols))
 
     def arrays(self, dtypes: dict[str, type]) -> dict[str, np.ndarray]:
         sizes = np.array([size for size, _ in self.parts], dtype=np.int64)
-        out = {}
+        out: dict[str, np.ndarray] = {}
         for name in self.names:
             values = [cols[name] for _, cols in self.parts]
             if not values:
@@ -213,7 +214,7 @@ class _Chunks:
 
 
 _FILL_COLS = ("time", "symbol", "leg", "qty", "price", "fee", "layer", "kind")
-_FILL_TYPES = dict(
+_FILL_TYPES: dict[str, type] = dict(
     time=np.int64,
     symbol=np.int64,
     leg=np.int8,
@@ -224,7 +225,7 @@ _FILL_TYPES = dict(
     kind=np.int8,
 )
 _FUND_COLS = ("time", "symbol", "qty", "mark", "rate", "amount", "layer")
-_FUND_TYPES = dict(
+_FUND_TYPES: dict[str, type] = dict(
     time=np.int64, symbol=np.int64, qty=float, mark=float, rate=float, amount=float, layer=np.int8
 )
 
@@ -431,7 +432,7 @@ class _Layer:
     def drifted(self, equity: np.ndarray, v: np.ndarray, held: np.ndarray) -> np.ndarray:
         """Per bar close, whether any leg's weight strays from its target past the threshold (legs
         skipped until the next rebalance left out; a target not held counts as weight 0)."""
-        thr = float(self.schedule.drift)  # type: ignore[arg-type]
+        thr = float(self.schedule.drift)  # type: ignore[arg-type]  # called only when a drift is set
         keep = ~self.skip[held]
         cols = held[keep]
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -16,6 +16,7 @@ import difflib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from perptui.domain.errors import UsageError
 from perptui.domain.optimize import OBJECTIVES
@@ -87,7 +88,7 @@ class BacktestParams:
         unknown = [k for k in changes if k not in _SPECS]
         if unknown:
             raise _unknown(unknown[0])
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # names checked above, values in __post_init__
 
     def as_dict(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -114,7 +115,7 @@ class _Spec:
             raise _bad(name, value, self.want)
 
 
-def _is_number(v: object) -> bool:
+def _is_number(v: object) -> TypeGuard[float]:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
@@ -122,7 +123,7 @@ def _number(lo: float | None = None, hi: float | None = None, *, above: bool = F
     def valid(v: object) -> bool:
         if not _is_number(v):
             return False
-        x = float(v)  # type: ignore[arg-type]
+        x = float(v)
         return (lo is None or (x > lo if above else x >= lo)) and (hi is None or x <= hi)
 
     parts = ["a number"]

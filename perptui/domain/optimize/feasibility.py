@@ -66,7 +66,7 @@ def lp_solve(qp: CoreQP) -> tuple[np.ndarray, float, np.ndarray]:
     lb = np.concatenate([qp.lo, np.zeros(nv - n)])
     ub = np.concatenate([qp.hi, np.full(nv - n, np.inf)])
     a_ub: list[np.ndarray] = []
-    b_ub: list[float | np.ndarray] = []
+    b_ub: list[np.ndarray] = []
     eye, off = np.eye(n), n
     if qp.gross is not None:
         row = np.zeros((2 * n + 1, nv))
@@ -83,7 +83,8 @@ def lp_solve(qp: CoreQP) -> tuple[np.ndarray, float, np.ndarray]:
         row[n:, :n], row[n:, off : off + n] = -eye, -eye  # -w - t <= -p
         a_ub.append(row)
         b_ub.append(np.concatenate([qp.p, -qp.p]))
-    a_eq, b_eq = [], []
+    a_eq: list[np.ndarray] = []
+    b_eq: list[float] = []
     where: list[tuple[int, str, int]] = []  # (row, kind, index among the ub or eq rows)
     n_ub = sum(len(b) for b in b_ub)
     for k in range(qp.m):

@@ -66,7 +66,7 @@ class _Lifted:
         w, a, t = self.split(x)
         parts = [w - qp.lo, qp.hi - w]
         if self.gross:
-            parts += [a - w, a + w, np.array([float(qp.gross) - a.sum()])]
+            parts += [a - w, a + w, np.array([float(qp.gross) - a.sum()])]  # type: ignore[arg-type]  # self.gross: the cap is set
         if self.turn:
             parts += [t - w + qp.p, t + w - qp.p]
         parts += [qp.rows[self.low] @ w - qp.rl[self.low], qp.ru[self.high] - qp.rows[self.high] @ w]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from scipy.optimize import brentq
@@ -167,7 +168,7 @@ class _Run:
         qp = self.core(math.exp(log_delta), utility=True)
         ws = self.workspace(qp)
         self.solve(qp, ws)
-        st = self.warm
+        st = cast(ActiveSet, self.warm)  # solve() just left its active set here
         s_now = math.exp(-log_delta)  # where st is (about) optimal
         unit = Workspace.of(qp.with_scale(1.0), self.factors, ws.breaks)
         for it in range(1, 31):
@@ -232,7 +233,8 @@ class _Run:
             w = self.solve(self.core(delta0, utility=True))
             if self.vol(w) <= sigma * (1 + _REL):
                 return w
-            u_lo: float | None = math.log(delta0)
+            u_lo: float | None
+            u_lo = math.log(delta0)  # assigned apart from its declaration, so mypy narrows it to float
             if self.pr.l2_gamma == 0 and (exact := self.path_root(sigma, u_lo)) is not None:
                 return exact
         else:
@@ -367,7 +369,7 @@ def _solve(run: _Run) -> tuple[np.ndarray, float, str, str]:
         value = run.net_return(w) - 0.5 * pr.risk_aversion * run.vol(w) ** 2
         return w, value, "optimal", ""
     if kind == "efficient_risk":
-        sigma = float(pr.target_volatility)  # type: ignore[arg-type]
+        sigma = float(pr.target_volatility)  # type: ignore[arg-type]  # efficient_risk: checked set in problem.py
         what = "target_volatility"
         if pr.vol_max is not None and pr.vol_max < sigma:
             sigma, what = pr.vol_max, "vol_max"
@@ -380,7 +382,7 @@ def _solve(run: _Run) -> tuple[np.ndarray, float, str, str]:
         return w, value, status, message
     target = None
     if kind == "efficient_return":
-        target = float(pr.target_return)  # type: ignore[arg-type]
+        target = float(pr.target_return)  # type: ignore[arg-type]  # efficient_return: checked set in problem.py
         highest = float(run.mu @ lp_solve(run.core(0.0, utility=True))[0])
         if target > highest + _REL * max(1.0, abs(highest)):
             raise InfeasibleProblem(f"target_return {target:g} is above the highest achievable {highest:.6g}")

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from perptui.domain.errors import UsageError
 
 from .qp import _POTRF, Kkt
+
+if TYPE_CHECKING:
+    from .objectives import WarmStart
 
 OBJECTIVES = ("max_utility", "min_variance", "max_sharpe", "efficient_risk", "efficient_return")
 #: Bounds when none are given: no asset above 100% of capital, long or short.
@@ -133,8 +137,8 @@ def validate(pr: PortfolioProblem) -> np.ndarray | None:
     lo, hi = pr.lower_upper()
     bad = np.flatnonzero(lo > hi)
     if bad.size:
-        i = int(bad[0])
-        raise InfeasibleProblem(f"bounds of {pr.name(i)}: lower {lo[i]:g} exceeds upper {hi[i]:g}")
+        k = int(bad[0])
+        raise InfeasibleProblem(f"bounds of {pr.name(k)}: lower {lo[k]:g} exceeds upper {hi[k]:g}")
     if pr.prev_weights is not None:
         p = np.asarray(pr.prev_weights, dtype=float)
         if p.shape != (n,):
@@ -181,7 +185,7 @@ class OptimizeResult:
     solve_ms: float
     iterations: int
     kkt: Kkt
-    warm: object | None = field(default=None, repr=False, compare=False)
+    warm: WarmStart | None = field(default=None, repr=False, compare=False)
 
     def weights_by_asset(self, assets: tuple[str, ...]) -> dict[str, float]:
         return {a: float(w) + 0.0 for a, w in zip(assets, self.weights, strict=True)}  # no -0.0

@@ -17,6 +17,7 @@ reads about each coordinate's position comes from one precomputed table (``Break
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import scipy.linalg as sl
@@ -252,7 +253,7 @@ class Workspace:
                 m[np.diag_indices(nf)] += ratio
             chol, info = _POTRF(m, lower=False, clean=False, overwrite_a=True)
             chol = self.factors[key] = chol if info == 0 else None
-        return chol, c
+        return cast(np.ndarray | None, chol), c  # False (not cached) was replaced just above
 
 
 def tolerances(ws: Workspace) -> tuple[float, float]:
@@ -287,7 +288,7 @@ def _system(ws: Workspace, st: ActiveSet) -> _System:
     guess = st.pi[active_rows] if st.pi.size else np.zeros(active_rows.size)
     if st.gross_on:
         borders = np.vstack([cols[SIGN_W][free], borders])
-        rhs_b = np.concatenate([[float(qp.gross) - float(np.abs(wx).sum())], rhs_b])
+        rhs_b = np.concatenate([[float(qp.gross) - float(np.abs(wx).sum())], rhs_b])  # type: ignore[arg-type]  # gross_on: a gross cap is set
         guess = np.concatenate([[st.lam], guess])
     lin = -qp.q[free]
     if qp.cost:
@@ -425,8 +426,8 @@ def kkt(ws: Workspace, w: np.ndarray, lam: float, pi: np.ndarray) -> Kkt:
         primal = max(primal, float((qp.rl - aw).max()), float((aw - qp.ru).max()))
         if ws.inequalities:  # equality rows have no complementarity gap
             # the slack on the side pi pushes against (inf where that side is open), times |pi|
-            slack = np.where(pi > 0, qp.ru - aw, np.where(pi < 0, aw - qp.rl, 0.0))
-            gap = np.where(qp.rl == qp.ru, 0.0, np.minimum(np.abs(pi) * slack, 1e300))
+            row_slack = np.where(pi > 0, qp.ru - aw, np.where(pi < 0, aw - qp.rl, 0.0))
+            gap = np.where(qp.rl == qp.ru, 0.0, np.minimum(np.abs(pi) * row_slack, 1e300))
             comp = max(comp, float(np.abs(gap).max()))
     return Kkt(primal, dual_max, comp)
 

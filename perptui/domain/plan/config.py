@@ -80,7 +80,7 @@ class PlanConfig:
         _check(self)
 
     def with_(self, **changes: object) -> PlanConfig:
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # __post_init__ checks each value
 
 
 def _bad(name: str, value: object, want: str) -> UsageError:

@@ -31,6 +31,7 @@ from perptui.domain.optimize import (
     efficient_frontier,
     optimize,
 )
+from perptui.domain.types import Side
 
 from .config import PlanConfig, PlanInputs
 from .legs import PlanLeg, listed
@@ -138,7 +139,7 @@ def problem(config: PlanConfig, mu: np.ndarray, cov: np.ndarray, assets: tuple[s
 def _empty(state: RegimeState, notes: list[str], **known: object) -> DirectionalLayer:
     fields = {"assets": (), "mu": np.zeros(0), "cov": None, "weights": np.zeros(0), "frontier": (),
               "chosen": None, "optimizer": None} | known  # fmt: skip
-    return DirectionalLayer(legs=(), regime=state, notes=tuple(notes), **fields)  # type: ignore[arg-type]
+    return DirectionalLayer(legs=(), regime=state, notes=tuple(notes), **fields)  # type: ignore[arg-type]  # the layer's remaining fields by name
 
 
 def directional_layer(
@@ -162,7 +163,7 @@ def directional_layer(
     vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     sig = np.array(
         [
-            signals(  # type: ignore[union-attr]
+            signals(  # type: ignore[union-attr]  # symbols hold min_closes closes: never None
                 [c for _, c in inputs.closes[s]],
                 config.ma_fast, config.ma_slow, config.donchian_bars, config.momentum_bars,
             ).combined
@@ -219,7 +220,7 @@ def _legs(
         if why is not None:
             notes.append(f"directional: {symbol} dropped: {why}")
             continue
-        side = "long" if w > 0 else "short"
+        side: Side = "long" if w > 0 else "short"
         sgn = 1.0 if w > 0 else -1.0
         notional = qty * mark
         lev = max(1.0, min(config.leverage_cap, market.max_leverage or config.leverage_cap))

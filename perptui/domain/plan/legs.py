@@ -57,7 +57,7 @@ class PlanTrade:
 
 def as_dict(obj: object) -> dict[str, object]:
     """A dataclass's fields by name, in order (the JSON shape of the plan's parts)."""
-    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]  # obj is one of the plan's dataclasses
 
 
 def risk_shares(weights: np.ndarray, cov: np.ndarray) -> np.ndarray | None:

@@ -30,6 +30,7 @@ from perptui.domain.estimators import covariance
 from perptui.domain.funding_stats import history_stats
 from perptui.domain.optimize import OptimizeResult, PortfolioProblem, optimize
 from perptui.domain.timeframes import DAY_MS
+from perptui.domain.types import Side
 
 from .config import PlanConfig, PlanInputs, Series
 from .legs import PlanLeg, listed
@@ -175,8 +176,8 @@ def neutral_layer(inputs: PlanInputs, config: PlanConfig, capital: float, total:
                 notes.append(f"neutral: {pick.symbol} dropped: {why}")
             continue
         notional = qty * mark
-        perp_side = "short" if pick.earn_sign > 0 else "long"
-        spot_side = "long" if pick.earn_sign > 0 else "short"
+        perp_side: Side = "short" if pick.earn_sign > 0 else "long"
+        spot_side: Side = "long" if pick.earn_sign > 0 else "short"
         sgn = 1.0 if spot_side == "long" else -1.0
         legs.append(
             PlanLeg(pick.symbol, "spot", spot_side, qty, notional, sgn * notional / total, notional, 0.0, 0.0,

@@ -113,7 +113,7 @@ def build_plan(
     vol = float(np.sqrt(max(var, 0.0)))
     legs = neutral + directional
     trades = trades_to(legs, current, inputs.marks, inputs.markets)
-    shown = {x.symbol for x in (*legs, *trades)}
+    shown = {x.symbol for x in legs} | {t.symbol for t in trades}
     return HybridPlan(
         config=config,
         neutral=neutral,
@@ -127,7 +127,7 @@ def build_plan(
         chosen=d.chosen,
         optimizer=d.optimizer,
         trades=trades,
-        warm=d.optimizer.warm if d.optimizer is not None else warm,  # type: ignore[arg-type]
+        warm=d.optimizer.warm if d.optimizer is not None else warm,
         notes=tuple(inputs.notes) + n.notes + d.notes,
         assets=d.assets,
         qty_steps={s: qty_step(m) for s, m in inputs.markets.items() if s in shown},

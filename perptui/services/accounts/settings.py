@@ -8,9 +8,10 @@ a stored value that is no longer valid is ignored and the default applies.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from perptui.domain.account import check_risk_fraction, check_split
 from perptui.domain.errors import UsageError
@@ -65,7 +66,7 @@ class RiskAndPlan:
         # Without a store (an exchange account opened with none) edits last for the session.
         self._memory: dict[str, object] = {}
 
-    def _stored(self) -> dict[str, object]:
+    def _stored(self) -> Mapping[str, Any]:  # stored JSON: each value is checked where it is read
         if self._store is None:
             return self._memory
         return self._store.load_account_settings(self._account)
@@ -76,9 +77,9 @@ class RiskAndPlan:
         risk = self._risk_default
         split = self._split_default
         with suppress(KeyError, UsageError):
-            risk = check_risk_fraction(stored[RISK_KEY])  # type: ignore[arg-type]
+            risk = check_risk_fraction(stored[RISK_KEY])
         try:
-            neutral, directional = stored[SPLIT_KEY]  # type: ignore[misc]
+            neutral, directional = stored[SPLIT_KEY]
             split = check_split(neutral, directional)
         except (KeyError, TypeError, ValueError, UsageError):
             pass

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -47,14 +47,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _serialised(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+def _serialised(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
     """One call at a time: the app's workers call the demo market from several threads (each with its
     own event loop), and its series grow and cache as they are read. The methods never await, so the
     lock is never held across a suspension."""
 
     @functools.wraps(method)
     async def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        with args[0]._lock:  # type: ignore[attr-defined]
+        with args[0]._lock:  # type: ignore[attr-defined]  # args[0] is self, a DemoExchange; P.args is untyped
             return await method(*args, **kwargs)
 
     return call

@@ -561,7 +561,7 @@ class CcxtExchange:
             )
 
     def _settle_currency(self) -> str:
-        settles = [m.get("settle") for m in self._perps.values() if m.get("settle")]
+        settles: list[str] = [m["settle"] for m in self._perps.values() if m.get("settle")]
         if "USDT" in settles:
             return "USDT"
         return max(set(settles), key=settles.count) if settles else "USDT"

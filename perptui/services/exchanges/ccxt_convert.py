@@ -105,7 +105,8 @@ def tiers_from_ccxt(raw: list[dict[str, Any]]) -> list[LeverageTier]:
     rows = sorted(raw, key=lambda t: num(t.get("minNotional")) or 0.0)
     given: list[float | None] = []
     for tier in rows:
-        info = tier.get("info") if isinstance(tier.get("info"), dict) else {}
+        raw_info = tier.get("info")
+        info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
         given.append(num(info.get("cum")) if "cum" in info else num(info.get("mmDeduction")))
     brackets = [(num(t.get("minNotional")) or 0.0, num(t.get("maintenanceMarginRate")) or 0.0) for t in rows]
     derived = continuous_maint_amounts(brackets)
@@ -242,7 +243,7 @@ def candles_from_ccxt(rows: list[list[Any]], since: int, until: int | None) -> l
         if any(v is None for v in values[:4]):
             continue
         o, h, low, c, v = values
-        candles.append(Candle(time, o, h, low, c, v or 0.0))  # type: ignore[arg-type]
+        candles.append(Candle(time, o, h, low, c, v or 0.0))  # type: ignore[arg-type]  # o, h, low, c are checked not None above
     candles.sort(key=lambda c: c.time)
     return candles
 

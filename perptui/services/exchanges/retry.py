@@ -26,9 +26,9 @@ def backoff_delay(
     it) so that many clients do not retry in lockstep. A server's Retry-After wins when it is longer,
     still capped.
     """
-    rng = rng or random
+    uniform = rng.uniform if rng is not None else random.uniform
     expo = min(cap_s, base_s * (2**attempt))
-    delay = expo / 2 + rng.uniform(0, expo / 2)
+    delay = expo / 2 + uniform(0, expo / 2)
     if retry_after_s is not None and retry_after_s > delay:
         delay = retry_after_s
     return max(0.0, min(cap_s, delay))
@@ -40,9 +40,9 @@ def parse_retry_after(headers: object) -> float | None:
         return None
     value = None
     try:
-        for key in headers:  # type: ignore[attr-defined]
+        for key in headers:  # type: ignore[attr-defined]  # any mapping the client hands over; TypeError caught
             if str(key).lower() == "retry-after":
-                value = headers[key]  # type: ignore[index]
+                value = headers[key]  # type: ignore[index]  # as above: a mapping, else TypeError
                 break
     except TypeError:
         return None
@@ -73,7 +73,7 @@ class RetryNotice:
         )
 
 
-RetryListener = Callable[[RetryNotice], None]
+RetryListener = Callable[[RetryNotice], object]  # what it returns is ignored
 
 #: Who hears of the retries of the calls made in this context (an asyncio task and the tasks it
 #: starts): a pane's worker sets it, so only its own calls reach it, whoever else shares the source.

@@ -19,6 +19,7 @@ from perptui.domain.account import day_start
 from perptui.domain.limits import Limits, check_limits
 from perptui.domain.risk_breaker import (
     BreakerEvent,
+    BreakerEventKind,
     BreakerState,
     breaker_state,
     is_reducing,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from perptui.services.accounts.paper import PaperAccount
     from perptui.services.store import Store
 
-_KINDS = {risk_events.BREAKER_TRIP: "trip", risk_events.BREAKER_RESET: "reset"}
+_KINDS: dict[str, BreakerEventKind] = {risk_events.BREAKER_TRIP: "trip", risk_events.BREAKER_RESET: "reset"}
 RestingPolicy = Literal["cancel", "hold"]
 #: The note of a limit order a trip cancelled.
 CANCELLED_BY_TRIP = "cancelled: the circuit breaker tripped (risk.breaker_limit_orders = cancel)"
@@ -43,7 +44,7 @@ CANCELLED_BY_TRIP = "cancelled: the circuit breaker tripped (risk.breaker_limit_
 def breaker_events(conn: sqlite3.Connection, account: str, now: int) -> list[BreakerEvent]:
     """Today's trips and resets (earlier ones never matter: a trip ends at the next UTC day)."""
     rows = risk_events.load_events(conn, account, since=day_start(now), until=now + 1, kinds=list(_KINDS))
-    return [BreakerEvent(e.time, _KINDS[e.kind], e.message) for e in rows]  # type: ignore[arg-type]
+    return [BreakerEvent(e.time, _KINDS[e.kind], e.message) for e in rows]
 
 
 def state_in(conn: sqlite3.Connection, account: str, now: int) -> BreakerState:

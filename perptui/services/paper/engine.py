@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 from perptui.domain.errors import UsageError
 from perptui.domain.paper import (
@@ -209,7 +209,7 @@ class PaperEngine:
                 with self.store.writing():
                     raise _Rehearsed(action())
             except _Rehearsed as done:
-                return done.result  # type: ignore[no-any-return]
+                return cast(T, done.result)  # the value action() returned, raised to undo the writes
 
     def place_order(self, req: OrderRequest, *, now: int | None = None) -> OrderResult:
         """A market order fills now at the mark plus slippage (taker fee); a limit order rests until the

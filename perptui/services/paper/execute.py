@@ -13,6 +13,7 @@ from perptui.domain.account import from_units
 from perptui.domain.paper import FillReason, FundingPayment, Liquidity, PaperFill, PaperPosition, money
 from perptui.domain.paper_fills import FillOutcome, funding_amount
 from perptui.domain.paper_margin import liquidation_loss
+from perptui.domain.types import Side
 from perptui.presentation import numbers as fmt
 from perptui.services.paper.state import BookState
 from perptui.services.store import paper_book, risk_events
@@ -41,7 +42,7 @@ def book_fill(
     *,
     exchange: str,
     symbol: str,
-    side: str,
+    side: Side,
     qty: float,
     price: float,
     mark: float | None,
@@ -57,7 +58,7 @@ def book_fill(
         conn,
         account,
         PaperFill(
-            0, order_id, exchange, symbol, time, side, qty, price, mark,  # type: ignore[arg-type]
+            0, order_id, exchange, symbol, time, side, qty, price, mark,
             outcome.fee, outcome.realized_pnl, liquidity, reason,
         ),
     )  # fmt: skip
@@ -90,9 +91,9 @@ def book_liquidation(
     fills: list[PaperFill] = []
     after = state
     for i, ((p, price), pnl) in enumerate(zip(closes, realized, strict=True)):
-        side = "short" if p.side == "long" else "long"
+        side: Side = "short" if p.side == "long" else "long"
         fill = PaperFill(
-            0, None, p.exchange, p.symbol, time, side, p.qty, price, p.last_mark, 0.0, pnl, None,  # type: ignore[arg-type]
+            0, None, p.exchange, p.symbol, time, side, p.qty, price, p.last_mark, 0.0, pnl, None,
             "liquidation", loss if i == 0 else 0.0,
         )  # fmt: skip
         fills.append(paper_book.insert_fill(conn, account, fill))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from perptui.domain.errors import UsageError
 from perptui.domain.liquidation import tier_allowing
@@ -126,7 +126,8 @@ def place(
         taker = ledger.fees(symbol)[0]
         resting = req.price is not None and not limit_marketable(req.side, req.price, mark)
         slippage, tick = ledger.config.slippage, market.price_tick
-        price = req.price if resting else taker_price(mark, req.side, slippage, tick)
+        # resting: a limit order, so req.price is set
+        price = cast(float, req.price) if resting else taker_price(mark, req.side, slippage, tick)
         if req.price is not None and not resting:  # a marketable limit takes, never worse than its price
             price = min(price, req.price) if req.side == "long" else max(price, req.price)
         assert price is not None

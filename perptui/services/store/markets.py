@@ -69,7 +69,7 @@ def load_markets(conn: sqlite3.Connection, exchange: str) -> list[Market]:
         symbol = row[0]
         market_tiers, source = tiers.get(symbol, ([], ""))
         out.append(
-            Market(
+            Market(  # type: ignore[misc]  # row[:-1] is exactly the 16 columns before `active`
                 exchange,
                 *row[:-1],
                 active=bool(row[-1]),

@@ -141,7 +141,7 @@ def insert_order(conn: sqlite3.Connection, account: str, o: PaperOrder) -> Paper
     )  # fmt: skip
     oid = cur.lastrowid
     assert oid is not None
-    return load_order(conn, account, oid)  # type: ignore[return-value]
+    return load_order(conn, account, oid)  # type: ignore[return-value]  # the row just inserted
 
 
 def set_order_status(

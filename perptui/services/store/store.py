@@ -33,7 +33,7 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        self: Store = args[0]  # type: ignore[assignment]
+        self: Store = args[0]  # type: ignore[assignment]  # args[0] is self, a Store; P.args is untyped
         with self._lock:
             if self._conn is None:
                 raise StoreError(f"the database {self._where} is closed")

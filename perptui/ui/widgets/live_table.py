@@ -330,7 +330,7 @@ class LiveTable(ScrollView, can_focus=True):
         return line.crop(0, width)
 
     def _row_strip(self, cells: tuple[Cell, ...]) -> Strip:
-        segments = []
+        segments: list[Segment] = []
         pad = Segment(" " * PAD)
         for spec, width, (text, tone) in zip(self.specs, self.columns.widths, cells, strict=True):
             text = clip(text, width)

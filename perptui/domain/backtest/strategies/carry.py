@@ -104,7 +104,7 @@ class CarryLayer:
         equal = np.full(m, 1.0 / m)
         if p.weighting == "equal" or m == 1:
             return equal
-        now = int(self._h.times[k])  # type: ignore[union-attr]
+        now = int(self._h.times[k])  # type: ignore[union-attr]  # _h is set by prepare()
         income = np.column_stack([daily_income(self._prints[i], now, p.lookback_days) for i in cols])
         if income.shape[0] < 2:
             return equal

@@ -175,19 +175,19 @@ class TrendLayer:
         """The optimiser's weights for the universe ``cols`` at row r; None when it cannot solve."""
         p = self.params
         rows = self.returns[r - self.window + 1 : r + 1, cols]
-        cov = covariance(rows, self._h.timeframe, p.covariance)  # type: ignore[union-attr]
+        cov = covariance(rows, self._h.timeframe, p.covariance)  # type: ignore[union-attr]  # _h is set by prepare()
         vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
         drift = self.signal[r, cols] * p.signal_ic * vol
         mu = perp_expected_returns(self.funding[r, cols], drift, shrinkage=p.shrinkage).mu
         key = tuple(int(c) for c in cols)
         warm = self._warm[1] if self._warm is not None and self._warm[0] == key else None
         try:
-            assets = tuple(self._h.symbols[c] for c in cols)  # type: ignore[union-attr]
+            assets = tuple(self._h.symbols[c] for c in cols)  # type: ignore[union-attr]  # _h is set by prepare()
             result: OptimizeResult = optimize(problem(self.config, mu, cov, assets), warm)
         except UsageError:
             self._warm = None
             return None
-        self._warm = (key, result.warm)  # type: ignore[assignment]
+        self._warm = (key, result.warm)
         return result.weights
 
     def regime_at(self, r: int, cols: np.ndarray) -> RegimeState:

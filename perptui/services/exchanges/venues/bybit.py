@@ -83,7 +83,7 @@ class BybitVenue(Venue):
         if symbols and len(symbols) <= PER_SYMBOL_TIERS:
             for symbol in symbols:
                 market_id = api.raw_market(symbol)["id"]
-                params = {"category": "linear", "symbol": market_id}
+                params: dict[str, Any] = {"category": "linear", "symbol": market_id}
                 response = await api.call(
                     f"reading leverage tiers of {symbol}",
                     api.ex.publicGetV5MarketRiskLimit,
@@ -93,7 +93,7 @@ class BybitVenue(Venue):
                 rows.extend(((response or {}).get("result") or {}).get("list") or [])
             return api.ex.parse_leverage_tiers(rows, symbols, "symbol")
         seen: set[str] = set()
-        params: dict[str, Any] = {"category": "linear"}
+        params = {"category": "linear"}
         for _ in range(MAX_TIER_PAGES):
             response = await api.call(
                 "reading leverage tiers", api.ex.publicGetV5MarketRiskLimit, dict(params)

@@ -50,7 +50,8 @@ class HyperliquidVenue(Venue):
     def fix_ticker(self, raw: dict[str, Any], market: dict[str, Any], received_ms: int) -> dict[str, Any]:
         """Also the mark and the oracle (index) price of the context, which ccxt's ticker leaves out."""
         fixed = super().fix_ticker(raw, market, received_ms)
-        info = fixed.get("info") if isinstance(fixed.get("info"), dict) else {}
+        raw_info = fixed.get("info")
+        info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
         if fixed.get("markPrice") is None:
             fixed["markPrice"] = conv.num(info.get("markPx"))
         if fixed.get("indexPrice") is None:

@@ -68,7 +68,8 @@ class OkxVenue(Venue):
         # short answer proves it whole in one request.
         span = (page - 1) * interval
         end = int(until) if until is not None else int(api.ex.milliseconds()) + span
-        top, rows = since, {}
+        top = since
+        rows: dict[int, dict[str, Any]] = {}
         while not rows and top < end:
             # The window grows by one page while it is empty (a market listed later), never skipping
             # past `since`: whatever is returned starts at the first print after it.

@@ -92,7 +92,7 @@ class AccountPane(Pane):
         try:
             account = self.ctx.account()
             EquityChart.preload()
-            read = SummaryRead(account.summary(), account.equity_history())
+            read: SummaryRead | SummaryFailed = SummaryRead(account.summary(), account.equity_history())
         except Exception as exc:
             read = SummaryFailed(str(exc))
         if not get_current_worker().is_cancelled:  # a newer read replaced this one

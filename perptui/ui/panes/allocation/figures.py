@@ -24,7 +24,7 @@ class PlanFigures(Container):
         yield Stat("regime", "text", id="plan-regime")
 
     def show(self, plan: HybridPlan) -> None:
-        figures = {
+        figures: dict[str, float | str | None] = {
             "return": fmt.pct(plan.expected_return, 1) + " /yr",
             "volatility": fmt.pct(plan.volatility, 1) + " /yr",
             "sharpe": "—" if plan.sharpe is None else f"{plan.sharpe:.2f}",

@@ -295,8 +295,8 @@ class AllocationPane(Pane):
         key = self.table.cursor_key
         if key is not None:
             symbol = key.split(":", 1)[1].rsplit(":", 1)[0]
-            self.app.show_pane("sizing")  # type: ignore[attr-defined]
-            self.app.pane("sizing").open_symbol(symbol)  # type: ignore[attr-defined]
+            self.app.show_pane("sizing")  # type: ignore[attr-defined]  # textual's Widget.app is App; show_pane() is PerptuiApp's
+            self.app.pane("sizing").open_symbol(symbol)  # type: ignore[attr-defined]  # PerptuiApp.pane(); the sizing pane's own method
 
     def on_live_table_selected(self, event: LiveTable.Selected) -> None:
         event.stop()

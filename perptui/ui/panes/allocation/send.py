@@ -18,6 +18,7 @@ from perptui.domain.paper_spot import NO_SPOT_SHORT
 
 if TYPE_CHECKING:
     from perptui.domain.plan import PlanInputs, PlanTrade
+    from perptui.domain.types import Side
     from perptui.services.paper.engine import PaperEngine
 
 SendKind = Literal["pair", "unpair", "order"]
@@ -29,7 +30,7 @@ class SendItem:
 
     kind: SendKind
     symbol: str
-    side: str  # the perp leg's side ("short" for a pair)
+    side: Side  # the perp leg's side ("short" for a pair)
     qty: float
     reduce_only: bool
     mark: float | None
@@ -121,8 +122,8 @@ def rehearse(engine: PaperEngine, items: list[SendItem], inputs: PlanInputs | No
         spot_of = {i.symbol: i.spot for i in items}
         for f in spot_fills:
             perp = f"{f.symbol}:{f.symbol.split('/', 1)[-1]}"
-            if spot_of.get(perp):
-                slippage += abs(f.price - spot_of[perp]) * f.qty  # type: ignore[operator]
+            if spot := spot_of.get(perp):
+                slippage += abs(f.price - spot) * f.qty
         portfolio = engine.account.portfolio(marks=dict(engine.marks))
         return Rehearsal(items, refusals, fees, slippage, portfolio.gross_exposure, portfolio.net_exposure)
 
@@ -145,7 +146,7 @@ def place_all(engine: PaperEngine, items: Sequence[SendItem]) -> list[str | None
             else:
                 req = OrderRequest(
                     item.symbol, item.side, item.qty, reduce_only=item.reduce_only, mark=item.mark
-                )  # type: ignore[arg-type]
+                )
                 engine.place_order(req)
         except UsageError as exc:
             outcome.append(str(exc))

@@ -75,7 +75,7 @@ class Setting:
 
 def _validated(config: PlanConfig, **changes: object) -> PlanConfig:
     try:
-        return replace(config, **changes)  # type: ignore[arg-type]
+        return replace(config, **changes)  # type: ignore[arg-type]  # PlanConfig checks each value; ValueError below
     except ValueError as exc:  # PlanConfig's checks: one line naming the field
         raise UsageError(str(exc)) from None
 

@@ -34,7 +34,8 @@ async def solve_plan(
 
     capital_from = ""
     if config is None:
-        config, capital_from = await asyncio.to_thread(first_config, ctx)
+        first, capital_from = await asyncio.to_thread(first_config, ctx)
+        config = first  # apart from the unpacking, so mypy narrows config to PlanConfig
     if inputs is None:
         inputs = await read_inputs(ctx, config)
     current = await asyncio.to_thread(current_positions, ctx)

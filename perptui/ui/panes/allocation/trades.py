@@ -26,7 +26,7 @@ _KIND = {"pair": "PAIR", "unpair": "UNPAIR", "order": ""}
 
 def confirm_lines(
     items: Sequence[SendItem],
-    steps: Mapping[str, float] | None = None,
+    steps: Mapping[str, float | None] | None = None,
     *,
     refused: frozenset[tuple[str, str]] = frozenset(),
     cost: tuple[float, float] | None = None,
@@ -36,7 +36,7 @@ def confirm_lines(
     perp of its quantity, both or neither; REFUSED where the paper account refuses it, by (kind,
     symbol) in ``refused``), then the rebalance's cost (fees, slippage) and the gross and net exposure
     it leaves."""
-    rows = []
+    rows: list[tuple[str, str, str, SendItem]] = []
     for i in items:
         what = _KIND[i.kind] or i.side.upper()
         if i.kind == "pair":
@@ -44,7 +44,7 @@ def confirm_lines(
         elif i.kind == "unpair":
             what = "PAIR ×"
         rows.append((what, fmt.qty(i.qty, (steps or {}).get(i.symbol)), shown_symbol(i.symbol), i))
-    kind_w, qty_w, sym_w = (max((len(r[k]) for r in rows), default=0) for k in range(3))
+    kind_w, qty_w, sym_w = (max((len(r[k]) for r in rows), default=0) for k in range(3))  # type: ignore[arg-type]  # k < 3: the text columns
     notional_w = max((len(fmt.money(i.notional)) for i in items), default=0)
 
     def line(what: str, qty: str, symbol: str, item: SendItem) -> str:

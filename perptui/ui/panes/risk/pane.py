@@ -245,8 +245,8 @@ class RiskPane(Pane):
     def action_size_selected(self) -> None:
         p = self.selected()
         if p is not None:
-            self.app.show_pane("sizing")  # type: ignore[attr-defined]
-            self.app.pane("sizing").open_symbol(p.symbol)  # type: ignore[attr-defined]
+            self.app.show_pane("sizing")  # type: ignore[attr-defined]  # textual's Widget.app is App; show_pane() is PerptuiApp's
+            self.app.pane("sizing").open_symbol(p.symbol)  # type: ignore[attr-defined]  # PerptuiApp.pane(); the sizing pane's own method
 
     def action_close_position(self) -> None:
         p = self.selected()

@@ -171,12 +171,12 @@ class ScanDetail(Vertical):
         self._set("run30", fmt.UNKNOWN if run is None else f"{run} print{'' if run == 1 else 's'}")
         self._set("legs", DIRECTIONS.get(r.carry_direction or "", fmt.UNKNOWN))
         self._signed("net", r.carry_net_apr, 1, apr=True)
-        days = r.breakeven_days
-        if days is None or not math.isfinite(days):
+        breakeven = r.breakeven_days
+        if breakeven is None or not math.isfinite(breakeven):
             # A known carry without a break-even never earns back its costs.
             self._set("breakeven", "never" if r.carry_direction else fmt.UNKNOWN)
         else:
-            self._set("breakeven", f"{days:,.1f} days")
+            self._set("breakeven", f"{breakeven:,.1f} days")
         self._mark_incomplete(r)
 
     def _mark_incomplete(self, r: ScanRow) -> None:

@@ -181,7 +181,7 @@ class ScannerPane(Pane):
     # --- the view: filters, sort, side panel, cross-exchange ---------------------------------------
 
     def change_view(self, **changes: object) -> None:
-        self.view = replace(self.view, **changes)  # type: ignore[arg-type]
+        self.view = replace(self.view, **changes)  # type: ignore[arg-type]  # callers pass ScanView fields by name
         self.remember_view()
         self.redraw()
 
@@ -266,8 +266,8 @@ class ScannerPane(Pane):
             return
         rate = row.funding_rate
         side = None if not rate else ("short" if rate > 0 else "long")
-        sizing = self.app.pane("sizing")  # type: ignore[attr-defined]
-        self.app.show_pane("sizing")  # type: ignore[attr-defined]
+        sizing = self.app.pane("sizing")  # type: ignore[attr-defined]  # textual's Widget.app is App; pane() is PerptuiApp's
+        self.app.show_pane("sizing")  # type: ignore[attr-defined]  # textual's Widget.app is App; show_pane() is PerptuiApp's
         sizing.open_symbol(row.symbol, side)
         if side is not None:
             earns = f"sizing a {side.upper()} on {row.base}: it earns the funding ({rate:+.4%})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from perptui.domain.errors import UsageError
 from perptui.domain.quantities import PRICE, RISK_PERCENT, Quantity
@@ -24,6 +25,8 @@ from perptui.ui.panes.sizing.model import (
     stop_kind,
     stop_of,
 )
+
+_S = TypeVar("_S", bound=str)  # a mode: StopMode, RiskMode
 
 
 def nudge(
@@ -61,15 +64,15 @@ def nudge(
         return _step_text(base_text, risk_kind("amount", ctx), direction, 1.0, 2, floor=1.0)
     if field == "leverage":
         try:
-            base = (
+            lev = (
                 parse_number(form.leverage, "leverage", leverage_kind(ctx)) if form.leverage.strip() else None
             )
         except UsageError:
             return None
-        if base is None:
-            base = auto_leverage or 1.0
+        if lev is None:
+            lev = auto_leverage or 1.0
         ceiling = ctx.market.max_leverage or 125.0
-        return plain(min(ceiling, max(1.0, math.floor(base + 1e-9) + direction)), 0)
+        return plain(min(ceiling, max(1.0, math.floor(lev + 1e-9) + direction)), 0)
     return None
 
 
@@ -149,7 +152,7 @@ def cycle_stop(
     """The next stop mode and its text for the SAME stop price, and the run to remember. The text is
     written from the price the run started with, never from the previous (rounded) text, and the mode
     the run started in gets its own text back: 2% -> price -> ATR -> 2%."""
-    mode: StopMode = next_in(STOP_MODES, form.stop_mode)  # type: ignore[assignment]
+    mode: StopMode = next_in(STOP_MODES, form.stop_mode)
     if ctx is None:
         return mode, "", None
     if cycle is None or cycle.written != (form.stop_mode, form.stop):
@@ -174,5 +177,5 @@ def convert_risk(form: FormState, ctx: Context, mode: RiskMode) -> str:
     return plain(budget / ctx.equity * 100, 2) if mode == "pct" else plain(budget, 2)
 
 
-def next_in(options: tuple[str, ...], current: str) -> str:
+def next_in(options: tuple[_S, ...], current: str) -> _S:
     return options[(options.index(current) + 1) % len(options)] if current in options else options[0]

@@ -46,7 +46,7 @@ def error(field: str, message: str, *, missing: bool = False) -> SizingError:
     from perptui.domain.sizing import SizingError
 
     exc = SizingError(field, message)
-    exc.missing = missing  # type: ignore[attr-defined]
+    exc.missing = missing  # type: ignore[attr-defined]  # a UI-only hint carried on the domain's error
     return exc
 
 

@@ -195,7 +195,8 @@ class SizingPane(Pane):
         await self.mount(Horizontal(main, ladder, id="size-body"), MoreCue(id="size-more"))
         self.watch(self.app, "privacy", lambda _: self.recompute(), init=False)
         self.watch(main, "scroll_y", lambda _: self.show_more(), init=False)
-        self.watch(main, "virtual_size", lambda _: self.call_after_refresh(self.show_more), init=False)
+        # call_after_refresh's bool goes unread by the watcher
+        self.watch(main, "virtual_size", lambda _: self.call_after_refresh(self.show_more), init=False)  # type: ignore[arg-type]  # the bool call_after_refresh returns goes unread
         self.built = True
         self.fit()
 
@@ -429,7 +430,7 @@ class SizingPane(Pane):
     def _key(self, binding_id: str) -> str:
         """The (first) key of a binding, after the user's keymap."""
         keymap = getattr(self.app, "_keymap", {}) or {}
-        default = next(b.key for b in self.BINDINGS if getattr(b, "id", None) == binding_id)  # type: ignore[union-attr]
+        default = next(b.key for b in self.BINDINGS if getattr(b, "id", None) == binding_id)  # type: ignore[union-attr]  # only Binding objects have an id
         first = str(keymap.get(binding_id, default)).split(",")[0].strip()
         return {"slash": "/"}.get(first, first)
 
@@ -440,7 +441,7 @@ class SizingPane(Pane):
         if name in FIELDS:
             event.stop()
             if getattr(self.form, name) != event.value:
-                self.form = replace(self.form, **{name: event.value})
+                self.form = replace(self.form, **{name: event.value})  # type: ignore[arg-type]  # FIELDS: the str fields
                 self._restart("recompute", DEBOUNCE_S, self.recompute)
                 self.schedule_save()
 
@@ -465,7 +466,7 @@ class SizingPane(Pane):
 
     def set_form(self, **changes: str) -> None:
         """Change the form and the inputs showing it, then recompute and remember."""
-        self.form = replace(self.form, **changes)  # type: ignore[arg-type]
+        self.form = replace(self.form, **changes)  # type: ignore[arg-type]  # callers pass form fields by name
         for name, text in changes.items():
             if name in FIELDS:
                 self.form_widget.set_text(name, text)
@@ -616,7 +617,7 @@ class SizingPane(Pane):
             return
         ctx = self.context()
         mode = next_in(RISK_MODES, self.form.risk_mode)
-        text = convert_risk(self.form, ctx, mode) if ctx is not None else ""  # type: ignore[arg-type]
+        text = convert_risk(self.form, ctx, mode) if ctx is not None else ""
         self.set_form(risk_mode=mode, risk=text)
 
     def action_margin_mode(self) -> None:

@@ -47,9 +47,10 @@ class TargetsCard(Vertical):
                 f"{fmt.qty(tp.qty, m.amount_step)} ({tp.share * 100:.0f}%)",
                 pnl,
             )
-            row = [_cell(c, w, i) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+            texts = [_cell(c, w, i) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+            row: list[str | tuple[str, str]] = list(texts)
             if valid:  # a stale table stays in the dimmed colour
-                row[-1] = (row[-1], "$text-success" if tp.pnl > 0 else "$text-error")
+                row[-1] = (texts[-1], "$text-success" if tp.pnl > 0 else "$text-error")
             lines.append(Content.assemble(*row))
         table.update(Content("\n").join(lines))
 

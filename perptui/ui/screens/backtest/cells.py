@@ -67,7 +67,7 @@ def _money(x: float | None, private: bool) -> Cell:
 def metric_cells(m: Metrics, *, private: bool, strong: bool = False) -> tuple[Cell, ...]:
     """return, CAGR, vol, Sharpe, Sortino, max DD, Calmar, price PnL, funding, fees, turnover."""
     dd = m.max_drawdown
-    cells = (
+    cells: tuple[tuple[str, str], ...] = (
         (_pct(m.total_return), _tone(m.total_return)),
         (_pct(m.cagr), _tone(m.cagr)),
         (_pct(m.volatility), ""),

@@ -297,7 +297,7 @@ class BacktestScreen(Screen[None]):
     def action_help(self) -> None:
         from perptui.ui.screens.help import HelpScreen
 
-        rows = self.app.key_rows(self, "Backtest")  # type: ignore[attr-defined]
+        rows = self.app.key_rows(self, "Backtest")  # type: ignore[attr-defined]  # textual's Screen.app is App; key_rows() is PerptuiApp's
         self.app.push_screen(HelpScreen("Keys · Backtest", rows))
 
     # --- drawing -----------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -364,7 +364,9 @@ def _funding_file(
     return run
 
 
-def _stored_funding(store: Store, exchange: str, symbol: str, seen: dict[int, object]) -> list[FundingPrint]:
+def _stored_funding(
+    store: Store, exchange: str, symbol: str, seen: Mapping[int, object]
+) -> list[FundingPrint]:
     if not seen:
         return []
     return store.load_funding(exchange, symbol, min(seen), max(seen) + 1)

@@ -17,7 +17,9 @@ from perptui.domain.errors import ConfigError
 
 @pytest.fixture
 def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty config file named by PERPTUI_CONFIG (a PERPTUI_CONFIG naming no file is refused)."""
     path = tmp_path / "perptui.toml"
+    path.write_text("")
     monkeypatch.setenv("PERPTUI_CONFIG", str(path))
     return path
 
@@ -156,6 +158,7 @@ def test_config_table_masks_secrets(monkeypatch: pytest.MonkeyPatch, capsys: pyt
 def test_config_init_writes_loadable_defaults_and_refuses_to_overwrite(
     config_file: Path, capsys: pytest.CaptureFixture
 ) -> None:
+    config_file.unlink()
     assert main(["config", "--init"]) == 0
     text = config_file.read_text()
     assert text == default_config_text()

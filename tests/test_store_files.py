@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -161,3 +162,25 @@ def test_a_second_connection_waits_for_the_writer(tmp_path: Path) -> None:
             a.upsert_funding("x", [FundingPrint(BTC, 1_600_000_000_000, 1e-4)])
             assert b.load_funding("x", BTC) == []  # WAL: readers see the last commit, never blocked
         assert len(b.load_funding("x", BTC)) == 1
+
+
+def test_a_new_cache_its_wal_shm_and_its_new_folder_are_owner_only(tmp_path: Path) -> None:
+    """The cache holds balances, fills and positions: nobody else on the machine may read it."""
+    folder = tmp_path / "data" / "perptui"
+    path = folder / "perptui.db"
+    old = os.umask(0o022)  # the usual umask, which gave 0644 and 0755
+    try:
+        with Store.open(path) as store:
+            store.upsert_funding("binanceusdm", [FundingPrint(BTC, 1_600_000_000_000, 1e-5)])
+            files = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    finally:
+        os.umask(old)
+    assert files == {"perptui.db": 0o600, "perptui.db-wal": 0o600, "perptui.db-shm": 0o600}
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_an_existing_folder_keeps_its_mode(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    Store.open(tmp_path / "cache.db").close()
+    assert tmp_path.stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "cache.db").stat().st_mode & 0o777 == 0o600

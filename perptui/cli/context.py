@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -36,7 +37,12 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         if value not in (None, False):
             overrides[key] = value
             flags[key] = flag
-    return load_settings(overrides, flags)
+    return load_settings(overrides, flags, warn=_warn)
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"perptui: warning: {message}\n")
+    sys.stderr.flush()
 
 
 def db_path(settings: Settings):

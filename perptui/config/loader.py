@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,12 @@ from pydantic import BaseModel, ValidationError
 
 from perptui.config import paths
 from perptui.config.settings import Settings, _file_values
+from perptui.config.urls import mask_url
 from perptui.domain.errors import ConfigError
 
 SECRET_KEYS = frozenset({"api_key", "api_secret", "api_password"})
+#: Variables with the PERPTUI_ prefix that are not settings.
+OTHER_ENV = frozenset({paths.CONFIG_ENV})
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -37,11 +41,21 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
     flag_names: Mapping[str, str] | None = None,
     config_path: Path | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Settings:
     """Effective settings. ``overrides`` are CLI values keyed by field (dotted for sections: ``demo.seed``);
-    ``flag_names`` maps those keys to the flag the user typed, for error messages."""
+    ``flag_names`` maps those keys to the flag the user typed, for error messages; ``warn`` receives
+    one-line warnings (a config file holding a secret that other users can read)."""
+    check_env_names()
     path = config_path or paths.config_file()
+    if config_path is None and os.environ.get(paths.CONFIG_ENV) and _absent(path):
+        raise ConfigError(
+            f"environment variable {paths.CONFIG_ENV} names {path}, which does not exist: create it with "
+            f"'perptui config --init', or unset it to use {paths.config_dir() / 'config.toml'}"
+        )
     file_values = read_config_file(path)
+    if warn is not None and (message := secret_file_warning(path, file_values)):
+        warn(message)
     init = _nest({k: v for k, v in (overrides or {}).items() if v is not None})
     token = _file_values.set(file_values)
     try:
@@ -50,6 +64,59 @@ def load_settings(
         raise _config_error(exc, init, file_values, path, flag_names or {}) from None
     finally:
         _file_values.reset(token)
+
+
+def _absent(path: Path) -> bool:
+    try:
+        return not path.exists()
+    except OSError:
+        return False  # reading it says why
+
+
+def check_env_names(environ: Mapping[str, str] | None = None) -> None:
+    """Refuse a ``PERPTUI_*`` variable that sets nothing (``PERPTUI_BOGUS``, ``PERPTUI_DEMO_SEED``), as an
+    unknown key inside a section is refused: a typo must not leave a setting silently at its default."""
+    names = Settings.model_fields
+    for name in sorted(os.environ if environ is None else environ):
+        upper = name.upper()
+        if not upper.startswith("PERPTUI_") or upper in OTHER_ENV:
+            continue
+        head, nested, _ = upper.removeprefix("PERPTUI_").partition("__")
+        field = names.get(head.lower())
+        if field is not None and (not nested or _is_table(field.annotation)):
+            continue
+        sections = [n for n, f in names.items() if _is_table(f.annotation)]
+        scalars = [n for n in names if n not in sections]
+        raise ConfigError(
+            f"unknown environment variable {name}: perptui reads {paths.CONFIG_ENV}, PERPTUI_<SETTING> for "
+            f"{', '.join(scalars)}, and PERPTUI_<SECTION>__<KEY> for {', '.join(sections)} "
+            "(e.g. PERPTUI_DEMO__SEED)"
+        )
+
+
+def _is_table(annotation: Any) -> bool:
+    return (
+        annotation is dict
+        or getattr(annotation, "__origin__", None) is dict
+        or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+    )
+
+
+def secret_file_warning(path: Path, file_values: Mapping[str, Any]) -> str | None:
+    """A warning when ``path`` holds an API credential and users other than its owner may read it."""
+    held = [key for key in sorted(SECRET_KEYS) if file_values.get(key)]
+    if not held:
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    return (
+        f"config file {path} holds {', '.join(held)} and other users can read it (mode {mode:04o}): "
+        f"run 'chmod 600 {path}', or move the keys to PERPTUI_API_KEY / PERPTUI_API_SECRET"
+    )
 
 
 def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,6 +130,15 @@ def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
     return nested
 
 
+def _lookup(tree: Mapping[str, Any], loc: tuple[str, ...]) -> Any:
+    node: Any = tree
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 def _has(tree: Mapping[str, Any], loc: tuple[str, ...]) -> bool:
     node: Any = tree
     for part in loc:
@@ -73,11 +149,16 @@ def _has(tree: Mapping[str, Any], loc: tuple[str, ...]) -> bool:
 
 
 def _env_name(loc: tuple[str, ...]) -> str | None:
-    """The variable that set ``loc``; for a whole section, the first variable inside it."""
-    wanted = ("PERPTUI_" + "__".join(loc)).upper()
+    """The variable that set ``loc``: its own, the first one inside it (a whole section), or the one of
+    an enclosing section given as JSON (``PERPTUI_RISK='{"bogus": 1}'``)."""
     names = sorted(os.environ)
-    exact = next((name for name in names if name.upper() == wanted), None)
-    return exact or next((name for name in names if name.upper().startswith(wanted + "__")), None)
+    for depth in range(len(loc), 0, -1):
+        wanted = ("PERPTUI_" + "__".join(loc[:depth])).upper()
+        exact = next((name for name in names if name.upper() == wanted), None)
+        found = exact or next((name for name in names if name.upper().startswith(wanted + "__")), None)
+        if found is not None:
+            return found
+    return None
 
 
 def _config_error(
@@ -89,6 +170,10 @@ def _config_error(
 ) -> ConfigError:
     error = exc.errors()[0]
     loc = tuple(str(part) for part in error["loc"])
+    if error["type"] == "insecure_url":
+        loc = ("api_base_url",)  # raised by the model, about this field
+        env = os.environ.get(_env_name(loc) or "")
+        error["input"] = _lookup(init, loc) or env or _lookup(file_values, loc)
     key = ".".join(loc)
     if _has(init, loc):
         where = f"flag {flag_names.get(key, '--' + key.replace('_', '-'))}"
@@ -103,6 +188,8 @@ def _config_error(
     accepted = str(error["msg"]).removeprefix("Value error, ")
     raw = error.get("input")
     value = "" if loc[-1] in SECRET_KEYS or isinstance(raw, dict) else f" {raw!r}"
+    if loc[-1] == "api_base_url":
+        value = mask_url(value)
     return ConfigError(f"bad value{value} for {key} in {where}: {accepted}")
 
 

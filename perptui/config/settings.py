@@ -7,20 +7,34 @@ Precedence, highest first: CLI flags > environment (``PERPTUI_`` prefix, ``__`` 
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     InitSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+from perptui.config.urls import is_insecure_url
+from perptui.domain.errors import ConfigError
 from perptui.domain.timeframes import parse_utc
+
+_EXCHANGE_ID_RE = re.compile(r"[a-z][a-z0-9_]{1,39}")
+_EXCHANGES_ACCEPTED = (
+    'use ccxt exchange ids: a list such as ["bybit", "okx"], or "bybit,okx" in the environment'
+)
 
 #: The parsed config file, handed to the settings sources by the loader for one load.
 _file_values: ContextVar[dict[str, Any] | None] = ContextVar("perptui_file_values", default=None)
@@ -65,6 +79,10 @@ class NetworkSettings(Section):
     deadline_s: float = Field(default=15.0, gt=0, le=600)
     """Longest wait for the exchange's answer to one command or one refresh of a pane, retries
     included, in seconds (up to 600); after it the cache stands in, with its age said."""
+
+    allow_insecure: bool = False
+    """Allow a plain http:// api_base_url to a host other than this machine (keys and orders would travel
+    unencrypted); http:// to localhost, 127.0.0.0/8 or ::1 is always allowed."""
 
 
 class PaperSettings(Section):
@@ -198,8 +216,30 @@ class ScanSettings(Section):
     min_apr_pct: float = Field(default=0.0, ge=0)
     """Hide perps whose |funding APR| is below this, in percent (0 shows all)."""
 
-    exchanges: list[str] = []
+    exchanges: Annotated[list[str], NoDecode] = []
     """Other ccxt exchange ids to compare funding with in the cross-exchange view, e.g. ["bybit", "okx"]."""
+
+    @field_validator("exchanges", mode="before")
+    @classmethod
+    def _split_exchanges(cls, value: object) -> object:
+        """A list, a JSON list or comma-separated ids (``PERPTUI_SCAN__EXCHANGES=bybit,okx``)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    raise ValueError(_EXCHANGES_ACCEPTED) from None
+            else:
+                value = [part for part in text.split(",") if part.strip()]
+        if not isinstance(value, list | tuple):
+            return value  # pydantic's own "valid list" error
+        ids = []
+        for item in value:
+            if not isinstance(item, str) or not _EXCHANGE_ID_RE.fullmatch(item.strip().lower()):
+                raise ValueError(_EXCHANGES_ACCEPTED)
+            ids.append(item.strip().lower())
+        return ids
 
 
 class PlanSettings(Section):
@@ -335,6 +375,16 @@ class Settings(BaseSettings):
             )
         return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
+    @model_validator(mode="after")
+    def _refuse_insecure_url(self) -> Settings:
+        if self.api_base_url and is_insecure_url(self.api_base_url) and not self.network.allow_insecure:
+            raise PydanticCustomError(
+                "insecure_url",
+                "plain http:// sends keys and orders unencrypted: use https://, a loopback host "
+                "(localhost, 127.0.0.1, ::1), or set network.allow_insecure = true",
+            )
+        return self
+
     @property
     def exchange_name(self) -> str:
         """The id data is stored under: the ccxt id, or ``demo``."""
@@ -350,4 +400,32 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         file_settings = InitSettingsSource(settings_cls, init_kwargs=_file_values.get() or {})
-        return (init_settings, env_settings, file_settings)
+        return (init_settings, _EnvSource(settings_cls), file_settings)
+
+
+class _EnvSource(EnvSettingsSource):
+    """pydantic's environment source, with a one-line ConfigError for a value that is not JSON where a
+    section or a table is expected (``PERPTUI_RISK=nope``, ``PERPTUI_KEYMAP='not json'``)."""
+
+    def prepare_field_value(
+        self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool
+    ) -> Any:
+        try:
+            return super().prepare_field_value(field_name, field, value, value_is_complex)
+        except ValueError:
+            raise ConfigError(_env_shape_message(field_name, field)) from None
+
+
+def _env_shape_message(field_name: str, field: FieldInfo) -> str:
+    wanted = f"PERPTUI_{field_name}".upper()
+    exact = next((name for name in sorted(os.environ) if name.upper() == wanted), None)
+    name = exact or next((n for n in sorted(os.environ) if n.upper().startswith(wanted + "__")), wanted)
+    given = os.environ.get(name, "")
+    shown = given if len(given) <= 40 else given[:40] + "..."
+    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+        first = next(iter(field.annotation.model_fields)).upper()
+        example = f"{wanted}__{first}=..."
+        accepted = f"[{field_name}] is a section: set its keys one by one (e.g. {example}) or as JSON"
+    else:
+        accepted = f'use a JSON object, e.g. {wanted}=\'{{"quit": "ctrl+q"}}\', or {wanted}__QUIT=ctrl+q'
+    return f"bad value {shown!r} in environment variable {name}: it is not JSON; {accepted}"

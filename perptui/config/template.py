@@ -10,6 +10,7 @@ from pydantic import BaseModel, SecretStr
 
 from perptui.config.field_docs import field_docs
 from perptui.config.settings import Settings
+from perptui.config.urls import mask_url
 
 
 def _toml_value(value: Any) -> str:
@@ -59,7 +60,8 @@ def default_config_text() -> str:
 
 
 def effective_settings(settings: Settings) -> dict[str, Any]:
-    """Every setting as plain JSON-able values, secrets masked (``"***"`` when set, null when not)."""
+    """Every setting as plain JSON-able values, secrets masked (``"***"`` when set, null when not), as
+    are the credentials in a URL (``https://***@relay.example``)."""
 
     def dump(model: BaseModel) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -69,8 +71,12 @@ def effective_settings(settings: Settings) -> dict[str, Any]:
                 result[name] = dump(value)
             elif isinstance(value, SecretStr):
                 result[name] = "***" if value.get_secret_value() else None
-            elif value is None or isinstance(value, bool | int | float | str):
+            elif isinstance(value, str):
+                result[name] = mask_url(value) if name.endswith("_url") else value
+            elif value is None or isinstance(value, bool | int | float):
                 result[name] = value
+            elif isinstance(value, list | dict):
+                result[name] = json.loads(json.dumps(value, default=str))
             else:
                 result[name] = str(value)
         return result

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from perptui.ui.app import PerptuiApp
 from perptui.ui.context import AppContext
-from perptui.ui.keymap import binding_ids, check_keymap
+from perptui.ui.keymap import binding_ids, check_clashes, check_keymap
 
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from perptui.services.store import Store
 
 
-def known_binding_ids() -> dict[str, str]:
-    """Every remappable binding id -> its default keys."""
+def binding_classes() -> list[type]:
+    """Every class whose BINDINGS the keymap can remap."""
     from perptui.ui.panes import PANES
     from perptui.ui.screens.backtest import BacktestScreen
     from perptui.ui.screens.help import HelpScreen
@@ -30,7 +30,21 @@ def known_binding_ids() -> dict[str, str]:
 
     screens: list[type] = [HelpScreen, BacktestScreen, FormDialog, ConfirmDialog]
     classes: list[type] = [PerptuiApp, *screens, VimScroll, VimTable, LiveTable]
-    return binding_ids(classes + [spec.load() for spec in PANES])
+    return classes + [spec.load() for spec in PANES]
+
+
+def known_binding_ids() -> dict[str, str]:
+    """Every remappable binding id -> its default keys."""
+    return binding_ids(binding_classes())
+
+
+def checked_keymap(keymap: dict[str, str]) -> dict[str, str]:
+    """The user's ``[keymap]``, or ConfigError: an unknown id, no key, or a key that takes another's."""
+    if not keymap:
+        return {}
+    clean = check_keymap(keymap, known_binding_ids())
+    check_clashes(clean, binding_classes())
+    return clean
 
 
 def build_app(
@@ -44,11 +58,11 @@ def build_app(
     """The app on ``settings``. Missing pieces are made from the settings (in workers, after the first
     frame): the store at the configured path (closed on exit), the demo or ccxt source; the clock is the
     frozen or system one; the sources of the other exchanges the scanner compares (``[scan] exchanges``)
-    are ``other_sources`` or ccxt's. An unknown id in ``[keymap]`` raises ConfigError before anything
-    starts."""
+    are ``other_sources`` or ccxt's. An unknown id in ``[keymap]``, or a key that would take another
+    binding's only key, raises ConfigError before anything starts."""
     from perptui.services.sources import clock_for, for_other_exchange, open_market_data
 
-    keymap = check_keymap(settings.keymap, known_binding_ids()) if settings.keymap else {}
+    keymap = checked_keymap(settings.keymap)
     clock = clock or getattr(source, "clock", None) or clock_for(settings)
     chosen_clock = clock
 

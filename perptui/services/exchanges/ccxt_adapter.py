@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
+from perptui.config.urls import mask_url, url_password
 from perptui.domain.errors import (
     AuthenticationError,
     ExchangeError,
@@ -109,7 +110,8 @@ class CcxtExchange:
         self._cached_tiers = cached_tiers
         self._base_url = check_base_url(api_base_url) if api_base_url else None
         key, secret, password = _secret(api_key), _secret(api_secret), _secret(api_password)
-        self._secrets = tuple(s for s in (key, secret, password) if s)
+        url_secret = url_password(self._base_url) if self._base_url else None
+        self._secrets = tuple(s for s in (key, secret, password, url_secret) if s)
         self._has_keys = bool(key and secret)
         self._credentials = {"apiKey": key, "secret": secret, "password": password}
         self._timeout_ms = int(timeout_ms)
@@ -125,7 +127,7 @@ class CcxtExchange:
         self._markets_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
-        where = f", api_base_url={self._base_url!r}" if self._base_url else ""
+        where = f", api_base_url={mask_url(self._base_url)!r}" if self._base_url else ""
         keys = "with API keys" if self._has_keys else "without API keys"
         return f"CcxtExchange({self.name!r}, {keys}{where})"
 

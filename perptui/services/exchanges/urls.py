@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from perptui.config.urls import mask_url
 from perptui.domain.errors import UsageError
 
 
@@ -13,8 +14,8 @@ def check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise UsageError(
-            f"bad api_base_url {base_url!r}: use http(s)://host[:port] with an optional path prefix, "
-            "e.g. http://127.0.0.1:8080"
+            f"bad api_base_url {mask_url(base_url)!r}: use http(s)://host[:port] with an optional path "
+            "prefix, e.g. http://127.0.0.1:8080"
         )
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 

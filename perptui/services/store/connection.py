@@ -17,10 +17,13 @@ Pragmas, and why:
   cache that a rerun of ``fetch`` refills, that is the right trade for ~10x faster small commits.
 - ``busy_timeout=5000``: a second perptui waits up to 5 s for the write lock instead of failing at once.
 - ``journal_size_limit``: the WAL file shrinks back after a big import instead of staying at its peak.
+
+A new database is created owner-only (0600, in a 0700 folder when the folder is new too).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -42,6 +45,24 @@ def corrupt_message(path: Path | None, detail: str) -> str:
     if len(detail) > 160:
         detail = detail[:160] + "..."
     return f"{path or ':memory:'} is a damaged SQLite database ({detail}); {_MOVE_AWAY}"
+
+
+def create_private(path: Path) -> None:
+    """Create the database file empty (SQLite's empty database), owner-only, and its folder 0700 when it
+    is created here (an existing folder keeps its mode). SQLite gives the -wal, -shm and -journal files
+    the database file's mode, so all of them stay 0600: the cache holds the trader's balances and fills."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the folder {path.parent} for the database: {exc.strerror or exc}"
+        ) from None
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another perptui created it meanwhile: SQLite opens it as it is
+    except OSError as exc:
+        raise StoreError(f"cannot create the database {path}: {exc.strerror or exc}") from None
 
 
 def _connect(target: str | Path) -> sqlite3.Connection:
@@ -112,12 +133,7 @@ def connect(
     if existed:
         check_header(p)
     else:
-        try:
-            p.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the folder {p.parent} for the database: {exc.strerror or exc}"
-            ) from None
+        create_private(p)
     try:
         conn = _connect(p)
     except sqlite3.Error as exc:

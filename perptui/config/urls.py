@@ -1,0 +1,43 @@
+"""URL checks for settings: credentials masked wherever a URL is shown, plain http only to this machine."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+#: ``scheme://user:pass@`` inside any text (a URL's userinfo ends at the last ``@`` before the host).
+_USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]*)@")
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the credentials of every URL in it replaced by ``***`` (``https://***@host``)."""
+    return _USERINFO_RE.sub(lambda m: f"{m['scheme']}***@", text)
+
+
+def url_password(url: str) -> str | None:
+    """The password (else the user name) in ``url``'s userinfo, for scrubbing it from messages."""
+    parts = urlsplit(url)
+    return parts.password or parts.username
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """``localhost``, 127.0.0.0/8, ::1 (and ::ffff:127.x.y.z): traffic that never leaves this machine."""
+    if not host:
+        return False
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def is_insecure_url(url: str) -> bool:
+    """A plain ``http://`` URL to a host other than this machine: keys and orders would travel unencrypted."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and not is_loopback_host(parts.hostname)

@@ -13,6 +13,8 @@ from perptui.domain.errors import ExchangeUnavailable, PerptuiError
 from perptui.presentation.numbers import staleness
 from perptui.services.clock import SystemClock
 
+from .flag_checks import check_flags
+
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
     from perptui.services.live_or_cache import Deadline
@@ -36,7 +38,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         if value not in (None, False):
             overrides[key] = value
             flags[key] = flag
-    return load_settings(overrides, flags)
+    return check_flags(load_settings(overrides, flags), flags)
 
 
 def db_path(settings: Settings):

@@ -64,8 +64,8 @@ def build_request(args: argparse.Namespace, capital: float, drawdown_limit: floa
 
 
 def check_work_flags(args: argparse.Namespace) -> None:
-    """Refuse a sweep that would run for hours, or more processes than the machine can use, before
-    anything is read."""
+    """Refuse a sweep that would run for hours, a grid value the backtest cannot use, or more processes
+    than the machine can use, before anything is read."""
     import os
 
     from perptui.presentation.parse_args import check_work, grid_size
@@ -77,6 +77,12 @@ def check_work_flags(args: argparse.Namespace) -> None:
         limit,
         f"narrow the grid, or raise the limit with --max-combinations N (at most {MAX_COMBINATIONS:,})",
     )
+    from perptui.domain.backtest.grid import parse_grid
+    from perptui.domain.backtest.params import parse_params
+
+    for key, values in parse_grid(args.grid).items():  # every value read now, not after the history loads
+        for value in values:
+            parse_params([f"{key}={value}"])
     cores = os.cpu_count() or 1
     if args.workers is not None and args.workers > 4 * cores:
         raise UsageError(

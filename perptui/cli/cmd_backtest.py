@@ -78,11 +78,11 @@ def check_work_flags(args: argparse.Namespace) -> None:
         f"narrow the grid, or raise the limit with --max-combinations N (at most {MAX_COMBINATIONS:,})",
     )
     from perptui.domain.backtest.grid import parse_grid
-    from perptui.domain.backtest.params import parse_params
+    from perptui.domain.backtest.params import parse_pair
 
     for key, values in parse_grid(args.grid).items():  # every value read now, not after the history loads
         for value in values:
-            parse_params([f"{key}={value}"])
+            parse_pair(f"{key}={value}")
     cores = os.cpu_count() or 1
     if args.workers is not None and args.workers > 4 * cores:
         raise UsageError(

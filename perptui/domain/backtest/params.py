@@ -243,24 +243,28 @@ def _unknown(key: str) -> UsageError:
     return UsageError(f"unknown parameter {key!r}: {hint}")
 
 
+def parse_pair(pair: str) -> tuple[str, object]:
+    """``"top_n=3"`` -> ``("top_n", 3)``, the value checked on its own (the checks between settings, such
+    as ma_slow above ma_fast, are made when the parameters are built)."""
+    key, sep, text = pair.partition("=")
+    key = key.strip().lower()
+    if not sep or not key:
+        raise UsageError(f"bad parameter {pair!r}: use KEY=VALUE (e.g. top_n=3)")
+    spec = _SPECS.get(key)
+    if spec is None:
+        raise _unknown(key)
+    if not text.isascii() or len(text) > 40:
+        raise _bad(key, text.strip()[:40], spec.want)
+    try:
+        value = spec.parse(text)
+    except ValueError:
+        raise _bad(key, text.strip(), spec.want) from None
+    if not spec.valid(value):
+        raise _bad(key, text.strip(), spec.want)
+    return key, value
+
+
 def parse_params(pairs: Sequence[str], base: BacktestParams | None = None) -> BacktestParams:
     """``["top_n=3", "rebalance=7d"]`` applied to ``base`` (default: the defaults). Later pairs win."""
-    changes: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        key = key.strip().lower()
-        if not sep or not key:
-            raise UsageError(f"bad parameter {pair!r}: use KEY=VALUE (e.g. top_n=3)")
-        spec = _SPECS.get(key)
-        if spec is None:
-            raise _unknown(key)
-        if not text.isascii() or len(text) > 40:
-            raise _bad(key, text.strip()[:40], spec.want)
-        try:
-            value = spec.parse(text)
-        except ValueError:
-            raise _bad(key, text.strip(), spec.want) from None
-        if not spec.valid(value):
-            raise _bad(key, text.strip(), spec.want)
-        changes[key] = value
+    changes = dict(parse_pair(pair) for pair in pairs)
     return (base or BacktestParams()).with_(**changes)

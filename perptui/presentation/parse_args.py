@@ -3,7 +3,8 @@ the limits on work. Each is an argparse ``type=`` (a refusal is one line naming 
 and what is accepted; exit 2), so a malformed flag stops the command before it opens the cache.
 
 Numbers are ``perptui.presentation.parse``'s; these are the rest. Pure apart from ``date_arg``'s clock
-(the latest date accepted is tomorrow, UTC).
+(the latest date accepted is tomorrow, UTC) and ``exchange_arg``, which asks ccxt's list of exchange ids
+for any id but ``demo``.
 """
 
 from __future__ import annotations

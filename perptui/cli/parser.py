@@ -177,12 +177,7 @@ def _size(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser
     stop.add_argument(
         "--stop-atr", type=arg_type(ATR_MULTIPLE), metavar="K", help="stop K x ATR away from the entry"
     )
-    add(
-        "--atr-period",
-        type=_whole,
-        metavar="N",
-        help="bars in the ATR (default: sizing.atr_period, 14)",
-    )
+    add("--atr-period", type=_whole, metavar="N", help="bars in the ATR (default: sizing.atr_period, 14)")
     add(
         "--atr-timeframe",
         type=timeframe_arg,

@@ -3,14 +3,16 @@ the limits on work. Each is an argparse ``type=`` (a refusal is one line naming 
 and what is accepted; exit 2), so a malformed flag stops the command before it opens the cache.
 
 Numbers are ``perptui.presentation.parse``'s; these are the rest. Pure apart from ``date_arg``'s clock
-(the latest date accepted is tomorrow, UTC) and ``exchange_arg``, which asks ccxt's list of exchange ids
-for any id but ``demo``.
+(the latest date accepted is tomorrow, UTC) and ``exchange_arg``, which reads the ids ccxt knows from
+its package's files.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import functools
+import importlib.util
 import math
 import re
 import time
@@ -89,6 +91,16 @@ def symbols_arg(text: str) -> str:
 symbols_arg.__name__ = "symbols"
 
 
+@functools.cache
+def ccxt_exchange_ids() -> frozenset[str]:
+    """The ids ccxt knows, read from its package's module names (one per exchange) without importing
+    it (a second of start-up, which the app's first frame must not wait for); empty if it is missing."""
+    spec = importlib.util.find_spec("ccxt")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    return frozenset(p.stem for p in Path(spec.origin).parent.glob("*.py") if p.stem != "__init__")
+
+
 def exchange_arg(text: str) -> str:
     """``type=`` of ``--exchange``: a ccxt exchange id or ``demo`` (whether ccxt knows it is checked when the
     exchange is opened)."""
@@ -98,13 +110,11 @@ def exchange_arg(text: str) -> str:
         raise _refuse(f"{shown(text)} is empty: give {accepted}")
     if len(value) > MAX_EXCHANGE_LEN or _has_control(value) or not _EXCHANGE.fullmatch(value):
         raise _refuse(f"{shown(text)} is not an exchange id ({accepted})")
-    if value != "demo":
-        import ccxt  # the exchange is opened with it anyway; asked here so no command starts on a typo
-
-        if value not in ccxt.exchanges:
-            close = difflib.get_close_matches(value, ccxt.exchanges, n=3, cutoff=0.6)
-            hint = f"; did you mean {' or '.join(close)}?" if close else ""
-            raise _refuse(f"unknown exchange {value!r}{hint} ({accepted})")
+    known = ccxt_exchange_ids()
+    if value != "demo" and known and value not in known:
+        close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise _refuse(f"unknown exchange {value!r}{hint} ({accepted})")
     return value
 
 

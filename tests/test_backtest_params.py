@@ -58,7 +58,7 @@ def test_as_dict_round_trips_through_the_parser() -> None:
         ("zzz=1", "known: rebalance, drift"),
         ("top_n", "bad parameter 'top_n': use KEY=VALUE"),
         ("=3", "use KEY=VALUE"),
-        ("top_n=x", "top_n=x is not accepted: use a whole number of at least 0"),
+        ("top_n=x", "top_n=x is not accepted: use a whole number from 0 to 1,000"),
         ("top_n=2.5", "a whole number"),
         ("lookback_days=0", "lookback_days=0 is not accepted: use a number above 0"),
         ("neutral_pct=120", "at most 100"),

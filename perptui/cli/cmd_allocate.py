@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     exchange = settings.exchange_name
     notes: list[str] = []
     with open_store(settings) as store:
+        if settings.offline:
+            from .cmd_markets import cached_markets
+
+            cached_markets(settings, store)  # none cached: an error (exit 1), as size, scan and risk give
         capital, neutral_pct, current = account_basis(settings, store, clock, args, notes)
         config = plan_config(settings, capital=capital, neutral_pct=neutral_pct)
 

@@ -19,6 +19,7 @@ from perptui.domain.errors import UsageError
 
 from .context import open_store, settings_from_args
 from .output import err, out, print_json, say
+from .parser import DEFAULT_COMBINATIONS, MAX_COMBINATIONS
 
 if TYPE_CHECKING:
     from perptui.domain.backtest.metrics import Metrics
@@ -44,6 +45,7 @@ def build_request(args: argparse.Namespace, capital: float, drawdown_limit: floa
         raise UsageError(f"--capital must be an amount above 0, not {capital:g}")
     if args.walk_forward and not args.grid:
         raise UsageError("--walk-forward needs --grid KEY=V1,V2 (the parameter sets it re-chooses between)")
+    check_work_flags(args)
     return BacktestRequest(
         strategy=args.strategy,
         capital=capital,
@@ -59,6 +61,34 @@ def build_request(args: argparse.Namespace, capital: float, drawdown_limit: floa
         drawdown_limit=drawdown_limit,
         workers=args.workers,
     )
+
+
+def check_work_flags(args: argparse.Namespace) -> None:
+    """Refuse a sweep that would run for hours, a grid value the backtest cannot use, or more processes
+    than the machine can use, before anything is read."""
+    import os
+
+    from perptui.presentation.parse_args import check_work, grid_size
+
+    limit = getattr(args, "max_combinations", None) or DEFAULT_COMBINATIONS
+    check_work(
+        "--grid",
+        grid_size(args.grid),
+        limit,
+        f"narrow the grid, or raise the limit with --max-combinations N (at most {MAX_COMBINATIONS:,})",
+    )
+    from perptui.domain.backtest.grid import parse_grid
+    from perptui.domain.backtest.params import parse_pair
+
+    for key, values in parse_grid(args.grid).items():  # every value read now, not after the history loads
+        for value in values:
+            parse_pair(f"{key}={value}")
+    cores = os.cpu_count() or 1
+    if args.workers is not None and args.workers > 4 * cores:
+        raise UsageError(
+            f"--workers {args.workers:,} is above the limit of {4 * cores} (4 per core; this machine has "
+            f"{cores}): more processes only slow a sweep down"
+        )
 
 
 def run(args: argparse.Namespace) -> int:

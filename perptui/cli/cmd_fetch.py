@@ -7,7 +7,7 @@ import asyncio
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from perptui.domain.errors import ExchangeUnavailable, UsageError
+from perptui.domain.errors import ExchangeError, ExchangeUnavailable, UsageError
 from perptui.domain.timeframes import parse_utc, timeframe_ms
 from perptui.domain.types import Market
 from perptui.services.clock import SystemClock
@@ -66,6 +66,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _check_timeframe(source, symbol: str, timeframe: str, since: int) -> None:
+    """Ask the source for one bar first, so that a timeframe it does not offer is refused before any
+    history (the funding fetched first) is stored."""
+    try:
+        await source.fetch_ohlcv(symbol, timeframe, since, since + timeframe_ms(timeframe), limit=1)
+    except ExchangeUnavailable:
+        raise
+    except ExchangeError as exc:
+        raise UsageError(f"--timeframe {timeframe}: {exc}") from None
+
+
 async def _fetch(
     settings, store, args, kinds, since, until
 ) -> tuple[dict[str, dict[str, int]], list[Market]]:
@@ -89,6 +100,8 @@ async def _fetch(
         transient=False,
     )
     try:
+        if "ohlcv" in kinds and symbols:
+            await _check_timeframe(source, symbols[0], args.timeframe, since)
         with progress:
             for symbol in symbols:
                 added[symbol] = {}

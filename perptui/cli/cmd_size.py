@@ -116,6 +116,12 @@ def check_flags(args: argparse.Namespace, settings: Settings) -> Plan:
         raise UsageError(
             f"--atr-period must be a whole number of bars from 1 to {MAX_ATR_PERIOD}, not {period}"
         )
+    from perptui.domain.sizing import check_fee, check_slippage
+
+    if args.fee is not None:
+        check_fee("fee", args.fee, None)
+    if args.slippage_bps is not None:
+        check_slippage(args.slippage_bps)
     timeframe = args.atr_timeframe or settings.sizing.atr_timeframe
     try:
         timeframe_ms(timeframe)

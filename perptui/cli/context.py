@@ -14,6 +14,8 @@ from perptui.domain.errors import ExchangeUnavailable, PerptuiError
 from perptui.presentation.numbers import staleness
 from perptui.services.clock import SystemClock
 
+from .flag_checks import check_flags
+
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
     from perptui.services.live_or_cache import Deadline
@@ -37,7 +39,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         if value not in (None, False):
             overrides[key] = value
             flags[key] = flag
-    return load_settings(overrides, flags, warn=_warn)
+    return check_flags(load_settings(overrides, flags, warn=_warn), flags)
 
 
 def _warn(message: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import replace
 from typing import NoReturn
 
 from perptui import __version__
@@ -29,10 +29,34 @@ from perptui.domain.quantities import (
 )
 from perptui.presentation.paper_args import arg_of, parse_stop_level, parse_take_profit, parse_trail
 from perptui.presentation.parse import arg_list_type, arg_type
+from perptui.presentation.parse_args import (
+    date_arg,
+    exchange_arg,
+    id_arg,
+    path_arg,
+    stress_arg,
+    symbol_arg,
+    symbols_arg,
+    text_arg,
+    timeframe_arg,
+)
 
 from .output import error_line
 
 DEFAULT_TOP = 25
+#: Upper bounds of flags that set an amount of work or output (far above any real use; they catch a typo
+#: or a runaway script before it runs for hours).
+MAX_ROWS = 10_000
+MAX_FILLS = 1_000_000
+MAX_DAYS = 36_500
+MAX_SEED = 2**32 - 1
+MAX_VOLUME = 1e12
+MAX_APR_PCT = 10_000.0
+#: A grid's parameter sets: the default limit, and how far --max-combinations raises it.
+DEFAULT_COMBINATIONS = 1_000
+MAX_COMBINATIONS = 100_000
+#: Sweep processes; the command also refuses more than 4 per core of the machine.
+MAX_WORKERS = 1_024
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -42,17 +66,34 @@ class OneLineParser(argparse.ArgumentParser):
         error_line(f"{message} (see '{self.prog} --help')", prog=self.prog)
         raise SystemExit(2)
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> object:
+        # argparse drops a value of "--" (``--entry=--``) and stores [] without calling the flag's type.
+        values = super()._get_values(action, arg_strings)
+        if values == [] and action.option_strings and action.nargs is None:
+            self.error(f"argument {'/'.join(action.option_strings)}: expected a value, not '--'")
+        return values
+
 
 def data_options() -> argparse.ArgumentParser:
     """Options every data command takes after its name."""
     p = OneLineParser(add_help=False)
     g = p.add_argument_group("data source")
     add = g.add_argument
-    add("--exchange", metavar="ID", help="ccxt exchange id (binanceusdm, bybit, okx); demo = built-in")
+    add(
+        "--exchange",
+        type=exchange_arg,
+        metavar="ID",
+        help="ccxt exchange id (binanceusdm, bybit, okx); demo = built-in",
+    )
     add("--api-base-url", metavar="URL", help="replace scheme and host of every exchange REST URL")
     add("--testnet", action="store_true", default=None, help="use the exchange's testnet")
     add("--offline", action="store_true", default=None, help="use the cache only, never the network")
-    add("--db", metavar="PATH", help="SQLite cache file (default: in the user data dir)")
+    add(
+        "--db",
+        type=path_arg("--db"),
+        metavar="PATH",
+        help="SQLite cache file (default: in the user data dir)",
+    )
     return p
 
 
@@ -73,10 +114,10 @@ def _overview(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
         help="prices, volume and funding of every perp, busiest first",
         description="Live prices, 24h volume, open interest and funding of the configured market.",
     )
-    p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these markets")
+    p.add_argument("--symbols", nargs="+", type=symbols_arg, metavar="SYM", help="only these markets")
     p.add_argument(
         "--top",
-        type=arg_type(count(0, noun="number of rows")),
+        type=arg_type(count(0, MAX_ROWS, noun="number of rows")),
         default=DEFAULT_TOP,
         metavar="N",
         help=f"rows (default {DEFAULT_TOP}; 0: all)",
@@ -103,6 +144,7 @@ _whole = arg_type(count(1))
 _stop_pct = arg_type(STOP_PERCENT)
 _atr_multiple = arg_type(ATR_MULTIPLE)
 _risk_pct = arg_type(RISK_PERCENT)
+_days = arg_type(count(1, MAX_DAYS, noun="number of days"))
 
 
 def _leverage(text: str) -> float | str:
@@ -119,7 +161,13 @@ def _size(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser
         "leverage brackets. Percents are percents (1 = 1%); --fee is a fraction (0.0005).",
     )
     add = p.add_argument
-    add("--symbol", required=True, metavar="SYM", help="the market (BTCUSDT, BTC/USDT:USDT, ...)")
+    add(
+        "--symbol",
+        required=True,
+        type=symbol_arg,
+        metavar="SYM",
+        help="the market (BTCUSDT, BTC/USDT:USDT, ...)",
+    )
     add("--side", required=True, type=str.lower, choices=("long", "short"), help="long or short")
     add("--entry", type=_price, metavar="P", help="entry price (default: the mark; offline: the cached one)")
     stop = p.add_mutually_exclusive_group(required=True)
@@ -131,7 +179,12 @@ def _size(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser
         "--stop-atr", type=arg_type(ATR_MULTIPLE), metavar="K", help="stop K x ATR away from the entry"
     )
     add("--atr-period", type=_whole, metavar="N", help="bars in the ATR (default: sizing.atr_period, 14)")
-    add("--atr-timeframe", metavar="TF", help="ATR candles (default: sizing.atr_timeframe, 1h)")
+    add(
+        "--atr-timeframe",
+        type=timeframe_arg,
+        metavar="TF",
+        help="ATR candles (default: sizing.atr_timeframe, 1h)",
+    )
     add("--equity", type=_money, metavar="E", help="equity and free margin (default: the account's)")
     risk = p.add_mutually_exclusive_group()
     risk.add_argument(
@@ -180,30 +233,52 @@ def _scan(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser
     add(
         "--exchange",
         dest="exchanges",
+        type=exchange_arg,
         nargs="+",
         action="extend",
         metavar="ID",
         help="ccxt exchange id(s), demo = built-in; several compare funding across them "
         "(default: the configured exchange and scan.exchanges)",
     )
-    add("--symbols", nargs="+", metavar="SYM", help="only these markets (BTCUSDT, BTC/USDT:USDT, ...)")
+    add(
+        "--symbols",
+        nargs="+",
+        type=symbols_arg,
+        metavar="SYM",
+        help="only these markets (BTCUSDT, BTC/USDT:USDT, ...)",
+    )
     add(
         "--min-volume",
-        type=_non_negative,
+        type=arg_type(replace(NON_NEGATIVE, maximum=MAX_VOLUME)),
         metavar="USD",
         help="hide perps with less 24h volume (scan.min_volume_usd)",
     )
     add(
         "--min-apr",
-        type=_non_negative,
+        type=arg_type(replace(NON_NEGATIVE, maximum=MAX_APR_PCT, unit="%")),
         metavar="X",
         help="hide perps whose |funding APR| is below X%% (scan.min_apr_pct)",
     )
-    add("--sort", metavar="KEY", help="sort by a column of the JSON rows or abs_apr (default: abs_apr)")
+    add(
+        "--sort",
+        type=text_arg("--sort", "a column name or abs_apr"),
+        metavar="KEY",
+        help="sort by a column of the JSON rows or abs_apr (default: abs_apr)",
+    )
     add("--reverse", action="store_true", help="reverse the sort order")
-    add("--top", type=_whole, metavar="N", help="only the first N rows (and N spreads)")
-    add("--hold-days", type=_positive, metavar="D", help="holding period of the carry trade (scan.hold_days)")
-    add("--asof", metavar="DATETIME", help="compute from the cache as of this UTC time (2024-05-01T08:00)")
+    add("--top", type=arg_type(count(1, MAX_ROWS)), metavar="N", help="only the first N rows (and N spreads)")
+    add(
+        "--hold-days",
+        type=_positive,
+        metavar="D",
+        help="holding period of the carry trade (scan.hold_days)",
+    )
+    add(
+        "--asof",
+        type=date_arg("--asof"),
+        metavar="DATETIME",
+        help="compute from the cache as of this UTC time (2024-05-01T08:00)",
+    )
     add("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_scan")
 
@@ -215,7 +290,13 @@ def _markets(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
         help="market metadata: steps, limits, fees, leverage tiers",
         description="List the exchange's linear perpetual markets with their leverage tiers.",
     )
-    p.add_argument("--symbols", nargs="+", metavar="SYM", help="only these (BTCUSDT, BTC/USDT:USDT, ...)")
+    p.add_argument(
+        "--symbols",
+        nargs="+",
+        type=symbols_arg,
+        metavar="SYM",
+        help="only these (BTCUSDT, BTC/USDT:USDT, ...)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_markets")
 
@@ -227,13 +308,19 @@ def _fetch(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
         help="backfill funding and OHLCV history into the cache (resumable)",
         description="Download history into the local cache. Rerunning resumes after the newest stored row.",
     )
-    p.add_argument("--symbols", nargs="+", required=True, metavar="SYM", help="markets to fetch")
     p.add_argument(
-        "--since", required=True, metavar="DATE", help="start, UTC (2024-01-01 or 2024-01-01T08:00)"
+        "--symbols", nargs="+", required=True, type=symbols_arg, metavar="SYM", help="markets to fetch"
     )
-    p.add_argument("--until", metavar="DATE", help="end, UTC (default: now)")
+    p.add_argument(
+        "--since",
+        required=True,
+        type=date_arg("--since"),
+        metavar="DATE",
+        help="start, UTC (2024-01-01 or 2024-01-01T08:00)",
+    )
+    p.add_argument("--until", type=date_arg("--until"), metavar="DATE", help="end, UTC (default: now)")
     p.add_argument("--kind", default="funding,ohlcv", help="funding, ohlcv or both (default: funding,ohlcv)")
-    p.add_argument("--timeframe", default="1h", help="OHLCV bar size (default: 1h)")
+    p.add_argument("--timeframe", default="1h", type=timeframe_arg, help="OHLCV bar size (default: 1h)")
     p.add_argument("--json", action="store_true", help="print JSON and nothing else on stdout")
     p.set_defaults(command="cmd_fetch")
 
@@ -245,11 +332,22 @@ def _import(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPars
         help="load funding / OHLCV CSV and leverage-tier JSON files into the cache",
         description="Import files in the formats described in the README (Binance CSV exports, ccxt tiers).",
     )
-    p.add_argument("--funding", type=Path, metavar="PATH", help="funding CSV file or folder")
-    p.add_argument("--ohlcv", type=Path, metavar="PATH", help="perp OHLCV CSV(.gz) file or folder")
-    p.add_argument("--spot-ohlcv", type=Path, metavar="PATH", help="spot OHLCV CSV(.gz) file or folder")
-    p.add_argument("--timeframe", metavar="TF", help="bar size of the OHLCV files (1h, 8h, 1d, ...)")
-    p.add_argument("--tiers", type=Path, metavar="FILE", help="ccxt fetch_leverage_tiers() JSON")
+    p.add_argument("--funding", type=path_arg("--funding"), metavar="PATH", help="funding CSV file or folder")
+    p.add_argument(
+        "--ohlcv", type=path_arg("--ohlcv"), metavar="PATH", help="perp OHLCV CSV(.gz) file or folder"
+    )
+    p.add_argument(
+        "--spot-ohlcv",
+        type=path_arg("--spot-ohlcv"),
+        metavar="PATH",
+        help="spot OHLCV CSV(.gz) file or folder",
+    )
+    p.add_argument(
+        "--timeframe", type=timeframe_arg, metavar="TF", help="bar size of the OHLCV files (1h, 8h, 1d, ...)"
+    )
+    p.add_argument(
+        "--tiers", type=path_arg("--tiers"), metavar="FILE", help="ccxt fetch_leverage_tiers() JSON"
+    )
     p.add_argument("--symbol", metavar="SYM", help="market of a CSV file without a symbol column")
     p.add_argument("--replace", action="store_true", help="overwrite stored rows the files contradict")
     p.add_argument("--json", action="store_true", help="print JSON and nothing else")
@@ -329,7 +427,13 @@ def _paper(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
     actions = p.add_subparsers(title="actions", metavar="ACTION", parser_class=OneLineParser)
     o = _paper_action(actions, parents, "order", "place a market order, or a limit order with --price")
     add = o.add_argument
-    add("--symbol", required=True, metavar="SYM", help="the market (BTC, BTCUSDT, BTC/USDT:USDT ...)")
+    add(
+        "--symbol",
+        required=True,
+        type=symbol_arg,
+        metavar="SYM",
+        help="the market (BTC, BTCUSDT, BTC/USDT:USDT ...)",
+    )
     add("--side", required=True, type=str.lower, choices=("long", "short"), help="long or short")
     add("--qty", required=True, type=_qty, metavar="Q", help="quantity in base units (0.01 = 0.01 BTC)")
     add("--price", type=_price, metavar="P", help="limit price: rests until the mark reaches it")
@@ -351,7 +455,7 @@ def _paper(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
     )
     add("--yes", action="store_true", help="do not ask for a confirmation on a terminal")
     st = _paper_action(actions, parents, "stop", "move, remove or trail a position's stop-loss")
-    st.add_argument("symbol", metavar="SYMBOL", help="the position's market")
+    st.add_argument("symbol", type=symbol_arg, metavar="SYMBOL", help="the position's market")
     st.add_argument(
         "level",
         nargs="?",
@@ -367,21 +471,29 @@ def _paper(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
         "off: stop trailing",
     )
     c = _paper_action(actions, parents, "close", "close a position, or --qty of it (always allowed)")
-    c.add_argument("symbol", metavar="SYMBOL", help="the position's market")
+    c.add_argument("symbol", type=symbol_arg, metavar="SYMBOL", help="the position's market")
     c.add_argument("--qty", type=_qty, metavar="Q", help="close only this quantity")
     _paper_action(actions, parents, "positions", "open positions at the current marks")
     orders = _paper_action(actions, parents, "orders", "resting limits, attached stops and take-profits")
     orders.add_argument("--all", action="store_true", help="every order, filled and cancelled too")
     fills = _paper_action(actions, parents, "fills", "executions, newest last")
-    fills.add_argument("--limit", type=_whole, default=50, metavar="N", help="the last N fills (default 50)")
+    fills.add_argument(
+        "--limit",
+        type=arg_type(count(1, MAX_FILLS)),
+        default=50,
+        metavar="N",
+        help="the last N fills (default 50)",
+    )
     x = _paper_action(actions, parents, "cancel", "cancel a resting limit order")
     x.add_argument(
-        "order_id", type=_whole, metavar="ID", help="the order's number (see 'perptui paper orders')"
+        "order_id", type=id_arg, metavar="ID", help="the order's number (see 'perptui paper orders')"
     )
     r = _paper_action(actions, parents, "reset-breaker", "reset a tripped circuit breaker (needs --yes)")
     r.add_argument("--yes", action="store_true", help="confirm the reset")
     s = _paper_action(actions, parents, "spot", "buy or sell on a perp's spot twin (no borrowed spot)")
-    s.add_argument("--symbol", required=True, metavar="SYM", help="the coin (BTC, BTC/USDT ...)")
+    s.add_argument(
+        "--symbol", required=True, type=symbol_arg, metavar="SYM", help="the coin (BTC, BTC/USDT ...)"
+    )
     s.add_argument("--side", required=True, type=str.lower, choices=("buy", "sell"), help="buy or sell")
     s.add_argument("--qty", required=True, type=_qty, metavar="Q", help="quantity of the coin")
     s.add_argument(
@@ -403,7 +515,11 @@ def _carry(
     o = _paper_action(verbs, parents, "open", "open a pair (or add to it): both legs in one transaction")
     o.set_defaults(action="carry-open")
     o.add_argument(
-        "--symbol", required=True, metavar="SYM", help="the coin (BTC, BTCUSDT, BTC/USDT:USDT ...)"
+        "--symbol",
+        required=True,
+        type=symbol_arg,
+        metavar="SYM",
+        help="the coin (BTC, BTCUSDT, BTC/USDT:USDT ...)",
     )
     size = o.add_mutually_exclusive_group(required=True)
     size.add_argument("--qty", type=_qty, metavar="Q", help="quantity of each leg in the coin")
@@ -416,7 +532,7 @@ def _carry(
     o.add_argument("--yes", action="store_true", help="do not ask for a confirmation on a terminal")
     x = _paper_action(verbs, parents, "close", "close a pair, or --qty of it: both legs in one transaction")
     x.set_defaults(action="carry-close")
-    x.add_argument("symbol", metavar="SYMBOL", help="the pair's coin")
+    x.add_argument("symbol", type=symbol_arg, metavar="SYMBOL", help="the pair's coin")
     x.add_argument("--qty", type=_qty, metavar="Q", help="close only this quantity of each leg")
     return [c, o, x]
 
@@ -443,7 +559,9 @@ def _optimize(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
         description="Solve a mean-variance problem exactly: PROBLEM.json holds assets, mu, cov, objective "
         "and optional limits (see the README). Figures are yearly fractions (0.12 = 12%).",
     )
-    p.add_argument("--input", required=True, type=Path, metavar="PROBLEM.json", help="the problem file")
+    p.add_argument(
+        "--input", required=True, type=path_arg("--input"), metavar="PROBLEM.json", help="the problem file"
+    )
     p.add_argument("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_optimize")
 
@@ -482,22 +600,42 @@ def _backtest(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
     )
     add = p.add_argument
     add("--strategy", required=True, choices=("carry", "trend", "hybrid"), help="what to run")
-    add("--symbols", nargs="+", metavar="SYM", help="the universe (default: the busiest cached perps)")
+    add(
+        "--symbols",
+        nargs="+",
+        type=symbols_arg,
+        metavar="SYM",
+        help="the universe (default: the busiest cached perps)",
+    )
     add(
         "--from",
         dest="since",
+        type=date_arg("--from"),
         metavar="DATE",
         help="first day, UTC (default: 2021-01-01, or four years before --to if that is earlier)",
     )
-    add("--to", dest="until", metavar="DATE", help="end, UTC, exclusive (default: now)")
+    add(
+        "--to", dest="until", type=date_arg("--to"), metavar="DATE", help="end, UTC, exclusive (default: now)"
+    )
     add("--timeframe", default="8h", choices=("1h", "4h", "8h", "1d"), help="bar length (default 8h)")
     add("--capital", type=_money, metavar="C", help="starting capital (default: paper.starting_capital)")
     add("--param", action="append", default=[], metavar="KEY=VALUE", help="a strategy setting (repeatable)")
-    add("--ledger", type=Path, metavar="DIR", help="write fills.csv, funding.csv and equity.csv there")
+    add(
+        "--ledger",
+        type=path_arg("--ledger"),
+        metavar="DIR",
+        help="write fills.csv, funding.csv and equity.csv there",
+    )
     add("--walk-forward", action="store_true", help="re-choose --grid's parameters on rolling windows")
-    add("--grid", action="append", default=[], metavar="KEY=V1,V2", help="a parameter's values to sweep")
-    add("--in-sample-days", type=_whole, default=365, metavar="N", help="walk-forward fit window (365)")
-    add("--out-of-sample-days", type=_whole, default=90, metavar="N", help="walk-forward test window (90)")
+    add(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a parameter's values to sweep (the sets are the product of the lists; see --max-combinations)",
+    )
+    add("--in-sample-days", type=_days, default=365, metavar="N", help="walk-forward fit window (365)")
+    add("--out-of-sample-days", type=_days, default=90, metavar="N", help="walk-forward test window (90)")
     add(
         "--monte-carlo",
         type=arg_type(count(1, MAX_PATHS)),
@@ -506,7 +644,7 @@ def _backtest(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
     )
     add(
         "--seed",
-        type=arg_type(count(0, noun="seed")),
+        type=arg_type(count(0, MAX_SEED, noun="seed")),
         default=7,
         metavar="S",
         help="Monte Carlo seed (default 7)",
@@ -516,8 +654,28 @@ def _backtest(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPa
         action="store_true",
         help="replay the stress windows and the worst weeks on today's paper positions (else the final book)",
     )
-    add("--stress", action="append", default=[], metavar="FROM:TO", help="an extra stress window")
-    add("--workers", type=_whole, metavar="N", help="processes for sweeps (default: one per core)")
+    add(
+        "--stress",
+        action="append",
+        type=stress_arg,
+        default=[],
+        metavar="FROM:TO",
+        help="an extra stress window",
+    )
+    add(
+        "--workers",
+        type=arg_type(count(1, MAX_WORKERS, noun="number of workers")),
+        metavar="N",
+        help="processes for sweeps (default: one per core; at most 4 per core)",
+    )
+    add(
+        "--max-combinations",
+        type=arg_type(count(1, MAX_COMBINATIONS, noun="limit")),
+        default=DEFAULT_COMBINATIONS,
+        metavar="N",
+        help=f"the most parameter sets --grid may give (default {DEFAULT_COMBINATIONS:,}; "
+        f"at most {MAX_COMBINATIONS:,})",
+    )
     add("--json", action="store_true", help="print JSON and nothing else")
     p.set_defaults(command="cmd_backtest")
 

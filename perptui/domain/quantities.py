@@ -26,6 +26,8 @@ MAX_PRICE = 1e12
 MAX_QUANTITY = 1e15
 #: The most Monte Carlo paths a backtest draws (the view's field and ``--monte-carlo``).
 MAX_PATHS = 100_000
+#: The largest multiple (of an ATR, a risk, a payoff): a stop 1,000 ATRs away is a typo.
+MAX_MULTIPLE = 1_000.0
 #: The leverage accepted when the market's own maximum is not known (Binance's highest).
 DEFAULT_MAX_LEVERAGE = 125.0
 #: The most leverage perptui accepts whatever a market says.
@@ -69,7 +71,7 @@ OPEN_PERCENT = Quantity("percent", unit="%", example="2 or 30")
 #: A percent with a meaningful sign (a minimum carry APR, a target return).
 SIGNED_PERCENT = Quantity("percent", sign="any", unit="%", example="5 or -2.5")
 #: A multiple of something (ATR multiples, R multiples, a payoff ratio), above 0.
-MULTIPLE = Quantity("multiple", suffixes=("x", "R"), example="2 or 1.5")
+MULTIPLE = Quantity("multiple", maximum=MAX_MULTIPLE, suffixes=("x", "R"), example="2 or 1.5")
 #: The quantities of the sizing calculator, the same for ``perptui size`` and the sizing pane.
 RISK_PERCENT = PERCENT.named("risk")
 STOP_PERCENT = PERCENT.named("stop distance")

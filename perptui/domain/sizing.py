@@ -348,9 +348,9 @@ def size_position(req: SizingRequest) -> SizingResult:
     stop = float(req.stop)
     equity = _check_amount("equity", _check_positive("equity", req.equity, "an amount above 0"))
     budget = _risk_budget(req, equity)
-    fee_entry = _fee("fee", req.fee_entry, m.taker_fee)
-    fee_exit = _fee("fee", req.fee_exit, m.taker_fee)
-    slippage_bps = _slippage(req.slippage_bps)
+    fee_entry = check_fee("fee", req.fee_entry, m.taker_fee)
+    fee_exit = check_fee("fee", req.fee_exit, m.taker_fee)
+    slippage_bps = check_slippage(req.slippage_bps)
     slippage = slippage_bps / 10_000
     free = equity if req.free_margin is None else req.free_margin
     if not _finite(free) or free < 0:
@@ -828,7 +828,8 @@ def _risk_budget(req: SizingRequest, equity: float) -> float:
     return float(amount)
 
 
-def _fee(name: str, given: float | None, default: float | None) -> float:
+def check_fee(name: str, given: float | None, default: float | None) -> float:
+    """The taker fee given (else the market's), a fraction from 0 to under ``MAX_FEE``; SizingError else."""
     fee = given if given is not None else default
     if fee is None:
         raise SizingError(name, "the market does not publish its taker fee; give one (e.g. 0.0005 for 0.05%)")
@@ -839,7 +840,7 @@ def _fee(name: str, given: float | None, default: float | None) -> float:
     return float(fee)
 
 
-def _slippage(bps: float) -> float:
+def check_slippage(bps: float) -> float:
     if not _finite(bps) or not 0 <= bps < MAX_SLIPPAGE_BPS:
         raise SizingError("slippage", f"must be from 0 to under {MAX_SLIPPAGE_BPS:g} bps, not {bps!r}")
     return float(bps)

@@ -10,17 +10,24 @@ _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
+#: The longest bar accepted (a year): longer ones hold no history and overflow the maths.
+MAX_TIMEFRAME_MS = 366 * DAY_MS
 
 
 def timeframe_ms(timeframe: str) -> int:
     """``'8h'`` -> 28_800_000. Raises UsageError for anything that is not N followed by m, h, d or w."""
-    text = timeframe.strip()
+    text = str(timeframe).strip()
     number, unit = text[:-1], text[-1:]
-    if unit not in _UNIT_MS or not number.isdigit() or int(number) <= 0:
+    # ASCII digits only: str.isdigit also takes '²' and '١', which int() then refuses or misreads.
+    ok = unit in _UNIT_MS and number.isascii() and number.isdigit() and len(number) <= 6
+    if not ok or int(number) <= 0:
         raise UsageError(
             f"bad timeframe {timeframe!r}: use a whole number followed by m, h, d or w (e.g. 1h, 8h, 1d)"
         )
-    return int(number) * _UNIT_MS[unit]
+    ms = int(number) * _UNIT_MS[unit]
+    if ms > MAX_TIMEFRAME_MS:
+        raise UsageError(f"bad timeframe {timeframe!r}: bars are at most a year long (e.g. 1h, 8h, 1d, 1w)")
+    return ms
 
 
 def parse_utc(text: str, what: str = "date") -> int:

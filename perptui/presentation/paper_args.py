@@ -11,7 +11,7 @@ from typing import Literal, TypeVar
 
 from perptui.domain.errors import UsageError
 from perptui.domain.paper import TakeProfitTarget, check_shares
-from perptui.domain.quantities import PRICE
+from perptui.domain.quantities import MAX_MULTIPLE, PRICE
 from perptui.presentation.parse import parse_number
 
 T = TypeVar("T")
@@ -97,6 +97,8 @@ def parse_trail(text: str) -> TrailArg:
         return TrailArg("pct", value / 100, f"{value:g}%")
     if word.endswith("atr"):
         value = _finite_positive(word[:-3], "--trail", accepted)
+        if value > MAX_MULTIPLE:
+            raise UsageError(f"--trail must be at most {MAX_MULTIPLE:g} ATRs behind the mark, not {text}")
         return TrailArg("atr", value, f"{value:g}atr")
     raise UsageError(f"--trail must be {accepted}, not {text!r}")
 

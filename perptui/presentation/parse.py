@@ -68,11 +68,12 @@ __all__ = [
     "shown",
 ]
 
+#: Digits are ASCII (re.ASCII): ``\d`` alone also matches '١٢' (Arabic-Indic), which float() reads as 12.
 _EXPONENT = r"(?:[eE][+-]?\d+)?"
-_PLAIN = re.compile(rf"(?:\d+(?:\.\d*)?|\.\d+){_EXPONENT}")
+_PLAIN = re.compile(rf"(?:\d+(?:\.\d*)?|\.\d+){_EXPONENT}", re.ASCII)
 #: Thousands groups with one separator kind (the backreference), then an optional decimal part.
-_GROUPED = re.compile(r"[1-9]\d{0,2}(?P<sep>[,_ ])\d{3}(?:(?P=sep)\d{3})*(?:\.\d*)?")
-_DECIMAL_COMMA = re.compile(r"\d+,\d+")
+_GROUPED = re.compile(r"[1-9]\d{0,2}(?P<sep>[,_ ])\d{3}(?:(?P=sep)\d{3})*(?:\.\d*)?", re.ASCII)
+_DECIMAL_COMMA = re.compile(r"\d+,\d+", re.ASCII)
 
 
 def shown(text: str) -> str:

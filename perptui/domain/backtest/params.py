@@ -134,11 +134,11 @@ def _number(lo: float | None = None, hi: float | None = None, *, above: bool = F
     return _Spec(float, valid, " ".join(parts))
 
 
-def _whole(lo: int) -> _Spec:
+def _whole(lo: int, hi: int) -> _Spec:
     def valid(v: object) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v >= lo
+        return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
 
-    return _Spec(int, valid, f"a whole number of at least {lo}")
+    return _Spec(int, valid, f"a whole number from {lo} to {hi:,}")
 
 
 def _choice(options: Sequence[str]) -> _Spec:
@@ -149,7 +149,7 @@ def _parse_rebalance(text: str) -> object:
     t = text.strip().lower()
     if t in (NEVER, "none"):
         return NEVER
-    if t.isdigit():
+    if t.isascii() and t.isdigit():
         return int(t)
     return t
 
@@ -158,7 +158,7 @@ def _valid_rebalance(v: object) -> bool:
     if isinstance(v, bool):
         return False
     if isinstance(v, int):
-        return v >= 1
+        return 1 <= v <= _MAX_BARS
     if not isinstance(v, str):
         return False
     if v == NEVER:
@@ -174,6 +174,11 @@ def _parse_drift(text: str) -> object:
     return None if t in ("none", "off", NEVER) else float(t)
 
 
+#: Upper bounds, the same as the settings' (``[plan]``) where they have one; elsewhere far above any real
+#: use (ten years of days, a million bars), so that a typo such as 1e308 is refused, not run.
+_MAX_DAYS = 3650.0
+_MAX_BARS = 1_000_000
+
 _SPECS: dict[str, _Spec] = {
     "rebalance": _Spec(
         _parse_rebalance,
@@ -188,33 +193,33 @@ _SPECS: dict[str, _Spec] = {
     "perp_taker": _number(0, 1),
     "spot_taker": _number(0, 1),
     "slippage": _number(0, 1),
-    "top_n": _whole(0),
-    "min_carry_apr": _number(),
-    "lookback_days": _number(0, above=True),
-    "hold_days": _number(0, above=True),
-    "neutral_leverage": _number(1),
+    "top_n": _whole(0, 1000),
+    "min_carry_apr": _number(-10_000, 10_000),
+    "lookback_days": _number(0, _MAX_DAYS, above=True),
+    "hold_days": _number(0, _MAX_DAYS, above=True),
+    "neutral_leverage": _number(1, 20),
     "weighting": _choice(WEIGHTINGS),
     "neutral_max_weight": _number(0, 1, above=True),
-    "ma_fast": _whole(1),
-    "ma_slow": _whole(2),
-    "donchian_bars": _whole(2),
-    "momentum_bars": _whole(1),
-    "signal_ic": _number(0),
+    "ma_fast": _whole(1, _MAX_BARS),
+    "ma_slow": _whole(2, _MAX_BARS),
+    "donchian_bars": _whole(2, _MAX_BARS),
+    "momentum_bars": _whole(1, _MAX_BARS),
+    "signal_ic": _number(0, 100),
     "shrinkage": _number(0, 1),
-    "leverage_cap": _number(0, above=True),
+    "leverage_cap": _number(0, 20, above=True),
     "max_weight": _number(0, 1, above=True),
-    "vol_target": _number(0, above=True),
+    "vol_target": _number(0, 5, above=True),
     "objective": _choice(OBJECTIVES),
-    "risk_aversion": _number(0, above=True),
-    "target_return": _number(),
+    "risk_aversion": _number(0, 1000, above=True),
+    "target_return": _number(-100, 100),
     "covariance": _choice(COVARIANCES),
-    "cov_lookback_days": _number(0, above=True),
+    "cov_lookback_days": _number(0, _MAX_DAYS, above=True),
     "sizing": _choice(SIZINGS),
     "neutral_pct": _number(0, 100),
-    "regime_k": _number(0, above=True),
-    "regime_zero_at": _number(0, above=True),
-    "regime_window_days": _whole(2),
-    "regime_history_days": _whole(2),
+    "regime_k": _number(0, 1e9, above=True),
+    "regime_zero_at": _number(0, 1e9, above=True),
+    "regime_window_days": _whole(2, 3650),
+    "regime_history_days": _whole(2, 3650),
 }
 KEYS: tuple[str, ...] = tuple(_SPECS)
 
@@ -239,22 +244,28 @@ def _unknown(key: str) -> UsageError:
     return UsageError(f"unknown parameter {key!r}: {hint}")
 
 
+def parse_pair(pair: str) -> tuple[str, object]:
+    """``"top_n=3"`` -> ``("top_n", 3)``, the value checked on its own (the checks between settings, such
+    as ma_slow above ma_fast, are made when the parameters are built)."""
+    key, sep, text = pair.partition("=")
+    key = key.strip().lower()
+    if not sep or not key:
+        raise UsageError(f"bad parameter {pair!r}: use KEY=VALUE (e.g. top_n=3)")
+    spec = _SPECS.get(key)
+    if spec is None:
+        raise _unknown(key)
+    if not text.isascii() or len(text) > 40:
+        raise _bad(key, text.strip()[:40], spec.want)
+    try:
+        value = spec.parse(text)
+    except ValueError:
+        raise _bad(key, text.strip(), spec.want) from None
+    if not spec.valid(value):
+        raise _bad(key, text.strip(), spec.want)
+    return key, value
+
+
 def parse_params(pairs: Sequence[str], base: BacktestParams | None = None) -> BacktestParams:
     """``["top_n=3", "rebalance=7d"]`` applied to ``base`` (default: the defaults). Later pairs win."""
-    changes: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        key = key.strip().lower()
-        if not sep or not key:
-            raise UsageError(f"bad parameter {pair!r}: use KEY=VALUE (e.g. top_n=3)")
-        spec = _SPECS.get(key)
-        if spec is None:
-            raise _unknown(key)
-        try:
-            value = spec.parse(text)
-        except ValueError:
-            raise _bad(key, text.strip(), spec.want) from None
-        if not spec.valid(value):
-            raise _bad(key, text.strip(), spec.want)
-        changes[key] = value
+    changes = dict(parse_pair(pair) for pair in pairs)
     return (base or BacktestParams()).with_(**changes)

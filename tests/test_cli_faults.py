@@ -54,7 +54,9 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     monkeypatch.setenv("PERPTUI_DB", str(tmp_path / "binance.db"))
     monkeypatch.setenv("PERPTUI_NETWORK__MAX_RETRIES", "4")
     monkeypatch.setenv("PERPTUI_NETWORK__BACKOFF_S", "0.001")
-    monkeypatch.setenv("PERPTUI_NETWORK__TIMEOUT_MS", "1000")  # a held request gives up after 1 s
+    # No fault here holds a request longer than 0.2 s; a client timeout well above it keeps a request
+    # that a loaded machine answers slowly from counting as a failure.
+    monkeypatch.setenv("PERPTUI_NETWORK__TIMEOUT_MS", "10000")
     monkeypatch.setenv("PERPTUI_NETWORK__DEADLINE_S", "15")
     return monkeypatch
 
@@ -147,8 +149,9 @@ def test_a_silent_exchange_is_answered_from_the_cache_within_the_deadline(
         assert code == 0, err
         assert source_of(command, data, err) == "cache", err
         assert why in err
-        # The deadline, not ccxt's 60 s timeout and retries: a wide margin for a loaded machine.
-        assert elapsed < deadline_s + 10, (command, elapsed)
+        # The deadline, not ccxt's 60 s timeout and retries (which would take minutes): a wide margin for
+        # a loaded machine.
+        assert elapsed < 30, (command, elapsed)
         if command == "scan":
             [found] = data["sources"]
             assert found["reason"] == why and found["cache_age_s"] is not None

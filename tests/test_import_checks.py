@@ -244,14 +244,16 @@ def test_a_file_name_that_names_no_market_is_refused_unless_symbol_says(tmp_path
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "db" / "cache.db"
     monkeypatch.setenv("PERPTUI_DB", str(path))
-    monkeypatch.setenv("PERPTUI_CONFIG", str(tmp_path / "none.toml"))
+    config = tmp_path / "empty.toml"  # no user config file reaches the test (an existing, empty one)
+    config.write_text("")
+    monkeypatch.setenv("PERPTUI_CONFIG", str(config))
     return path
 
 
 @pytest.mark.parametrize(
     ("argv", "match"),
     [
-        (["--exchange", "nosuch"], "'nosuch' is not a ccxt exchange id"),
+        (["--exchange", "nosuch"], "unknown exchange 'nosuch'"),
         (["--exchange", "binanceusdn"], "did you mean binanceusdm"),
         (["--exchange", EX, "--symbol", "💩"], "--symbol: symbol '💩' holds characters"),
         (["--exchange", EX, "--symbol", "BTC/USDT:USDT:USDT"], "is not a market name"),

@@ -232,3 +232,31 @@ def test_well_formed_input_still_runs(db: Path, capsys: pytest.CaptureFixture) -
     markets = run_json(capsys, "markets", "--symbols", "BTC,ETH", "SOL", "--json")
     assert [m["symbol"] for m in markets] == ["BTCDEMO/USDT:USDT", "ETHDEMO/USDT:USDT", "SOLDEMO/USDT:USDT"]
     assert main(["paper", "fills", "--limit", "1000000", "--json"]) == 0
+
+
+def test_an_unwritable_ledger_folder_is_refused_before_the_backtest_runs(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("the backtest ran")
+
+    monkeypatch.setattr("perptui.services.backtest.run_report", never)
+    monkeypatch.setattr("perptui.services.backtest_data.load_history", never)
+    afile = tmp_path / "a-file"
+    afile.write_text("")
+    for folder, says in [
+        ("/proc/nope", "cannot write the ledgers to /proc/nope"),
+        (str(afile / "x"), "Not a directory"),
+        (str(afile), "cannot write the ledgers to"),
+    ]:
+        code, line = run_error(capsys, *BACKTEST, "--ledger", folder)
+        assert code == 2 and says in line, line
+
+
+def test_a_backtest_that_fails_leaves_no_ledger_folder_behind(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "new" / "deep"
+    code, line = run_error(capsys, *BACKTEST[:4], "NOPE", *BACKTEST[5:], "--ledger", str(folder))
+    assert code == 2 and "unknown symbol 'NOPE'" in line
+    assert not (tmp_path / "new").exists()

@@ -22,8 +22,10 @@ from .output import err, out, print_json, say
 from .parser import DEFAULT_COMBINATIONS, MAX_COMBINATIONS
 
 if TYPE_CHECKING:
+    from perptui.config.settings import Settings
     from perptui.domain.backtest.metrics import Metrics
     from perptui.services.backtest import BacktestReport, BacktestRequest
+    from perptui.services.clock import Clock
 
 
 def _span(args: argparse.Namespace, now: int, timeframe: str) -> tuple[int, int]:
@@ -92,9 +94,8 @@ def check_work_flags(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from perptui.services.backtest import run_report, stress_windows
-    from perptui.services.backtest_data import load_history
-    from perptui.services.sources import clock_for, open_market_data
+    from perptui.services.backtest import stress_windows
+    from perptui.services.sources import clock_for
 
     settings = settings_from_args(args)
     capital = args.capital if args.capital is not None else settings.paper.starting_capital
@@ -102,6 +103,34 @@ def run(args: argparse.Namespace) -> int:
     stress_windows(request.stress)  # bad windows fail before any fetch
     clock = clock_for(settings)
     span = _span(args, clock.now_ms(), args.timeframe)
+    if args.ledger is None:
+        report = _report(args, settings, clock, span, request)
+    else:
+        from perptui.services.backtest_ledger import ledger_folder, write_ledgers
+
+        with ledger_folder(args.ledger) as folder:  # an unwritable folder is refused now, not after the run
+            report = _report(args, settings, clock, span, request)
+            paths = write_ledgers(report.result, folder)
+        err().print(f"ledgers written: {', '.join(str(p) for p in paths)}", markup=False, highlight=False)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        render(report, settings.exchange_name)
+    return 0
+
+
+def _report(
+    args: argparse.Namespace,
+    settings: Settings,
+    clock: Clock,
+    span: tuple[int, int],
+    request: BacktestRequest,
+) -> BacktestReport:
+    """Load the history (fetching what the cache lacks when online) and run the request over it."""
+    from perptui.services.backtest import run_report
+    from perptui.services.backtest_data import load_history
+    from perptui.services.sources import open_market_data
+
     with open_store(settings) as store:
 
         async def gather():
@@ -123,16 +152,7 @@ def run(args: argparse.Namespace) -> int:
     report = _with_bar(history, request) if bar else run_report(history, request)
     for line in report.notes:
         err().print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
-    if args.ledger is not None:
-        from perptui.services.backtest_ledger import write_ledgers
-
-        paths = write_ledgers(report.result, args.ledger)
-        err().print(f"ledgers written: {', '.join(str(p) for p in paths)}", markup=False, highlight=False)
-    if args.json:
-        print_json(report.as_dict())
-    else:
-        render(report, settings.exchange_name)
-    return 0
+    return report
 
 
 def _with_span(request: BacktestRequest, span: tuple[int, int]) -> BacktestRequest:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,6 +78,33 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[list[str]]) -> None
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+@contextmanager
+def ledger_folder(folder: str | Path) -> Iterator[Path]:
+    """The ledger folder, made ready before a backtest runs (which may take minutes): created when
+    missing and proven writable by writing a probe file, else UsageError with one line. When the run
+    fails, the folders made here are removed again, so a refused run leaves nothing behind."""
+    root = Path(folder).expanduser()
+    created = [p for p in (root, *root.parents) if not p.exists()]
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        _remove(created)
+        raise UsageError(f"cannot write the ledgers to {root}: {exc.strerror or exc}") from None
+    try:
+        yield root
+    except BaseException:
+        _remove(created)
+        raise
+
+
+def _remove(created: list[Path]) -> None:
+    for path in created:  # deepest first
+        with suppress(OSError):
+            path.rmdir()  # only while empty
 
 
 def write_ledgers(result: BacktestResult, folder: str | Path) -> list[Path]:

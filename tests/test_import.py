@@ -100,10 +100,12 @@ def test_real_tiers_files(binance_data: Path, store: Store) -> None:
     assert store.tiers_source(EX, "BTC/USDT:USDT") == "import:leverage_tiers_2024-10-24.json"
     assert import_tiers(store, EX, binance_data / "leverage_tiers_2024-10-24.json").rows_added == 0
 
-    # The 2022 file (keys like BTC/USDT) maps to the perps but never replaces newer brackets.
+    # The 2022 file (keys like BTC/USDT) maps to the perps; where its brackets differ they are conflicts,
+    # and the cached ones are kept.
     old = import_tiers(store, EX, binance_data / "leverage_tiers_2022-05-21.json")
     assert old.rows_read == 158 and old.bad_rows == []
     assert store.load_tiers(EX)["BTC/USDT:USDT"] == btc
+    assert 0 < old.conflicts <= 158 - old.rows_added and not old.replaced
     assert 0 < old.rows_added < 158  # only markets the 2024 file does not list
     assert len(store.load_tiers(EX)) == 349 + old.rows_added
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perptui.cli import main
 from perptui.domain.errors import UsageError
 from perptui.domain.sizing import SizingRequest, size_position
 from perptui.domain.tier_check import TierProblem, check_tiers
@@ -194,6 +195,35 @@ def test_conflicting_prints_are_reported_and_kept_unless_replace(tmp_path: Path,
     assert [p.rate for p in store.load_funding(EX, BTC)] == [0.0007, 0.0001]
 
 
+def test_tiers_that_differ_from_the_cached_ones_are_conflicts_kept_unless_replace(
+    tmp_path: Path, store: Store
+) -> None:
+    first = tiers_file(tmp_path / "a.json", "0")
+    assert import_tiers(store, EX, first).rows_added == 1
+    second = tmp_path / "b.json"
+    rows = [{"minNotional": 0, "maxNotional": 10_000, "maintenanceMarginRate": 0.01, "maxLeverage": 50}]
+    second.write_text(json.dumps({"ETH/USDT:USDT": rows, BTC: rows}, indent=1))
+    report = import_tiers(store, EX, second)
+    assert report.rows_added == 1  # ETH: new, no conflict
+    assert report.conflicts == 1 and not report.replaced
+    example = report.conflict_examples[0]
+    assert (example.file, example.line) == (second, 10)  # the line of the BTC key
+    assert "the cache holds other brackets (2 brackets, the first to 50,000 at 0.4000%" in example.reason
+    assert store.load_tiers(EX)[BTC][0].mmr == 0.004
+    assert import_tiers(store, EX, first).conflicts == 0  # the same brackets again: no conflict
+    replaced = import_tiers(store, EX, second, replace=True)
+    assert replaced.conflicts == 1 and replaced.replaced and replaced.rows_added == 1
+    assert store.load_tiers(EX)[BTC][0].mmr == 0.01
+
+
+def test_real_tiers_stand_in_for_approximate_ones_without_a_conflict(tmp_path: Path, store: Store) -> None:
+    approx = (LeverageTier(0, math.inf, 0.05, 0, 10),)
+    store.upsert_tiers(EX, BTC, approx, "approximate", NOW)
+    report = import_tiers(store, EX, tiers_file(tmp_path / "a.json", "0"))
+    assert report.conflicts == 0 and report.rows_added == 1
+    assert store.load_tiers(EX)[BTC][0].mmr == 0.004
+
+
 def test_ohlcv_rows_dated_year_1_or_9999_are_bad_rows_and_no_coverage(tmp_path: Path, store: Store) -> None:
     path = tmp_path / "ETHUSDT.csv"
     days = ["0001-01-01", "2024-01-02", "2024-01-03", "9999-12-31"]
@@ -290,3 +320,26 @@ def test_the_cli_reports_conflicts_and_replaces_only_when_asked(
     assert out["funding"]["conflicts"]["replaced"]
     with Store.open(db) as s:
         assert [p.rate for p in s.load_funding(EX, BTC)] == [0.0007]
+
+
+def test_the_cli_reports_tier_conflicts_and_replaces_only_when_asked(
+    tmp_path: Path, db: Path, capsys: pytest.CaptureFixture
+) -> None:
+    run_json(
+        capsys, "import", "--exchange", EX, "--tiers", str(tiers_file(tmp_path / "a.json", "0")), "--json"
+    )
+    second = tmp_path / "b.json"
+    rows = [{"minNotional": 0, "maxNotional": 10_000, "maintenanceMarginRate": 0.01, "maxLeverage": 50}]
+    second.write_text(json.dumps({BTC: rows}))
+    assert main(["import", "--exchange", EX, "--tiers", str(second)]) == 0
+    printed = capsys.readouterr()
+    assert "tiers: 1 file(s), 1 rows read, 0 added, 0 bad, 1 in conflict with the cache: kept" in printed.out
+    assert f"conflict {second}:1: {BTC}: the cache holds other brackets" in printed.err
+    out = run_json(capsys, "import", "--exchange", EX, "--tiers", str(second), "--replace", "--json")
+    assert out["tiers"]["conflicts"] == {
+        "count": 1,
+        "replaced": True,
+        "first": out["tiers"]["conflicts"]["first"],
+    }
+    with Store.open(db) as s:
+        assert s.load_tiers(EX)[BTC][0].mmr == 0.01

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 s, exchange, p, args.timeframe, spot=True, replace=replace, symbol=symbol
             ),
         ),
-        ("tiers", args.tiers, lambda s, p: importers.import_tiers(s, exchange, p)),
+        ("tiers", args.tiers, lambda s, p: importers.import_tiers(s, exchange, p, replace=replace)),
     ]
     for kind, path, _ in jobs:
         if path is not None and not path.exists():
@@ -116,10 +116,12 @@ def _print(kind: str, r) -> None:
     )
     for label, rows in (("bad row", r.bad_rows), ("duplicate", r.duplicates), ("warning", r.warnings)):
         for bad in rows[:SHOWN_BAD_ROWS]:
-            err().print(f"  {label} {bad.file}:{bad.line}: {bad.reason}", markup=False, style="yellow")
+            err().print(
+                f"  {label} {bad.file}:{bad.line}: {bad.reason}", markup=False, style="yellow", soft_wrap=True
+            )
         if len(rows) > SHOWN_BAD_ROWS:
             err().print(f"  ... and {len(rows) - SHOWN_BAD_ROWS:,} more", markup=False)
     for c in r.conflict_examples:
-        err().print(f"  conflict {c.file}:{c.line}: {c.reason}", markup=False, style="yellow")
+        err().print(f"  conflict {c.file}:{c.line}: {c.reason}", markup=False, style="yellow", soft_wrap=True)
     if r.conflicts > len(r.conflict_examples):
         err().print(f"  ... and {r.conflicts - len(r.conflict_examples):,} more conflicts", markup=False)

@@ -34,7 +34,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -611,19 +611,21 @@ def tier_symbol(key: str) -> str | None:
     return symbol if symbol is not None and symbol_problem(symbol) is None else None
 
 
-def import_tiers(store: Store, exchange: str, path: Path) -> ImportReport:
+def import_tiers(store: Store, exchange: str, path: Path, *, replace: bool = False) -> ImportReport:
     """Import ccxt ``fetch_leverage_tiers()`` JSON (a file or a folder of ``*.json``).
 
-    The file's date (``leverage_tiers_2024-10-24.json``, else its modification time) is the tiers'
-    fetch time, so an older file imported after a newer one does not replace its brackets.
+    A market whose cached brackets differ from the file's is a conflict: reported, and the cached ones
+    kept unless ``replace`` (approximate stand-ins are no conflict: real brackets replace them). The
+    file's date (``leverage_tiers_2024-10-24.json``, else its modification time) is the tiers' fetch time.
     """
     report = ImportReport()
     for f in _files(path, (".json",), "ccxt leverage tiers JSON"):
-        _import_tier_file(store, exchange, f, report)
+        _import_tier_file(store, exchange, f, report, replace)
+    report.replaced = replace and report.conflicts > 0
     return report
 
 
-def _import_tier_file(store: Store, exchange: str, path: Path, report: ImportReport) -> None:
+def _import_tier_file(store: Store, exchange: str, path: Path, report: ImportReport, replace: bool) -> None:
     expected = (
         "a JSON object {symbol: [{minNotional, maxNotional, maintenanceMarginRate, maxLeverage, info}]}"
     )
@@ -643,14 +645,16 @@ def _import_tier_file(store: Store, exchange: str, path: Path, report: ImportRep
     fetched_at = _file_time(path)
     source = f"import:{path.name}"
     parsed: dict[str, list[LeverageTier]] = {}
+    line_of: dict[str, int] = {}
     for key, raw_tiers in data.items():
-        line = lines.get(key, 1)
+        line = line_of.setdefault(key, lines.get(key, 1))
         try:
             symbol = tier_symbol(key)
             if symbol is None:
                 raise _Bad(f"{key!r} is not a market name")
             checked = check_tiers(_parse_tiers(raw_tiers))
             parsed[symbol] = list(checked.tiers)
+            line_of[symbol] = line
             if checked.warning:
                 report.warnings.append(BadRow(path, line, f"{key}: {checked.warning}"))
         except TierProblem as bad:
@@ -658,11 +662,23 @@ def _import_tier_file(store: Store, exchange: str, path: Path, report: ImportRep
         except _Bad as bad:
             report.bad_rows.append(BadRow(path, line, f"{key}: {bad}"))
     report.rows_read += len(data)
+    cached = store.load_tiers(exchange, list(parsed), real_only=True)
     with store.transaction():
         for symbol, tiers in parsed.items():
-            if store.upsert_tiers(exchange, symbol, tiers, source, fetched_at):
+            stored = cached.get(symbol)
+            if stored is not None and stored != tiers:
+                held = f"{symbol}: the cache holds other brackets ({_brackets(stored)})"
+                report.conflict(path, line_of[symbol], held)
+                if not replace:
+                    continue
+            if store.upsert_tiers(exchange, symbol, tiers, source, fetched_at, replace=replace):
                 report.rows_added += 1
     report.files += 1
+
+
+def _brackets(tiers: Sequence[LeverageTier]) -> str:
+    first = tiers[0]
+    return f"{len(tiers)} brackets, the first to {first.max_notional:,.0f} at {first.mmr:.4%} maintenance"
 
 
 def _key_lines(text: str) -> Iterator[tuple[str, int]]:

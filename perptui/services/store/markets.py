@@ -87,13 +87,16 @@ def upsert_tiers(
     tiers: Sequence[LeverageTier],
     source: str,
     fetched_at: int,
+    *,
+    replace: bool = False,
 ) -> int:
     """Replace the symbol's brackets as a whole; return the tier rows written (0 when kept).
 
     The stored set is kept when the new one is identical (only ``fetched_at`` moves forward), older
     (``fetched_at`` earlier, e.g. importing the 2022 file after the 2024 one), or approximate while
-    the stored set is real. Brackets pass the tier check first (``cum`` recomputed where it contradicts
-    them); an unusable set raises TierProblem and nothing is written (callers check before).
+    the stored set is real; ``replace`` (an import's --replace) overwrites an older set too. Brackets
+    pass the tier check first (``cum`` recomputed where it contradicts them); an unusable set raises
+    TierProblem and nothing is written (callers check before).
     """
     tiers = check_tiers(tiers).tiers
     old = conn.execute(
@@ -115,7 +118,8 @@ def upsert_tiers(
         old_source, old_fetched = old[0][5], old[0][6]
         if source == APPROXIMATE and old_source != APPROXIMATE:
             return 0
-        if not (old_source == APPROXIMATE and source != APPROXIMATE) and fetched_at < old_fetched:
+        newer_or_real = replace or (old_source == APPROXIMATE and source != APPROXIMATE)
+        if not newer_or_real and fetched_at < old_fetched:
             return 0
         if [r[:5] for r in old] == new:
             conn.execute(

@@ -225,11 +225,19 @@ class Store:
 
     @_guarded
     def upsert_tiers(
-        self, exchange: str, symbol: str, tiers: Sequence[LeverageTier], source: str, fetched_at: int
+        self,
+        exchange: str,
+        symbol: str,
+        tiers: Sequence[LeverageTier],
+        source: str,
+        fetched_at: int,
+        *,
+        replace: bool = False,
     ) -> int:
-        """Replace one symbol's brackets; tier rows written (0 when identical, older or approximate)."""
+        """Replace one symbol's brackets; tier rows written (0 when identical, older or approximate,
+        unless ``replace``)."""
         with self.transaction():
-            n = _markets.upsert_tiers(self._db, exchange, symbol, tiers, source, fetched_at)
+            n = _markets.upsert_tiers(self._db, exchange, symbol, tiers, source, fetched_at, replace=replace)
             if source != _markets.APPROXIMATE:
                 _snap.mark_fetched(self._db, exchange, "tiers", fetched_at)
         return n

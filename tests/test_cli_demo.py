@@ -146,7 +146,8 @@ def test_fetch_backfills_and_resumes(db: Path, capsys: pytest.CaptureFixture) ->
         (["import", "--exchange", "binanceusdm", "--funding", "/no/such/place"], "no such file"),
         (["import", "--funding", "."], "--exchange"),
         (["markets", "--exchange", "binanceusdmm"], "binanceusdm"),
-        (["markets", "--api-base-url", "not a url"], "api_base_url"),
+        (["markets", "--api-base-url", "not a url"], "--api-base-url"),
+        (["markets", "--api-base-url", "https://relay.example"], "--api-base-url needs an exchange"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(

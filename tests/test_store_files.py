@@ -184,3 +184,24 @@ def test_an_existing_folder_keeps_its_mode(tmp_path: Path) -> None:
     Store.open(tmp_path / "cache.db").close()
     assert tmp_path.stat().st_mode & 0o777 == 0o755
     assert (tmp_path / "cache.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_cache_an_older_perptui_left_readable_by_others_is_made_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "cache.db"
+    with Store.open(path) as store:
+        store.upsert_funding("binanceusdm", [FundingPrint(BTC, 1_600_000_000_000, 1e-5)])
+    path.chmod(0o644)  # what versions before issue 19 created
+    with Store.open(path) as store:
+        assert len(store.load_funding("binanceusdm", BTC)) == 1
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert set(modes.values()) == {0o600}, modes
+
+
+def test_another_programs_database_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "theirs.db"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE t (x)")
+    path.chmod(0o644)
+    with pytest.raises(StoreError):
+        Store.open(path)
+    assert path.stat().st_mode & 0o777 == 0o644

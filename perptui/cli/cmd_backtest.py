@@ -48,10 +48,14 @@ def build_request(args: argparse.Namespace, capital: float, drawdown_limit: floa
     if args.walk_forward and not args.grid:
         raise UsageError("--walk-forward needs --grid KEY=V1,V2 (the parameter sets it re-chooses between)")
     check_work_flags(args)
+    try:
+        params = parse_params(args.param)
+    except UsageError as exc:
+        raise UsageError(f"--param: {exc}") from None
     return BacktestRequest(
         strategy=args.strategy,
         capital=capital,
-        params=parse_params(args.param),
+        params=params,
         grid=tuple(args.grid),
         walk_forward=args.walk_forward,
         in_sample_days=args.in_sample_days,
@@ -82,9 +86,12 @@ def check_work_flags(args: argparse.Namespace) -> None:
     from perptui.domain.backtest.grid import parse_grid
     from perptui.domain.backtest.params import parse_pair
 
-    for key, values in parse_grid(args.grid).items():  # every value read now, not after the history loads
-        for value in values:
-            parse_pair(f"{key}={value}")
+    try:
+        for key, values in parse_grid(args.grid).items():  # every value read now, not after the history loads
+            for value in values:
+                parse_pair(f"{key}={value}")
+    except UsageError as exc:
+        raise UsageError(f"--grid: {exc}") from None
     cores = os.cpu_count() or 1
     if args.workers is not None and args.workers > 4 * cores:
         raise UsageError(

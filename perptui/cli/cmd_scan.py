@@ -39,7 +39,8 @@ from perptui.services.clock import SystemClock
 from perptui.services.scan_costs import carry_costs
 
 from .cmd_markets import cached_markets, split_symbols
-from .context import deadline_for, open_store, settings_from_args
+from .context import FLAG_SETTINGS, deadline_for, open_store, settings_from_args
+from .flag_checks import check_flags as check_source_flags
 from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def _settings_per_exchange(args: argparse.Namespace) -> list[Settings]:
 
     from perptui.services.sources import for_other_exchange
 
-    configured = settings_from_args(argparse.Namespace(**{**vars(args), "exchange": None}))
+    configured = settings_from_args(argparse.Namespace(**{**vars(args), "exchange": None}), check=False)
 
     def settings_for(exchange: str | None) -> Settings:
         if exchange is None or exchange == configured.exchange:
@@ -136,6 +137,9 @@ def _settings_per_exchange(args: argparse.Namespace) -> list[Settings]:
     unique: dict[str, Settings] = {}
     for s in chosen:
         unique.setdefault(s.exchange_name, s)
+    flags = {key: flag for dest, (key, flag) in FLAG_SETTINGS.items() if getattr(args, dest, None)}
+    for s in unique.values():
+        check_source_flags(s, flags)
     return list(unique.values())
 
 

@@ -116,8 +116,10 @@ def check_flags(args: argparse.Namespace, settings: Settings) -> Plan:
         raise UsageError(
             f"--atr-period must be a whole number of bars from 1 to {MAX_ATR_PERIOD}, not {period}"
         )
-    from perptui.domain.sizing import check_fee, check_slippage
+    from perptui.domain.sizing import check_fee, check_slippage, check_stop
 
+    if args.entry is not None and args.stop is not None:
+        check_stop(args.side, args.entry, args.stop)  # the side of the stop, before any market data
     if args.fee is not None:
         check_fee("fee", args.fee, None)
     if args.slippage_bps is not None:

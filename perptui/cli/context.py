@@ -6,11 +6,12 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from perptui.config.loader import load_settings
 from perptui.config.paths import default_db_file
-from perptui.domain.errors import ExchangeUnavailable, PerptuiError
+from perptui.domain.errors import ExchangeUnavailable, PerptuiError, UsageError
 from perptui.presentation.numbers import staleness
 from perptui.services.clock import SystemClock
 
@@ -31,7 +32,10 @@ FLAG_SETTINGS = {
 }
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
+def settings_from_args(args: argparse.Namespace, *, check: bool = True) -> Settings:
+    """The effective settings with the data-source flags over them; ``check`` refuses flags that make
+    no sense for the result (``--testnet`` on the demo ...), left to the caller when it picks the
+    exchanges itself (``scan --exchange A B``)."""
     overrides = {}
     flags = {}
     for dest, (key, flag) in FLAG_SETTINGS.items():
@@ -39,7 +43,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         if value not in (None, False):
             overrides[key] = value
             flags[key] = flag
-    return check_flags(load_settings(overrides, flags, warn=_warn), flags)
+    settings = load_settings(overrides, flags, warn=_warn)
+    return check_flags(settings, flags) if check else settings
 
 
 def _warn(message: str) -> None:
@@ -51,11 +56,26 @@ def db_path(settings: Settings):
     return settings.db or default_db_file()
 
 
+def check_db_path(path: Path) -> None:
+    """A database path the user gave (--db, PERPTUI_DB, the config's ``db``) that names a folder, or
+    lies under a file, is a usage error: one line, exit 2, before SQLite is asked."""
+    if path.is_dir():
+        raise UsageError(f"the database {path} is a folder: give --db (or PERPTUI_DB) a file path")
+    above = next((p for p in path.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise UsageError(
+            f"the database {path} cannot be created: {above} is a file, not a folder; give --db "
+            "(or PERPTUI_DB) a path in a folder"
+        )
+
+
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
     from perptui.services.store import Store
 
-    store = Store.open(db_path(settings))
+    path = Path(db_path(settings))
+    check_db_path(path)
+    store = Store.open(path)
     try:
         yield store
     finally:

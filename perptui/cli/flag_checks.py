@@ -17,4 +17,9 @@ def check_flags(settings: Settings, flags: dict[str, str]) -> Settings:
             "--testnet needs an exchange that has a testnet (e.g. --exchange bybit --testnet): the built-in "
             "demo market has none"
         )
+    if "api_base_url" in flags and not settings.exchange:
+        raise UsageError(
+            "--api-base-url needs an exchange (e.g. --exchange bybit --api-base-url https://relay.example): "
+            "the built-in demo market has no REST API"
+        )
     return settings

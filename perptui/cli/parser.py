@@ -74,6 +74,18 @@ class OneLineParser(argparse.ArgumentParser):
         return values
 
 
+def _base_url(text: str) -> str:
+    """``type=`` of --api-base-url: the URL's shape checked now (http(s), a host, a valid port); plain
+    http to another host is the settings' check, which knows network.allow_insecure."""
+    from perptui.config.urls import BASE_URL_FORM, base_url_problem, mask_url
+
+    problem = base_url_problem(text)
+    if problem is not None:
+        shown = mask_url(text.strip())[:80] if text.strip() else ""
+        raise argparse.ArgumentTypeError(f"{shown!r} {problem}: give {BASE_URL_FORM}")
+    return text.strip()
+
+
 def data_options() -> argparse.ArgumentParser:
     """Options every data command takes after its name."""
     p = OneLineParser(add_help=False)
@@ -85,7 +97,12 @@ def data_options() -> argparse.ArgumentParser:
         metavar="ID",
         help="ccxt exchange id (binanceusdm, bybit, okx); demo = built-in",
     )
-    add("--api-base-url", metavar="URL", help="replace scheme and host of every exchange REST URL")
+    add(
+        "--api-base-url",
+        type=_base_url,
+        metavar="URL",
+        help="replace scheme and host of every exchange REST URL",
+    )
     add("--testnet", action="store_true", default=None, help="use the exchange's testnet")
     add("--offline", action="store_true", default=None, help="use the cache only, never the network")
     add(
@@ -542,9 +559,9 @@ def _risk(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser
         "risk",
         parents=parents,
         help="the account's risk: liquidation distance, margin, VaR, drawdown, limits, alerts, breaker",
-        description="The risk of the open positions now: per position the distance to liquidation (in %% "
+        description="The risk of the open positions now: per position the distance to liquidation (in % "
         "and in daily sigmas), margin ratio and next funding; the portfolio's equity, exposure, leverage, "
-        "today's PnL and drawdown; 1-day VaR/CVaR at 95%% and 99%%; the limits of [risk] and how close "
+        "today's PnL and drawdown; 1-day VaR/CVaR at 95% and 99%; the limits of [risk] and how close "
         "each is; alerts and the circuit breaker. The paper account by default, the exchange's read-only "
         'with account = "exchange". Amounts in the settle currency; JSON shares are fractions.',
     )

@@ -27,7 +27,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from perptui.config.urls import is_insecure_url
+from perptui.config.urls import BASE_URL_FORM, base_url_problem, is_insecure_url, mask_url
 from perptui.domain.errors import ConfigError
 from perptui.domain.timeframes import parse_utc
 
@@ -367,12 +367,10 @@ class Settings(BaseSettings):
             return None
         # The same form as the adapter's check_base_url: a path prefix is kept (a relay serving several
         # exchanges under /bybit, /okx ...), only a trailing slash goes.
+        problem = base_url_problem(value)
+        if problem is not None:
+            raise ValueError(f"{mask_url(value.strip())} {problem}: use {BASE_URL_FORM}")
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            raise ValueError(
-                "use an http(s) URL with a host and an optional path prefix, e.g. http://127.0.0.1:8080 "
-                "or https://relay.example/bybit"
-            )
         return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
     @model_validator(mode="after")

@@ -37,6 +37,36 @@ def is_loopback_host(host: str | None) -> bool:
     return address.is_loopback
 
 
+#: What an exchange base URL may be, for messages.
+BASE_URL_FORM = (
+    "an http(s) URL with a host and an optional path prefix, e.g. http://127.0.0.1:8080 or "
+    "https://relay.example/bybit"
+)
+
+
+def base_url_problem(value: str) -> str | None:
+    """Why ``value`` cannot replace an exchange's REST base URL, or None when it can: http(s), a host,
+    a port from 1 to 65535, no query, fragment, spaces or control characters."""
+    if not value.strip():
+        return "is empty"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value.strip()):
+        return "holds spaces or control characters"
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https"):
+        return f"has the scheme {parts.scheme + '://' if parts.scheme else 'none'}"
+    if not parts.hostname:
+        return "names no host"
+    try:
+        port = parts.port
+    except ValueError:
+        return "has a port outside 1-65535"
+    if port == 0:
+        return "has a port outside 1-65535"
+    if parts.query or parts.fragment:
+        return "has a query or fragment"
+    return None
+
+
 def is_insecure_url(url: str) -> bool:
     """A plain ``http://`` URL to a host other than this machine: keys and orders would travel unencrypted."""
     parts = urlsplit(url)

@@ -74,7 +74,8 @@ SIGNED_PERCENT = Quantity("percent", sign="any", unit="%", example="5 or -2.5")
 MULTIPLE = Quantity("multiple", maximum=MAX_MULTIPLE, suffixes=("x", "R"), example="2 or 1.5")
 #: The quantities of the sizing calculator, the same for ``perptui size`` and the sizing pane.
 RISK_PERCENT = PERCENT.named("risk")
-STOP_PERCENT = PERCENT.named("stop distance")
+#: A stop 100% away is at a price of 0 (a long's) or twice the entry (a short's): below 100, always.
+STOP_PERCENT = replace(PERCENT, noun="stop distance", maximum=99.9)
 ATR_MULTIPLE = MULTIPLE.named("ATR multiple")
 R_MULTIPLE = MULTIPLE.named("R multiple")
 WIN_RATE = PERCENT.named("win rate")

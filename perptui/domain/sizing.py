@@ -293,11 +293,12 @@ def stop_price(
         stop = entry - s * atr_mult * atr
     if price is None and tick is not None and tick > 0 and _finite(stop) and stop > 0:
         stop = floor_to_step(stop, tick) if s > 0 else ceil_to_step(stop, tick)
-    _check_stop(side, entry, stop)
+    check_stop(side, entry, stop)
     return stop
 
 
-def _check_stop(side: Side, entry: float, stop: float) -> None:
+def check_stop(side: Side, entry: float, stop: float) -> None:
+    """A SizingError naming the stop when it is not a price on the losing side of the entry."""
     if not _finite(stop):
         raise SizingError("stop", f"must be a price, not {stop!r}")
     if stop <= 0:
@@ -344,7 +345,7 @@ def size_position(req: SizingRequest) -> SizingResult:
     side = _check_side(req.side)
     s = side_sign(side)
     entry = _check_price("entry", req.entry)
-    _check_stop(side, entry, req.stop)
+    check_stop(side, entry, req.stop)
     stop = float(req.stop)
     equity = _check_amount("equity", _check_positive("equity", req.equity, "an amount above 0"))
     budget = _risk_budget(req, equity)

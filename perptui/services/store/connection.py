@@ -23,11 +23,14 @@ A new database is created owner-only (0600, in a 0700 folder when the folder is 
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from pathlib import Path
 
 from perptui.domain.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 #: ``PRAGMA application_id`` of a perptui cache: ASCII "perp".
@@ -63,6 +66,20 @@ def create_private(path: Path) -> None:
         pass  # another perptui created it meanwhile: SQLite opens it as it is
     except OSError as exc:
         raise StoreError(f"cannot create the database {path}: {exc.strerror or exc}") from None
+
+
+def tighten_modes(path: Path) -> None:
+    """Make a cache created by an older perptui (0644: the trader's balances and fills readable by every
+    user of the machine) owner-only, with its -wal and -shm files; a file owned by someone else is left
+    as it is."""
+    for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = f.stat().st_mode & 0o777
+            if mode & 0o077:
+                os.chmod(f, mode & 0o700)
+                log.info("%s was readable by others (mode %o): now %o", f, mode, mode & 0o700)
+        except OSError:
+            continue
 
 
 def _connect(target: str | Path) -> sqlite3.Connection:
@@ -143,6 +160,7 @@ def connect(
             conn.execute("PRAGMA query_only = 1")
             app_id, version, tables = read_meta(conn)
             check_ours(p, app_id, version, tables, latest_version)
+            tighten_modes(p)
             size = p.stat().st_size
             if verify or (verify is None and (size <= QUICK_CHECK_MAX_BYTES or version < latest_version)):
                 quick_check(conn, p)

@@ -76,6 +76,7 @@ def open_store(settings: Settings) -> Iterator[Store]:
     path = Path(db_path(settings))
     check_db_path(path)
     store = Store.open(path)
+    store.retention = settings.cache.retention()
     try:
         yield store
     finally:

@@ -383,6 +383,26 @@ def _config(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPars
     p.set_defaults(command="cmd_config")
 
 
+def _cache(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "cache",
+        parents=parents,
+        help="the local cache: rows, bytes and time span per table; prune it now",
+        description="What the cache holds, and its retention ([cache] settings) applied now. The app and "
+        "every writer prune as they write, a bounded step at a time; 'prune' does all that is due at once.",
+    )
+    actions = p.add_subparsers(title="actions", metavar="ACTION", parser_class=OneLineParser, required=True)
+    stats = actions.add_parser("stats", parents=parents, help="rows, bytes and time span of every table")
+    stats.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    stats.set_defaults(command="cmd_cache", action="stats")
+    prune = actions.add_parser(
+        "prune", parents=parents, help="apply the retention now; --vacuum shrinks the file"
+    )
+    prune.add_argument("--vacuum", action="store_true", help="rewrite the file without its free pages")
+    prune.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    prune.set_defaults(command="cmd_cache", action="prune")
+
+
 def _account(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "account",
@@ -706,7 +726,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perptui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
-    for add in (_app, _overview, _account, _size, _paper, _risk, _scan, _markets, _fetch, _import, _config):
+    for add in (_app, _overview, _account, _size, _paper, _risk, _scan, _markets, _fetch, _import, _cache,
+                _config):  # fmt: skip
         add(sub, parents)
     _optimize(sub, parents)
     _allocate(sub, parents)

@@ -29,6 +29,7 @@ from pydantic_settings import (
 
 from perptui.config.urls import BASE_URL_FORM, base_url_problem, is_insecure_url, mask_url
 from perptui.domain.errors import ConfigError
+from perptui.domain.retention import Retention
 from perptui.domain.timeframes import parse_utc
 
 _EXCHANGE_ID_RE = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -307,6 +308,42 @@ class UiSettings(Section):
     """Seconds between two refreshes of live prices and balances (0.5 to 3600)."""
 
 
+class CacheSettings(Section):
+    tickers_full_hours: int = Field(default=24, ge=1, le=24 * 365)
+    """Hours the ticker snapshots the app, the scanner and the paper engine write are kept whole (one a
+    minute from the app); older ones are thinned to one an hour."""
+
+    tickers_hourly_days: int = Field(default=30, ge=1, le=3650)
+    """Days the hourly ticker snapshots are kept; older ones are dropped (funding prints and OHLCV bars,
+    the history the statistics and backtests need, are always kept)."""
+
+    equity_full_days: int = Field(default=7, ge=1, le=3650)
+    """Days the account's equity snapshots are kept whole; older ones are thinned to the first, last,
+    lowest and highest of each hour (the chart and the drawdown keep their shape)."""
+
+    events_days: int = Field(default=365, ge=1, le=36500)
+    """Days of the risk event log (alerts, breaker trips and resets, liquidations) kept."""
+
+    events_max: int = Field(default=10_000, ge=100, le=10_000_000)
+    """The most risk events kept (the oldest go first; the last day's are always kept)."""
+
+    @model_validator(mode="after")
+    def _hourly_outlasts_whole(self) -> CacheSettings:
+        if self.tickers_hourly_days * 24 < self.tickers_full_hours:
+            raise ValueError("tickers_hourly_days must cover at least tickers_full_hours")
+        return self
+
+    def retention(self) -> Retention:
+        hour, day = 3_600_000, 86_400_000
+        return Retention(
+            tickers_full_ms=self.tickers_full_hours * hour,
+            tickers_hourly_ms=self.tickers_hourly_days * day,
+            equity_full_ms=self.equity_full_days * day,
+            events_max_age_ms=self.events_days * day,
+            events_max_count=self.events_max,
+        )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PERPTUI_",
@@ -351,6 +388,7 @@ class Settings(BaseSettings):
     scan: ScanSettings = ScanSettings()
     plan: PlanSettings = PlanSettings()
     ui: UiSettings = UiSettings()
+    cache: CacheSettings = CacheSettings()
     keymap: dict[str, str] = {}
     """Key bindings by id, e.g. quit = "ctrl+q" or deposit = "D,+" (comma-separated keys)."""
 

@@ -72,7 +72,9 @@ def build_app(
         from perptui.config.paths import default_db_file
         from perptui.services.store import Store
 
-        return Store.open(settings.db or default_db_file())
+        opened = Store.open(settings.db or default_db_file())
+        opened.retention = settings.cache.retention()
+        return opened
 
     def make_source() -> MarketData:
         return source if source is not None else open_market_data(settings, ctx.store(), chosen_clock)

@@ -292,10 +292,16 @@ def flow_totals(conn: sqlite3.Connection, account: str) -> dict[str, float]:
 
 
 def latest_mark(conn: sqlite3.Connection, exchange: str, symbol: str) -> tuple[int, float] | None:
-    """(time, mark) of the newest cached ticker of one symbol with a mark (a primary-key range read)."""
+    """(time, mark) of the newest cached ticker of one symbol with a mark: the symbol's newest snapshot,
+    else (an exchange that sent no mark in it) the newest with one in the day before it."""
+    latest = conn.execute(
+        "SELECT time, mark FROM ticker_latest WHERE exchange = ? AND symbol = ?", (exchange, symbol)
+    ).fetchone()
+    if latest is None or latest[1] is not None:
+        return None if latest is None else (latest[0], latest[1])
     row = conn.execute(
-        "SELECT time, mark FROM tickers WHERE exchange = ? AND symbol = ? AND mark IS NOT NULL "
+        "SELECT time, mark FROM tickers WHERE exchange = ? AND time >= ? AND symbol = ? AND mark IS NOT NULL "
         "ORDER BY time DESC LIMIT 1",
-        (exchange, symbol),
+        (exchange, latest[0] - 86_400_000, symbol),
     ).fetchone()
     return None if row is None else (row[0], row[1])

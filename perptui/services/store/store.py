@@ -13,13 +13,18 @@ from typing import Any, ParamSpec, TypeVar
 
 from perptui.domain.account import AccountInfo, CashFlow, from_units
 from perptui.domain.errors import StoreError
+from perptui.domain.retention import Retention
 from perptui.domain.types import Candle, FundingPrint, LeverageTier, Market, Ticker
 from perptui.services.store import ledger as _ledger
 from perptui.services.store import markets as _markets
+from perptui.services.store import retention as _retention
 from perptui.services.store import series as _series
 from perptui.services.store import snapshots as _snap
+from perptui.services.store import stats as _stats
 from perptui.services.store.connection import connect, corrupt_message
 from perptui.services.store.migrations import latest_version, migrate
+from perptui.services.store.retention import Pruned
+from perptui.services.store.stats import TableStats
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,6 +67,9 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._ids = _series.SeriesIds(conn)
+        #: What the cache keeps of the series perptui writes itself (the ``[cache]`` settings).
+        self.retention = Retention()
+        self._retention_seen: dict[str, int] = {}  # the pruning tasks' progress, as last read
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -360,12 +368,15 @@ class Store:
 
     @_guarded
     def insert_tickers(self, exchange: str, tickers: Sequence[Ticker]) -> int:
-        """Store snapshots keyed by (symbol, timestamp); rows written."""
+        """Store snapshots keyed by (symbol, timestamp); rows written. Then a step of the retention
+        (``maintain``) as of the newest snapshot written."""
+        timed = _snap.timed(tickers)
         with self.transaction():
             n = _snap.insert_tickers(self._db, exchange, tickers)
-            timed = _snap.timed(tickers)
             if timed:
                 _snap.mark_fetched(self._db, exchange, "tickers", max(t.timestamp for t in timed))
+        if timed:
+            self.maintain(max(t.timestamp for t in timed), exchange=exchange)
         return n
 
     @_guarded
@@ -379,6 +390,7 @@ class Store:
     ) -> None:
         with self.transaction():
             _snap.record_equity(self._db, account, time, equity, wallet_balance)
+        self.maintain(time, account=account)
 
     @_guarded
     def load_equity(self, account: str, since: int | None = None) -> list[tuple[int, float]]:
@@ -392,6 +404,54 @@ class Store:
     @_guarded
     def last_equity_time(self, account: str) -> int | None:
         return _ledger.last_equity_time(self._db, account)
+
+    # --- retention --------------------------------------------------------------------------------
+
+    @_guarded
+    def maintain(self, now: int, *, exchange: str | None = None, account: str | None = None) -> Pruned:
+        """One bounded step of the retention as of ``now`` (a data time: the newest snapshot written):
+        ``exchange``'s tickers, ``account``'s equity, and the event log; each in its own short
+        transaction, a no-op (one small read) when nothing is due. The writers call it after each
+        write, in their own thread."""
+        policy = self.retention
+        do_tickers, do_equity, do_events = _retention.tasks_due(
+            self._db, now, policy, exchange, account, self._retention_seen
+        )
+        tickers = self._write(_retention.tickers_step, exchange, now, policy) if do_tickers else 0
+        equity = self._write(_retention.equity_step, account, now, policy) if do_equity else 0
+        events = self._write(_retention.events_step, now, policy) if do_events else 0
+        if do_tickers or do_equity or do_events:  # where the steps got to: the next call reads nothing
+            self._retention_seen.update(self._db.execute("SELECT task, through_ms FROM retention_state"))
+        if (tickers or equity or events) and self._depth == 0:
+            with suppress(sqlite3.Error):  # what was pruned goes back into the file; the WAL restarts
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return Pruned(tickers, equity, events)
+
+    @_guarded
+    def prune_all(self, now: int) -> Pruned:
+        """Every retention step due as of ``now``, until none is; then the WAL is checkpointed and
+        truncated (when no reader holds it)."""
+        total = Pruned()
+        while True:
+            total += self._write(_retention.step, now, self.retention)
+            if not _retention.due(self._db, now, self.retention):
+                break
+        with suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return total
+
+    @_guarded
+    def vacuum(self) -> None:
+        """Rewrite the file without its free pages (it shrinks after a prune); needs no other writer."""
+        self._db.execute("VACUUM")
+        with suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+    @_guarded
+    def table_stats(self) -> list[TableStats]:
+        """Rows, bytes and time span per table, largest first."""
+        with self.read():
+            return _stats.table_stats(self._db)
 
     # --- the account ledger -----------------------------------------------------------------------
 

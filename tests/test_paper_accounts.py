@@ -61,8 +61,11 @@ def test_each_exchange_has_its_own_paper_account() -> None:
 
 
 def as_version_3(conn: sqlite3.Connection) -> None:
-    """The book's tables as version 3 laid them out: version 6's tables (spot, pairs) dropped and version
-    5's columns undone (one ``take_profit`` column, no trail)."""
+    """The book's tables as version 3 laid them out: version 7's and 6's tables (retention; spot, pairs)
+    dropped and version 5's columns undone (one ``take_profit`` column, no trail). Version 7's time-first
+    ``tickers`` stays: its migration copies the snapshots by column name from either layout."""
+    for table in ("ticker_latest", "retention_state"):
+        conn.execute(f"DROP TABLE {table}")
     for table in ("paper_spot", "paper_spot_orders", "paper_spot_fills", "paper_pairs"):
         conn.execute(f"DROP TABLE {table}")
     for table in ("paper_positions", "paper_orders"):
@@ -122,7 +125,7 @@ def test_an_account_that_traded_on_one_exchange_moves_whole_to_it(tmp_path: Path
     db = tmp_path / "cache.db"
     legacy_store(db, {"binanceusdm": [OrderRequest(BTC, "long", 0.1, leverage=5, mark=40_000.0)]})
     with Store.open(db) as store:
-        assert store.schema_version == latest_version() == 6
+        assert store.schema_version == latest_version()
         assert store.load_account("paper") is None
         clock = FrozenClock(FROZEN_NOW_MS + 10 * MINUTE)
         binance = paper_account(load_settings({"exchange": "binanceusdm"}, {}), store, clock)

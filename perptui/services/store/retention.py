@@ -151,6 +151,11 @@ def events_step(conn: sqlite3.Connection, now: int, policy: Retention) -> int:
 # --- all of it --------------------------------------------------------------------------------------
 
 
+def ready(conn: sqlite3.Connection) -> bool:
+    """Whether the schema holds the retention's tables (version 7 on)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'retention_state'").fetchone() is not None
+
+
 def tasks_due(
     conn: sqlite3.Connection,
     now: int,

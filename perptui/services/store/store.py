@@ -70,6 +70,7 @@ class Store:
         #: What the cache keeps of the series perptui writes itself (the ``[cache]`` settings).
         self.retention = Retention()
         self._retention_seen: dict[str, int] = {}  # the pruning tasks' progress, as last read
+        self._retention_ready: bool | None = None  # whether the schema has the retention's tables
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -413,6 +414,10 @@ class Store:
         ``exchange``'s tickers, ``account``'s equity, and the event log; each in its own short
         transaction, a no-op (one small read) when nothing is due. The writers call it after each
         write, in their own thread."""
+        if self._retention_ready is None:  # a store held at an older schema (a test of a migration)
+            self._retention_ready = _retention.ready(self._db)
+        if not self._retention_ready:
+            return Pruned()
         policy = self.retention
         do_tickers, do_equity, do_events = _retention.tasks_due(
             self._db, now, policy, exchange, account, self._retention_seen

@@ -333,8 +333,9 @@ def merge_rules(
 ) -> list[AlertRule]:
     """The rules in force: the defaults, each changed by a config rule of the same id, the config's own
     rules, then the user's. A user entry with the id of a default or config rule only sets its
-    ``muted``. ``cooldown_s`` and ``quiet_hours`` (``[alerts]``) apply where a rule gives none. Raises
-    ValueError (naming the rule and the key) for a bad one; ids are unique in the result."""
+    ``muted`` (one left without its rule, the config having dropped it, is ignored). ``cooldown_s``
+    and ``quiet_hours`` (``[alerts]``) apply where a rule gives none. Raises ValueError (naming the
+    rule and the key) for a bad one; ids are unique in the result."""
     rules: dict[str, AlertRule] = {}
     for rule in DEFAULT_RULES:
         rules[rule.id] = replace(rule, cooldown_s=cooldown_s, quiet_hours=quiet_hours)
@@ -352,6 +353,8 @@ def merge_rules(
             if isinstance(muted, bool):
                 rules[rule_id] = replace(rules[rule_id], muted=muted)
             continue
+        if "kind" not in fields:
+            continue  # the mute of a config rule the config no longer has
         try:
             rule = rule_from_fields(fields, source="user", cooldown_s=cooldown_s, quiet_hours=quiet_hours)
         except ValueError as exc:

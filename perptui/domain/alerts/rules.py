@@ -177,10 +177,10 @@ def parse_quiet_hours(text: str) -> tuple[int, int]:
         raise ValueError(f"{text!r} is not a span of hours: use {QUIET_FORM}")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ValueError(f"{text!r} is not a span of hours: hours 00-23, minutes 00-59 ({QUIET_FORM})")
+        raise ValueError(f"{text!r} is not a span of hours: hours 00-23, minutes 00-59: use {QUIET_FORM}")
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start == end:
-        raise ValueError(f"{text!r} starts and ends at the same minute: give a span ({QUIET_FORM})")
+        raise ValueError(f"{text!r} starts and ends at the same minute: use {QUIET_FORM}")
     return start, end
 
 

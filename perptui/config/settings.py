@@ -323,10 +323,12 @@ class CacheSettings(Section):
     lowest and highest of each hour (the chart and the drawdown keep their shape)."""
 
     events_days: int = Field(default=365, ge=1, le=36500)
-    """Days of the risk event log (alerts, breaker trips and resets, liquidations) kept."""
+    """Days of the risk event log (alerts, breaker trips and resets, liquidations) and of the history of
+    alert notifications kept."""
 
     events_max: int = Field(default=10_000, ge=100, le=10_000_000)
-    """The most risk events kept (the oldest go first; the last day's are always kept)."""
+    """The most risk events kept, and the most alert notifications (the oldest go first; the last day's
+    are always kept)."""
 
     @model_validator(mode="after")
     def _hourly_outlasts_whole(self) -> CacheSettings:

@@ -419,7 +419,10 @@ class AlertsSettings(Section):
     @classmethod
     def _check_quiet(cls, value: str) -> str:
         if value.strip():
-            parse_quiet_hours(value)  # its ValueError says what is accepted
+            try:
+                parse_quiet_hours(value)
+            except ValueError as exc:
+                raise ValueError(f"it {exc}") from None
         return value.strip()
 
     @field_validator("rules")

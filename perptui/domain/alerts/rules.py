@@ -171,16 +171,17 @@ def rule_id_problem(value: object) -> str | None:
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int]:
-    """``"23:00-07:00"`` -> (1380, 420): UTC minutes of the day, start and end (the end excluded)."""
+    """``"23:00-07:00"`` -> (1380, 420): UTC minutes of the day, start and end (the end excluded). The
+    ValueError's message leaves the text out ("is not a span of hours: use ..."): callers quote it."""
     match = _QUIET_RE.fullmatch(text.strip())
     if match is None:
-        raise ValueError(f"{text!r} is not a span of hours: use {QUIET_FORM}")
+        raise ValueError(f"is not a span of hours: use {QUIET_FORM}")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ValueError(f"{text!r} is not a span of hours: hours 00-23, minutes 00-59: use {QUIET_FORM}")
+        raise ValueError(f"is not a span of hours (hours 00-23, minutes 00-59): use {QUIET_FORM}")
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start == end:
-        raise ValueError(f"{text!r} starts and ends at the same minute: use {QUIET_FORM}")
+        raise ValueError(f"starts and ends at the same minute: use {QUIET_FORM}")
     return start, end
 
 
@@ -290,7 +291,7 @@ def rule_from_fields(
         try:
             span = parse_quiet_hours(quiet)
         except ValueError as exc:
-            raise ValueError(f"quiet_hours: {exc}") from None
+            raise ValueError(f"quiet_hours: {quiet!r} {exc}") from None
     else:
         raise ValueError(f"quiet_hours: {quiet!r} is not text: use {QUIET_FORM}")
     muted = _field(fields, "muted", base.muted if base else False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rich import box
 from rich.table import Table
 
 from perptui.config.settings import Settings
@@ -58,12 +57,12 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json({"enabled": settings.alerts.enabled, "rules": [r.as_dict() for r in rules]})
         return 0
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-    columns = ("id", "kind", "threshold", "symbol", "severity", "cool-down", "quiet (UTC)", "muted", "source")
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    columns = ("id", "kind", "level", "market", "severity", "cool", "quiet UTC", "muted", "from")
     for name in columns:
-        table.add_column(name, no_wrap=name in ("id", "kind"), overflow="fold")
+        table.add_column(name, no_wrap=name != "kind", overflow="fold")
     for r in rules:
-        table.add_row(r.id, r.kind, _threshold(r), r.symbol or "every", r.severity, f"{r.cooldown_s:,}s",
+        table.add_row(r.id, r.kind, _threshold(r), r.symbol or "all", r.severity, _duration(r.cooldown_s),
                       quiet_hours_text(r.quiet_hours) if r.quiet_hours else "—", "muted" if r.muted else "",
                       r.source)  # fmt: skip
     out().print(table)
@@ -72,9 +71,17 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _duration(seconds: int) -> str:
+    """900 -> 15m, 3600 -> 1h, 45 -> 45s."""
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def _threshold(rule: AlertRule) -> str:
     spec = rule.spec.threshold
-    return "—" if spec is None or rule.threshold is None else f"{rule.threshold:g}{spec[2]}"
+    return "—" if spec is None or rule.threshold is None else f"{rule.threshold:g}{spec[2].strip()}"
 
 
 def _in_force(conn: Any, settings: Settings) -> list[AlertRule]:
@@ -203,12 +210,9 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
     if not entries:
         say("no alert has fired yet")
         return 0
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-    for name in ("time (UTC)", "severity", "event", "rule", "alert", "delivery"):
-        table.add_column(name)
-    for e in entries:
-        table.add_row(iso_utc(e.time), e.severity, e.kind, e.rule_id, e.title, _delivery(e.held, e.delivered))
-    out().print(table)
+    for e in entries:  # one line each, never wrapped (scripts may grep it)
+        delivery = _delivery(e.held, e.delivered)
+        say(f"{iso_utc(e.time)}  {e.severity:<8}  {e.kind:<7}  {e.rule_id}  {e.title}  [{delivery}]")
     return 0
 
 
@@ -216,8 +220,8 @@ def _delivery(held: bool, delivered: list[dict[str, Any]] | None) -> str:
     if held:
         return "held (quiet hours)"
     if delivered is None:
-        return "—"
+        return "not sent"
     if not delivered:
         return "no target"
     ok = sum(1 for d in delivered if d.get("ok"))
-    return f"{ok}/{len(delivered)} targets"
+    return f"delivered to {ok}/{len(delivered)} targets"

@@ -232,6 +232,11 @@ def test_messages_carry_the_figures() -> None:
         ({"id": "x", "kind": "no_stop", "threshold": 5}, "threshold: a no_stop rule takes none"),
         ({"id": "x", "kind": "price_above", "threshold": 5}, "symbol: a price_above rule needs a market"),
         ({"id": "x", "kind": "no_stop", "severity": "loud"}, "severity: 'loud' is not one of"),
+        ({"id": "x", "kind": "breaker", "symbol": "BTC"}, "symbol: a breaker rule watches the whole account"),
+        (
+            {"id": "x", "kind": "unreachable", "symbol": "BTC"},
+            "symbol: a unreachable rule watches the exchange",
+        ),
         ({"id": "x", "kind": "no_stop", "cooldown_s": -1}, "cooldown_s: -1 is outside"),
         ({"id": "x", "kind": "no_stop", "cooldown_s": 1.5}, "cooldown_s: 1.5 is not a whole number"),
         ({"id": "x", "kind": "no_stop", "quiet_hours": "25:00-07:00"}, "quiet_hours: '25:00-07:00'"),

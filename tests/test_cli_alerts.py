@@ -130,6 +130,10 @@ def test_mute_and_unmute_a_user_rule_keep_its_values(db: Path, capsys: pytest.Ca
         (["add", "--kind", "price_above", "--threshold", "1"], "--symbol: a price_above rule needs a market"),
         (["add", "--kind", "nope"], "argument --kind: invalid choice: 'nope'"),
         (
+            ["add", "--kind", "drawdown_pct", "--threshold", "8", "--symbol", "BTC"],
+            "--symbol: a drawdown_pct rule",
+        ),
+        (
             ["add", "--kind", "no_stop", "--quiet", "23:00"],
             "argument --quiet: '23:00' is not a span of hours",
         ),

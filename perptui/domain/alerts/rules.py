@@ -231,6 +231,9 @@ def check_rule(rule: AlertRule) -> AlertRule:
             )
     if spec.needs_symbol and rule.symbol is None:
         raise ValueError(f"symbol: a {rule.kind} rule needs a market (e.g. BTC or BTC/USDT:USDT)")
+    if rule.symbol is not None and spec.group in ("account", "data"):
+        whole = "the whole account" if spec.group == "account" else "the exchange's data"
+        raise ValueError(f"symbol: a {rule.kind} rule watches {whole}, not one market; leave it out")
     if rule.symbol is not None and (not rule.symbol.strip() or len(rule.symbol) > 64):
         raise ValueError(f"symbol: {rule.symbol!r} is not a market's name (e.g. BTC or BTC/USDT:USDT)")
     if rule.severity not in SEVERITIES:

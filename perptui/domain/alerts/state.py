@@ -5,7 +5,8 @@ between polls and restarts, so a restart never notifies again) and gives the new
 
 - **fired** when a key's condition starts (it was clear or never seen), **cleared** when it stops; never
   on a poll where nothing changed. A one-shot event (a stop or take-profit fill) fires each time it
-  happens and never clears. A kind whose end means nothing (``funding_flip``) clears without a word.
+  happens (no cool-down: each fill is news) and never clears. A kind whose end means nothing
+  (``funding_flip``) clears without a word.
 - **unknown** values give no condition: the key keeps its state (no fire, no clear). A position rule's
   key clears when its position is gone, but only when the exchange was read (``obs.reachable``).
 - **cool-down**: a key that starts again less than ``cooldown_s`` after its last fired notification

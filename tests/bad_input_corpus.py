@@ -294,6 +294,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "backtest": ("--strategy", "carry", "--symbols", "BTC", "--from", "2025-03-01", "--to", "2025-05-01"),
     "optimize": ("--input", "{dir}/p.json"),
     "import": ("--exchange", EX, "--funding", "{dir}/BTCUSDT.csv"),
+    "alerts add": ("--kind", "funding_z", "--threshold", "3"),
 }
 
 
@@ -374,6 +375,14 @@ def _command_cases() -> list[Case]:
         refused("paper --offline close SOL", "no open"),
         refused("paper --offline cancel 424242", "no paper order #424242"),
         refused("paper reset-breaker", "--yes"),
+        refused("alerts add --kind no_stop --threshold 5", "--threshold: a no_stop rule takes none"),
+        refused("alerts add --kind liq_distance_pct", "--threshold: a liq_distance_pct rule needs one"),
+        refused("alerts add --kind liq_distance_pct --threshold 150", "up to 100%"),
+        refused("alerts add --kind price_above --threshold 70000", "--symbol: a price_above rule needs"),
+        refused("alerts add --kind no_stop --id no-stop", "a rule 'no-stop' exists"),
+        refused("alerts remove no-stop", "mute it instead"),
+        refused("alerts remove nope", "no alert rule 'nope'"),
+        refused("alerts mute nope", "no alert rule 'nope'"),
         refused("fetch --symbols BTC --since 2025-05-02 --until 2025-05-01", "--since"),
         refused("backtest --strategy carry --from 2025-05-01 --to 2025-03-01", "must be before --to"),
         refused(f"{BACKTEST} --walk-forward", "--walk-forward needs --grid"),

@@ -53,6 +53,17 @@ BAD: dict[str, list[str]] = {
     "path": ["", " ", "x\x00y"],
     "text": ["", " ", "\x00", "a" * 65],
     "choice": ["", "nope", "LONGX", "🙂"],
+    "rule id": ["", " ", "-x", "Bad Id", "a:b", "a/b", "💩", "a" * 41, "x\x00"],
+    "quiet hours": [
+        "",
+        "23:00",
+        "7:00-8:00",
+        "24:00-07:00",
+        "23:60-07:00",
+        "08:00-08:00",
+        "٢٣:00-07:00",
+        "nope",
+    ],
 }
 GOOD: dict[str, str] = {
     "number": "1",
@@ -67,6 +78,8 @@ GOOD: dict[str, str] = {
     "id": "1",
     "path": "problem.json",
     "text": "abs_apr",
+    "rule id": "btc-60k",
+    "quiet hours": "23:00-07:00",
 }
 _BY_NAME = {
     "symbol_arg": "symbol",
@@ -76,6 +89,8 @@ _BY_NAME = {
     "stress_arg": "window",
     "id_arg": "id",
     "_leverage": "number",
+    "rule_id_arg": "rule id",
+    "quiet_hours_arg": "quiet hours",
 }
 _BY_FACTORY = {
     "arg_type": "number",

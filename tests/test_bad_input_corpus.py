@@ -56,6 +56,7 @@ def test_the_corpus_rebuilds_the_issues_list_and_covers_every_command() -> None:
         "backtest",
         "risk",
         "overview",
+        "alerts",
     }
 
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import NoReturn
 
 from perptui import __version__
+from perptui.domain.alerts.rules import KINDS, MAX_COOLDOWN_S, SEVERITIES
 from perptui.domain.quantities import (
     ATR_MULTIPLE,
     MAX_PATHS,
@@ -23,6 +24,7 @@ from perptui.domain.quantities import (
     SHARE_PERCENT,
     STOP_PERCENT,
     WIN_RATE,
+    Quantity,
     count,
     leverage,
     money,
@@ -34,6 +36,8 @@ from perptui.presentation.parse_args import (
     exchange_arg,
     id_arg,
     path_arg,
+    quiet_hours_arg,
+    rule_id_arg,
     stress_arg,
     symbol_arg,
     symbols_arg,
@@ -403,6 +407,66 @@ def _cache(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
     prune.set_defaults(command="cmd_cache", action="prune")
 
 
+#: An alert's threshold: above 0 in every kind (each kind's own range is checked by the command).
+_THRESHOLD = Quantity("threshold", maximum=1e12, example="5 or 60000")
+
+
+def _alerts(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "alerts",
+        parents=parents,
+        help="alert rules: list, add, remove, mute; the history of notifications",
+        description="The alert rules in force: the defaults (liquidation distance, no stop, the circuit "
+        "breaker, stale data), the [alerts] rules of the config and those added here (kept in the cache). "
+        "Each fires once when its condition starts and once when it clears.",
+    )
+    actions = p.add_subparsers(title="actions", metavar="ACTION", parser_class=OneLineParser, required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        a = actions.add_parser(name, parents=parents, help=help_text, description=help_text)
+        a.add_argument("--json", action="store_true", help="print JSON and nothing else")
+        a.set_defaults(command="cmd_alerts", action=name)
+        return a
+
+    action("list", "every rule in force: kind, threshold, market, severity, cool-down, quiet hours, source")
+    a = action("add", "add a rule (kept in the cache; the config's [alerts] rules are edited in the file)")
+    add = a.add_argument
+    add("--kind", required=True, choices=tuple(KINDS), metavar="KIND", help=f"one of: {', '.join(KINDS)}")
+    add("--threshold", type=arg_type(_THRESHOLD), metavar="X", help="the level (kinds that take one)")
+    add("--symbol", type=symbol_arg, metavar="SYM", help="one market (default: every one)")
+    add("--severity", choices=SEVERITIES, default="warning", help="info, warning (default) or critical")
+    add(
+        "--cooldown",
+        type=arg_type(count(0, MAX_COOLDOWN_S, noun="cool-down")),
+        metavar="SEC",
+        help="seconds before it may notify again after clearing (default: [alerts] cooldown_s)",
+    )
+    add(
+        "--quiet",
+        type=quiet_hours_arg,
+        metavar="HH:MM-HH:MM",
+        help="quiet hours in UTC: only critical alerts are delivered (default: [alerts] quiet_hours)",
+    )
+    add("--id", type=rule_id_arg, metavar="ID", help="the rule's id (default: made from kind and market)")
+    for name, help_text in (
+        ("remove", "remove a rule added with 'alerts add'"),
+        ("mute", "mute a rule: it keeps watching but never notifies"),
+        ("unmute", "unmute a rule"),
+    ):
+        action(name, help_text).add_argument("id", type=rule_id_arg, metavar="ID", help="the rule's id")
+    h = action("history", "the notifications fired and cleared, newest last")
+    h.add_argument(
+        "--limit",
+        type=arg_type(count(1, MAX_ROWS, noun="number of entries")),
+        default=50,
+        metavar="N",
+        help="the newest N (default 50)",
+    )
+    shared = {a.dest for a in p._actions if a.option_strings and a.dest != "help"}
+    for child in actions.choices.values():
+        _quiet_defaults(child, shared)
+
+
 def _account(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "account",
@@ -726,8 +790,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perptui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
-    for add in (_app, _overview, _account, _size, _paper, _risk, _scan, _markets, _fetch, _import, _cache,
-                _config):  # fmt: skip
+    for add in (_app, _overview, _account, _size, _paper, _risk, _alerts, _scan, _markets, _fetch, _import,
+                _cache, _config):  # fmt: skip
         add(sub, parents)
     _optimize(sub, parents)
     _allocate(sub, parents)

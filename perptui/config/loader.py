@@ -17,6 +17,8 @@ from perptui.config.urls import mask_url
 from perptui.domain.errors import ConfigError
 
 SECRET_KEYS = frozenset({"api_key", "api_secret", "api_password"})
+#: ``[alerts]`` keys holding notification URLs: secrets too (tokens live in them).
+NOTIFY_KEYS = frozenset({"notify", "notify_critical", "notify_warning", "notify_info"})
 #: Variables with the PERPTUI_ prefix that are not settings.
 OTHER_ENV = frozenset({paths.CONFIG_ENV})
 
@@ -103,8 +105,12 @@ def _is_table(annotation: Any) -> bool:
 
 
 def secret_file_warning(path: Path, file_values: Mapping[str, Any]) -> str | None:
-    """A warning when ``path`` holds an API credential and users other than its owner may read it."""
+    """A warning when ``path`` holds an API credential or a notification URL and users other than its
+    owner may read it."""
     held = [key for key in sorted(SECRET_KEYS) if file_values.get(key)]
+    alerts = file_values.get("alerts")
+    if isinstance(alerts, Mapping):
+        held += [f"alerts.{key}" for key in sorted(NOTIFY_KEYS) if alerts.get(key)]
     if not held:
         return None
     try:
@@ -115,7 +121,8 @@ def secret_file_warning(path: Path, file_values: Mapping[str, Any]) -> str | Non
         return None
     return (
         f"config file {path} holds {', '.join(held)} and other users can read it (mode {mode:04o}): "
-        f"run 'chmod 600 {path}', or move the keys to PERPTUI_API_KEY / PERPTUI_API_SECRET"
+        f"run 'chmod 600 {path}', or move them to the environment (PERPTUI_API_KEY, PERPTUI_API_SECRET, "
+        "PERPTUI_ALERTS__NOTIFY ...)"
     )
 
 
@@ -130,21 +137,30 @@ def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
     return nested
 
 
+def _child(node: Any, part: str) -> tuple[bool, Any]:
+    """``node[part]`` of a table, or of a list when ``part`` is an index (``alerts.rules.0``)."""
+    if isinstance(node, Mapping):
+        return (True, node[part]) if part in node else (False, None)
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return True, node[int(part)]
+    return False, None
+
+
 def _lookup(tree: Mapping[str, Any], loc: tuple[str, ...]) -> Any:
     node: Any = tree
     for part in loc:
-        if not isinstance(node, Mapping) or part not in node:
+        found, node = _child(node, part)
+        if not found:
             return None
-        node = node[part]
     return node
 
 
 def _has(tree: Mapping[str, Any], loc: tuple[str, ...]) -> bool:
     node: Any = tree
     for part in loc:
-        if not isinstance(node, Mapping) or part not in node:
+        found, node = _child(node, part)
+        if not found:
             return False
-        node = node[part]
     return True
 
 
@@ -187,7 +203,8 @@ def _config_error(
         return ConfigError(f"unknown setting {key!r} in {where}; known settings: {_known_keys(loc[:-1])}")
     accepted = str(error["msg"]).removeprefix("Value error, ")
     raw = error.get("input")
-    value = "" if loc[-1] in SECRET_KEYS or isinstance(raw, dict) else f" {raw!r}"
+    secret = loc[-1] in SECRET_KEYS or any(part in NOTIFY_KEYS for part in loc)
+    value = "" if secret or isinstance(raw, dict) or loc[-1] == "rules" else f" {raw!r}"
     if loc[-1] == "api_base_url":
         value = mask_url(value)
     return ConfigError(f"bad value{value} for {key} in {where}: {accepted}")

@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 
 from perptui.config.urls import BASE_URL_FORM, base_url_problem, is_insecure_url, mask_url
+from perptui.domain.alerts.rules import AlertRule, merge_rules, parse_quiet_hours
 from perptui.domain.errors import ConfigError
 from perptui.domain.retention import Retention
 from perptui.domain.timeframes import parse_utc
@@ -322,10 +323,12 @@ class CacheSettings(Section):
     lowest and highest of each hour (the chart and the drawdown keep their shape)."""
 
     events_days: int = Field(default=365, ge=1, le=36500)
-    """Days of the risk event log (alerts, breaker trips and resets, liquidations) kept."""
+    """Days of the risk event log (alerts, breaker trips and resets, liquidations) and of the history of
+    alert notifications kept."""
 
     events_max: int = Field(default=10_000, ge=100, le=10_000_000)
-    """The most risk events kept (the oldest go first; the last day's are always kept)."""
+    """The most risk events kept, and the most alert notifications (the oldest go first; the last day's
+    are always kept)."""
 
     @model_validator(mode="after")
     def _hourly_outlasts_whole(self) -> CacheSettings:
@@ -342,6 +345,102 @@ class CacheSettings(Section):
             events_max_age_ms=self.events_days * day,
             events_max_count=self.events_max,
         )
+
+
+def _urls(value: object) -> object:
+    """A list of URLs, a JSON list, or one URL (``PERPTUI_ALERTS__NOTIFY=ntfy://ntfy.sh/topic``)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ValueError("not a JSON list of URLs; give one URL or a list of them") from None
+        else:
+            value = [text] if text else []
+    if isinstance(value, list | tuple):
+        for item in value:
+            text = item.get_secret_value() if isinstance(item, SecretStr) else item
+            if not isinstance(text, str) or "://" not in text or any(ord(c) < 32 for c in text):
+                raise ValueError('each target is an Apprise URL such as "ntfy://ntfy.sh/my-topic"')
+    return value
+
+
+_NotifyUrls = Annotated[list[SecretStr], NoDecode]
+
+
+class AlertsSettings(Section):
+    enabled: bool = True
+    """Watch the alert rules (in the app and in perptui watch); false = no alerts at all."""
+
+    notify: _NotifyUrls = []
+    """Where alerts of every severity are sent: Apprise URLs, e.g. ["ntfy://ntfy.sh/my-topic",
+    "tgram://bottoken/chatid"]. They are secrets (tokens live in them): masked wherever shown."""
+
+    notify_critical: _NotifyUrls = []
+    """More targets for critical alerts only (added to notify)."""
+
+    notify_warning: _NotifyUrls = []
+    """More targets for warnings only (added to notify)."""
+
+    notify_info: _NotifyUrls = []
+    """More targets for info alerts only (added to notify)."""
+
+    desktop: bool = False
+    """Also show alerts as desktop notifications of this machine."""
+
+    rules: list[dict[str, Any]] = []
+    """Alert rules, each a table with id, kind, threshold, symbol (severity, cooldown_s, quiet_hours and
+    muted optional). Kinds: liq_distance_pct, liq_distance_sigma, margin_ratio (percent), no_stop,
+    stop_filled, take_profit_filled, price_above, price_below, daily_loss_pct, drawdown_pct, breaker,
+    funding_flip, funding_z, funding_apr, carry_predicted_against, carry_below_breakeven, stale_data_min
+    (minutes), unreachable. On by default: liq-distance (below 5%), no-stop, breaker (critical) and
+    stale-data (over 10 min); a rule with one of their ids changes it (id = "no-stop", muted = true)."""
+
+    quiet_hours: str = ""
+    """Hours when only critical alerts are delivered, in UTC, e.g. "23:00-07:00" (others are recorded in
+    the history); empty = none. A rule's own quiet_hours replace these."""
+
+    cooldown_s: int = Field(default=900, ge=0, le=604_800)
+    """Seconds before an alert that cleared may notify again when its condition returns (0 to a week)."""
+
+    retries: int = Field(default=3, ge=0, le=10)
+    """Retries of a notification a target failed to take (each waits twice as long as the last)."""
+
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+    """Longest wait for one target to take a notification, in seconds (up to 120)."""
+
+    @field_validator("notify", "notify_critical", "notify_warning", "notify_info", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        return _urls(value)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_quiet_hours(value)
+            except ValueError as exc:
+                raise ValueError(f"it {exc}") from None
+        return value.strip()
+
+    @field_validator("rules")
+    @classmethod
+    def _check_rules(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = [rule.get("id") for rule in value]
+        for index, rule_id in enumerate(ids):
+            if rule_id is not None and ids.index(rule_id) < index:
+                raise ValueError(f"rule {index + 1} ({rule_id!r}): id: another rule has it; ids are unique")
+        merge_rules(value, [])  # each rule checked: a ValueError naming the rule and the key
+        return value
+
+    def quiet_span(self) -> tuple[int, int] | None:
+        return parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None
+
+    def effective_rules(self, user: list[dict[str, Any]] | None = None) -> list[AlertRule]:
+        """The rules in force: the defaults, this section's rules and ``user``'s (from the cache)."""
+        return merge_rules(self.rules, user or [], cooldown_s=self.cooldown_s, quiet_hours=self.quiet_span())
 
 
 class Settings(BaseSettings):
@@ -389,6 +488,7 @@ class Settings(BaseSettings):
     plan: PlanSettings = PlanSettings()
     ui: UiSettings = UiSettings()
     cache: CacheSettings = CacheSettings()
+    alerts: AlertsSettings = AlertsSettings()
     keymap: dict[str, str] = {}
     """Key bindings by id, e.g. quit = "ctrl+q" or deposit = "D,+" (comma-separated keys)."""
 

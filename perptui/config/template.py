@@ -10,7 +10,19 @@ from pydantic import BaseModel, SecretStr
 
 from perptui.config.field_docs import field_docs
 from perptui.config.settings import Settings
-from perptui.config.urls import mask_url
+from perptui.config.urls import mask_target, mask_url
+
+#: Commented examples shown instead of a list's empty default.
+_EXAMPLES: dict[str, list[str]] = {
+    "notify": ['# notify = ["ntfy://ntfy.sh/my-secret-topic", "tgram://bottoken/chatid"]'],
+    "rules": [
+        "# rules = [",
+        '#   { id = "btc-60k", kind = "price_below", threshold = 60000, symbol = "BTC", severity = "info" },',
+        '#   { id = "funding-z", kind = "funding_z", threshold = 3, quiet_hours = "22:00-08:00" },',
+        '#   { id = "no-stop", muted = true },',
+        "# ]",
+    ],
+}
 
 
 def _toml_value(value: Any) -> str:
@@ -31,7 +43,9 @@ def _field_lines(model: type[BaseModel], instance: BaseModel) -> list[str]:
         if isinstance(value, BaseModel | dict):
             continue
         lines.extend(f"# {line.strip()}" for line in docs.get(name, name).splitlines())
-        if value is None or isinstance(value, SecretStr):
+        if name in _EXAMPLES and not value:
+            lines.extend(_EXAMPLES[name])
+        elif value is None or isinstance(value, SecretStr):
             lines.append(f'# {name} = ""')
         else:
             lines.append(f"# {name} = {_toml_value(value)}")
@@ -61,7 +75,8 @@ def default_config_text() -> str:
 
 def effective_settings(settings: Settings) -> dict[str, Any]:
     """Every setting as plain JSON-able values, secrets masked (``"***"`` when set, null when not), as
-    are the credentials in a URL (``https://***@relay.example``)."""
+    are the credentials in a URL (``https://***@relay.example``) and notification URLs but for their
+    scheme (``ntfy://***``)."""
 
     def dump(model: BaseModel) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -71,6 +86,8 @@ def effective_settings(settings: Settings) -> dict[str, Any]:
                 result[name] = dump(value)
             elif isinstance(value, SecretStr):
                 result[name] = "***" if value.get_secret_value() else None
+            elif isinstance(value, list) and any(isinstance(item, SecretStr) for item in value):
+                result[name] = [mask_target(item.get_secret_value()) for item in value]
             elif isinstance(value, str):
                 result[name] = mask_url(value) if name.endswith("_url") else value
             elif value is None or isinstance(value, bool | int | float):

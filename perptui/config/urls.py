@@ -15,6 +15,13 @@ def mask_url(text: str) -> str:
     return _USERINFO_RE.sub(lambda m: f"{m['scheme']}***@", text)
 
 
+def mask_target(url: str) -> str:
+    """A notification URL shown without its secrets: only its scheme (``ntfy://***``). Apprise URLs
+    carry tokens in the host and the path too (``tgram://bottoken/chatid``), not only in userinfo."""
+    scheme, sep, _ = url.strip().partition("://")
+    return f"{scheme}://***" if sep and scheme.isascii() and scheme.isalnum() else "***"
+
+
 def url_password(url: str) -> str | None:
     """The password (else the user name) in ``url``'s userinfo, for scrubbing it from messages."""
     parts = urlsplit(url)

@@ -6,7 +6,8 @@ kept whole for a week, then thinned to the first, last, lowest and highest of ea
 its shape, the series' extremes survive, and so does every fall from one hour's high to a later hour's
 low (only a dip and recovery inside one hour can be lost). The risk event
 log keeps a year and at most 10,000 events, and always the newest event of each kind and symbol (the
-breaker's state and the alerts in force are read from those). Funding prints and OHLCV bars come from
+breaker's state and the alerts in force are read from those); the history of alert notifications keeps
+as long and as many. Funding prints and OHLCV bars come from
 the exchange, are bounded by nature and are what the statistics and backtests need: kept whole.
 
 Pure: the store applies these rules (``services.store.retention``).

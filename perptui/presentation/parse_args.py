@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from perptui.domain.alerts.rules import ID_FORM, parse_quiet_hours, rule_id_problem
 from perptui.domain.errors import UsageError
 from perptui.domain.timeframes import DAY_MS, parse_utc, timeframe_ms
 
@@ -202,6 +203,28 @@ def id_arg(text: str) -> int:
 
 
 id_arg.__name__ = "id"
+
+
+def rule_id_arg(text: str) -> str:
+    """``type=`` of an alert rule's id: a slug (``btc-below-60k``), as ``perptui alerts list`` shows."""
+    value = str(text).strip()
+    if rule_id_problem(value) is not None:
+        raise _refuse(f"{shown(text)} is not a rule id: use {ID_FORM}")
+    return value
+
+
+rule_id_arg.__name__ = "rule id"
+
+
+def quiet_hours_arg(text: str) -> tuple[int, int]:
+    """``type=`` of ``--quiet HH:MM-HH:MM`` (UTC, may wrap midnight): the span in minutes of the day."""
+    try:
+        return parse_quiet_hours(str(text))
+    except ValueError as exc:
+        raise _refuse(f"{shown(text)} {exc}") from None
+
+
+quiet_hours_arg.__name__ = "quiet hours"
 
 
 def path_arg(what: str) -> Callable[[str], Path]:

@@ -50,6 +50,11 @@ Layout, and why:
   first time), written with every snapshot, so the scanner's "now" is read in time proportional to the
   symbols, not the snapshots; ``retention_state`` holds, per pruning task, the time up to which it is
   done, so each step only looks at what aged since the last.
+- Version 8 adds the alerts (``services.alerts.store``): ``alert_rules`` (the rules added with ``perptui
+  alerts add``, and the mutes of config rules, as the JSON of their keys), ``alert_state`` (per
+  condition key, whether it holds, since when, and its last notification: what lets a restarted monitor
+  notify nothing twice) and ``alert_history`` (every notification fired or cleared, whether it was held
+  by quiet hours, and what each target answered; bounded by the ``[cache]`` events settings).
 """
 
 from __future__ import annotations
@@ -423,8 +428,40 @@ V7 = Migration(
     run=_first_times,
 )
 
+V8 = Migration(
+    8,
+    "alerts: the user's rules, the state of each condition, the history of notifications",
+    (
+        """CREATE TABLE alert_rules (
+            id TEXT PRIMARY KEY,
+            rule TEXT NOT NULL,  -- JSON of the rule's keys (domain.alerts.rules.RULE_FIELDS)
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE alert_state (
+            key TEXT PRIMARY KEY,  -- '<rule id>:<symbol or *>'
+            active INTEGER NOT NULL,
+            since INTEGER NOT NULL,
+            last_sent INTEGER
+        ) WITHOUT ROWID""",
+        """CREATE TABLE alert_history (
+            id INTEGER PRIMARY KEY,
+            time INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            kind TEXT NOT NULL,  -- 'fired', 'cleared'
+            severity TEXT NOT NULL,  -- 'info', 'warning', 'critical'
+            symbol TEXT,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            held INTEGER NOT NULL DEFAULT 0,  -- in quiet hours: recorded, not delivered
+            delivered TEXT  -- JSON [{"target", "ok", "detail"}] once sent; NULL before
+        )""",
+        "CREATE INDEX alert_history_by_time ON alert_history (time)",
+    ),
+)
+
 #: Every migration, in order. ``latest_version()`` is the schema version this perptui writes.
-MIGRATIONS: list[Migration] = [V1, V2, V3, V4, V5, V6, V7]
+MIGRATIONS: list[Migration] = [V1, V2, V3, V4, V5, V6, V7, V8]
 
 
 def latest_version() -> int:

@@ -123,7 +123,8 @@ def equity_step(conn: sqlite3.Connection, account: str, now: int, policy: Retent
 def events_step(conn: sqlite3.Connection, now: int, policy: Retention) -> int:
     """Once a day: drop events older than ``events_max_age_ms`` and the oldest beyond
     ``events_max_count``, never the newest of each (account, kind, symbol) nor the last day's (the
-    alerts in force and the breaker are read from those). Returns the rows removed."""
+    alerts in force and the breaker are read from those); the alert history likewise
+    (``alert_history_step``). Returns the rows removed."""
     task = "events"
     day = now - now % DAY_MS
     through = _through(conn, task)
@@ -144,7 +145,25 @@ def events_step(conn: sqlite3.Connection, now: int, policy: Retention) -> int:
             "ORDER BY id LIMIT ?)",
             (now - DAY_MS, count - policy.events_max_count),
         ).rowcount
+    removed += alert_history_step(conn, now, policy)
     _set_through(conn, task, day)
+    return removed
+
+
+def alert_history_step(conn: sqlite3.Connection, now: int, policy: Retention) -> int:
+    """Drop notifications older than ``events_max_age_ms`` and the oldest beyond ``events_max_count``,
+    never the last day's. Run with the event log's daily step; returns the rows removed."""
+    recent = now - DAY_MS
+    removed = conn.execute(
+        "DELETE FROM alert_history WHERE time < ? AND time < ?", (now - policy.events_max_age_ms, recent)
+    ).rowcount
+    count = conn.execute("SELECT count(*) FROM alert_history").fetchone()[0]
+    if count > policy.events_max_count:
+        removed += conn.execute(
+            "DELETE FROM alert_history WHERE id IN (SELECT id FROM alert_history WHERE time < ? "
+            "ORDER BY id LIMIT ?)",
+            (recent, count - policy.events_max_count),
+        ).rowcount
     return removed
 
 

@@ -403,6 +403,22 @@ def _cache(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
     prune.set_defaults(command="cmd_cache", action="prune")
 
 
+def _alerts(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "alerts",
+        parents=parents,
+        help="alerts away from the screen: send a test notification to every target",
+        description="Alerts delivered through Apprise to the targets of [alerts] notify (ntfy, Telegram, "
+        "Discord, JSON webhooks, email ...; see the README's Alert delivery).",
+    )
+    actions = p.add_subparsers(title="actions", metavar="ACTION", parser_class=OneLineParser, required=True)
+    test = actions.add_parser(
+        "test", parents=parents, help="send one test notification to every target; say what each answered"
+    )
+    test.add_argument("--json", action="store_true", help="print JSON and nothing else")
+    test.set_defaults(command="cmd_alerts_test")
+
+
 def _account(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "account",
@@ -727,7 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
     for add in (_app, _overview, _account, _size, _paper, _risk, _scan, _markets, _fetch, _import, _cache,
-                _config):  # fmt: skip
+                _config, _alerts):  # fmt: skip
         add(sub, parents)
     _optimize(sub, parents)
     _allocate(sub, parents)

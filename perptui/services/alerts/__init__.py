@@ -1,0 +1,8 @@
+"""Alerts away from the screen: delivery of notifications to the trader's phone and inbox.
+
+``notify`` sends a :class:`~perptui.domain.alerts.notification.Notification` to every target of its
+severity through Apprise (ntfy, Telegram, Discord, Slack, email, Pushover, Matrix, JSON webhooks ...,
+each by URL), concurrently, each target with its own timeout and retries; target URLs are secrets and
+are masked wherever they are shown. Importing this package imports no Apprise: it loads when the first
+target is parsed, never on the path to the app's first frame.
+"""

@@ -112,16 +112,13 @@ class NotifyReceiver:
     def in_thread(self) -> Iterator[NotifyReceiver]:
         """Run on a loop of its own in a daemon thread (for code that calls ``asyncio.run`` itself)."""
         loop = asyncio.new_event_loop()
-        started = threading.Event()
         thread = threading.Thread(target=loop.run_forever, name="notify-receiver", daemon=True)
         thread.start()
         try:
             asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=30)
-            started.set()
             yield self
         finally:
-            if started.is_set():
-                asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=30)
+            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=30)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=30)
             loop.close()

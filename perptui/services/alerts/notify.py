@@ -4,7 +4,8 @@ Each target is one Apprise URL (``ntfy://``, ``tgram://``, ``discord://``, ``jso
 given as a ``SecretStr``: the URLs carry tokens and passwords, so they are shown only through
 :func:`mask_target` (scheme and host kept, credentials, path and query values replaced by ``***``), in
 ``Delivery``, messages, exceptions and reprs alike, and a filter on Apprise's and urllib3's loggers
-scrubs them from any record those libraries write (Apprise logs the full URL and payload at DEBUG).
+scrubs them from any record those libraries write (``masking``: Apprise logs the full URL and payload at
+DEBUG). A URL Apprise cannot parse is refused when the notifier is made, naming its setting.
 
 Why a thread of its own per attempt: Apprise's plugins send with ``requests``, which blocks. Its
 ``async_notify`` only moves that blocking call onto Apprise's shared thread pool and applies Apprise's
@@ -15,27 +16,28 @@ pool threads are joined when the process exits, so a hung target would hold up t
 holds the process; the event loop only awaits a future. Each attempt is bounded by ``timeout_s`` (the
 await gives up; the plugin's own connect and read timeouts are set to the same, so the thread ends too),
 failures are retried ``retries`` times with exponential backoff, and targets run side by side under
-``asyncio.gather``, so a dead or slow target delays no other. ``sleep`` (the backoff and the timeout
+``asyncio.gather``, so a dead or slow target delays no other (``send`` returns when the last is done;
+its ``on_delivery`` hears each target as soon as it is). ``sleep`` (the backoff and the timeout
 timer) and ``clock`` (the durations reported) are injectable: tests never wait for real time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import contextlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, unquote
 
 from pydantic import SecretStr
 
 from perptui.domain.alerts.notification import SEVERITIES, Notification, Severity
 from perptui.domain.errors import ConfigError
+
+from .masking import guard_logs, mask_target, scrub, secret_pieces
 
 if TYPE_CHECKING:
     from apprise.plugins.base import NotifyBase
@@ -58,6 +60,7 @@ DEFAULT_BACKOFF_S = 1.0
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+OnDelivery = Callable[["Delivery"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,139 +73,6 @@ class Delivery:
 
     def as_dict(self) -> dict[str, object]:
         return {"target": self.target, "ok": self.ok, "detail": self.detail}
-
-
-# --- masking -----------------------------------------------------------------------------------------
-
-_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*")
-_HOST_RE = re.compile(r"^(?:localhost|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
-
-
-def _split(url: str) -> tuple[str, str, str, str, str] | None:
-    """``(scheme, userinfo, hostport, path, query)`` of ``url``, by hand: Apprise URLs often have a
-    "host" that is a token (``tgram://123:ABC/...``), which ``urlsplit`` cannot take apart."""
-    scheme, sep, rest = url.strip().partition("://")
-    if not sep or not scheme:
-        return None
-    rest = rest.split("#", 1)[0]
-    rest, _, query = rest.partition("?")
-    netloc, slash, path = rest.partition("/")
-    userinfo, at, hostport = netloc.rpartition("@")
-    if not at:
-        userinfo = ""
-    return scheme, userinfo, hostport, slash + path, query
-
-
-def _shown_host(hostport: str) -> str | None:
-    """``hostport`` when it names a host a trader recognises (a dotted name, an IP, localhost) with an
-    optional numeric port; None when it is a token in the host's place."""
-    host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
-    if not colon:
-        host, port = hostport, ""
-    if _HOST_RE.match(host) and (not colon or port.isdigit()):
-        return hostport
-    return None
-
-
-def mask_target(url: str) -> str:
-    """``url`` safe to show: the scheme and a real host (and port) kept, everything that may be a secret
-    (user and password, a token in the host's place, the path, query values) replaced by ``***``.
-    ``ntfy://user:pass@ntfy.sh/topic`` -> ``ntfy://***@ntfy.sh/***``; ``tgram://123:ABC/456`` ->
-    ``tgram://***/***``; text that is not a URL -> ``***``."""
-    parts = _split(url)
-    if parts is None:
-        return "***"
-    scheme, userinfo, hostport, path, query = parts
-    shown = f"{scheme}://" + ("***@" if userinfo else "") + (_shown_host(hostport) or "***")
-    if path.strip("/"):
-        shown += "/***"
-    if query:
-        keys = [k for k, _ in parse_qsl(query, keep_blank_values=True)]
-        shown += "?" + "&".join(f"{quote(k, safe='')}=***" for k in keys) if keys else "?***"
-    return shown
-
-
-def secret_pieces(url: str) -> set[str]:
-    """Every part of ``url`` that :func:`mask_target` hides, as it may appear in a library's log line
-    (plain, percent-decoded, percent-encoded; the Basic authorization of its user and password)."""
-    parts = _split(url)
-    if parts is None:
-        return {url.strip()} if url.strip() else set()
-    _, userinfo, hostport, path, query = parts
-    raw: set[str] = {url.strip(), path}
-    if userinfo:
-        user, _, password = userinfo.partition(":")
-        raw |= {userinfo, user, password}
-        pair = f"{unquote(user)}:{unquote(password)}"
-        raw.add(base64.b64encode(pair.encode()).decode())
-    if _shown_host(hostport) is None:
-        raw |= {hostport, *hostport.split(":")}
-    raw |= set(path.split("/"))
-    raw |= {v for _, v in parse_qsl(query, keep_blank_values=True)}
-    pieces: set[str] = set()
-    for piece in raw:
-        pieces |= {piece, unquote(piece), quote(piece, safe="")}
-    # Short pieces ("/", "v1") are no secret and would blank ordinary words out of every message.
-    return {p for p in pieces if len(p) >= 3}
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every URL masked and every secret piece replaced by ``***`` (longest first, so a
-    token is not half-replaced by a shorter piece inside it)."""
-    text = _URL_RE.sub(lambda m: mask_target(m.group(0)), text)
-    for piece in sorted(set(secrets), key=len, reverse=True):
-        if piece in text:
-            text = text.replace(piece, "***")
-    return text
-
-
-class _ScrubFilter(logging.Filter):
-    """On Apprise's and urllib3's loggers: every record's text with the known targets' secrets
-    scrubbed (the message formatted first, a traceback folded into it), before any handler sees it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._secrets: set[str] = set()
-
-    def add(self, pieces: Iterable[str]) -> None:
-        with self._lock:
-            self._secrets |= set(pieces)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        with self._lock:
-            secrets = set(self._secrets)
-        try:
-            text = record.getMessage()
-        except Exception:  # a record whose arguments do not fit its format: keep the format only
-            text = str(record.msg)
-        if record.exc_info:
-            text += "\n" + logging.Formatter().formatException(record.exc_info)
-            record.exc_info = None
-            record.exc_text = None
-        record.msg = scrub(text, secrets)
-        record.args = ()
-        return True
-
-
-_FILTER = _ScrubFilter()
-_LOGGERS = ("apprise", "urllib3.connectionpool", "requests")
-_guarded = False
-_guard_lock = threading.Lock()
-
-
-def _guard_logs(urls: Iterable[str]) -> None:
-    """Register the targets' secrets with the scrubbing filter (installed once); and give Apprise's
-    logger a NullHandler, so that with no logging configured its warnings are not printed to stderr
-    by Python's last-resort handler (the Delivery carries them, scrubbed)."""
-    global _guarded
-    _FILTER.add(p for u in urls for p in secret_pieces(u))
-    with _guard_lock:
-        if not _guarded:
-            for name in _LOGGERS:
-                logging.getLogger(name).addFilter(_FILTER)
-            logging.getLogger("apprise").addHandler(logging.NullHandler())
-            _guarded = True
 
 
 # --- targets from the settings ---------------------------------------------------------------------
@@ -239,14 +109,15 @@ def targets_from_settings(settings: object) -> dict[Severity, list[SecretStr]]:
 def _plugin(url: str, asset: Any) -> NotifyBase | None:
     import apprise
 
-    plugin = apprise.Apprise.instantiate(url, asset=asset)
-    return plugin if plugin is not None else None
+    return apprise.Apprise.instantiate(url, asset=asset)
 
 
 def check_targets(named: Iterable[tuple[str, SecretStr]]) -> None:
     """Refuse, in one line naming the setting, the first URL Apprise cannot use (masked)."""
     named = list(named)
-    _guard_logs(s.get_secret_value() for _, s in named)
+    if not named:  # nothing to parse: Apprise (a second to load its plugins) stays unimported
+        return
+    guard_logs(s.get_secret_value() for _, s in named)
     asset = _asset()
     for where, secret in named:
         if _plugin(secret.get_secret_value(), asset) is None:
@@ -284,11 +155,12 @@ def _in_thread(call: Callable[[], tuple[bool, str]]) -> asyncio.Future[tuple[boo
 
     def work() -> None:
         try:
-            result = call()
+            outcome: tuple[tuple[bool, str] | None, BaseException | None] = (call(), None)
         except BaseException as exc:  # handed to the awaiting coroutine, which words it
-            loop.call_soon_threadsafe(settle, None, exc)
-        else:
-            loop.call_soon_threadsafe(settle, result, None)
+            outcome = (None, exc)
+        # A send abandoned at its timeout may end after its loop has closed: no one waits for it then.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, *outcome)
 
     threading.Thread(target=work, name="perptui-notify", daemon=True).start()
     return future
@@ -349,16 +221,25 @@ class Notifier:
         shown = {s: self.targets(s) for s in SEVERITIES if self._targets[s]}
         return f"Notifier({shown}, timeout_s={self.timeout_s}, retries={self.retries})"
 
-    async def send(self, n: Notification) -> list[Delivery]:
-        """``n`` to every target of its severity, side by side; one Delivery per target, in order."""
-        return await self._send_to(self._urls(n.severity), n)
+    async def send(self, n: Notification, on_delivery: OnDelivery | None = None) -> list[Delivery]:
+        """``n`` to every target of its severity, side by side; one Delivery per target, in the targets'
+        order. ``on_delivery`` hears each as soon as its target is done, before the slower ones."""
+        return await self._send_to(self._urls(n.severity), n, on_delivery)
 
-    async def send_everywhere(self, n: Notification) -> list[Delivery]:
+    async def send_everywhere(self, n: Notification, on_delivery: OnDelivery | None = None) -> list[Delivery]:
         """``n`` to every configured target whatever its severity (``perptui alerts test``)."""
-        return await self._send_to(self._urls(None), n)
+        return await self._send_to(self._urls(None), n, on_delivery)
 
-    async def _send_to(self, urls: list[str], n: Notification) -> list[Delivery]:
-        return list(await asyncio.gather(*(self._deliver(u, n) for u in urls)))
+    async def _send_to(
+        self, urls: list[str], n: Notification, on_delivery: OnDelivery | None
+    ) -> list[Delivery]:
+        async def one(url: str) -> Delivery:
+            delivery = await self._deliver(url, n)
+            if on_delivery is not None:
+                on_delivery(delivery)
+            return delivery
+
+        return list(await asyncio.gather(*(one(u) for u in urls)))
 
     async def _deliver(self, url: str, n: Notification) -> Delivery:
         masked = mask_target(url)
@@ -383,9 +264,10 @@ class Notifier:
         """One send to ``url``: its outcome, or a timeout after ``timeout_s`` (the thread is left to end
         by its socket timeouts, set to the same)."""
         sent = _in_thread(lambda: self._send_once(url, n))
-        timer = asyncio.ensure_future(self._sleep(self.timeout_s))
+        timer: asyncio.Future[Any] = asyncio.ensure_future(self._sleep(self.timeout_s))
+        waiting: set[asyncio.Future[Any]] = {sent, timer}
         try:
-            await asyncio.wait({sent, timer}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         finally:
             timer.cancel()
         if sent.done():

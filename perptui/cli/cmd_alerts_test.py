@@ -17,7 +17,7 @@ from .context import settings_from_args
 from .output import print_json, say
 
 NO_TARGET = (
-    'no notification target is configured: set [alerts] notify = ["ntfy://ntfy.sh/your-topic"] in the '
+    'no notification target is configured: set [alerts] notify = ["ntfy://your-topic"] in the '
     "config file (or PERPTUI_ALERTS__NOTIFY), see the README's Alert delivery"
 )
 

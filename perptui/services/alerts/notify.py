@@ -51,7 +51,7 @@ TARGET_SETTINGS: tuple[tuple[str, tuple[Severity, ...]], ...] = (
 )
 #: What a target may look like, for messages.
 TARGET_FORMS = (
-    "an Apprise URL such as ntfy://ntfy.sh/topic, tgram://bottoken/chatid, discord://id/token, "
+    "an Apprise URL such as ntfy://your-topic, tgram://bottoken/chatid, discord://id/token, "
     "json://host/path or mailtos://user:pass@host"
 )
 DEFAULT_TIMEOUT_S = 10.0

@@ -7,18 +7,22 @@ import asyncio
 import json
 import logging
 import socket
+import string
 import subprocess
 import sys
 from collections.abc import Iterator
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from perptui.cli import main
 from perptui.domain.alerts.notification import Notification
 from perptui.domain.errors import ConfigError
-from perptui.services.alerts.masking import mask_target, secret_pieces
+from perptui.services.alerts.masking import mask_target, scrub, secret_pieces
 from perptui.services.alerts.notify import (
     Notifier,
     targets_from_settings,
@@ -355,3 +359,42 @@ def test_the_cli_the_alerts_package_and_a_notifier_without_targets_do_not_import
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+_TOKEN = st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=6, max_size=24)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    scheme=st.sampled_from(["ntfy", "ntfys", "tgram", "discord", "json", "jsons", "mailtos", "slack"]),
+    user=_TOKEN,
+    password=_TOKEN,
+    host=st.one_of(st.just("ntfy.example.com"), st.just("127.0.0.1:8080"), _TOKEN),
+    path=st.lists(_TOKEN, max_size=3),
+    query=st.lists(st.tuples(st.sampled_from(["token", "to", "key"]), _TOKEN), max_size=2),
+    with_userinfo=st.booleans(),
+)
+def test_no_secret_of_a_target_survives_its_masking(
+    scheme: str,
+    user: str,
+    password: str,
+    host: str,
+    path: list[str],
+    query: list[tuple[str, str]],
+    with_userinfo: bool,
+) -> None:
+    userinfo = f"{user}:{password}@" if with_userinfo else ""
+    url = f"{scheme}://{userinfo}{host}/" + "/".join(path) + ("?" + urlencode(query) if query else "")
+    shown = mask_target(url)
+    kept = {scheme, "ntfy.example.com", "127.0.0.1:8080", *(k for k, _ in query)}
+    secrets = [*path, *(v for _, v in query)] + ([user, password] if with_userinfo else [])
+    if host not in kept:
+        secrets.append(host)
+    for secret in secrets:
+        assume(not any(secret in k for k in kept))
+        assert secret not in shown
+    assert shown.startswith(f"{scheme}://")
+    # A library's log line quoting the URL, or its parts on their own, is scrubbed of every one.
+    said = scrub(f"POST {url} failed; topic {' '.join(secrets)}", secret_pieces(url))
+    for secret in secrets:
+        assert secret not in said

@@ -258,7 +258,8 @@ class Notifier:
             if attempt < attempts:
                 await self._sleep(self.backoff_s * 2 ** (attempt - 1))
         took = self._clock() - start
-        return Delivery(masked, False, f"{detail} (failed {attempts} attempts in {took:.1f} s)")
+        tries = f"{attempts} attempt" + ("s" if attempts > 1 else "")
+        return Delivery(masked, False, f"{detail} (failed {tries} in {took:.1f} s)")
 
     async def _attempt(self, url: str, n: Notification) -> tuple[bool, str]:
         """One send to ``url``: its outcome, or a timeout after ``timeout_s`` (the thread is left to end

@@ -415,7 +415,7 @@ def _alerts(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPars
     p = sub.add_parser(
         "alerts",
         parents=parents,
-        help="alert rules: list, add, remove, mute; the history of notifications",
+        help="alert rules: list, add, remove, mute; the history of notifications; test the targets",
         description="The alert rules in force: the defaults (liquidation distance, no stop, the circuit "
         "breaker, stale data), the [alerts] rules of the config and those added here (kept in the cache). "
         "Each fires once when its condition starts and once when it clears.",
@@ -454,6 +454,9 @@ def _alerts(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPars
         ("unmute", "unmute a rule"),
     ):
         action(name, help_text).add_argument("id", type=rule_id_arg, metavar="ID", help="the rule's id")
+    action("test", "send one test notification to every target; say what each answered").set_defaults(
+        command="cmd_alerts_test"
+    )
     h = action("history", "the notifications fired and cleared, newest last")
     h.add_argument(
         "--limit",

@@ -641,6 +641,27 @@ def _carry(
     return [c, o, x]
 
 
+def _watch(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "watch",
+        parents=parents,
+        help="the risk monitor and alert rules without the app: notifications, a JSON line per event",
+        description="Poll the account's positions, funding and prices, evaluate the alert rules and send "
+        "what fires to the [alerts] targets; one JSON object per line on stdout for each alert and each paper "
+        "event. Runs beside the app on the same cache without notifying twice; resumes after a restart "
+        "without sending an alert again; SIGTERM or Ctrl-C ends it cleanly.",
+    )
+    p.add_argument(
+        "--interval",
+        type=arg_type(count(5, 3600, noun="number of seconds")),
+        default=30,
+        metavar="S",
+        help="seconds between two polls (5 to 3600; default 30)",
+    )
+    p.add_argument("--once", action="store_true", help="one poll, then exit")
+    p.set_defaults(command="cmd_watch")
+
+
 def _risk(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "risk",
@@ -793,8 +814,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perptui {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     parents = [data_options()]
-    for add in (_app, _overview, _account, _size, _paper, _risk, _alerts, _scan, _markets, _fetch, _import,
-                _cache, _config):  # fmt: skip
+    for add in (_app, _overview, _account, _size, _paper, _risk, _alerts, _watch, _scan, _markets, _fetch,
+                _import, _cache, _config):  # fmt: skip
         add(sub, parents)
     _optimize(sub, parents)
     _allocate(sub, parents)

@@ -647,8 +647,8 @@ def _watch(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
         parents=parents,
         help="the risk monitor and alert rules without the app: notifications, a JSON line per event",
         description="Poll the account's positions, funding and prices, evaluate the alert rules and send "
-        "what fires to the [alerts] targets; one JSON object per line on stdout for each alert and each paper "
-        "event. Runs beside the app on the same cache without notifying twice; resumes after a restart "
+        "what fires to the [alerts] targets; one JSON object per line on stdout for each alert and each "
+        "paper event. Runs beside the app on the same cache without notifying twice; resumes after a restart "
         "without sending an alert again; SIGTERM or Ctrl-C ends it cleanly.",
     )
     p.add_argument(

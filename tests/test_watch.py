@@ -141,8 +141,12 @@ def test_fired_alerts_reach_the_receiver_once_and_the_token_never_shows(tmp_path
 
 
 def test_watch_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
-    env = {**os.environ, "PERPTUI_DB": str(tmp_path / "cache.db"),
-           "PERPTUI_DEMO__FROZEN_AT": "2025-06-01T00:00", "PERPTUI_CONFIG": str(tmp_path / "c.toml")}  # fmt: skip
+    env = {
+        **os.environ,
+        "PERPTUI_DB": str(tmp_path / "cache.db"),
+        "PERPTUI_DEMO__FROZEN_AT": "2025-06-01T00:00",
+        "PERPTUI_CONFIG": str(tmp_path / "c.toml"),
+    }
     (tmp_path / "c.toml").write_text("")
     proc = subprocess.Popen(
         [sys.executable, "-m", "perptui", "watch", "--interval", "5"],

@@ -19,6 +19,10 @@ from perptui.domain.errors import PerptuiError
 from perptui.ui.reads import on_source, read_markets, source_of
 
 if TYPE_CHECKING:
+    from perptui.config.settings import Settings
+    from perptui.domain.alerts.state import Alert
+    from perptui.services.alerts.engine import AlertEngine
+    from perptui.services.alerts.notify import Notifier
     from perptui.services.marketdata import MarketData
     from perptui.services.paper.events import PaperEvent
     from perptui.services.risk import RiskContext, RiskReport
@@ -41,12 +45,30 @@ class Polled:
     error: str | None = None
     caught_up: bool = False  # this poll ran the start-up catch-up (its events say what fell due)
     levels: dict[str, Levels] = field(default_factory=dict)  # by symbol
+    alerts: tuple[Alert, ...] = ()  # what the alert rules fired or cleared this poll (held ones included)
+    #: Rules whose alerts the pane already tells another way (a risk limit, a paper event): delivered to
+    #: the targets, not toasted twice.
+    told_elsewhere: frozenset[str] = frozenset()
+
+
+#: How often a poll asks the exchange for the funding and marks of the perps the alert rules watch
+#: (the positions' own marks come every poll); between, those figures are unknown to the rules, which
+#: then neither fire nor clear on them.
+FUNDING_EVERY_MS = 30_000
+#: Rule kinds the pane already tells on screen: the risk limits of the same meaning (with the [risk]
+#: thresholds) and the paper engine's fills. Their rules still deliver to the phone.
+TOLD_ELSEWHERE = frozenset({"no_stop", "liq_distance_pct", "margin_ratio", "daily_loss_pct", "drawdown_pct",
+                            "stop_filled", "take_profit_filled"})  # fmt: skip
 
 
 class RiskMonitor:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.risk: RiskContext | None = None
+        self.alert_engine: AlertEngine | None = None
+        self.alert_error: str | None = None  # why the alert rules cannot run (a bad target URL ...)
+        self._funding_at: int | None = None
+        self._deliveries: set[asyncio.Task[object]] = set()
 
     async def poll(self, *, visible: bool) -> Polled:
         ctx = self.ctx
@@ -70,9 +92,45 @@ class RiskMonitor:
 
             report = await asyncio.to_thread(build_report, risk)
             levels = await asyncio.to_thread(_levels, risk)
+            alerts, told = await self._alerts(risk, report, events, source)
         except PerptuiError as exc:
             return Polled(None, tuple(events), str(exc), caught_up)
-        return Polled(report, tuple(events), caught_up=caught_up, levels=levels)
+        return Polled(
+            report, tuple(events), caught_up=caught_up, levels=levels, alerts=alerts, told_elsewhere=told
+        )
+
+    async def _alerts(
+        self, risk: RiskContext, report: RiskReport, events: list[PaperEvent], source: MarketData | None
+    ) -> tuple[tuple[Alert, ...], frozenset[str]]:
+        """The alert rules on this poll: stepped and recorded now, delivered in the background (a slow
+        target never holds up the next poll)."""
+        from perptui.services.alerts.engine import AlertEngine
+        from perptui.services.alerts.observe import observe
+
+        if self.alert_engine is None:
+            if self.alert_error is not None:
+                return (), frozenset()
+            store = await asyncio.to_thread(self.ctx.store)
+            try:
+                notifier = await asyncio.to_thread(_notifier, self.ctx.settings)
+            except PerptuiError as exc:
+                self.alert_error = str(exc)
+                return (), frozenset()
+            self.alert_engine = AlertEngine(self.ctx.settings, store, notifier)
+        engine = self.alert_engine
+        rules = await asyncio.to_thread(engine.rules)
+        told = frozenset(r.id for r in rules if r.kind in TOLD_ELSEWHERE)
+        now = report.as_of
+        ask = self._funding_at is None or now - self._funding_at >= FUNDING_EVERY_MS
+        if ask and source is not None:
+            self._funding_at = now
+        obs = await observe(risk, report, events, source if ask else None, rules)
+        recorded = await asyncio.to_thread(engine.evaluate, obs)
+        if recorded:
+            task = asyncio.ensure_future(engine.deliver(recorded))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+        return tuple(alert for _, alert in recorded), told
 
     async def _open(self, source: MarketData | None) -> tuple[RiskContext, list[PaperEvent]]:
         from perptui.services.risk import open_context
@@ -98,6 +156,13 @@ async def _refresh(risk: RiskContext, source: MarketData) -> list[PaperEvent]:
     from perptui.services.risk import refresh_inputs
 
     return await refresh_inputs(risk, source)
+
+
+def _notifier(settings: Settings) -> Notifier:
+    """The [alerts] targets (importing Apprise only when there is one); a bad URL raises naming its key."""
+    from perptui.services.alerts.notify import Notifier
+
+    return Notifier.from_settings(settings)
 
 
 def _holds_anything(risk: RiskContext) -> bool:

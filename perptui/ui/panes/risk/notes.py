@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from perptui.domain.alerts.state import Alert
     from perptui.services.paper.events import PaperEvent
     from perptui.services.risk import RiskReport
 
@@ -50,3 +51,26 @@ def alert_notes(report: RiskReport) -> list[Note]:
         Note(a.message, "risk limit", "error" if a.severity == "critical" else "warning", 10, loud=True)
         for a in report.new_alerts
     ]
+
+
+_SEVERITY: dict[str, Literal["information", "warning", "error"]] = {
+    "info": "information",
+    "warning": "warning",
+    "critical": "error",
+}
+
+
+def rule_notes(alerts: tuple[Alert, ...], told_elsewhere: frozenset[str] = frozenset()) -> list[Note]:
+    """What the alert rules fired or cleared this poll, but those of rules the pane tells another way
+    (``told_elsewhere``: a risk limit or a paper event says the same) and those held by quiet hours (in
+    the history). A fired warning or critical rings the bell."""
+    notes = []
+    for a in alerts:
+        if a.held or a.notification.rule_id in told_elsewhere:
+            continue
+        n = a.notification
+        cleared = n.kind == "cleared"
+        severity = "information" if cleared else _SEVERITY[n.severity]
+        loud = not cleared and n.severity != "info"
+        notes.append(Note(n.title, "alert cleared" if cleared else "alert", severity, 10, loud=loud))
+    return notes

@@ -38,7 +38,7 @@ from perptui.ui.panes.risk.alerts import RiskAlerts
 from perptui.ui.panes.risk.heading import RiskHeading
 from perptui.ui.panes.risk.limits import RiskLimits
 from perptui.ui.panes.risk.messages import PollFinished
-from perptui.ui.panes.risk.notes import Note, alert_notes, event_notes
+from perptui.ui.panes.risk.notes import Note, alert_notes, event_notes, rule_notes
 from perptui.ui.panes.risk.portfolio import RiskPortfolio
 from perptui.ui.panes.risk.positions import RiskPositions
 from perptui.ui.risk_monitor import Levels, Polled, RiskMonitor
@@ -193,7 +193,7 @@ class RiskPane(Pane):
         self.error = polled.error
         if polled.report is not None:
             self.report, self.levels = polled.report, polled.levels
-            self.tell(alert_notes(polled.report))
+            self.tell(alert_notes(polled.report) + rule_notes(polled.alerts, polled.told_elsewhere))
         self.redraw()
 
     def tell(self, notes: list[Note]) -> None:

@@ -85,9 +85,45 @@ async def test_the_rules_screen_opens_from_the_risk_pane_with_the_default_rules(
         details = str(screen.query_one("#alerts-details", Static).content)
         assert details.startswith("liq-distance") and "can only be muted" in details
         assert "none has fired yet" in str(screen.query_one("#alerts-history", Static).content)
+        # The key is listed in the risk pane's help, by its id.
+        assert any(row.binding_id == "risk_alerts" for row in app.key_rows(app.pane("risk"), "Risk"))
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, AlertsScreen) and app.current_pane == "risk"
+        app.action_alert_rules()  # what the command palette's "Alert rules" runs
+        await settle(pilot)
+        assert isinstance(app.screen, AlertsScreen)
+
+
+@sync
+async def test_the_last_alerts_show_newest_first_with_what_became_of_them(make_app) -> None:
+    from perptui.domain.alerts.notification import Notification
+    from perptui.domain.alerts.state import Alert
+    from perptui.services.alerts.store import record, set_delivered
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        now = app.ctx.clock.now_ms()
+
+        def write() -> None:
+            with app.ctx.store().writing() as conn:
+                first = Notification(
+                    "breaker:*", "breaker", "fired", "critical", "breaker tripped", "", now - 60_000
+                )
+                entry = record(conn, Alert(first))
+                set_delivered(conn, entry, [{"target": "ntfy://***@host/t", "ok": True, "detail": "200"}])
+                second = Notification(
+                    "no-stop:SOL", "no-stop", "fired", "warning", "SOL has no stop", "", now
+                )
+                record(conn, Alert(second, held=True))
+
+        await asyncio.to_thread(write)
+        screen = await open_alert_rules(pilot)
+        lines = str(screen.query_one("#alerts-history", Static).content).splitlines()
+        assert lines[0] == "Last alerts:"
+        assert "no-stop" in lines[1] and "SOL has no stop" in lines[1] and "held (quiet hours)" in lines[1]
+        assert lines[2].startswith("2025-05-31 23:59") and "delivered to 1/1 targets" in lines[2]
 
 
 @sync
@@ -245,4 +281,4 @@ async def test_the_form_fits_80x24_with_its_buttons_in_view(make_app) -> None:
         quiet = form.input("quiet")
         quiet.focus()
         await pilot.pause()
-        assert isinstance(quiet, Input) and 0 < quiet.region.height and quiet.region.bottom <= 24
+        assert isinstance(quiet, Input) and quiet.region.height > 0 and quiet.region.bottom <= 24

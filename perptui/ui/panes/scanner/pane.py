@@ -94,7 +94,7 @@ class ScannerPane(Pane):
             "scan_alert",
             "n",
             "alert_me",
-            "Alert me",
+            "Alert",
             "Alert me when this perp's funding flips sign (or its |APR| or |z-score| passes a level)",
         ),
         binding("scan_cross", "x", "toggle_cross", "Cross-exch", "Funding spreads across exchanges"),

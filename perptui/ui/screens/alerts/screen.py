@@ -137,7 +137,7 @@ class AlertsScreen(Screen[None]):
             text += " · alerts are OFF ([alerts] enabled = false in the config)"
         heading.update(text)
         heading.set_class(not loaded.enabled, "-off")
-        self.table.show(loaded.rules, self.table.size.width or self.app.size.width - 2, self.keep)
+        self.table.show(loaded.rules, self.app.size.width - 2, self.keep)  # the screen's padding: 1 a side
         self.keep = None
         self.show_details()
         self.query_one("#alerts-history", Static).update(self.history_text(loaded))

@@ -22,6 +22,7 @@ from perptui.domain.alerts.rules import (
 )
 from perptui.domain.errors import UsageError
 from perptui.domain.timeframes import iso_utc
+from perptui.presentation import alerts as alert_words
 
 from .context import open_store, settings_from_args
 from .output import note, out, print_json, say
@@ -62,26 +63,14 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     for name in columns:
         table.add_column(name, no_wrap=name != "kind", overflow="fold")
     for r in rules:
-        table.add_row(r.id, r.kind, _threshold(r), r.symbol or "all", r.severity, _duration(r.cooldown_s),
+        table.add_row(r.id, r.kind, alert_words.threshold(r), r.symbol or "all", r.severity,
+                      alert_words.duration(r.cooldown_s),
                       quiet_hours_text(r.quiet_hours) if r.quiet_hours else "—", "muted" if r.muted else "",
                       r.source)  # fmt: skip
     out().print(table)
     if not settings.alerts.enabled:
         note("alerts are off: [alerts] enabled = false in the config")
     return 0
-
-
-def _duration(seconds: int) -> str:
-    """900 -> 15m, 3600 -> 1h, 45 -> 45s."""
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def _threshold(rule: AlertRule) -> str:
-    spec = rule.spec.threshold
-    return "—" if spec is None or rule.threshold is None else f"{rule.threshold:g}{spec[2].strip()}"
 
 
 def _in_force(conn: Any, settings: Settings) -> list[AlertRule]:
@@ -117,34 +106,19 @@ def _fields(args: argparse.Namespace) -> dict[str, object]:
     return fields
 
 
-def _auto_id(fields: dict[str, object], taken: set[str]) -> str:
-    """``price-below-btc``, then ``price-below-btc-2`` ...: the kind and the market's base."""
-    stem = str(fields["kind"]).replace("_", "-")
-    symbol = fields.get("symbol")
-    if isinstance(symbol, str):
-        base = "".join(c for c in symbol.partition("/")[0].lower() if c.isascii() and c.isalnum())
-        stem = f"{stem}-{base}"[:36] if base else stem
-    rule_id, n = stem, 2
-    while rule_id in taken:
-        rule_id, n = f"{stem}-{n}", n + 1
-    return rule_id
-
-
 def _add(args: argparse.Namespace, settings: Settings, fields: dict[str, object]) -> int:
-    from perptui.services.alerts.store import save_rule
+    from perptui.services.alerts.manage import RuleExists, add_rule
 
     now = _now(settings)
     with open_store(settings) as store, store.writing() as conn:
-        rules = {r.id: r for r in _in_force(conn, settings)}
-        if "id" not in fields:
-            fields = {"id": _auto_id(fields, set(rules)), **fields}
-        elif (clash := rules.get(str(fields["id"]))) is not None:
-            where = "added with 'alerts add'" if clash.source == "user" else "in the config or a default"
+        _in_force(conn, settings)  # a stored rule a later version refuses, said first
+        try:
+            rule = add_rule(conn, settings.alerts, fields, now)
+        except RuleExists as exc:
+            where = "added with 'alerts add'" if exc.rule.source == "user" else "in the config or a default"
             raise UsageError(
-                f"--id: a rule {clash.id!r} exists ({where}); give another id, or remove it first"
-            )
-        save_rule(conn, fields, now)
-        rule = next(r for r in _in_force(conn, settings) if r.id == fields["id"])
+                f"--id: a rule {exc.rule.id!r} exists ({where}); give another id, or remove it first"
+            ) from None
     if args.json:
         print_json(rule.as_dict())
     else:
@@ -162,35 +136,29 @@ def _summary(rule: AlertRule) -> str:
 
 
 def _change(args: argparse.Namespace, settings: Settings) -> int:
-    from perptui.services.alerts.store import delete_rule, load_rules, save_rule
+    from perptui.services.alerts.manage import NotUserRule, RuleChangeError, remove_rule, set_muted
 
     rule_id = args.id
     with open_store(settings) as store, store.writing() as conn:
-        rules = {r.id: r for r in _in_force(conn, settings)}
-        rule = rules.get(rule_id)
-        if rule is None:
-            known = ", ".join(rules) or "none"
-            raise UsageError(f"no alert rule {rule_id!r}; the rules are: {known}")
-        if args.action == "remove":
-            if rule.source != "user":
-                what = "a default rule" if rule_id in DEFAULT_IDS else "a rule of the config file"
-                raise UsageError(
-                    f"{rule_id!r} is {what}, not one added with 'alerts add': mute it instead, with "
-                    f"'perptui alerts mute {rule_id}' or muted = true in its [[alerts.rules]] entry"
-                )
-            delete_rule(conn, rule_id)
-            done = f"removed rule {rule_id}"
-        else:
-            muted = args.action == "mute"
-            stored = {str(f.get("id")): f for f in load_rules(conn)}
-            entry = stored.get(rule_id, {"id": rule_id}) if rule.source == "user" else {"id": rule_id}
-            save_rule(conn, {**entry, "muted": muted}, _now(settings))
-            rule = next(r for r in _in_force(conn, settings) if r.id == rule_id)
-            done = f"{'muted' if muted else 'unmuted'} rule {rule_id}"
+        _in_force(conn, settings)  # a stored rule a later version refuses, said first
+        try:
+            if args.action == "remove":
+                remove_rule(conn, settings.alerts, rule_id)
+                rule, done = None, f"removed rule {rule_id}"
+            else:
+                muted = args.action == "mute"
+                rule = set_muted(conn, settings.alerts, rule_id, muted, _now(settings))
+                done = f"{'muted' if muted else 'unmuted'} rule {rule_id}"
+        except NotUserRule:
+            what = "a default rule" if rule_id in DEFAULT_IDS else "a rule of the config file"
+            raise UsageError(
+                f"{rule_id!r} is {what}, not one added with 'alerts add': mute it instead, with "
+                f"'perptui alerts mute {rule_id}' or muted = true in its [[alerts.rules]] entry"
+            ) from None
+        except RuleChangeError as exc:
+            raise UsageError(str(exc)) from None
     if args.json:
-        print_json(
-            {"action": args.action, "rule": rule.as_dict() if args.action != "remove" else {"id": rule_id}}
-        )
+        print_json({"action": args.action, "rule": rule.as_dict() if rule is not None else {"id": rule_id}})
     else:
         say(done)
     return 0
@@ -211,17 +179,6 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
         say("no alert has fired yet")
         return 0
     for e in entries:  # one line each, never wrapped (scripts may grep it)
-        delivery = _delivery(e.held, e.delivered)
+        delivery = alert_words.delivery(e.held, e.delivered)
         say(f"{iso_utc(e.time)}  {e.severity:<8}  {e.kind:<7}  {e.rule_id}  {e.title}  [{delivery}]")
     return 0
-
-
-def _delivery(held: bool, delivered: list[dict[str, Any]] | None) -> str:
-    if held:
-        return "held (quiet hours)"
-    if delivered is None:
-        return "not sent"
-    if not delivered:
-        return "no target"
-    ok = sum(1 for d in delivered if d.get("ok"))
-    return f"delivered to {ok}/{len(delivered)} targets"

@@ -184,6 +184,13 @@ class PerptuiApp(App[None]):
     def action_toggle_theme(self) -> None:
         self.theme = THEMES["light"] if self.theme == THEMES["dark"] else THEMES["dark"]
 
+    def action_alert_rules(self) -> None:
+        """The alert rules screen, over the panes (imported on first use)."""
+        from perptui.ui.screens.alerts import AlertsScreen
+
+        if not isinstance(self.screen, AlertsScreen | ModalScreen):
+            self.push_screen(AlertsScreen(self.ctx))
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return

@@ -22,6 +22,13 @@ class PerptuiCommands(Provider):
         for pane in app.pane_widgets():
             for command in pane.commands():
                 found.append((command.name, command.help, partial(app.run_pane_command, pane, command.run)))
+        found.append(
+            (
+                "Alert rules",
+                "Add, edit, mute the alert rules (key a on the risk pane)",
+                app.action_alert_rules,
+            )
+        )
         found.append(("Toggle privacy", "Mask every money amount (key p)", app.action_toggle_privacy))
         found.append(("Toggle dark / light theme", "key t", app.action_toggle_theme))
         found.append(("Help", "Every key of this pane (F1 or ?)", app.action_help))

@@ -22,13 +22,14 @@ if TYPE_CHECKING:
 def binding_classes() -> list[type]:
     """Every class whose BINDINGS the keymap can remap."""
     from perptui.ui.panes import PANES
+    from perptui.ui.screens.alerts import AlertsScreen, RuleForm
     from perptui.ui.screens.backtest import BacktestScreen
     from perptui.ui.screens.help import HelpScreen
     from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
     from perptui.ui.widgets.live_table import LiveTable
     from perptui.ui.widgets.vim import VimScroll, VimTable
 
-    screens: list[type] = [HelpScreen, BacktestScreen, FormDialog, ConfirmDialog]
+    screens: list[type] = [HelpScreen, BacktestScreen, AlertsScreen, RuleForm, FormDialog, ConfirmDialog]
     classes: list[type] = [PerptuiApp, *screens, VimScroll, VimTable, LiveTable]
     return classes + [spec.load() for spec in PANES]
 

@@ -367,8 +367,47 @@ async def _scanner_panel(pilot: Pilot) -> None:
     await _scanner(pilot, ("j", "j", "i"))
 
 
+async def open_alert_rules(pilot: Pilot) -> Any:
+    """The alert rules screen opened from the risk pane (``a``) once its rules are read; returns it."""
+    from perptui.ui.screens.alerts import AlertsScreen
+
+    await open_risk(pilot, positions=False)
+    await pilot.press("a")
+    for _ in range(200):
+        await settle(pilot)
+        screen = pilot.app.screen
+        if isinstance(screen, AlertsScreen) and screen.loaded is not None:
+            pilot.app.clear_notifications()
+            await pilot.pause()
+            return screen
+        await pilot.pause(0.02)
+    raise TimeoutError("the alert rules screen did not open")
+
+
+@shot("alerts")
+async def _alerts(pilot: Pilot) -> None:
+    await open_alert_rules(pilot)
+
+
+@shot("alerts-form")
+async def _alerts_form(pilot: Pilot) -> None:
+    """The add form (``a`` on the rules screen)."""
+    await open_alert_rules(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+
+
 #: The shots also rendered at the smallest supported terminal, 80x24 (``NAME-80x24.svg``).
-SMALL_SHOTS = ("account", "sizing-long", "scanner", "allocation", "risk", "sizing-order")
+SMALL_SHOTS = (
+    "account",
+    "sizing-long",
+    "scanner",
+    "allocation",
+    "risk",
+    "sizing-order",
+    "alerts",
+    "alerts-form",
+)
 SMALL = (80, 24)
 #: Shots of what only a narrow terminal shows, rendered at 80x24 alone.
 NARROW_ONLY = ("scanner-panel", "allocation-details")

@@ -66,6 +66,7 @@ class RiskPane(Pane):
         binding("risk_stop", "s", "move_stop", "Stop", "Move the position's stop-loss (blank removes it)"),
         binding("risk_size", "enter", "size_selected", "Size it", "Open the sizing pane on this symbol"),
         binding("risk_reset", "b", "reset_breaker", "Reset breaker", "Reset the tripped circuit breaker"),
+        binding("risk_alerts", "a", "alert_rules", "Alerts", "The alert rules: add, edit, mute, delete"),
         binding(
             "risk_charts",
             "v",
@@ -115,6 +116,9 @@ class RiskPane(Pane):
 
     def commands(self) -> list[PaneCommand]:
         return [PaneCommand("Reset the circuit breaker", "After a confirmation", self.action_reset_breaker)]
+
+    def action_alert_rules(self) -> None:
+        self.app.action_alert_rules()  # type: ignore[attr-defined]  # textual's Widget.app is App; action_alert_rules() is PerptuiApp's
 
     # --- the layout for the terminal's size -------------------------------------------------------
 

@@ -73,3 +73,11 @@ class HistoryLoaded(Message, bubble=False):
 @dataclass
 class ViewNotRemembered(Message, bubble=False):
     error: BaseException
+
+
+@dataclass
+class AlertSaved(Message, bubble=False):
+    """The rule of "alert me when ..." was saved (``done`` says which), or not (``error``)."""
+
+    done: str | None
+    error: str | None = None

@@ -35,6 +35,7 @@ from perptui.ui.panes.scanner.detail import ScanDetail
 from perptui.ui.panes.scanner.filter_bar import FilterBar
 from perptui.ui.panes.scanner.heading import ScanHeading
 from perptui.ui.panes.scanner.messages import (
+    AlertSaved,
     BackfillDone,
     BackfillProgress,
     HistoryLoaded,
@@ -55,7 +56,9 @@ if TYPE_CHECKING:
     from perptui.services.scan import ExchangeScan
 
 #: Actions that are keys on the table; while a filter field has the focus the keys type into it.
-_TABLE_ACTIONS = {"filter", "min_volume", "min_apr", "sort_step", "reverse", "toggle_cross", "toggle_detail"}
+_TABLE_ACTIONS = {
+    "filter", "min_volume", "min_apr", "sort_step", "reverse", "toggle_cross", "toggle_detail", "alert_me"
+}  # fmt: skip
 #: Under this many columns the side panel folds; under this many rows the margins go.
 NARROW_WIDTH = 100
 SHORT_HEIGHT = 30
@@ -87,6 +90,13 @@ class ScannerPane(Pane):
         ),
         binding("scan_reverse", "r", "reverse", "Reverse", "Reverse the sort"),
         binding("scan_size", "enter", "size_selected", "Size it", "Open the sizing pane on this perp"),
+        binding(
+            "scan_alert",
+            "n",
+            "alert_me",
+            "Alert",
+            "Alert me when this perp's funding flips sign (or its |APR| or |z-score| passes a level)",
+        ),
         binding("scan_cross", "x", "toggle_cross", "Cross-exch", "Funding spreads across exchanges"),
         binding(
             "scan_detail",
@@ -158,7 +168,7 @@ class ScannerPane(Pane):
             return not typing
         if action == "leave_field":
             return typing
-        if action == "size_selected":
+        if action in ("size_selected", "alert_me"):
             return not typing and not self.view.cross
         return True
 
@@ -272,6 +282,50 @@ class ScannerPane(Pane):
         if side is not None:
             earns = f"sizing a {side.upper()} on {row.base}: it earns the funding ({rate:+.4%})"
             self.notify(earns, timeout=4)
+
+    # --- n: alert me when ... ----------------------------------------------------------------------
+
+    def action_alert_me(self) -> None:
+        """The rule form for the perp under the cursor: its funding flipping sign by default; its
+        current |APR| and |z-score| are the starting thresholds of those kinds."""
+        from perptui.ui.screens.alerts.fields import FormValues
+        from perptui.ui.screens.alerts.screen import rule_form
+
+        row = self.selected_row()
+        if row is None or self.view.cross:
+            self.notify("no perp selected: the table is empty", severity="warning", timeout=3)
+            return
+        suggested: dict[str, float] = {}
+        if row.apr is not None and round(abs(row.apr) * 100, 1) > 0:
+            suggested["funding_apr"] = round(abs(row.apr) * 100, 1)
+        if row.zscore_30d is not None and round(abs(row.zscore_30d), 1) > 0:
+            suggested["funding_z"] = round(abs(row.zscore_30d), 1)
+        values = FormValues(kind="funding_flip", market=row.symbol, suggested=suggested)
+        form = rule_form(self.ctx, f"Alert me when … {row.symbol}", values)
+        self.app.push_screen(form, self.save_alert)
+
+    def save_alert(self, fields: dict[str, object] | None) -> None:
+        if fields is not None:
+            self._save_alert(fields)
+
+    @work(thread=True, group="scan-alert", exit_on_error=False, name="scan-alert")
+    def _save_alert(self, fields: dict[str, object]) -> None:
+        from perptui.ui.screens.alerts import changes
+
+        try:
+            rule = changes.add(self.ctx, fields)
+        except Exception as exc:  # a refused rule or a database error: one line
+            self.post_message(AlertSaved(None, f"alert rule not saved: {exc}"))
+        else:
+            self.post_message(
+                AlertSaved(f"alert rule added, {changes.summary(rule)} (a on the risk pane lists them)")
+            )
+
+    def on_alert_saved(self, saved: AlertSaved) -> None:
+        if saved.error is not None:
+            self.notify(saved.error, severity="error", timeout=8)
+        else:
+            self.notify(saved.done or "", timeout=5)
 
     # --- the poll ----------------------------------------------------------------------------------
 

@@ -304,12 +304,12 @@ def test_mask_target_keeps_scheme_and_host_and_hides_the_rest(url: str, shown: s
 
 
 def with_settings(monkeypatch: pytest.MonkeyPatch, **alerts: object) -> None:
-    """Targets for the command until the [alerts] settings land (the command reads them by getattr)."""
-    from perptui.cli import cmd_alerts_test
-
-    monkeypatch.setattr(
-        cmd_alerts_test, "settings_from_args", lambda args: SimpleNamespace(alerts=SimpleNamespace(**alerts))
-    )
+    """The [alerts] settings from the environment, as a trader's shell or systemd unit sets them."""
+    for name in ("notify", "notify_critical", "notify_warning", "notify_info", "retries"):
+        monkeypatch.delenv(f"PERPTUI_ALERTS__{name.upper()}", raising=False)
+    for name, value in alerts.items():
+        shown = json.dumps(value) if isinstance(value, list) else str(value)
+        monkeypatch.setenv(f"PERPTUI_ALERTS__{name.upper()}", shown)
 
 
 def test_alerts_test_sends_to_every_target_and_says_what_each_answered(

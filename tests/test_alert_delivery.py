@@ -398,3 +398,27 @@ def test_no_secret_of_a_target_survives_its_masking(
     said = scrub(f"POST {url} failed; topic {' '.join(secrets)}", secret_pieces(url))
     for secret in secrets:
         assert secret not in said
+
+
+@pytest.mark.parametrize(
+    ("platform", "url"), [("darwin", "macosx://"), ("win32", "windows://"), ("linux", "dbus://")]
+)
+def test_desktop_notifications_use_this_machines_own_service(platform: str, url: str) -> None:
+    from perptui.services.alerts.notify import desktop_url
+
+    assert desktop_url(platform) == url
+
+
+def test_desktop_is_a_target_of_every_severity_and_refused_in_one_line_where_there_is_none(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from perptui.services.alerts.notify import desktop_url, targets_from_settings
+
+    alerts = SimpleNamespace(notify=[], notify_critical=[], notify_warning=[], notify_info=[], desktop=True)
+    targets = targets_from_settings(SimpleNamespace(alerts=alerts))
+    assert all([t.get_secret_value() for t in ts] == [desktop_url()] for ts in targets.values())
+    monkeypatch.setenv("PERPTUI_ALERTS__DESKTOP", "true")
+    monkeypatch.setattr("perptui.services.alerts.notify._plugin", lambda url, asset: None)  # no desktop here
+    assert main(["alerts", "test"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "alerts.desktop: this machine has no desktop notifications" in err

@@ -78,6 +78,33 @@ class Delivery:
 # --- targets from the settings ---------------------------------------------------------------------
 
 
+def desktop_url(platform: str | None = None) -> str:
+    """Apprise's desktop notifications of this machine: macOS's notification centre, Windows' toasts,
+    else the freedesktop D-Bus service (GNOME, KDE ... on Linux)."""
+    import sys
+
+    platform = sys.platform if platform is None else platform
+    if platform == "darwin":
+        return "macosx://"
+    if platform.startswith("win"):
+        return "windows://"
+    return "dbus://"
+
+
+def _configured(settings: object) -> list[tuple[str, tuple[Severity, ...], SecretStr]]:
+    """(setting, severities, URL) of every target: the ``notify`` lists, and this machine's desktop for
+    every severity when ``alerts.desktop`` is set."""
+    alerts = getattr(settings, "alerts", None)
+    found = [
+        (f"alerts.{name}", severities, _as_secret(value))
+        for name, severities in TARGET_SETTINGS
+        for value in getattr(alerts, name, None) or ()
+    ]
+    if getattr(alerts, "desktop", False):
+        found.append(("alerts.desktop", SEVERITIES, SecretStr(desktop_url())))
+    return found
+
+
 def _as_secret(value: object) -> SecretStr:
     return value if isinstance(value, SecretStr) else SecretStr(str(value))
 
@@ -85,24 +112,16 @@ def _as_secret(value: object) -> SecretStr:
 def target_settings(settings: object) -> list[tuple[str, SecretStr]]:
     """Every configured target with the setting it came from (``alerts.notify_warning`` ...): the
     ``[alerts]`` section's ``notify`` lists, read with empty defaults."""
-    alerts = getattr(settings, "alerts", None)
-    found: list[tuple[str, SecretStr]] = []
-    for name, _ in TARGET_SETTINGS:
-        for value in getattr(alerts, name, None) or ():
-            found.append((f"alerts.{name}", _as_secret(value)))
-    return found
+    return [(where, secret) for where, _, secret in _configured(settings)]
 
 
 def targets_from_settings(settings: object) -> dict[Severity, list[SecretStr]]:
     """The targets of each severity: ``alerts.notify`` plus ``alerts.notify_<severity>``, each URL once."""
-    alerts = getattr(settings, "alerts", None)
     targets: dict[Severity, list[SecretStr]] = {s: [] for s in SEVERITIES}
-    for name, severities in TARGET_SETTINGS:
-        for value in getattr(alerts, name, None) or ():
-            secret = _as_secret(value)
-            for severity in severities:
-                if all(t.get_secret_value() != secret.get_secret_value() for t in targets[severity]):
-                    targets[severity].append(secret)
+    for _, severities, secret in _configured(settings):
+        for severity in severities:
+            if all(t.get_secret_value() != secret.get_secret_value() for t in targets[severity]):
+                targets[severity].append(secret)
     return targets
 
 
@@ -121,6 +140,12 @@ def check_targets(named: Iterable[tuple[str, SecretStr]]) -> None:
     asset = _asset()
     for where, secret in named:
         if _plugin(secret.get_secret_value(), asset) is None:
+            if where == "alerts.desktop":
+                raise ConfigError(
+                    f"alerts.desktop: this machine has no desktop notifications Apprise can reach "
+                    f"({secret.get_secret_value()} needs a desktop session and its Python bindings, e.g. "
+                    "dbus-python on Linux); set desktop = false"
+                )
             raise ConfigError(
                 f"{where}: {mask_target(secret.get_secret_value())} is not a notification URL Apprise "
                 f"can use; give {TARGET_FORMS}"

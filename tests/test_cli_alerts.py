@@ -205,3 +205,18 @@ def test_alerts_off_is_said_in_the_list(
 def _dump(db: Path) -> list[str]:
     with contextlib.closing(sqlite3.connect(db)) as con:
         return [line for line in con.iterdump() if "sqlite_stat" not in line]
+
+
+def test_every_perp_is_for_funding_rules(db: Path, capsys: pytest.CaptureFixture) -> None:
+    added = run_json(
+        capsys, "alerts", "add", "--kind", "funding_apr", "--threshold", "50", "--all-perps", "--json"
+    )
+    assert added["symbol"] == "*"
+    listed = {r["id"]: r for r in run_json(capsys, "alerts", "list", "--json")["rules"]}
+    assert listed[added["id"]]["symbol"] == "*"
+    code, line = run_error(capsys, "alerts", "add", "--kind", "no_stop", "--all-perps")
+    assert code == 2 and "every perp of the scanner) is for funding rules" in line
+    code, line = run_error(
+        capsys, "alerts", "add", "--kind", "funding_flip", "--all-perps", "--symbol", "BTC"
+    )
+    assert code == 2 and "not allowed with" in line

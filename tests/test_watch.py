@@ -177,3 +177,23 @@ def test_a_bad_target_is_refused_before_watching(
     code, line = run_error(capsys, "watch", "--once")
     assert code == 2 and "alerts.notify" in line
     assert not (tmp_path / "cache.db").exists()
+
+
+def test_a_funding_rule_on_every_perp_watches_the_whole_scanner_once_per_start(tmp_path: Path) -> None:
+    async def go() -> list[dict[str, Any]]:
+        clock = FrozenClock(START)
+        rule = {"id": "hot-funding", "kind": "funding_apr", "threshold": 0.01, "symbol": "*"}
+        with Store.open(tmp_path / "cache.db") as store:
+            lines: list[dict[str, Any]] = []
+            w = watcher(settings(rules=[rule]), store, clock, lines)
+            await w.open()
+            for _ in range(3):
+                await w.tick()
+                clock.advance(30_000)
+            await w.close()
+        return lines
+
+    fired = [(rule, symbol) for rule, kind, symbol in alerts(asyncio.run(go())) if kind == "fired"]
+    hot = {symbol for rule, symbol in fired if rule == "hot-funding"}
+    assert len(hot) >= 10  # perps nobody holds, from the exchange's whole list
+    assert len([f for f in fired if f[0] == "hot-funding"]) == len(hot)  # each once in three polls

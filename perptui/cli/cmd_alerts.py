@@ -15,6 +15,7 @@ from rich.table import Table
 from perptui.config.settings import Settings
 from perptui.domain.alerts.rules import (
     DEFAULT_IDS,
+    EVERY_PERP,
     AlertRule,
     condition_text,
     quiet_hours_text,
@@ -63,7 +64,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     for name in columns:
         table.add_column(name, no_wrap=name != "kind", overflow="fold")
     for r in rules:
-        table.add_row(r.id, r.kind, alert_words.threshold(r), r.symbol or "all", r.severity,
+        table.add_row(r.id, r.kind, alert_words.threshold(r), alert_words.market(r.symbol), r.severity,
                       alert_words.duration(r.cooldown_s),
                       quiet_hours_text(r.quiet_hours) if r.quiet_hours else "—", "muted" if r.muted else "",
                       r.source)  # fmt: skip
@@ -92,6 +93,8 @@ def _fields(args: argparse.Namespace) -> dict[str, object]:
         fields["threshold"] = float(args.threshold)
     if args.symbol is not None:
         fields["symbol"] = args.symbol
+    if getattr(args, "all_perps", False):
+        fields["symbol"] = EVERY_PERP
     if args.cooldown is not None:
         fields["cooldown_s"] = int(args.cooldown)
     if args.quiet is not None:

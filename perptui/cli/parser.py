@@ -433,7 +433,13 @@ def _alerts(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPars
     add = a.add_argument
     add("--kind", required=True, choices=tuple(KINDS), metavar="KIND", help=f"one of: {', '.join(KINDS)}")
     add("--threshold", type=arg_type(_THRESHOLD), metavar="X", help="the level (kinds that take one)")
-    add("--symbol", type=symbol_arg, metavar="SYM", help="one market (default: every one)")
+    where = a.add_mutually_exclusive_group()
+    where.add_argument("--symbol", type=symbol_arg, metavar="SYM", help="one market (default: every one)")
+    where.add_argument(
+        "--all-perps",
+        action="store_true",
+        help="funding rules: every perp of the exchange (the scanner's list), not only those held",
+    )
     add("--severity", choices=SEVERITIES, default="warning", help="info, warning (default) or critical")
     add(
         "--cooldown",

@@ -34,6 +34,13 @@ def threshold(rule: AlertRule) -> str:
     return "—" if spec is None or rule.threshold is None else f"{rule.threshold:g}{spec[2].strip()}"
 
 
+def market(symbol: str | None) -> str:
+    """A rule's market: one symbol, "all" (every position or watched perp), or "every perp"."""
+    if symbol is None:
+        return "all"
+    return "every perp" if symbol == "*" else symbol
+
+
 def source(rule: AlertRule) -> str:
     """default, config or user."""
     if rule.source == "user":

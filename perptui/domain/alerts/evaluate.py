@@ -42,9 +42,9 @@ def symbol_of(key: str) -> str | None:
 
 
 def symbol_matches(wanted: str | None, symbol: str) -> bool:
-    """Whether a rule's market (None: every one) names ``symbol``: the same name in any case, its base
-    (``BTC`` for ``BTC/USDT:USDT``) or base and quote run together (``BTCUSDT``)."""
-    if wanted is None:
+    """Whether a rule's market (None or ``*``: every one) names ``symbol``: the same name in any case,
+    its base (``BTC`` for ``BTC/USDT:USDT``) or base and quote run together (``BTCUSDT``)."""
+    if wanted is None or wanted.strip() == "*":
         return True
     want = wanted.strip().upper()
     name = symbol.upper()

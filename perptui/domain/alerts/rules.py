@@ -160,6 +160,9 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
 DEFAULT_IDS = frozenset(rule.id for rule in DEFAULT_RULES)
 
 #: The keys a rule may have in the config or the cache (``source`` is where it was found, not a key).
+#: A funding rule's market meaning every perp of the exchange (the scanner's whole list), not only the
+#: watched ones (held, in a carry, or named).
+EVERY_PERP = "*"
 RULE_FIELDS = ("id", "kind", "threshold", "symbol", "severity", "cooldown_s", "quiet_hours", "muted")
 
 
@@ -229,6 +232,11 @@ def check_rule(rule: AlertRule) -> AlertRule:
                 f"threshold: {rule.threshold!r} is outside what a {rule.kind} rule accepts: above {low:g} "
                 f"and up to {high:g}{unit}"
             )
+    if rule.symbol == EVERY_PERP and spec.group != "funding":
+        raise ValueError(
+            f"symbol: {EVERY_PERP} (every perp of the scanner) is for funding rules; a {rule.kind} rule "
+            "watches the positions, or one market"
+        )
     if spec.needs_symbol and rule.symbol is None:
         raise ValueError(f"symbol: a {rule.kind} rule needs a market (e.g. BTC or BTC/USDT:USDT)")
     if rule.symbol is not None and spec.group in ("account", "data"):

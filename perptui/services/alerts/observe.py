@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.alerts.evaluate import symbol_matches
 from perptui.domain.alerts.observe import CarryObs, FillObs, FundingObs, Observation, PositionObs, PriceObs
-from perptui.domain.alerts.rules import AlertRule
+from perptui.domain.alerts.rules import EVERY_PERP, AlertRule
 from perptui.domain.funding import apr
 
 if TYPE_CHECKING:
@@ -55,8 +55,8 @@ def fills_of(events: Iterable[PaperEvent]) -> tuple[FillObs, ...]:
 
 def watched(rules: Sequence[AlertRule], held: Iterable[str], markets: Iterable[Market]) -> tuple[list, list]:
     """(perps whose funding is watched, perps whose price is watched): held perps and those a funding
-    rule names watch funding; a price rule's market is read for its mark. A funding rule without a
-    market watches the held ones (the whole scanner is the scanner pane's job)."""
+    rule names watch funding (``*``: every perp of the exchange, the scanner's list); a price rule's
+    market is read for its mark. A funding rule without a market watches the held ones."""
     held = set(held)
     names = [m.symbol for m in markets]
     funding = set(held)
@@ -64,7 +64,7 @@ def watched(rules: Sequence[AlertRule], held: Iterable[str], markets: Iterable[M
     for rule in rules:
         if rule.muted or rule.symbol is None:
             continue
-        found = [s for s in names if symbol_matches(rule.symbol, s)]
+        found = names if rule.symbol == EVERY_PERP else [s for s in names if symbol_matches(rule.symbol, s)]
         if rule.kind in FUNDING_KINDS:
             funding.update(found)
         elif rule.kind in PRICE_KINDS:

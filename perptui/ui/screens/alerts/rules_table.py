@@ -38,7 +38,7 @@ class Column:
 _ID = Column("id", 18, lambda r: r.id)
 _KIND = Column("kind", 22, lambda r: r.kind)
 _CONDITION = Column("condition", 0, condition_text)
-_MARKET = Column("market", 16, lambda r: r.symbol or "all")
+_MARKET = Column("market", 16, lambda r: words.market(r.symbol))
 _SEVERITY = Column("severity", 8, lambda r: r.severity)
 _COOL = Column("cool", 5, lambda r: words.duration(r.cooldown_s))
 _QUIET = Column("quiet UTC", 11, _quiet)

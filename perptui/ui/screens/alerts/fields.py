@@ -79,6 +79,8 @@ def market_hint(kind: RuleKind) -> str:
         return "this kind watches the whole account or the data: leave it blank"
     if spec.needs_symbol:
         return "required: a market, e.g. BTC/USDT:USDT"
+    if spec.group == "funding":
+        return "blank: the perps held or in a carry; * every perp of the exchange; or one, e.g. BTC"
     return "blank: every position or perp; or one market, e.g. BTC/USDT:USDT"
 
 

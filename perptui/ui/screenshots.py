@@ -181,8 +181,10 @@ async def _scanner(pilot: Pilot, keys: tuple[str, ...] = ()) -> None:
     pane = pilot.app.pane("scanner")  # type: ignore[attr-defined]  # Pilot's app is textual's App; pane() is PerptuiApp's
 
     def ready() -> bool:
+        # The side panel's history loads only while the panel is on screen (under 100 columns it folds).
         key = pane.table.cursor_key
-        return pane.backfill_done_at is not None and pane.history is not None and pane.history[0] == key
+        history = not pane.detail_shown or (pane.history is not None and pane.history[0] == key)
+        return pane.backfill_done_at is not None and history
 
     for _ in range(200):
         await settle(pilot)

@@ -28,7 +28,7 @@ from pathlib import Path
 from perptui.domain.types import FundingPrint, Market, Ticker
 from perptui.services.scan import cached_scan
 from perptui.services.store import Store
-from perptui.services.store.migrations import MIGRATIONS, migrate
+from perptui.services.store.migrations import migrate
 
 EX = "binanceusdm"
 START = 1_748_736_000_000  # 2025-06-01T00:00Z
@@ -78,12 +78,7 @@ def before(folder: Path, symbols: list[str], days: int, repeat: int) -> tuple[fl
     """(time of the old grouping, bytes) on schema 6 holding ``days`` of minute snapshots."""
     path = folder / f"before-{days}.db"
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as con:
-        saved = MIGRATIONS[:]
-        MIGRATIONS[:] = saved[:6]
-        try:
-            migrate(con, path)
-        finally:
-            MIGRATIONS[:] = saved
+        migrate(con, path, upto=6)
         con.execute("PRAGMA journal_mode = WAL")
         con.execute("PRAGMA synchronous = NORMAL")
         for hour in range(days * 24):

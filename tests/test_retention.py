@@ -186,12 +186,7 @@ def test_the_event_log_is_capped_but_keeps_what_is_in_force(store: Store) -> Non
 def test_an_older_cache_migrates_its_snapshots_to_the_time_first_layout(tmp_path: Path) -> None:
     path = tmp_path / "v6.db"
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as con:
-        saved = MIGRATIONS[:]
-        MIGRATIONS[:] = saved[:6]
-        try:
-            migrate(con, path)
-        finally:
-            MIGRATIONS[:] = saved
+        migrate(con, path, upto=6)
         con.executemany(
             "INSERT INTO tickers (exchange, symbol, time, last, mark) VALUES (?, ?, ?, ?, ?)",
             [

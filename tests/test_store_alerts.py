@@ -18,7 +18,7 @@ from perptui.domain.alerts.state import Alert, KeyState, step
 from perptui.domain.retention import DAY_MS, HOUR_MS, Retention
 from perptui.services.alerts import store as alerts
 from perptui.services.store import Store
-from perptui.services.store.migrations import MIGRATIONS, migrate
+from perptui.services.store.migrations import migrate
 
 T0 = 1_748_736_000_000  # 2025-06-01T00:00Z
 BTC = "BTC/USDT:USDT"
@@ -121,12 +121,7 @@ def test_the_history_is_capped_by_age_and_count_but_keeps_the_last_day(store: St
 def test_a_version_7_cache_gains_the_alert_tables(tmp_path: Path) -> None:
     path = tmp_path / "v7.db"
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as con:
-        saved = MIGRATIONS[:]
-        MIGRATIONS[:] = saved[:7]
-        try:
-            assert migrate(con, path) == 7
-        finally:
-            MIGRATIONS[:] = saved
+        assert migrate(con, path, upto=7) == 7
     with Store.open(path) as store:
         assert store.schema_version == 8
         with store.reading() as conn:

@@ -468,8 +468,9 @@ def latest_version() -> int:
     return MIGRATIONS[-1].version if MIGRATIONS else 0
 
 
-def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
-    """Bring the schema up to ``latest_version()``; return the version now in the file.
+def migrate(conn: sqlite3.Connection, path: Path | None, upto: int | None = None) -> int:
+    """Bring the schema up to ``latest_version()`` (or to version ``upto``: a file as an older perptui
+    left it, for the tests and benchmarks of an upgrade); return the version now in the file.
 
     Each step is one ``BEGIN IMMEDIATE`` transaction (SQLite DDL is transactional), so a failed or
     killed migration leaves the previous version intact. The version is re-read under the write lock,
@@ -477,6 +478,8 @@ def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
     """
     latest = latest_version()
     for migration in MIGRATIONS:
+        if upto is not None and migration.version > upto:
+            break
         if conn.execute("PRAGMA user_version").fetchone()[0] >= migration.version:
             continue
         version = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -123,6 +123,6 @@ def test_a_version_7_cache_gains_the_alert_tables(tmp_path: Path) -> None:
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as con:
         assert migrate(con, path, upto=7) == 7
     with Store.open(path) as store:
-        assert store.schema_version == 8
+        assert store.schema_version >= 8
         with store.reading() as conn:
             assert alerts.load_rules(conn) == [] and alerts.load_history(conn) == []

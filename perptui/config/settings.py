@@ -347,6 +347,31 @@ class CacheSettings(Section):
         )
 
 
+class TradingSettings(Section):
+    live: bool = False
+    """Allow live orders on the exchange (the sizing pane's o, perptui order, perptui orders close/kill).
+    Also needs API keys with trade permission and account = "exchange". Try it with testnet = true first."""
+
+    allow_yes: bool = False
+    """Let perptui order --yes place a live order without asking (scripts). Off: every live order is
+    confirmed by typing its symbol or y."""
+
+    order_retries: int = Field(default=2, ge=0, le=5)
+    """Times an order is sent again after the exchange's answer was lost AND a look-up by its client
+    order id found it absent (0 to 5). An order found on the exchange is never sent again."""
+
+    stop_retries: int = Field(default=3, ge=0, le=10)
+    """Tries of the stop-loss after the entry filled, before perptui raises a critical alert and offers to
+    close the position (0 to 10)."""
+
+    lookup_attempts: int = Field(default=4, ge=1, le=20)
+    """Look-ups by client order id after a lost answer, before the order is reported as unknown (1 to 20)."""
+
+    trigger: Literal["mark", "last"] = "mark"
+    """Price the stop-loss and take-profits trigger on: the mark price (as liquidation and the paper
+    engine) or the last traded price."""
+
+
 def _urls(value: object) -> object:
     """A list of URLs, a JSON list, or one URL (``PERPTUI_ALERTS__NOTIFY=ntfy://ntfy.sh/topic``)."""
     if isinstance(value, str):
@@ -489,6 +514,7 @@ class Settings(BaseSettings):
     ui: UiSettings = UiSettings()
     cache: CacheSettings = CacheSettings()
     alerts: AlertsSettings = AlertsSettings()
+    trading: TradingSettings = TradingSettings()
     keymap: dict[str, str] = {}
     """Key bindings by id, e.g. quit = "ctrl+q" or deposit = "D,+" (comma-separated keys)."""
 

@@ -280,4 +280,7 @@ def position_from_ccxt(raw: dict[str, Any], contract_size: float = 1.0) -> Posit
         liquidation_price=num(raw.get("liquidationPrice")),
         initial_margin=num(raw.get("initialMargin")),
         maintenance_margin=num(raw.get("maintenanceMargin")),
+        # The position's own stop-loss where the exchange keeps one on the position (Bybit's stopLoss):
+        # a live position with it is protected even without a stop order.
+        extra={"stop_loss": stop} if (stop := num(raw.get("stopLossPrice"))) else {},
     )

@@ -55,6 +55,11 @@ Layout, and why:
   condition key, whether it holds, since when, and its last notification: what lets a restarted monitor
   notify nothing twice) and ``alert_history`` (every notification fired or cleared, whether it was held
   by quiet hours, and what each target answered; bounded by the ``[cache]`` events settings).
+- Version 9 adds the live order log (``services.trading.log``): ``order_log`` holds every request perptui
+  sent to an exchange's order endpoints (placing, looking up, cancelling, leverage and margin mode), written
+  BEFORE it is sent (``outcome`` 'sending'), then the exchange's answer: its order id, status, fills, fee,
+  or the error. A row still 'sending' after a crash is an order whose fate is unknown until looked up by
+  its client order id. No secrets are ever in it; it is the trader's audit trail and is never pruned.
 """
 
 from __future__ import annotations
@@ -460,8 +465,39 @@ V8 = Migration(
     ),
 )
 
+V9 = Migration(
+    9,
+    "the live order log: every request sent to an exchange's order endpoints and its answer",
+    (
+        """CREATE TABLE order_log (
+            id INTEGER PRIMARY KEY,
+            time INTEGER NOT NULL,
+            exchange TEXT NOT NULL,
+            testnet INTEGER NOT NULL,
+            action TEXT NOT NULL,  -- 'place', 'lookup', 'cancel', 'cancel_all', 'leverage', 'margin_mode'
+            symbol TEXT,
+            ticket TEXT,
+            client_id TEXT,
+            label TEXT,  -- 'entry', 'stop', 'TP1', 'close' ...
+            request TEXT NOT NULL,  -- JSON of what was sent (never a key or a signature)
+            outcome TEXT NOT NULL,  -- 'sending', 'ok', 'rejected', 'lost', 'found', 'absent', 'failed'
+            order_id TEXT,
+            status TEXT,  -- the exchange's order status: open, closed, canceled, rejected, expired
+            filled REAL,
+            average REAL,
+            fee REAL,
+            fee_currency TEXT,
+            answer TEXT,  -- JSON of the exchange's answer
+            error TEXT,
+            answered_at INTEGER
+        )""",
+        "CREATE INDEX order_log_by_client ON order_log (client_id)",
+        "CREATE INDEX order_log_by_time ON order_log (time)",
+    ),
+)
+
 #: Every migration, in order. ``latest_version()`` is the schema version this perptui writes.
-MIGRATIONS: list[Migration] = [V1, V2, V3, V4, V5, V6, V7, V8]
+MIGRATIONS: list[Migration] = [V1, V2, V3, V4, V5, V6, V7, V8, V9]
 
 
 def latest_version() -> int:

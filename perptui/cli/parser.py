@@ -473,7 +473,7 @@ def _alerts(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPars
     )
     shared = {a.dest for a in p._actions if a.option_strings and a.dest != "help"}
     for child in actions.choices.values():
-        _quiet_defaults(child, shared)
+        quiet_defaults(child, shared)
 
 
 def _account(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -515,7 +515,7 @@ def _paper_action(
     return a
 
 
-def _quiet_defaults(parser: argparse.ArgumentParser, shared: set[str]) -> None:
+def quiet_defaults(parser: argparse.ArgumentParser, shared: set[str]) -> None:
     """Shared options may come before the action too (`paper --db X positions`): the action's own
     copies must not reset them to their defaults when absent."""
     for option in parser._actions:
@@ -612,7 +612,7 @@ def _paper(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParse
     nested = _carry(actions, parents)
     shared = {a.dest for a in p._actions if a.option_strings and a.dest != "help"}
     for a in [*actions.choices.values(), *nested]:
-        _quiet_defaults(a, shared)
+        quiet_defaults(a, shared)
 
 
 def _carry(
@@ -823,6 +823,10 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_app, _overview, _account, _size, _paper, _risk, _alerts, _watch, _scan, _markets, _fetch,
                 _import, _cache, _config):  # fmt: skip
         add(sub, parents)
+    from .parser_trading import add_order, add_orders
+
+    add_order(sub, parents)
+    add_orders(sub, parents)
     _optimize(sub, parents)
     _allocate(sub, parents)
     _backtest(sub, parents)

@@ -9,7 +9,19 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 FaultKind = Literal[
-    "latency", "timeout", "status", "malformed", "drop", "busy", "html", "truncated", "silent", "random"
+    "latency",
+    "timeout",
+    "status",
+    "malformed",
+    "drop",
+    "busy",
+    "html",
+    "truncated",
+    "silent",
+    "random",
+    "accept_timeout",
+    "reject",
+    "partial",
 ]
 
 #: What a ``random`` fault picks from, one kind per faulty request: every transient failure class an
@@ -30,6 +42,11 @@ class Fault:
     maintenance page sends), ``truncated`` (200 with the first half of the real answer), ``silent``
     (accept the request and never answer, until the server stops), ``random`` (for a seeded ``rate``
     of the matching requests, one of ``kinds`` picked at random; the others pass).
+    Order faults: ``accept_timeout`` (the request is acted on, e.g. the order placed and filled, but the
+    answer is held ``delay_s``, default 30 s, or until the server stops: the client times out not knowing),
+    ``reject`` (the exchange's rejection body with ``code`` and ``msg``, e.g. Binance -2019 or Bybit
+    110007; ``msg`` None for the exchange's own text), ``partial`` (the next market order fills only
+    ``fraction`` of its quantity, the rest expires).
     path: an fnmatch pattern against the request path, e.g. ``/fapi/v1/klines`` or ``/fapi/*``.
     times: how many matching requests it hits; None for all of them.
     """
@@ -44,6 +61,9 @@ class Fault:
     rate: float = 0.0
     kinds: tuple[FaultKind, ...] = RANDOM_KINDS
     rng: random.Random = field(default_factory=random.Random)
+    code: int = 0
+    msg: str | None = None
+    fraction: float = 1.0
 
     def matches(self, path: str) -> bool:
         return fnmatch.fnmatchcase(path, self.path)
@@ -108,6 +128,20 @@ class FaultPlan:
         hold ``hold_s``."""
         fault = Fault("random", path, None, delay_s=hold_s, rate=rate, kinds=kinds, rng=random.Random(seed))
         return self.add(fault)
+
+    def accept_then_timeout(self, path: str = "*", times: int | None = 1, hold_s: float = 30.0) -> Fault:
+        """Act on the request (place the order) but hold the answer ``hold_s`` (or until the server stops)."""
+        return self.add(Fault("accept_timeout", path, times, delay_s=hold_s))
+
+    def reject(self, code: int, path: str = "*", msg: str | None = None, times: int | None = 1) -> Fault:
+        """Refuse the request with the exchange's error ``code`` (and its own message unless ``msg``)."""
+        return self.add(Fault("reject", path, times, code=code, msg=msg))
+
+    def partial_fill(self, fraction: float, path: str = "*", times: int | None = 1) -> Fault:
+        """The next market order on ``path`` fills only ``fraction`` (0 to 1) of its quantity."""
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"partial fill fraction {fraction} is not between 0 and 1")
+        return self.add(Fault("partial", path, times, fraction=fraction))
 
     def clear(self) -> None:
         with self._lock:

@@ -23,9 +23,13 @@ from aiohttp import web
 
 from tests.loopback import binance_format as bf
 from tests.loopback.binance_format import BinanceApiError
+from tests.loopback.binance_orders import BinanceOrders, Filters
+from tests.loopback.binance_orders import reject as binance_reject
 from tests.loopback.faults import FaultPlan
 
 log = logging.getLogger(__name__)
+#: The fraction a ``partial`` fault lets the next market order fill, handed from the middleware to the book.
+PARTIAL_FILL = web.RequestKey("loopback_partial", float)
 
 
 @dataclass(frozen=True)
@@ -35,16 +39,19 @@ class RecordedRequest:
     query: dict[str, str]
     signed: bool  # carried an API-key header, a timestamp and a signature
     fault: str | None  # the fault applied, if any
-    body: Any = None  # a POST's JSON body (Hyperliquid's /info), else None
+    body: Any = None  # a POST/PUT body: JSON (Hyperliquid, Bybit) or a form as a dict (Binance), else None
     at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
 class LoopbackAccount:
-    """The state behind the signed endpoints: one settle asset and open positions (Binance fields)."""
+    """The state behind the signed endpoints: one settle asset, open positions (Binance fields), the
+    marks orders fill at (``set_mark``) and the orders (``orders``, tests/loopback/binance_orders.py)."""
 
     asset: str = "USDT"
     wallet_balance: float = 1000.0
+    leverage: int = 10  # of positions the orders open
+    marks: dict[str, float] = field(default_factory=lambda: {"BTCUSDT": 61000.0})
     positions: list[dict[str, Any]] = field(
         default_factory=lambda: [
             {
@@ -58,6 +65,18 @@ class LoopbackAccount:
             }
         ]
     )
+
+    def __post_init__(self) -> None:
+        self.orders = BinanceOrders(self)
+
+    def set_mark(self, symbol: str, price: float) -> None:
+        """Move ``symbol``'s mark (Binance id, e.g. BTCUSDT): positions revalue, resting limits fill and
+        conditional orders whose trigger it crosses fire."""
+        self.marks[symbol] = float(price)
+        for raw in self.positions:
+            if raw["symbol"] == symbol:
+                raw["markPrice"] = bf.dec(price)
+        self.orders.on_mark(symbol)
 
     def _pos(self, raw: dict[str, Any], version: int) -> dict[str, Any]:
         amount = float(raw["positionAmt"])
@@ -224,6 +243,11 @@ class LoopbackExchange:
     def requests_to(self, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == path]
 
+    def non_get_requests(self) -> list[RecordedRequest]:
+        """Every request that was not a GET (orders placed, cancelled, edited): what a read-only flow
+        must never send."""
+        return [r for r in self.requests if r.method != "GET"]
+
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
 
@@ -301,12 +325,10 @@ class LoopbackExchange:
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         path = request.path
         query = dict(request.query)
-        signed = bool(request.headers.get("X-MBX-APIKEY")) and "signature" in query and "timestamp" in query
         delay, fault = self.faults.take(path)
-        body = None
-        if request.method == "POST" and request.can_read_body:
-            with contextlib.suppress(ValueError):
-                body = await request.json()  # aiohttp keeps the body: the handler reads it again
+        body = await _read_body(request)  # aiohttp keeps the body: the handler reads it again
+        params = query | body if isinstance(body, dict) else query
+        signed = bool(request.headers.get("X-MBX-APIKEY")) and "signature" in params and "timestamp" in params
         with self._lock:
             self._requests.append(
                 RecordedRequest(request.method, path, query, signed, fault.kind if fault else None, body)
@@ -314,6 +336,19 @@ class LoopbackExchange:
         if delay:
             await asyncio.sleep(delay)
         if fault is not None:
+            if fault.kind == "accept_timeout":
+                # The exchange acts on the request (the order is placed) but the answer never arrives
+                # within the client's timeout: the client must look the order up, not send it again.
+                response = await handler(request)
+                assert self._stopping is not None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), fault.delay_s or 30.0)
+                return response
+            if fault.kind == "reject":
+                return self._reject_response(fault.code, fault.msg)
+            if fault.kind == "partial":
+                request[PARTIAL_FILL] = fault.fraction
+                return await handler(request)
             if fault.kind == "timeout":
                 assert self._stopping is not None
                 with contextlib.suppress(TimeoutError):
@@ -363,6 +398,15 @@ class LoopbackExchange:
                 raise asyncio.CancelledError
         return await handler(request)
 
+    def _reject_response(self, code: int, msg: str | None) -> web.StreamResponse:
+        """The exchange's rejection of an order (a venue app may give its own, else Binance's)."""
+        rejection = getattr(self.source, "reject_response", None)
+        if callable(rejection):
+            response: web.StreamResponse = rejection(code, msg)
+            return response
+        err = binance_reject(code, msg)
+        return web.json_response({"code": err.code, "msg": err.msg}, status=err.status)
+
     def _busy_body(self) -> Any:
         """The exchange's own "busy" error body (a venue app may give its own, else Binance's)."""
         busy = getattr(self.source, "busy_body", None)
@@ -378,13 +422,18 @@ class LoopbackExchange:
         if route is None:
             return self._unserved(request)
         kind, method = route
-        query = request.query
-        if kind == "signed" and not (
+        body = await _read_body(request)
+        query: dict[str, Any] = dict(request.query) | (body if isinstance(body, dict) else {})
+        if kind in ("signed", "trade") and not (
             request.headers.get("X-MBX-APIKEY") and "signature" in query and "timestamp" in query
         ):
             return web.json_response({"code": -2014, "msg": "API-key format invalid."}, status=401)
         try:
-            payload = await method(self, query)
+            if kind == "trade":
+                await self._prepare_orders(query.get("symbol"))
+                payload = await method(self, query, request)
+            else:
+                payload = await method(self, query)
         except BinanceApiError as err:
             return web.json_response({"code": err.code, "msg": err.msg}, status=err.status)
         return web.json_response(payload)
@@ -457,6 +506,73 @@ class LoopbackExchange:
     async def _empty_list(self, q: Any) -> Any:
         return []
 
+    # ------------------------------------------------------------------------------ order endpoints
+
+    async def _prepare_orders(self, symbol: str | None) -> None:
+        """The symbol's filters (from exchangeInfo) and a mark (the served mark price) for the book."""
+        book = self.account.orders
+        if not symbol:
+            return
+        if symbol not in book.filters:
+            info = await self.source.exchange_info()
+            entry = next((s for s in info.get("symbols", []) if s.get("symbol") == symbol), None)
+            if entry is None:
+                raise bf.bad_symbol()
+            book.filters[symbol] = Filters.from_entry(entry)
+        if symbol not in self.account.marks:
+            premium = await self.source.premium_index(symbol)
+            self.account.marks[symbol] = float(premium["markPrice"])
+
+    async def _order(self, q: Any, request: web.Request) -> Any:
+        book = self.account.orders
+        if request.method == "POST":
+            return book.new_order(q, request.get(PARTIAL_FILL))
+        if request.method == "DELETE":
+            return book.cancel(q, algo=False)
+        if request.method == "PUT":
+            return book.edit(q)
+        return book.query(q, algo=False)
+
+    async def _algo_order(self, q: Any, request: web.Request) -> Any:
+        book = self.account.orders
+        if request.method == "POST":
+            return book.new_algo_order(q)
+        if request.method == "DELETE":
+            return book.cancel(q, algo=True)
+        return book.query(q, algo=True)
+
+    async def _batch_orders(self, q: Any, request: web.Request) -> Any:
+        if request.method != "POST":
+            raise BinanceApiError(405, -1000, f"{request.method} /fapi/v1/batchOrders not served by loopback")
+        return self.account.orders.batch(q, request.get(PARTIAL_FILL))
+
+    async def _open_orders(self, q: Any, request: web.Request) -> Any:
+        return self.account.orders.open_list(q, algo=False)
+
+    async def _open_algo_orders(self, q: Any, request: web.Request) -> Any:
+        return self.account.orders.open_list(q, algo=True)
+
+    async def _all_open_orders(self, q: Any, request: web.Request) -> Any:
+        return self.account.orders.cancel_all(q, algo=False)
+
+    async def _algo_open_orders(self, q: Any, request: web.Request) -> Any:
+        return self.account.orders.cancel_all(q, algo=True)
+
+    async def _user_trades(self, q: Any, request: web.Request) -> Any:
+        return self.account.orders.user_trades(q)
+
+
+async def _read_body(request: web.Request) -> Any:
+    """A request's body: a form as a dict (Binance's signed POST/PUT), JSON (Hyperliquid, Bybit), or None."""
+    # body_exists, not can_read_body: the latter turns False once the middleware has read (and cached) it.
+    if request.method not in ("POST", "PUT", "DELETE") or not request.body_exists:
+        return None
+    if request.content_type == "application/x-www-form-urlencoded":
+        return dict(await request.post())
+    with contextlib.suppress(ValueError):
+        return await request.json()
+    return None
+
 
 ROUTES: dict[str, tuple[str, Callable[..., Any]]] = {
     "/fapi/v1/time": ("public", LoopbackExchange._time),
@@ -479,4 +595,13 @@ ROUTES: dict[str, tuple[str, Callable[..., Any]]] = {
     "/fapi/v2/positionRisk": ("signed", LoopbackExchange._position_risk_v2),
     "/fapi/v3/positionRisk": ("signed", LoopbackExchange._position_risk_v3),
     "/sapi/v1/capital/config/getall": ("signed", LoopbackExchange._empty_list),
+    # "trade" routes: signed, answered by the order book (tests/loopback/binance_orders.py), by method.
+    "/fapi/v1/order": ("trade", LoopbackExchange._order),
+    "/fapi/v1/algoOrder": ("trade", LoopbackExchange._algo_order),
+    "/fapi/v1/batchOrders": ("trade", LoopbackExchange._batch_orders),
+    "/fapi/v1/openOrders": ("trade", LoopbackExchange._open_orders),
+    "/fapi/v1/openAlgoOrders": ("trade", LoopbackExchange._open_algo_orders),
+    "/fapi/v1/allOpenOrders": ("trade", LoopbackExchange._all_open_orders),
+    "/fapi/v1/algoOpenOrders": ("trade", LoopbackExchange._algo_open_orders),
+    "/fapi/v1/userTrades": ("trade", LoopbackExchange._user_trades),
 }

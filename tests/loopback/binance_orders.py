@@ -504,7 +504,9 @@ class BinanceOrders:
 
     def _leverage(self, symbol: str) -> Decimal:
         pos = self._position(symbol)
-        return Decimal(str(pos.get("leverage", 10))) if pos else Decimal(str(self.account.leverage))
+        if pos:
+            return Decimal(str(pos.get("leverage", 10)))
+        return Decimal(str(self.account.symbol_leverage.get(symbol, self.account.leverage)))
 
     def _trigger(self, algo: Order, mark: Decimal) -> None:
         algo.updated = _now()

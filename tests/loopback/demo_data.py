@@ -115,8 +115,17 @@ class DemoBinanceData:
                     "quotePrecision": 8,
                     "underlyingType": "COIN",
                     "filters": filters,
-                    "orderTypes": ["LIMIT", "MARKET"],
-                    "timeInForce": ["GTC"],
+                    # Binance's own lists for its perps (exchange_info_2022-05-04.json in ../shared)
+                    "orderTypes": [
+                        "LIMIT",
+                        "MARKET",
+                        "STOP",
+                        "STOP_MARKET",
+                        "TAKE_PROFIT",
+                        "TAKE_PROFIT_MARKET",
+                        "TRAILING_STOP_MARKET",
+                    ],
+                    "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
                 }
             )
         return {

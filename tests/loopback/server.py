@@ -50,7 +50,10 @@ class LoopbackAccount:
 
     asset: str = "USDT"
     wallet_balance: float = 1000.0
-    leverage: int = 10  # of positions the orders open
+    leverage: int = 10  # of positions the orders open (without a per-symbol setting)
+    #: POST /fapi/v1/leverage and /fapi/v1/marginType: per symbol, as Binance keeps them.
+    symbol_leverage: dict[str, int] = field(default_factory=dict)
+    margin_types: dict[str, str] = field(default_factory=dict)
     marks: dict[str, float] = field(default_factory=lambda: {"BTCUSDT": 61000.0})
     positions: list[dict[str, Any]] = field(
         default_factory=lambda: [
@@ -541,6 +544,28 @@ class LoopbackExchange:
             return book.cancel(q, algo=True)
         return book.query(q, algo=True)
 
+    async def _set_leverage(self, q: Any, request: web.Request) -> Any:
+        """POST /fapi/v1/leverage: 1 to 125 (the brackets' cap is not checked here)."""
+        symbol = str(q.get("symbol"))
+        try:
+            leverage = int(q.get("leverage", ""))
+        except ValueError:
+            raise BinanceApiError(400, -1130, "Data sent for parameter 'leverage' is not valid.") from None
+        if not 1 <= leverage <= 125:
+            raise BinanceApiError(400, -4028, "Leverage is not valid")
+        self.account.symbol_leverage[symbol] = leverage
+        return {"leverage": leverage, "maxNotionalValue": "1000000", "symbol": symbol}
+
+    async def _set_margin_type(self, q: Any, request: web.Request) -> Any:
+        """POST /fapi/v1/marginType: ISOLATED or CROSSED; the same again is -4046, as Binance answers."""
+        symbol, wanted = str(q.get("symbol")), str(q.get("marginType", "")).upper()
+        if wanted not in ("ISOLATED", "CROSSED"):
+            raise BinanceApiError(400, -1130, "Data sent for parameter 'marginType' is not valid.")
+        if self.account.margin_types.get(symbol, "CROSSED") == wanted:
+            raise BinanceApiError(400, -4046, "No need to change margin type.")
+        self.account.margin_types[symbol] = wanted
+        return {"code": 200, "msg": "success"}
+
     async def _batch_orders(self, q: Any, request: web.Request) -> Any:
         if request.method != "POST":
             raise BinanceApiError(405, -1000, f"{request.method} /fapi/v1/batchOrders not served by loopback")
@@ -604,4 +629,6 @@ ROUTES: dict[str, tuple[str, Callable[..., Any]]] = {
     "/fapi/v1/allOpenOrders": ("trade", LoopbackExchange._all_open_orders),
     "/fapi/v1/algoOpenOrders": ("trade", LoopbackExchange._algo_open_orders),
     "/fapi/v1/userTrades": ("trade", LoopbackExchange._user_trades),
+    "/fapi/v1/leverage": ("trade", LoopbackExchange._set_leverage),
+    "/fapi/v1/marginType": ("trade", LoopbackExchange._set_margin_type),
 }

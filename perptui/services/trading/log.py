@@ -141,6 +141,17 @@ def log_answer(
     )
 
 
+def log_fills(conn: sqlite3.Connection, row_id: int, trades: list[dict[str, Any]]) -> None:
+    """The fills of the order placed by row ``row_id`` (ccxt trade structures): their fees add up."""
+    costs = [_finite((t.get("fee") or {}).get("cost")) for t in trades]
+    currencies = {(t.get("fee") or {}).get("currency") for t in trades} - {None}
+    fee = sum(c for c in costs if c is not None) if any(c is not None for c in costs) else None
+    conn.execute(
+        "UPDATE order_log SET fee = ?, fee_currency = ? WHERE id = ?",
+        (fee, currencies.pop() if len(currencies) == 1 else None, row_id),
+    )
+
+
 _COLUMNS = (
     "id, time, exchange, testnet, action, symbol, ticket, client_id, label, request, outcome, order_id, "
     "status, filled, average, fee, fee_currency, error, answered_at"

@@ -289,7 +289,9 @@ class LiveTrader:
                         error=reason,
                     )
                 if state == "found":
-                    return Sent(order, "found", found, sends=sends)
+                    sent = Sent(order, "found", found, sends=sends)
+                    await self._record_fills(row, sent)
+                    return sent
                 if state == "unknown":
                     return Sent(
                         order,
@@ -304,7 +306,25 @@ class LiveTrader:
                     )
                 continue
             self._log_answer(row, "ok", answer=answer)
-            return Sent(order, "ok", answer, sends=sends)
+            sent = Sent(order, "ok", answer, sends=sends)
+            await self._record_fills(row, sent)
+            return sent
+
+    async def _record_fills(self, row: int, sent: Sent) -> None:
+        """The fees of what filled, from the exchange's trades of the order (an order's answer has none).
+        A failed read leaves the fee unknown in the log: the order itself is already recorded."""
+        if not sent.filled or sent.exchange_id is None:
+            return
+        try:
+            trades = await self.exchange.ex.fetch_my_trades(
+                sent.order.symbol, None, None, {"orderId": sent.exchange_id}
+            )
+        except Exception as exc:
+            log.info("fills of %s not read: %s", sent.order.client_id, self._reason(exc))
+            return
+        mine = [t for t in trades if str(t.get("order")) == sent.exchange_id]
+        with self.store.writing() as conn:
+            order_log.log_fills(conn, row, mine)
 
     async def _create(self, call: CreateCall) -> Any:
         await self.exchange.load_markets()

@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
+from aiohttp import web
+
 FaultKind = Literal[
     "latency",
     "timeout",
@@ -28,6 +30,11 @@ FaultKind = Literal[
 #: exchange shows (latency only slows, so it is not one; ``silent`` holds until the server stops, so
 #: it is tested on its own).
 RANDOM_KINDS: tuple[FaultKind, ...] = ("busy", "status", "html", "truncated", "malformed", "drop", "timeout")
+
+
+#: The fraction a ``partial`` fault lets the next market order fill, handed from the server's middleware to
+#: the order book through the request.
+PARTIAL_FILL = web.RequestKey("loopback_partial", float)
 
 
 @dataclass

@@ -25,11 +25,9 @@ from tests.loopback import binance_format as bf
 from tests.loopback.binance_format import BinanceApiError
 from tests.loopback.binance_orders import BinanceOrders, Filters
 from tests.loopback.binance_orders import reject as binance_reject
-from tests.loopback.faults import FaultPlan
+from tests.loopback.faults import PARTIAL_FILL, FaultPlan
 
 log = logging.getLogger(__name__)
-#: The fraction a ``partial`` fault lets the next market order fill, handed from the middleware to the book.
-PARTIAL_FILL = web.RequestKey("loopback_partial", float)
 
 
 @dataclass(frozen=True)
@@ -331,7 +329,12 @@ class LoopbackExchange:
         delay, fault = self.faults.take(path)
         body = await _read_body(request)  # aiohttp keeps the body: the handler reads it again
         params = query | body if isinstance(body, dict) else query
-        signed = bool(request.headers.get("X-MBX-APIKEY")) and "signature" in params and "timestamp" in params
+        headers = request.headers
+        signed = (
+            bool(headers.get("X-MBX-APIKEY")) and "signature" in params and "timestamp" in params
+        ) or bool(
+            headers.get("X-BAPI-API-KEY") and headers.get("X-BAPI-SIGN")  # Bybit v5
+        )
         with self._lock:
             self._requests.append(
                 RecordedRequest(request.method, path, query, signed, fault.kind if fault else None, body)

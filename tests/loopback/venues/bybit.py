@@ -25,11 +25,15 @@ Wire behaviour, from Bybit's v5 docs as ccxt's source and request fixtures show 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, unquote
 
 from aiohttp import web
 
+from tests.loopback.faults import PARTIAL_FILL
+from tests.loopback.venues.bybit_orders import BybitAccount, BybitOrderError, Lot
 from tests.loopback.venues.common import (
     BINANCE_DATA,
     HOUR_MS,
@@ -92,6 +96,9 @@ class BybitLoopback:
         newest = max(rows[-1][0] for rows in self._funding.values())
         self.now_ms = newest if now_ms is None else now_ms
         self.funding_symbols = tuple(SERVED)
+        self.account = BybitAccount(
+            self._lot, lambda market_id: float(self._ticker(self._unified(market_id))["markPrice"])
+        )
 
     # ------------------------------------------------------------------------------ registry surface
 
@@ -144,7 +151,96 @@ class BybitLoopback:
 
     # ------------------------------------------------------------------------------------- dispatch
 
+    def _unified(self, market_id: str) -> str:
+        return self.by_id[("linear", market_id)]["symbol"]
+
+    def _lot(self, market_id: str) -> Lot | None:
+        record = self.by_id.get(("linear", market_id))
+        if record is None or record["symbol"] not in SERVED:
+            return None
+        info = record["info"]
+        return Lot(
+            tick=Decimal(info["priceFilter"]["tickSize"]),
+            step=Decimal(info["lotSizeFilter"]["qtyStep"]),
+            min_qty=Decimal(info["lotSizeFilter"]["minOrderQty"]),
+            min_notional=Decimal(info["lotSizeFilter"].get("minNotionalValue") or "5"),
+        )
+
+    @staticmethod
+    def reject_response(code: int, msg: str | None) -> web.StreamResponse:
+        """A rejection as Bybit sends it: HTTP 200, the code in ``retCode`` (FaultPlan.reject)."""
+        err = BybitOrderError(code, msg)
+        return web.json_response(
+            {"retCode": err.code, "retMsg": err.msg, "result": {}, "retExtInfo": {}, "time": _now()}
+        )
+
+    async def _handle_private(self, request: web.Request) -> web.StreamResponse | None:
+        route = PRIVATE_ROUTES.get((request.method, request.path))
+        if route is None:
+            return None
+        headers = request.headers
+        if not (
+            headers.get("X-BAPI-API-KEY") and headers.get("X-BAPI-SIGN") and headers.get("X-BAPI-TIMESTAMP")
+        ):
+            return self.reject_response(10003, "API key is invalid.")
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST":
+            try:
+                body = await request.json()
+            except ValueError:
+                return self.reject_response(10001, "params error: the body is not JSON")
+            params |= body if isinstance(body, dict) else {}
+        try:
+            result = route(self, params, request.get(PARTIAL_FILL))
+        except BybitOrderError as err:
+            return self.reject_response(err.code, err.msg)
+        return web.json_response(
+            {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": _now()}
+        )
+
+    # ------------------------------------------------------------------------------- private endpoints
+
+    def _coins(self, q: Any, partial: Any) -> Any:
+        """Currencies (ccxt reads them on load_markets when it has keys): none is needed for perps."""
+        return {"rows": []}
+
+    def _query_api(self, q: Any, partial: Any) -> Any:
+        return {"id": "1", "note": "loopback", "apiKey": "loopback", "readOnly": 0, "secret": "",
+                "permissions": {"ContractTrade": ["Order", "Position"], "Wallet": ["AccountTransfer"]},
+                "ips": ["*"], "type": 1, "unified": 0, "uta": 1, "isMaster": True}  # fmt: skip
+
+    def _account_info(self, q: Any, partial: Any) -> Any:
+        return {"unifiedMarginStatus": 6, "marginMode": "REGULAR_MARGIN", "isMasterTrader": False,
+                "spotHedgingStatus": "OFF", "updatedTime": str(_now())}  # fmt: skip
+
+    def _create(self, q: Any, partial: Any) -> Any:
+        return self.account.create(q, partial)
+
+    def _realtime(self, q: Any, partial: Any) -> Any:
+        return self.account.realtime(q)
+
+    def _cancel(self, q: Any, partial: Any) -> Any:
+        return self.account.cancel(q)
+
+    def _cancel_all(self, q: Any, partial: Any) -> Any:
+        return self.account.cancel_all(q)
+
+    def _positions(self, q: Any, partial: Any) -> Any:
+        return self.account.position_list(q)
+
+    def _executions(self, q: Any, partial: Any) -> Any:
+        return self.account.execution_list(q)
+
+    def _trading_stop(self, q: Any, partial: Any) -> Any:
+        return self.account.trading_stop(q)
+
+    def _wallet(self, q: Any, partial: Any) -> Any:
+        return self.account.wallet_balance(q)
+
     async def handle(self, request: web.Request) -> web.StreamResponse | None:
+        private = await self._handle_private(request)
+        if private is not None:
+            return private
         route = ROUTES.get(request.path)
         if route is None:
             return None
@@ -313,6 +409,21 @@ ROUTES = {
     "/v5/market/kline": BybitLoopback._kline,
     "/v5/market/open-interest": BybitLoopback._open_interest,
     "/v5/market/risk-limit": BybitLoopback._risk_limit,
+}
+
+
+PRIVATE_ROUTES: dict[tuple[str, str], Callable[[BybitLoopback, dict[str, Any], float | None], Any]] = {
+    ("GET", "/v5/asset/coin/query-info"): BybitLoopback._coins,
+    ("GET", "/v5/user/query-api"): BybitLoopback._query_api,
+    ("GET", "/v5/account/info"): BybitLoopback._account_info,
+    ("GET", "/v5/account/wallet-balance"): BybitLoopback._wallet,
+    ("POST", "/v5/order/create"): BybitLoopback._create,
+    ("GET", "/v5/order/realtime"): BybitLoopback._realtime,
+    ("POST", "/v5/order/cancel"): BybitLoopback._cancel,
+    ("POST", "/v5/order/cancel-all"): BybitLoopback._cancel_all,
+    ("GET", "/v5/position/list"): BybitLoopback._positions,
+    ("GET", "/v5/execution/list"): BybitLoopback._executions,
+    ("POST", "/v5/position/trading-stop"): BybitLoopback._trading_stop,
 }
 
 

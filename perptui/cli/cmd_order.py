@@ -28,7 +28,7 @@ from perptui.services.trading.gate import require_live
 from perptui.services.trading.report import outcome_lines
 
 from .context import open_store, settings_from_args
-from .output import err, print_json, say
+from .output import err, out, print_json, say
 
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
@@ -78,7 +78,7 @@ async def _run(settings: Settings, store: Store, args: argparse.Namespace) -> in
         for line in plan_lines(plan, await _market(trader, plan.symbol), testnet=settings.testnet):
             (show or err()).print(line, markup=False, highlight=False, soft_wrap=True)
         if not args.yes and not ask_typed(plan):
-            say("nothing sent")
+            (err() if args.json else out()).print("nothing sent")
             return 1
         outcome = await trader.place(plan)
         if args.json:

@@ -79,20 +79,26 @@ def _log(settings: Settings, store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_book(book: LiveBook, as_json: bool) -> None:
+def _print_book(book: LiveBook, as_json: bool, *, to_stderr: bool = False) -> None:
+    """The book as JSON, or as lines (on stderr when stdout is kept for JSON)."""
     if as_json:
         print_json(book.as_dict())
         return
+    console = err() if to_stderr else out()
+
+    def line(text: str, style: str | None = None) -> None:
+        console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
     if not book.positions and not book.orders:
-        say("nothing open on the exchange")
+        line("nothing open on the exchange")
     for p, pr in zip(book.positions, book.protections, strict=True):
         style = None if pr.protected else "bold red"
-        line = f"{p.symbol} {p.side} {p.qty:g} entry {p.entry_price or 0:g} mark {p.mark_price or 0:g}: "
-        out().print(line + pr.describe(), style=style, markup=False, highlight=False, soft_wrap=True)
+        head = f"{p.symbol} {p.side} {p.qty:g} entry {p.entry_price or 0:g} mark {p.mark_price or 0:g}: "
+        line(head + pr.describe(), style)
     for o in book.orders:
         price = f" trigger {o.trigger:g}" if o.trigger else (f" at {o.price:g}" if o.price else "")
         flags = " reduce-only" if o.reduce_only else ""
-        say(f"order {o.id} {o.client_id or '-'} {o.symbol} {o.side} {o.qty:g} {o.type}{price}{flags}")
+        line(f"order {o.id} {o.client_id or '-'} {o.symbol} {o.side} {o.qty:g} {o.type}{price}{flags}")
 
 
 async def _open(trader: LiveTrader, args: argparse.Namespace) -> int:
@@ -164,7 +170,7 @@ async def _close(trader: LiveTrader, args: argparse.Namespace) -> int:
         base = symbol.split("/")[0]
         answer = _ask(f"close {qty:g} of the {symbol} {position.side} at market? type {base} or y: ")
         if answer.strip().lower() not in {"y", "yes", base.lower(), symbol.lower()}:
-            say("nothing sent")
+            (err() if args.json else out()).print("nothing sent")
             return 1
     sent = await trader.close(position, qty)
     if args.json:
@@ -179,10 +185,10 @@ async def _kill(trader: LiveTrader, args: argparse.Namespace) -> int:
     if not book.positions and not book.orders:
         say("nothing open on the exchange: the kill switch has nothing to do")
         return 0
-    _print_book(book, False)
+    _print_book(book, False, to_stderr=args.json)
     answer = _ask(f"cancel ALL these orders and close ALL these positions at market? type {KILL_WORD}: ")
     if answer.strip() != KILL_WORD:
-        say("nothing sent")
+        (err() if args.json else out()).print("nothing sent")
         return 1
     outcome = await trader.kill()
     if args.json:

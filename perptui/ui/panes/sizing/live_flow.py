@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
 from perptui.domain.live.plan import plan_orders
+from perptui.ui.live import banner
 from perptui.ui.panes.sizing.live_order import outcome_lines, outcome_severity, plan_lines, sent_line
 from perptui.ui.panes.sizing.order import order_warnings
 from perptui.ui.widgets.live_dialogs import LiveOrderDialog, NakedDialog
@@ -26,12 +27,6 @@ if TYPE_CHECKING:
     from perptui.domain.types import Market
     from perptui.services.trading.trader import LiveTrader, PlaceOutcome
     from perptui.ui.context import AppContext
-
-
-def banner(ctx: AppContext) -> str:
-    """What the red banner of every live dialog says."""
-    where = f"{ctx.exchange_name} TESTNET" if ctx.settings.testnet else f"{ctx.exchange_name}, REAL MONEY"
-    return f"LIVE ORDERS · {where}"
 
 
 async def send_live_order(

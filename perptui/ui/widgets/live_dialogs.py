@@ -10,7 +10,7 @@ is typed. Escape cancels; so does ``n`` while nothing is typed. The banner (LIVE
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -35,6 +35,20 @@ _CSS = """
 {name} #live-lines {{ height: auto; max-height: 1fr; }}
 {name} Input {{ width: 30; }}
 """
+
+
+class AnswerField(Input):
+    """The field the word is typed in. While it is empty, the letters of ``answers`` are not typed but
+    left to the dialog's keys (``y`` and ``n``); once something is typed they are letters again."""
+
+    def __init__(self, answers: set[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.answers = answers
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        if not self.value and character in self.answers:
+            return False
+        return super().check_consume_key(key, character)
 
 
 class TypedConfirmDialog(ModalScreen[bool]):
@@ -69,6 +83,15 @@ class TypedConfirmDialog(ModalScreen[bool]):
         self.action = action
 
     @property
+    def answers(self) -> set[str]:
+        """The keys that answer while nothing is typed: y (where allowed), and n unless a word starts
+        with it (NEAR is typed, not cancelled: Escape cancels)."""
+        answers = {"y"} if self.allow_y else set()
+        if not any(w.lower().startswith("n") for w in self.words):
+            answers.add("n")
+        return answers
+
+    @property
     def prompt(self) -> str:
         typed = " or ".join(self.words)
         yes = f"type {typed} + enter" + (" (or y)" if self.allow_y else "")
@@ -83,7 +106,7 @@ class TypedConfirmDialog(ModalScreen[bool]):
                 for warning in self.warnings:
                     yield Static(f"⚠ {warning}", classes="dialog--warning", markup=False)
                 yield Static(self.prompt, classes="dialog--keys", markup=False)
-                yield Input(placeholder=" or ".join(self.words), id="live-typed")
+                yield AnswerField(self.answers, placeholder=" or ".join(self.words), id="live-typed")
                 yield Static("", id="live-error", classes="dialog--error", markup=False)
             with VerticalScroll(id="live-lines"):
                 for line in self.lines:
@@ -103,7 +126,7 @@ class TypedConfirmDialog(ModalScreen[bool]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``y`` and ``n`` answer only while nothing is typed; else they are letters of the word."""
         if action in ("yes", "no"):
-            return not self.typed.value and (action == "no" or self.allow_y)
+            return not self.typed.value and ("y" if action == "yes" else "n") in self.answers
         return True
 
     def matches(self, text: str) -> bool:

@@ -97,7 +97,9 @@ class FakeTrader:
 
     async def move(self, order: OpenOrder, trigger: float, position: Position) -> Sent:
         self.moved.append((order.id, trigger))
-        live = LiveOrder("stop", "stop", "pt0123456789ab-sr2", order.symbol, "X", order.side, "stop_market", 1, 1)
+        live = LiveOrder(
+            "stop", "stop", "pt0123456789ab-sr2", order.symbol, "X", order.side, "stop_market", 1, 1
+        )
         return Sent(live, "ok", {"id": "970"})
 
     async def move_position_stop(self, position: Position, trigger: float) -> None:

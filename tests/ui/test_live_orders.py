@@ -116,7 +116,12 @@ async def test_typing_the_symbol_sends_the_ticket_once(loopback_demo: LoopbackEx
         await pilot.press("enter")
         await settle(pilot)
         [plan] = trader.placed
-        assert plan.symbol == "BTCDEMO/USDT:USDT" and [o.label for o in plan.orders] == ["entry", "stop", "TP1", "TP2"]
+        assert plan.symbol == "BTCDEMO/USDT:USDT" and [o.label for o in plan.orders] == [
+            "entry",
+            "stop",
+            "TP1",
+            "TP2",
+        ]
         assert any("entry (pt" in n and "accepted" in n for n in notifications(pilot))
         assert app.ctx.paper_engine().fills() == []  # nothing went to the paper account
 
@@ -202,7 +207,9 @@ async def test_the_kill_switch_needs_kill_typed(loopback_demo: LoopbackExchange)
 
 
 @sync
-async def test_the_live_orders_screen_cancels_and_closes_after_confirming(loopback_demo: LoopbackExchange) -> None:
+async def test_the_live_orders_screen_cancels_and_closes_after_confirming(
+    loopback_demo: LoopbackExchange,
+) -> None:
     trader = FakeTrader()
     app = live_app(loopback_demo, trader)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -224,3 +231,21 @@ async def test_the_live_orders_screen_cancels_and_closes_after_confirming(loopba
         await pilot.press("y")
         await settle(pilot)
         assert [o.id for o in trader.cancelled] == ["11"] and app.screen is screen
+
+
+@sync
+async def test_demo_mode_o_still_goes_to_the_paper_account(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await open_pane(pilot)
+        await fill(pilot, "stop", "2")
+        assert pane.check_action("send_live_order", ()) is False and not app.ctx.live
+        await pilot.press("o")
+        dialog = await wait_for_screen(pilot, ConfirmDialog)
+        assert "PAPER account only" in "\n".join(dialog.lines)
+        await pilot.press("y")
+        await settle(pilot)
+        assert len(app.ctx.paper_engine().fills()) == 1 and app.ctx._trader is None
+        await pilot.press("5")
+        await settle(pilot)
+        assert app.pane("risk").check_action("live_orders", ()) is False

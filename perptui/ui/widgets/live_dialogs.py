@@ -26,8 +26,9 @@ _CSS = """
     width: 100; max-width: 100%; height: auto; max-height: 100%; padding: 0 1;
     border: heavy $error; background: $surface;
 }}
-{name} .live--banner {{ background: $error; color: $text; text-style: bold; width: 100%; dock: top; }}
-{name} .dialog--title {{ text-style: bold; color: $text-primary; dock: top; }}
+{name} #live-head {{ dock: top; height: auto; }}
+{name} .live--banner {{ background: $error; color: $text; text-style: bold; width: 100%; }}
+{name} .dialog--title {{ text-style: bold; color: $text-primary; }}
 {name} .dialog--warning {{ color: $text-error; text-style: bold; }}
 {name} .dialog--error {{ color: $text-error; height: auto; }}
 {name} .dialog--keys {{ color: $text-warning; text-style: bold; height: auto; }}
@@ -99,9 +100,10 @@ class TypedConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            if self.banner:
-                yield Static(f" {self.banner} ", classes="live--banner", markup=False)
-            yield Label(self.title_text, classes="dialog--title", markup=False)
+            with Vertical(id="live-head"):
+                if self.banner:
+                    yield Static(f" {self.banner} ", classes="live--banner", markup=False)
+                yield Label(self.title_text, classes="dialog--title", markup=False)
             with Vertical(id="live-foot"):
                 for warning in self.warnings:
                     yield Static(f"⚠ {warning}", classes="dialog--warning", markup=False)
@@ -180,11 +182,14 @@ class NakedDialog(ModalScreen[NakedChoice]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            if self.banner:
-                yield Static(f" {self.banner} ", classes="live--banner", markup=False)
-            yield Label(
-                f"NO STOP on {self.symbol}: close the position now?", classes="dialog--warning", markup=False
-            )
+            with Vertical(id="live-head"):
+                if self.banner:
+                    yield Static(f" {self.banner} ", classes="live--banner", markup=False)
+                yield Label(
+                    f"NO STOP on {self.symbol}: close the position now?",
+                    classes="dialog--warning",
+                    markup=False,
+                )
             with Vertical(id="live-foot"):
                 yield Static(
                     "c: close now (reduce-only market)   r: retry the stop   k/n/esc/enter: keep it",

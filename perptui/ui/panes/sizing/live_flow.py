@@ -47,15 +47,7 @@ async def send_live_order(
     except UsageError as exc:
         app.notify(f"live order refused: {exc}", severity="error", timeout=10)
         return
-    dialog = LiveOrderDialog(
-        f"Send these {len(plan.orders)} orders to {ctx.exchange_name}?",
-        plan_lines(plan, market),
-        words=(market.base, market.id),
-        allow_y=True,
-        banner=banner(ctx),
-        warnings=order_warnings(result, typed, ()),
-        action="send them",
-    )
+    dialog = order_dialog(plan, market, banner(ctx), order_warnings(result, typed, ()))
     if not await app.push_screen_wait(dialog):
         app.notify("nothing sent", timeout=3)
         return
@@ -70,6 +62,19 @@ async def send_live_order(
     say_outcome(app, outcome)
     if outcome.naked:
         await handle_naked(app, ctx, trader, outcome)
+
+
+def order_dialog(plan: OrderPlan, market: Market, banner: str, warnings: Sequence[str]) -> LiveOrderDialog:
+    """Every order of ``plan`` as it will be sent; the base, the exchange's symbol or y sends them."""
+    return LiveOrderDialog(
+        f"Send these {len(plan.orders)} orders to {plan.exchange}?",
+        plan_lines(plan, market),
+        words=(market.base, market.id),
+        allow_y=True,
+        banner=banner,
+        warnings=warnings,
+        action="send them",
+    )
 
 
 def say_outcome(app: App[object], outcome: PlaceOutcome) -> None:

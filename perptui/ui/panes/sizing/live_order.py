@@ -54,7 +54,7 @@ def order_lines(order: LiveOrder, market: Market) -> list[str]:
     if order.attached:
         flags.append("rides on the entry (not sent by itself)")
     flags.append(f"id {order.client_id}")
-    return [head, "       " + " · ".join(flags)]
+    return [head, "  └ " + " · ".join(flags)]
 
 
 def plan_lines(plan: OrderPlan, market: Market) -> list[str]:

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from perptui.services.clock import Clock
     from perptui.services.marketdata import MarketData
     from perptui.services.store import Store
+    from perptui.services.trading.trader import LiveTrader
 
-Badge = Literal["DEMO", "PAPER", "LIVE"]
+Badge = Literal["DEMO", "PAPER", "EXCHANGE", "LIVE", "LIVE TESTNET"]
 
 
 @dataclass
@@ -37,6 +38,10 @@ class AppContext:
     _others: dict[str, MarketData] = field(default_factory=dict)
     _engine: Any = None
     _account: Any = None
+    #: Builds the live trader (tests give a fake one); None: the real ``LiveTrader`` on the ccxt source.
+    #: Only ever called when the settings switch live trading on (``live_trader``).
+    trader_factory: Callable[[], LiveTrader] | None = None
+    _trader: LiveTrader | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
@@ -52,11 +57,23 @@ class AppContext:
         return "paper" if self.is_demo else self.settings.account
 
     @property
+    def live(self) -> bool:
+        """Live orders are switched on and possible (``trading.gate``): the only mode with an order path."""
+        from perptui.services.trading.gate import is_live
+
+        return is_live(self.settings)
+
+    @property
     def badge(self) -> Badge:
-        """DEMO on the demo market; on a real exchange LIVE for its account, PAPER for the paper one."""
+        """DEMO on the demo market, PAPER for the paper account, EXCHANGE for the exchange's own account
+        read only, LIVE (LIVE TESTNET on the sandbox) only when live orders can be sent."""
         if self.is_demo:
             return "DEMO"
-        return "LIVE" if self.account_mode == "exchange" else "PAPER"
+        if self.account_mode == "paper":
+            return "PAPER"
+        if not self.live:
+            return "EXCHANGE"
+        return "LIVE TESTNET" if self.settings.testnet else "LIVE"
 
     @property
     def read_only(self) -> bool:
@@ -103,6 +120,27 @@ class AppContext:
             if self._account is None:
                 self._account = self.account_factory(source)
             return self._account
+
+    def live_trader(self) -> LiveTrader:
+        """The live trader, built on first call (from a worker: it may import ccxt). Raises a one-line
+        UsageError unless live trading is on: no object that reaches an order endpoint exists otherwise."""
+        from perptui.services.trading.gate import require_live
+
+        require_live(self.settings)
+        store = self.store()
+        with self._lock:
+            if self._trader is None:
+                self._trader = self.trader_factory() if self.trader_factory else self._real_trader(store)
+            return self._trader
+
+    def _real_trader(self, store: Store) -> LiveTrader:
+        from perptui.services.exchanges.ccxt_adapter import CcxtExchange
+        from perptui.services.trading.trader import LiveTrader
+
+        source = self.source()
+        if not isinstance(source, CcxtExchange):
+            raise RuntimeError(f"live orders need the ccxt exchange, not {type(source).__name__}")
+        return LiveTrader(self.settings, store, self.clock, source)
 
     async def close(self) -> None:
         for source in [self._source, *self._others.values()]:

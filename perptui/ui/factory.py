@@ -25,11 +25,23 @@ def binding_classes() -> list[type]:
     from perptui.ui.screens.alerts import AlertsScreen, RuleForm
     from perptui.ui.screens.backtest import BacktestScreen
     from perptui.ui.screens.help import HelpScreen
+    from perptui.ui.screens.live_orders.screen import LiveOrdersScreen
     from perptui.ui.widgets.dialogs import ConfirmDialog, FormDialog
+    from perptui.ui.widgets.live_dialogs import NakedDialog, TypedConfirmDialog
     from perptui.ui.widgets.live_table import LiveTable
     from perptui.ui.widgets.vim import VimScroll, VimTable
 
-    screens: list[type] = [HelpScreen, BacktestScreen, AlertsScreen, RuleForm, FormDialog, ConfirmDialog]
+    screens: list[type] = [
+        HelpScreen,
+        BacktestScreen,
+        AlertsScreen,
+        RuleForm,
+        FormDialog,
+        ConfirmDialog,
+        LiveOrdersScreen,
+        TypedConfirmDialog,
+        NakedDialog,
+    ]
     classes: list[type] = [PerptuiApp, *screens, VimScroll, VimTable, LiveTable]
     return classes + [spec.load() for spec in PANES]
 

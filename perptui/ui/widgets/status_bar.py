@@ -1,4 +1,7 @@
-"""The header: app name, pane tabs, exchange, DEMO/PAPER/LIVE badge, connection state, UTC clock."""
+"""The header: app name, pane tabs, exchange, the account badge, connection state, UTC clock.
+
+The badge: DEMO, PAPER, EXCHANGE (the exchange's account, read only) in neutral colours; LIVE or LIVE
+TESTNET in red, only when live orders can be sent."""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ class StatusBar(Horizontal):
     StatusBar #badge { text-style: bold; color: $text; }
     StatusBar #badge.-DEMO { background: $warning 60%; }
     StatusBar #badge.-PAPER { background: $accent 60%; }
-    StatusBar #badge.-LIVE { background: $error 70%; }
+    StatusBar #badge.-EXCHANGE { background: $secondary 50%; }
+    StatusBar #badge.-LIVE { background: $error; color: $text; }
     StatusBar #link.-live { color: $text-success; }
     StatusBar #link.-connecting { color: $text-muted; }
     StatusBar #link.-reconnecting { color: $text-warning; }
@@ -49,7 +53,8 @@ class StatusBar(Horizontal):
             yield Static(f"{key} {title}", id=f"tab-{pane_id}", classes="tab", markup=False)
         yield Static(id="spacer")
         yield Static(self.exchange, id="exchange", markup=False)
-        yield Static(f" {self.badge} ", id="badge", classes=f"-{self.badge}")
+        kind = self.badge.split()[0] if self.badge else ""
+        yield Static(f" {self.badge} ", id="badge", classes=f"-{kind}", markup=False)
         yield Static(f"● {self.link_text}", id="link", classes=f"-{self.link_state.value}", markup=False)
         yield Static(self.clock_text, id="clock")
 

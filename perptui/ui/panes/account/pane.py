@@ -39,6 +39,13 @@ _EDITS = {"deposit", "withdraw", "risk", "split"}
 class AccountPane(Pane):
     TITLE = "Account"
     BINDINGS: ClassVar[list[BindingType]] = [
+        binding(
+            "account_live_orders",
+            "O",
+            "live_orders",
+            "Live orders",
+            "Positions and orders on the exchange: cancel, move, close, kill switch (live trading only)",
+        ),
         binding("deposit", "d", "deposit", "Deposit", "Add money to the paper account"),
         binding("withdraw", "w", "withdraw", "Withdraw", "Take money out of the paper account"),
         binding("risk", "r", "risk", "Risk %", "Change the risk per trade (% of equity)"),
@@ -73,7 +80,15 @@ class AccountPane(Pane):
         """Read-only (exchange) accounts hide the edit keys."""
         if action in _EDITS:
             return not self.ctx.read_only
+        if action == "live_orders":
+            return self.ctx.live
         return True
+
+    @work(exclusive=True, group="account-live-orders")
+    async def action_live_orders(self) -> None:
+        from perptui.ui.live import open_live_orders
+
+        await open_live_orders(self.app, self.ctx)
 
     @property
     def private(self) -> bool:

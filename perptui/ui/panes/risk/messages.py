@@ -15,3 +15,13 @@ class PollFinished(Message):
         super().__init__()
         self.polled = polled
         self.error = error
+
+
+class StopsChecked(Message):
+    """Live trading: the exchange's positions read back, those without a stop covering them
+    (``naked``: their symbols and what protects them), or why they could not be read (``error``)."""
+
+    def __init__(self, naked: list[tuple[str, str]], error: str | None = None) -> None:
+        super().__init__()
+        self.naked = naked
+        self.error = error

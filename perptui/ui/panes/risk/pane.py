@@ -21,6 +21,7 @@ brings them back, or hides them on a taller terminal).
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
@@ -37,7 +38,8 @@ from perptui.ui.panes.risk import edits
 from perptui.ui.panes.risk.alerts import RiskAlerts
 from perptui.ui.panes.risk.heading import RiskHeading
 from perptui.ui.panes.risk.limits import RiskLimits
-from perptui.ui.panes.risk.messages import PollFinished
+from perptui.ui.panes.risk.messages import PollFinished, StopsChecked
+from perptui.ui.panes.risk.no_stop import RiskNoStop
 from perptui.ui.panes.risk.notes import Note, alert_notes, event_notes, rule_notes
 from perptui.ui.panes.risk.portfolio import RiskPortfolio
 from perptui.ui.panes.risk.positions import RiskPositions
@@ -56,11 +58,20 @@ _POSITION_ACTIONS = {"close_position", "reduce_position", "move_stop"}
 #: Under this many columns the portfolio and the limits stack; under this many rows the panels go compact.
 NARROW_WIDTH = 120
 SHORT_HEIGHT = 30
+#: Live trading: the exchange's stops are read back at most this often (each read is two requests).
+LIVE_STOPS_EVERY_S = 10.0
 
 
 class RiskPane(Pane):
     TITLE = "Risk"
     BINDINGS: ClassVar[list[BindingType]] = [
+        binding(
+            "risk_live_orders",
+            "O",
+            "live_orders",
+            "Live orders",
+            "Positions and orders on the exchange: cancel, move, close, kill switch (live trading only)",
+        ),
         binding("risk_close", "c", "close_position", "Close", "Close the position (after a confirmation)"),
         binding("risk_reduce", "r", "reduce_position", "Reduce", "Close part of the position (qty or %)"),
         binding("risk_stop", "s", "move_stop", "Stop", "Move the position's stop-loss (blank removes it)"),
@@ -85,9 +96,12 @@ class RiskPane(Pane):
         self.polling = False
         self.again = False  # poll again as soon as the running one ends (it may have skipped the report)
         self.charts_flipped = False  # v: the charts shown although folded for the height, or hidden
+        self.naked: list[tuple[str, str]] = []  # live positions without a stop (symbol, protection)
+        self.stops_checked_at: float | None = None  # monotonic seconds of the last live book read
 
     def compose(self) -> ComposeResult:
         yield RiskHeading(id="risk-heading")
+        yield RiskNoStop("", id="risk-no-stop")
         yield RiskPositions(id="risk-positions")
         yield RiskAlerts("", id="risk-alerts")
         with Horizontal(id="risk-panels"):
@@ -108,6 +122,8 @@ class RiskPane(Pane):
 
     def allows_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         paper = self.ctx.account_mode == "paper"
+        if action == "live_orders":
+            return self.ctx.live
         if action in _POSITION_ACTIONS:
             return paper
         if action == "reset_breaker":
@@ -116,6 +132,12 @@ class RiskPane(Pane):
 
     def commands(self) -> list[PaneCommand]:
         return [PaneCommand("Reset the circuit breaker", "After a confirmation", self.action_reset_breaker)]
+
+    @work(exclusive=True, group="risk-live-orders")
+    async def action_live_orders(self) -> None:
+        from perptui.ui.live import open_live_orders
+
+        await open_live_orders(self.app, self.ctx)
 
     def action_alert_rules(self) -> None:
         self.app.action_alert_rules()  # type: ignore[attr-defined]  # textual's Widget.app is App; action_alert_rules() is PerptuiApp's
@@ -181,6 +203,7 @@ class RiskPane(Pane):
 
     def on_poll_finished(self, message: PollFinished) -> None:
         self.polling = False
+        self.check_live_stops()
         if message.polled is not None:
             self.apply(message.polled)
         elif message.error is not None:
@@ -191,6 +214,37 @@ class RiskPane(Pane):
             self.refresh_data()
         else:
             self.schedule_next()
+
+    def check_live_stops(self) -> None:
+        """Live trading: read the exchange's positions and orders back (at most every
+        ``LIVE_STOPS_EVERY_S``) to flag any position without a stop."""
+        if not self.ctx.live:
+            return
+        now = time.monotonic()
+        if self.stops_checked_at is not None and now - self.stops_checked_at < LIVE_STOPS_EVERY_S:
+            return
+        self.stops_checked_at = now
+        self.read_live_stops()
+
+    @work(exclusive=True, group="risk-live-stops", exit_on_error=False)
+    async def read_live_stops(self) -> None:
+        try:
+            trader = await asyncio.to_thread(self.ctx.live_trader)
+            book = await trader.book()
+        except Exception as exc:  # said under the heading; the next poll tries again
+            self.post_message(StopsChecked(self.naked, str(exc) or type(exc).__name__))
+            return
+        self.post_message(StopsChecked([(p.symbol, p.describe()) for p in book.unprotected]))
+
+    def on_stops_checked(self, message: StopsChecked) -> None:
+        new = {s for s, _ in message.naked} - {s for s, _ in self.naked}
+        self.naked = message.naked
+        self.query_one(RiskNoStop).show(message.naked, message.error)
+        for symbol, described in message.naked:
+            if symbol in new:
+                self.notify(f"LIVE {symbol}: {described}", title="NO STOP", severity="error", timeout=15)
+        if new:
+            self.app.bell()
 
     def apply(self, polled: Polled) -> None:
         self.tell(event_notes(polled.events, caught_up=polled.caught_up))

@@ -95,6 +95,10 @@ class SizingPane(Pane):
         binding("size_copy", "c", "copy_ticket", "Copy", "Copy the trade ticket as text"),
         binding("size_kelly", "k", "kelly", "Kelly", "Risk per trade from win rate and payoff", show=False),
         binding("size_order", "o", "send_order", "Order", "Send the ticket to the paper account"),
+        # The same key when live trading is on (``allows_action`` shows one of the two).
+        binding(
+            "size_order_live", "o", "send_live_order", "LIVE order", "Send the ticket to the exchange (LIVE)"
+        ),
         binding("size_follow", "f", "follow_mark", "Follow mark", "The entry follows the mark again"),
         binding("size_stop_mode", "x", "stop_mode", "Stop", "Stop: price, % distance or ATR x", show=False),
         binding("size_risk_mode", "a", "risk_mode", "Risk", "Risk as % of equity or an amount", show=False),
@@ -212,6 +216,8 @@ class SizingPane(Pane):
         """``/`` types a slash in a field (Textual keeps its binding active there): hide it meanwhile."""
         if action == "send_order" and self.ctx.read_only:
             return False  # the exchange's own account is shown: paper orders would not appear in it
+        if action == "send_live_order":
+            return self.ctx.live
         return not (action == "pick_symbol" and self.built and self.form_widget.focused_field() is not None)
 
     # --- shown and hidden ---------------------------------------------------------------------------
@@ -716,6 +722,18 @@ class SizingPane(Pane):
         else:
             self.send_order(r, m)
 
+    def action_send_live_order(self) -> None:
+        if not self.ready(self.action_send_live_order):
+            return
+        sized = self._sized("order to send")
+        if sized is None:
+            return
+        r, m = sized
+        if not r.tradable:
+            self.notify("no order to send: the size is below the market's minimum", severity="warning")
+        else:
+            self.send_order(r, m, live=True)
+
     def _sized(self, what: str) -> tuple[SizingResult, Market] | None:
         """The result and its market; None, after saying why there is no ``what``, when there is none."""
         r, m = self.result, self.market
@@ -726,9 +744,11 @@ class SizingPane(Pane):
         return r, m
 
     @work(exclusive=True, group="sizing-dialog")
-    async def send_order(self, result: SizingResult, market: Market) -> None:
-        """Rehearse, confirm and place the order (``order_flow``): a market order when the entry follows
-        the mark, a limit at a typed entry."""
+    async def send_order(self, result: SizingResult, market: Market, live: bool = False) -> None:
+        """Confirm and place the order: on the paper account (``order_flow``, rehearsed first) or, with
+        ``live``, on the exchange (``live_flow``); a market order when the entry follows the mark, a limit
+        at a typed entry."""
+        from perptui.ui.panes.sizing.live_flow import send_live_order
         from perptui.ui.panes.sizing.order import order_request
         from perptui.ui.panes.sizing.order_flow import send_paper_order
 
@@ -736,7 +756,10 @@ class SizingPane(Pane):
         mark = self.snapshot.mark if self.snapshot is not None else None
         request = order_request(result, market, limit=bool(self.form.entry.strip()), mark=mark)
         typed = typed_price_warnings(self.form, ctx) if ctx is not None else []
-        await send_paper_order(self.app, self.ctx, result, market, request, typed)
+        if live:
+            await send_live_order(self.app, self.ctx, result, market, request, typed)
+        else:
+            await send_paper_order(self.app, self.ctx, result, market, request, typed)
 
     def action_kelly(self) -> None:
         if self.ready(self.action_kelly):

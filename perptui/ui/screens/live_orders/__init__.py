@@ -1,0 +1,1 @@
+"""The live orders screen: positions with their protection, open orders, cancel, move, close, kill."""

@@ -225,10 +225,16 @@ def test_the_kill_switch_leaves_nothing_open(server: LoopbackExchange, store: St
 
     async def scenario(trader: LiveTrader) -> Any:
         await trader.place(await btc_plan(trader))
-        await trader.place(await btc_plan(trader, side="short", qty=0.005, price=64_000.0, stop=66_000.0,
-                                          take_profits=()))  # fmt: skip
-        await trader.place(await btc_plan(trader, symbol="ETHDEMO/USDT:USDT", qty=0.1, stop=2_000.0, mark=3_000.0,
-                                          take_profits=()))  # fmt: skip
+        short = {"side": "short", "qty": 0.005, "price": 64_000.0, "stop": 66_000.0, "take_profits": ()}
+        await trader.place(await btc_plan(trader, **short))
+        eth = {
+            "symbol": "ETHDEMO/USDT:USDT",
+            "qty": 0.1,
+            "stop": 2_000.0,
+            "mark": 3_000.0,
+            "take_profits": (),
+        }
+        await trader.place(await btc_plan(trader, **eth))
         before = await trader.book()
         return before, await trader.kill()
 

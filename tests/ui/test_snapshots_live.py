@@ -5,6 +5,8 @@ demo's BTC perp and the screen on a stand-in trader's book (``live_fakes``). Rev
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from perptui.domain.live.plan import plan_orders
 from perptui.domain.paper import OrderRequest, TakeProfitTarget
 from perptui.ui.panes.sizing.live_flow import order_dialog
@@ -21,7 +23,7 @@ BANNER = "LIVE ORDERS · binanceusdm TESTNET"
 async def show_live_dialog(pilot) -> None:  # type: ignore[no-untyped-def]
     await settle(pilot)
     markets = {m.symbol: m for m in await pilot.app.ctx.source().load_markets()}
-    market = markets[BTC]
+    market = replace(markets[BTC], exchange="binanceusdm")  # as the banner says: the plan names it
     request = OrderRequest(
         BTC,
         "long",

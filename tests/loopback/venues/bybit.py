@@ -234,6 +234,9 @@ class BybitLoopback:
     def _trading_stop(self, q: Any, partial: Any) -> Any:
         return self.account.trading_stop(q)
 
+    def _set_leverage(self, q: Any, partial: Any) -> Any:
+        return self.account.set_leverage(q)
+
     def _wallet(self, q: Any, partial: Any) -> Any:
         return self.account.wallet_balance(q)
 
@@ -424,6 +427,7 @@ PRIVATE_ROUTES: dict[tuple[str, str], Callable[[BybitLoopback, dict[str, Any], f
     ("GET", "/v5/position/list"): BybitLoopback._positions,
     ("GET", "/v5/execution/list"): BybitLoopback._executions,
     ("POST", "/v5/position/trading-stop"): BybitLoopback._trading_stop,
+    ("POST", "/v5/position/set-leverage"): BybitLoopback._set_leverage,
 }
 
 

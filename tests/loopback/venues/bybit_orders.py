@@ -271,6 +271,18 @@ class BybitAccount:
                 pos.take_profit = _d(q["takeProfit"], "takeProfit")
             return {}
 
+    def set_leverage(self, q: Mapping[str, Any]) -> dict[str, Any]:
+        """/v5/position/set-leverage: the account's leverage (one for every symbol here); the same again
+        is 110043 "leverage not modified", as Bybit answers."""
+        with self._lock:
+            wanted = _d(q.get("buyLeverage"), "buyLeverage")
+            if wanted != _d(q.get("sellLeverage"), "sellLeverage") or not 1 <= wanted <= 100:
+                raise BybitOrderError(10001, "params error: buy and sell leverage must match, 1 to 100")
+            if wanted == self.leverage:
+                raise BybitOrderError(110043, "leverage not modified")
+            self.leverage = wanted
+            return {}
+
     def position_list(self, q: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
             rows = [self._position_wire(p) for p in self.positions.values() if p.size != 0]

@@ -68,6 +68,9 @@ class RiskMonitor:
         self.alert_engine: AlertEngine | None = None
         self.alert_error: str | None = None  # why the alert rules cannot run (a bad target URL ...)
         self._funding_at: int | None = None
+        self._stops_at: int | None = None
+        #: Live trading: whether a stop covers each exchange position (read back every 30 s).
+        self._stops: dict[str, bool] | None = None
         self._deliveries: set[asyncio.Task[object]] = set()
 
     async def poll(self, *, visible: bool) -> Polled:
@@ -124,13 +127,24 @@ class RiskMonitor:
         ask = self._funding_at is None or now - self._funding_at >= FUNDING_EVERY_MS
         if ask and source is not None:
             self._funding_at = now
-        obs = await observe(risk, report, events, source if ask else None, rules)
+        if self.ctx.live and (self._stops_at is None or now - self._stops_at >= FUNDING_EVERY_MS):
+            self._stops_at = now
+            self._stops = await self._live_stops()
+        obs = await observe(risk, report, events, source if ask else None, rules, self._stops)
         recorded = await asyncio.to_thread(engine.evaluate, obs)
         if recorded:
             task = asyncio.ensure_future(engine.deliver(recorded))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
         return tuple(alert for _, alert in recorded), told
+
+    async def _live_stops(self) -> dict[str, bool] | None:
+        """Which live positions a stop covers, for the no-stop rule; None when it cannot be read now."""
+        try:
+            trader = await asyncio.to_thread(self.ctx.live_trader)
+            return await trader.stops()
+        except PerptuiError:
+            return None
 
     async def _open(self, source: MarketData | None) -> tuple[RiskContext, list[PaperEvent]]:
         from perptui.services.risk import open_context

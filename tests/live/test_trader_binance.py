@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -309,3 +310,32 @@ def test_no_trader_exists_unless_live_trading_is_on(server: LoopbackExchange, st
     ):
         with pytest.raises(UsageError, match=message):
             LiveTrader(settings.model_copy(update=changes), store, FrozenClock(0), exchange)
+
+
+def test_perptui_watch_alerts_a_live_position_without_a_stop(server: LoopbackExchange, store: Store) -> None:
+    """The no-stop rule on the exchange's own positions: an entry whose stop is gone (cancelled on the
+    exchange) fires the alert on the next tick; the stop back in place clears it."""
+    from perptui.services.alerts.watch import Watcher
+
+    set_mark(server, 60_000)
+    settings = live_settings(server)
+    lines: list[dict[str, Any]] = []
+
+    async def go() -> list[tuple[str, str]]:
+        watcher = Watcher(settings, store, FrozenClock(FROZEN_NOW_MS), None, lines.append)
+        await watcher.open()
+        assert watcher.trader is not None and watcher.source is not None
+        watcher.source.ex.enableRateLimit = False  # type: ignore[attr-defined]  # a CcxtExchange
+        trader = watcher.trader
+        outcome = await trader.place(await btc_plan(trader, take_profits=()))
+        seen = [(r.alert.notification.rule_id, r.alert.notification.kind) for r in await watcher.tick()]
+        [stop] = (await trader.book()).orders
+        await trader.cancel(stop)  # the position is naked now
+        seen += [(r.alert.notification.rule_id, r.alert.notification.kind) for r in await watcher.tick()]
+        await trader.send(replace(outcome.plan.stop, client_id=outcome.plan.stop.client_id + "r2"))
+        seen += [(r.alert.notification.rule_id, r.alert.notification.kind) for r in await watcher.tick()]
+        await watcher.source.close()
+        return seen
+
+    seen = asyncio.run(go())
+    assert [s for s in seen if s[0] == "no-stop"] == [("no-stop", "fired"), ("no-stop", "cleared")]

@@ -8,7 +8,7 @@ Unknown stays None: a figure the report could not compute, a rate the exchange d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from perptui.domain.alerts.evaluate import symbol_matches
@@ -28,7 +28,10 @@ FUNDING_KINDS = frozenset({"funding_flip", "funding_z", "funding_apr", "carry_pr
 PRICE_KINDS = frozenset({"price_above", "price_below"})
 
 
-def positions_of(report: RiskReport) -> tuple[PositionObs, ...]:
+def positions_of(report: RiskReport, stops: Mapping[str, bool] | None = None) -> tuple[PositionObs, ...]:
+    """The report's positions; ``stops``: whether a stop protects each exchange position, read back from
+    the exchange (live trading, ``LiveTrader.book``), for the no-stop rule the report cannot answer."""
+    stops = stops or {}
     return tuple(
         PositionObs(
             p.symbol,
@@ -37,7 +40,7 @@ def positions_of(report: RiskReport) -> tuple[PositionObs, ...]:
             None if p.liq_distance is None else p.liq_distance * 100,
             p.liq_distance_sigma,
             p.margin_ratio,
-            p.has_stop,
+            p.has_stop if p.has_stop is not None else stops.get(p.symbol),
         )
         for p in report.positions
     )
@@ -78,6 +81,7 @@ async def observe(
     events: Sequence[PaperEvent],
     source: MarketData | None,
     rules: Sequence[AlertRule],
+    stops: Mapping[str, bool] | None = None,
 ) -> Observation:
     """The observation at the report's time. Funding and marks of the watched perps come from
     ``source`` (one request), their z-scores from the cached history; without a source (offline, or
@@ -85,7 +89,7 @@ async def observe(
     from perptui.services.scan import history_stats_of
 
     now = report.as_of
-    positions = positions_of(report)
+    positions = positions_of(report, stops)
     held = [p.symbol for p in positions]
     pairs = ctx.engine.pairs() if ctx.engine is not None else []
     markets = await asyncio.to_thread(ctx.store.load_markets, ctx.exchange) or list(ctx.markets.values())

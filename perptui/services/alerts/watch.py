@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from perptui.services.paper.events import PaperEvent
     from perptui.services.risk import RiskContext
     from perptui.services.store import Store
+    from perptui.services.trading.trader import LiveTrader
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -43,6 +44,8 @@ class Watcher:
         self.emit = emit
         self.source: MarketData | None = None
         self.ctx: RiskContext | None = None
+        #: Live trading on: reads back the exchange's stops for the no-stop rule (never orders here).
+        self.trader: LiveTrader | None = None
 
     async def open(self) -> None:
         """The account and the source; the paper account first settles what fell due since it last ran."""
@@ -53,6 +56,14 @@ class Watcher:
         self.source = None if settings.offline else open_market_data(settings, store, clock)
         if settings.account == "exchange":
             self.ctx = open_context(settings, store, clock)
+            from perptui.services.trading.gate import is_live
+
+            if is_live(settings) and self.source is not None:
+                from perptui.services.trading.trader import LiveTrader
+
+                self.trader = LiveTrader(settings, store, clock, self.source)  # type: ignore[arg-type]  # ccxt
+                self._say("watching", f"the {settings.exchange_name} account (live trading: stops checked)")
+                return
             self._say("watching", f"the {settings.exchange_name} account (read-only)")
             return
         from perptui.services.paper import live, open_engine
@@ -82,7 +93,9 @@ class Watcher:
         for event in events:
             self._event(event)
         report = await asyncio.to_thread(build_report, ctx, garch=False)
-        obs = await observe(ctx, report, events, self.source, await asyncio.to_thread(self.engine.rules))
+        stops = await self._live_stops()
+        rules = await asyncio.to_thread(self.engine.rules)
+        obs = await observe(ctx, report, events, self.source, rules, stops)
         recorded = await self.engine.run(obs)
         for r in recorded:
             line = r.alert.notification.as_dict()
@@ -90,6 +103,18 @@ class Watcher:
             line["delivered"] = [d.as_dict() for d in r.deliveries]
             self.emit(line)
         return recorded
+
+    async def _live_stops(self) -> dict[str, bool] | None:
+        """Live trading: which positions a stop covers, read back now; None when it cannot be read."""
+        if self.trader is None:
+            return None
+        from perptui.domain.errors import PerptuiError
+
+        try:
+            return await self.trader.stops()
+        except PerptuiError as exc:
+            self._say("unreachable", f"the live stops could not be read: {exc}")
+            return None
 
     async def run(self, stop: asyncio.Event, interval_s: float) -> None:
         """Tick every ``interval_s`` until ``stop`` is set (SIGTERM, SIGINT); a tick in progress ends

@@ -436,6 +436,11 @@ class LiveTrader:
         orders = tuple(o for o in (self._open_order(r) for r in raw) if o is not None)
         return LiveBook(tuple(positions), orders, tuple(protection_of(p, list(orders)) for p in positions))
 
+    async def stops(self) -> dict[str, bool]:
+        """Whether a stop covers each position on the exchange (for the no-stop alert rule)."""
+        book = await self.book()
+        return {p.symbol: p.protected for p in book.protections}
+
     def _open_order(self, raw: dict[str, Any]) -> OpenOrder | None:
         symbol = raw.get("symbol")
         if not symbol or raw.get("side") not in ("buy", "sell"):

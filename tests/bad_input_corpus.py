@@ -295,6 +295,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "optimize": ("--input", "{dir}/p.json"),
     "import": ("--exchange", EX, "--funding", "{dir}/BTCUSDT.csv"),
     "alerts add": ("--kind", "funding_z", "--threshold", "3"),
+    "order": ("--symbol", "BTC", "--side", "long", "--qty", "0.01", "--stop", "50000"),
+    "orders move": ("--to", "50000"),
 }
 
 

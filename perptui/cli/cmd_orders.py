@@ -124,7 +124,7 @@ async def _cancel(trader: LiveTrader, args: argparse.Namespace) -> int:
 
 
 async def _move(trader: LiveTrader, args: argparse.Namespace) -> int:
-    book = await trader.book()
+    book = await trader.book([])
     symbol = _symbol(trader, book, args.symbol)
     index = next(i for i, p in enumerate(book.positions) if p.symbol == symbol)
     position, protection = book.positions[index], book.protections[index]
@@ -133,17 +133,17 @@ async def _move(trader: LiveTrader, args: argparse.Namespace) -> int:
     elif protection.stops:
         order = max(protection.stops, key=lambda o: o.qty)
     elif protection.position_stop is not None:
-        await trader.move_position_stop(position, args.price)
-        say(f"{symbol} stop moved to {args.price:g} (on the position)")
+        await trader.move_position_stop(position, args.to)
+        say(f"{symbol} stop moved to {args.to:g} (on the position)")
         return 0
     else:
         raise UsageError(f"{symbol} has no stop to move: perptui order sends one with each entry")
-    sent = await trader.move(order, args.price, position)
+    sent = await trader.move(order, args.to, position)
     if args.json:
         print_json(sent.as_dict())
     else:
         say(
-            f"{symbol} {sent.order.label} -> {args.price:g}: {sent.outcome}"
+            f"{symbol} {sent.order.label} -> {args.to:g}: {sent.outcome}"
             + (f" ({sent.error})" if sent.error else "")
         )
     return 0 if sent.placed else 1
@@ -162,7 +162,7 @@ def _symbol(trader: LiveTrader, book: LiveBook, name: str) -> str:
 
 
 async def _close(trader: LiveTrader, args: argparse.Namespace) -> int:
-    book = await trader.book()
+    book = await trader.book([])
     symbol = _symbol(trader, book, args.symbol)
     position = next(p for p in book.positions if p.symbol == symbol)
     qty = position.qty if args.qty is None else min(args.qty, position.qty)

@@ -85,7 +85,7 @@ def add_orders(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     c.add_argument("id", metavar="ID", help="the order's id or client id (perptui orders open lists them)")
     m = action("move", "move a position's stop (or a take-profit by its id) to a new trigger price")
     m.add_argument("symbol", type=symbol_arg, metavar="SYMBOL", help="the position's market")
-    m.add_argument("price", type=_price, metavar="PRICE", help="the new trigger price")
+    m.add_argument("--to", required=True, type=_price, metavar="PRICE", help="the new trigger price")
     m.add_argument("--id", metavar="ID", help="move this take-profit (default: the stop)")
     x = action("close", "close a position with a reduce-only market order (asks first)")
     x.add_argument("symbol", type=symbol_arg, metavar="SYMBOL", help="the position's market")

@@ -9,6 +9,7 @@ import builtins
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,11 +28,28 @@ def server() -> Iterator[LoopbackExchange]:
     yield from fixtures.serve(loop)
 
 
+def unpaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ccxt paces requests by Binance's weights (an every-symbol open-orders read waits 2 s): not on a
+    loopback. The commands' own source factory, with ccxt's limiter off; nothing else changes."""
+    from perptui.services import sources
+
+    original = sources.open_market_data
+
+    def open_unpaced(*args: Any, **kwargs: Any) -> Any:
+        source = original(*args, **kwargs)
+        if hasattr(source, "ex"):
+            source.ex.enableRateLimit = False
+        return source
+
+    monkeypatch.setattr(sources, "open_market_data", open_unpaced)
+
+
 @pytest.fixture
 def exchange_env(
     server: LoopbackExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> LoopbackExchange:
     """binanceusdm at the loopback, with keys, a fresh cache; the paper account (no live trading yet)."""
+    unpaced(monkeypatch)
     for name, value in {
         "PERPTUI_EXCHANGE": "binanceusdm",
         "PERPTUI_API_BASE_URL": server.base_url,
@@ -170,3 +188,23 @@ def test_with_allow_yes_a_script_orders_and_the_kill_switch_needs_kill_typed(
     assert main(["orders", "kill", "--json"]) == 0
     killed = __import__("json").loads(capsys.readouterr().out)
     assert killed["left"] == {"positions": [], "orders": []} and killed["errors"] == []
+
+
+def test_move_cancel_and_close_from_the_command_line(
+    live: LoopbackExchange, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERPTUI_TRADING__ALLOW_YES", "true")
+    placed = run_json(capsys, *ORDER, "--yes", "--json")
+    moved = run_json(capsys, "orders", "move", "BTCDEMO", "--to", "81000", "--json")
+    assert moved["outcome"] == "ok" and moved["client_id"].endswith("-sr2")
+    book = run_json(capsys, "orders", "open", "--json")
+    assert book["positions"][0]["stop"] == 81_000 and book["positions"][0]["protected"]
+    target = next(o for o in book["orders"] if o["trigger"] == 90_000)
+    assert target["client_id"] == placed["protective"][1]["client_id"]
+    run_json(capsys, "orders", "cancel", target["client_id"], "--json")
+    code, line = run_error(capsys, "orders", "cancel", "nope")
+    assert code != 0 and "no open order 'nope'" in line
+    closed = run_json(capsys, "orders", "close", "BTCDEMO", "--yes", "--json")
+    assert closed["outcome"] == "ok"
+    book = run_json(capsys, "orders", "open", "--json")
+    assert book["positions"] == []

@@ -428,17 +428,24 @@ class LiveTrader:
 
     # -------------------------------------------------------------------------- what is open now
 
-    async def book(self) -> LiveBook:
-        """Positions and open orders, read back from the exchange."""
+    async def book(self, symbols: list[str] | None = None) -> LiveBook:
+        """Positions and open orders, read back from the exchange: every symbol's orders (one read the
+        exchange weighs heavily: Binance paces it to one in 2 s), or only ``symbols``' (``[]``: those of
+        the open positions)."""
         await self.exchange.load_markets()
         positions = await self.exchange.fetch_positions()
-        raw = await self.route.open_orders(self.exchange.ex, None)
+        if symbols is None:
+            raw = await self.route.open_orders(self.exchange.ex, None)
+        else:
+            raw = []
+            for symbol in sorted({*symbols, *(p.symbol for p in positions)}):
+                raw += await self.route.open_orders(self.exchange.ex, symbol)
         orders = tuple(o for o in (self._open_order(r) for r in raw) if o is not None)
         return LiveBook(tuple(positions), orders, tuple(protection_of(p, list(orders)) for p in positions))
 
     async def stops(self) -> dict[str, bool]:
         """Whether a stop covers each position on the exchange (for the no-stop alert rule)."""
-        book = await self.book()
+        book = await self.book([])
         return {p.symbol: p.protected for p in book.protections}
 
     def _open_order(self, raw: dict[str, Any]) -> OpenOrder | None:

@@ -75,7 +75,8 @@ async def _run(settings: Settings, store: Store, args: argparse.Namespace) -> in
         plan = await build_plan(trader, args)
         trader.check_breaker()
         show = err() if args.json else None
-        for line in plan_lines(plan, await _market(trader, plan.symbol), testnet=settings.testnet):
+        where = "TESTNET" if settings.testnet else "LIVE (real money)"
+        for line in [f"{plan.exchange} {where}", *plan_lines(plan, await _market(trader, plan.symbol))]:
             (show or err()).print(line, markup=False, highlight=False, soft_wrap=True)
         if not args.yes and not ask_typed(plan):
             (err() if args.json else out()).print("nothing sent")

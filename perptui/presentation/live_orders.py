@@ -1,11 +1,16 @@
-"""Live orders in words: each order of a plan exactly as it will be sent (the confirmation), and the
-typed answer that confirms it. Shared by ``perptui order`` and the sizing pane's live confirmation."""
+"""Live orders in words: each order of a plan exactly as it will be sent (the sizing pane's live
+confirmation and ``perptui order`` show the same lines), and the typed answer that confirms it.
+
+Each order shows its label, side, type, the exchange's symbol, the amount in the exchange's unit
+(contracts where a contract is not one base unit) and in base units, its price or trigger at the
+market's tick, reduce-only, and its client order id (what to look for on the exchange)."""
 
 from __future__ import annotations
 
 from perptui.domain.live.plan import LiveOrder, OrderPlan
+from perptui.domain.market_rules import contract_lot
 from perptui.domain.types import Market
-from perptui.presentation.numbers import market_price, market_qty
+from perptui.presentation import numbers as fmt
 
 _TYPES = {
     "market": "MARKET",
@@ -16,42 +21,47 @@ _TYPES = {
 
 
 def amount_text(order: LiveOrder, market: Market) -> str:
-    """The amount sent, in the exchange's unit, and in base units when they differ (contracts)."""
-    base = f"{market_qty(order.qty, market)} {market.base}"
-    if market.contract_size == 1:
+    """``0.012 BTC`` (the amount sent is base units), or ``3.7 contracts (0.037 BTC)``."""
+    base = f"{fmt.market_qty(order.qty, market)} {market.base}"
+    if market.contract_size == 1 or not market.contract_size > 0:
         return base
-    return f"{order.amount:g} contracts ({base})"
+    return f"{fmt.qty(order.amount, contract_lot(market))} contracts ({base})"
 
 
-def order_line(order: LiveOrder, market: Market) -> str:
-    """``entry  BUY BTCUSDT 0.013 BTC MARKET  id pt…-e``: side, exchange symbol, amount, type, price."""
-    parts = [f"{order.label:<6}", order.side.upper(), order.exchange_symbol, amount_text(order, market)]
-    parts.append(_TYPES.get(order.type, order.type.upper()))
-    if order.price is not None:
-        parts.append(f"at {market_price(order.price, market)}")
-    if order.trigger is not None:
-        parts.append(f"trigger {market_price(order.trigger, market)}")
-    if order.reduce_only:
-        parts.append("reduce-only")
+def level_text(order: LiveOrder, market: Market) -> str:
+    """Where it fills: at the mark (market), at its limit price, or when the mark reaches its trigger."""
+    if order.type == "market":
+        return "at market"
+    if order.type == "limit":
+        return f"limit {fmt.market_price(order.price, market)}"
+    return f"trigger {fmt.market_price(order.trigger, market)}"
+
+
+def order_lines(order: LiveOrder, market: Market) -> list[str]:
+    """Two lines an order: what it does, then its flags and client id."""
+    head = (
+        f"{order.label:<6} {order.side.upper():<4} {_TYPES.get(order.type, order.type.upper())} "
+        f"{order.exchange_symbol} {amount_text(order, market)} {level_text(order, market)}"
+    )
+    flags = ["reduce-only" if order.reduce_only else "opens"]
     if order.attached_stop is not None:
-        parts.append(f"+ stop-loss {market_price(order.attached_stop, market)} attached")
+        flags.append(f"carries the stop at {fmt.market_price(order.attached_stop, market)}")
     if order.attached:
-        parts.append("(rides on the entry)")
-    return " ".join(parts) + f"  id {order.client_id}"
+        flags.append("rides on the entry (not sent by itself)")
+    flags.append(f"id {order.client_id}")
+    return [head, "  └ " + " · ".join(flags)]
 
 
-def plan_lines(plan: OrderPlan, market: Market, *, testnet: bool) -> list[str]:
-    """The confirmation: where it goes, the terms set first, then every order in the order it is sent."""
-    where = f"{plan.exchange} TESTNET" if testnet else f"{plan.exchange} LIVE (real money)"
-    lines = [f"{plan.side.upper()} {plan.symbol} on {where}: ticket {plan.ticket}"]
-    terms = []
+def plan_lines(plan: OrderPlan, market: Market) -> list[str]:
+    """The terms first (leverage, margin mode), then every order in the order it is sent."""
+    terms = [f"{plan.side.upper()} {plan.symbol} on {plan.exchange}"]
+    if plan.leverage:
+        terms.append(f"leverage {plan.leverage:g}x")
     if plan.margin_mode:
         terms.append(f"{plan.margin_mode} margin")
-    if plan.leverage:
-        terms.append(f"{plan.leverage:g}x leverage")
-    if terms:
-        lines.append("set first: " + ", ".join(terms))
-    lines += [order_line(o, market) for o in plan.orders]
+    lines = [" · ".join(terms), f"ticket {plan.ticket} · {len(plan.orders)} orders:", ""]
+    for order in plan.orders:
+        lines.extend(order_lines(order, market))
     return lines
 
 
@@ -61,11 +71,5 @@ def confirmation_accepts(answer: str, plan: OrderPlan) -> bool:
     text = answer.strip().lower()
     if not text:
         return False
-    accepted = {
-        "y",
-        "yes",
-        plan.symbol.lower(),
-        plan.symbol.split("/")[0].lower(),
-        plan.entry.exchange_symbol.lower(),
-    }
-    return text in accepted
+    base = plan.symbol.split("/")[0].lower()
+    return text in {"y", "yes", plan.symbol.lower(), base, plan.entry.exchange_symbol.lower()}

@@ -141,9 +141,9 @@ def test_a_bare_enter_sends_nothing_and_the_typed_symbol_sends_every_order(
     shown = capsys.readouterr()
     assert "nothing sent" in shown.out
     # every order as it will be sent: exchange symbol, amount, type, trigger at the tick, reduce-only
-    assert "entry  BUY BTCDEMOUSDT 0.010 BTCDEMO MARKET" in shown.err
-    assert "stop   SELL BTCDEMOUSDT 0.010 BTCDEMO STOP-MARKET trigger 80,000.0 reduce-only" in shown.err
-    assert "reduce-only" in shown.err and "LIVE (real money)" in shown.err
+    assert "entry  BUY  MARKET BTCDEMOUSDT 0.010 BTCDEMO at market" in shown.err
+    assert "stop   SELL STOP-MARKET BTCDEMOUSDT 0.010 BTCDEMO trigger 80,000.0" in shown.err
+    assert "└ reduce-only · id pt" in shown.err and "binanceusdm LIVE (real money)" in shown.err
     assert live.non_get_requests() == []
 
     prompts = on_a_terminal(monkeypatch, "btcdemo")

@@ -1,43 +1,32 @@
-"""What became of a ticket's orders, in words (``perptui order``; the app shows the same)."""
+"""What became of a ticket's orders, in words (``perptui order`` and the app's notification)."""
 
 from __future__ import annotations
 
 from perptui.services.trading.trader import PlaceOutcome, Sent
 
-_WHAT = {
-    "ok": "accepted",
-    "found": "accepted (its answer was lost; found on the exchange by its client id)",
-    "rejected": "REFUSED",
-    "failed": "NOT PLACED",
-    "unknown": "UNKNOWN",
-}
-
 
 def sent_line(sent: Sent) -> str:
-    o = sent.order
-    line = f"{o.label:<6} {_WHAT[sent.outcome]}"
-    if sent.exchange_id:
-        line += f", order {sent.exchange_id}"
-    status = (sent.answer or {}).get("status")
-    if status:
-        line += f", {status}"
-    if sent.filled:
-        line += f", filled {sent.filled:g}"
-        average = (sent.answer or {}).get("average")
-        if average:
-            line += f" at {average:g}"
-    if sent.error:
-        line += f": {sent.error}"
-    return line
+    """What became of one order, in words."""
+    what = f"{sent.order.label} ({sent.order.client_id})"
+    if sent.outcome == "ok":
+        return f"{what}: accepted" + (f", exchange id {sent.exchange_id}" if sent.exchange_id else "")
+    if sent.outcome == "found":
+        return f"{what}: found on the exchange after a lost answer (not sent twice)"
+    if sent.outcome == "rejected":
+        return f"{what}: REJECTED: {sent.error}"
+    if sent.outcome == "failed":
+        return f"{what}: NOT PLACED: {sent.error}"
+    return f"{what}: UNKNOWN: {sent.error}"
 
 
 def outcome_lines(outcome: PlaceOutcome) -> list[str]:
-    lines = [sent_line(outcome.entry)]
-    lines += [sent_line(s) for s in outcome.protective]
+    lines = [sent_line(outcome.entry), *(sent_line(s) for s in outcome.protective), *outcome.notes]
     if not outcome.entry.placed:
-        lines.append("nothing else was sent")
-    elif outcome.plan.stop.attached and outcome.entry.placed:
-        lines.append(f"stop      attached to the entry at {outcome.plan.stop.trigger:g}")
-    if outcome.naked:
-        lines.append(f"!! {outcome.plan.symbol} HAS NO STOP on the exchange")
+        lines.append("nothing else was sent: the entry is not on the exchange")
     return lines
+
+
+def outcome_severity(outcome: PlaceOutcome) -> str:
+    """information when every order is in, else error."""
+    every = [outcome.entry, *outcome.protective]
+    return "information" if all(s.placed for s in every) else "error"

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
 from perptui.domain.live.plan import plan_orders
+from perptui.presentation.live_orders import plan_lines
+from perptui.services.trading.report import outcome_lines, outcome_severity, sent_line
 from perptui.ui.live import banner
-from perptui.ui.panes.sizing.live_order import outcome_lines, outcome_severity, plan_lines, sent_line
 from perptui.ui.panes.sizing.order import order_warnings
 from perptui.ui.widgets.live_dialogs import LiveOrderDialog, NakedDialog
 

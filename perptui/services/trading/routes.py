@@ -91,10 +91,14 @@ class Route:
         return list(await ex.fetch_open_orders(symbol))
 
     async def cancel(self, ex: Any, order: dict[str, Any]) -> dict[str, Any]:
-        return dict(await ex.cancel_order(order["id"], order["symbol"]))
+        """Cancel one order; a conditional one through ccxt's ``trigger`` flag (its own endpoints)."""
+        params = {"trigger": True} if order.get("conditional") else {}
+        return dict(await ex.cancel_order(order["id"], order["symbol"], params))
 
     async def cancel_all(self, ex: Any, symbol: str) -> None:
+        """Every open order of ``symbol``: the regular ones, then the conditional ones."""
         await ex.cancel_all_orders(symbol)
+        await ex.cancel_all_orders(symbol, {"trigger": True})
 
     async def set_position_stop(self, ex: Any, symbol: str, stop: float) -> Any:
         raise NotImplementedError(f"{self.exchange_id} keeps no stop on the position")
@@ -121,14 +125,6 @@ class BinanceRoute(Route):
         regular = await ex.fetch_open_orders(symbol)
         conditional = await ex.fetch_open_orders(symbol, None, None, {"trigger": True})
         return [*regular, *({**o, "conditional": True} for o in conditional)]
-
-    async def cancel(self, ex: Any, order: dict[str, Any]) -> dict[str, Any]:
-        params = {"trigger": True} if order.get("conditional") else {}
-        return dict(await ex.cancel_order(order["id"], order["symbol"], params))
-
-    async def cancel_all(self, ex: Any, symbol: str) -> None:
-        await ex.cancel_all_orders(symbol)
-        await ex.cancel_all_orders(symbol, {"trigger": True})
 
 
 class BybitRoute(Route):
@@ -174,14 +170,6 @@ class BybitRoute(Route):
                 "positionIdx": 0,
             }
         )
-
-    async def cancel(self, ex: Any, order: dict[str, Any]) -> dict[str, Any]:
-        params = {"trigger": True} if order.get("conditional") else {}
-        return dict(await ex.cancel_order(order["id"], order["symbol"], params))
-
-    async def cancel_all(self, ex: Any, symbol: str) -> None:
-        await ex.cancel_all_orders(symbol)
-        await ex.cancel_all_orders(symbol, {"trigger": True})
 
 
 ROUTES: dict[str, type[Route]] = {"binanceusdm": BinanceRoute, "bybit": BybitRoute}

@@ -711,19 +711,15 @@ class SizingPane(Pane):
         self.app.call_from_thread(self.notify, message, timeout=8)
 
     def action_send_order(self) -> None:
-        if not self.ready(self.action_send_order):
-            return
-        sized = self._sized("order to send")
-        if sized is None:
-            return
-        r, m = sized
-        if not r.tradable:
-            self.notify("no order to send: the size is below the market's minimum", severity="warning")
-        else:
-            self.send_order(r, m)
+        self._send(live=False)
 
     def action_send_live_order(self) -> None:
-        if not self.ready(self.action_send_live_order):
+        self._send(live=True)
+
+    def _send(self, *, live: bool) -> None:
+        """The ticket to the paper account or, ``live``, to the exchange: once it is sized and tradable."""
+        again = self.action_send_live_order if live else self.action_send_order
+        if not self.ready(again):
             return
         sized = self._sized("order to send")
         if sized is None:
@@ -732,7 +728,7 @@ class SizingPane(Pane):
         if not r.tradable:
             self.notify("no order to send: the size is below the market's minimum", severity="warning")
         else:
-            self.send_order(r, m, live=True)
+            self.send_order(r, m, live=live)
 
     def _sized(self, what: str) -> tuple[SizingResult, Market] | None:
         """The result and its market; None, after saying why there is no ``what``, when there is none."""

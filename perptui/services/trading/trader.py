@@ -463,13 +463,17 @@ class LiveTrader:
         )
         conditional = bool(raw.get("conditional")) or trigger is not None
         info = raw.get("info") or {}
+        # The exchange's own name of the type where ccxt's says only "market" (a triggered stop-market):
+        # Binance's orderType / type (STOP_MARKET), Bybit's stopOrderType (StopLoss, TakeProfit).
+        native = info.get("orderType") or info.get("type") or info.get("stopOrderType")
+        kind = str(native).lower() if conditional and native else str(raw.get("type") or "")
         reduce_only = bool(raw.get("reduceOnly")) or str(info.get("closePosition", "")).lower() == "true"
         return OpenOrder(
             id=str(raw.get("id")),
             client_id=raw.get("clientOrderId"),
             symbol=symbol,
             side=raw["side"],
-            type=str(raw.get("type") or ""),
+            type=kind,
             qty=(_num(raw.get("amount")) or 0.0) * size,
             price=_num(raw.get("price")),
             trigger=trigger,

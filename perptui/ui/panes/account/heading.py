@@ -15,9 +15,12 @@ class AccountHeading(Static):
     def __init__(self, *, id: str) -> None:
         super().__init__("loading the account…", id=id, markup=False)
 
-    def show(self, summary: AccountSummary, *, read_only: bool, now_ms: int, refresh_s: float) -> None:
+    def show(
+        self, summary: AccountSummary, *, read_only: bool, now_ms: int, refresh_s: float, live: bool = False
+    ) -> None:
         if read_only:
-            kind = f"{summary.account} account (read-only)"
+            what = "LIVE trading: O opens the orders" if live else "read-only"
+            kind = f"{summary.account} account ({what})"
         else:  # one paper account per exchange: say whose
             kind = "Paper account" + (f" · {summary.exchange}" if summary.exchange else "")
         age = now_ms - summary.as_of

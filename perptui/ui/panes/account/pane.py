@@ -146,6 +146,7 @@ class AccountPane(Pane):
             self.query_one(AccountHeading).show(
                 self.summary,
                 read_only=self.ctx.read_only,
+                live=self.ctx.live,
                 now_ms=self.ctx.clock.now_ms(),
                 refresh_s=self.ctx.settings.ui.refresh_s,
             )

@@ -19,7 +19,9 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
-from perptui.domain.errors import UsageError
+from perptui.domain.live.book import is_stop
+from perptui.domain.quantities import PRICE
+from perptui.presentation.parse import parse_number
 from perptui.ui.keymap import binding
 from perptui.ui.screens.live_orders.rows import (
     ORDER_COLUMNS,
@@ -107,7 +109,8 @@ class LiveOrdersScreen(Screen[None]):
     def show(self, book: LiveBook) -> None:
         self.book = book
         naked = len(book.unprotected)
-        heading = f"Live orders · {len(book.positions)} positions · {len(book.orders)} open orders"
+        positions, orders = len(book.positions), len(book.orders)
+        heading = f"Live orders · {_count(positions, 'position')} · {_count(orders, 'open order')}"
         if naked:
             heading += f" · {naked} WITHOUT A STOP"
         self.query_one("#live-heading", Static).update(heading)
@@ -190,7 +193,8 @@ class LiveOrdersScreen(Screen[None]):
                 f"no position on {order.symbol}: nothing to protect, cancel the order instead", error=True
             )
             return
-        trigger = await self.ask_trigger(f"the {order.type} on {order.symbol}", order.trigger)
+        what = "stop" if holder is not None and is_stop(holder, order) else "take-profit"
+        trigger = await self.ask_trigger(f"the {what} on {order.symbol}", order.trigger)
         if trigger is not None:
             await self.run_call(
                 self.trader.move(order, trigger, holder), f"{order.symbol} order moved to {trigger:g}"
@@ -198,13 +202,8 @@ class LiveOrdersScreen(Screen[None]):
 
     async def ask_trigger(self, what: str, now: float) -> float | None:
         def valid(texts: list[str]) -> float:
-            try:
-                value = float(texts[0].replace(",", "").strip())
-            except ValueError:
-                raise UsageError(f"{texts[0]!r} is not a price: type a number such as {now:g}") from None
-            if not value > 0:
-                raise UsageError("the trigger must be a price above 0")
-            return value
+            """Read as every price field and flag reads one (``presentation.parse``)."""
+            return parse_number(texts[0], PRICE)
 
         dialog: FormDialog[float] = FormDialog(f"Move {what}", [("Trigger price", f"{now:g}")], valid)
         return await self.app.push_screen_wait(dialog)
@@ -230,7 +229,11 @@ class LiveOrdersScreen(Screen[None]):
     @work(exclusive=True, group="live-act", exit_on_error=False)
     async def action_kill(self) -> None:
         book = self.book
-        counts = f"{len(book.positions)} positions, {len(book.orders)} orders" if book else "everything"
+        counts = (
+            f"{_count(len(book.positions), 'position')}, {_count(len(book.orders), 'order')}"
+            if book
+            else ("everything")
+        )
         dialog = TypedConfirmDialog(
             "KILL SWITCH: cancel every order and close every position?",
             [f"open now: {counts}", "every position closes at market (reduce-only)"],
@@ -242,6 +245,7 @@ class LiveOrdersScreen(Screen[None]):
         if not await self.app.push_screen_wait(dialog):
             self.say("kill switch not used")
             return
+        self.say("kill switch: reading the account, cancelling every order, closing every position…")
         try:
             outcome = await self.trader.kill()
         except Exception as exc:
@@ -257,6 +261,7 @@ class LiveOrdersScreen(Screen[None]):
 
     async def run_call(self, call: Any, done: str) -> None:
         """Await an exchange call of the trader, say what came of it, and read the account again."""
+        self.say("sending to the exchange…")
         try:
             result = await call
         except Exception as exc:
@@ -266,6 +271,10 @@ class LiveOrdersScreen(Screen[None]):
             error = getattr(result, "error", None)
             self.say(done if placed else f"{done}: NOT DONE ({error})", error=not placed)
         self.load()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _cursor_key(table: VimTable) -> str | None:

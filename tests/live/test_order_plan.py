@@ -42,6 +42,8 @@ OKX_BTC = Market(
     amount_step=0.0001,
     price_tick=0.1,
 )
+#: Only a step: the invariants below hold for any price (the tick and the minimums are checked above).
+STEP_ONLY = Market("binanceusdm", "BTC/USDT:USDT", "BTCUSDT", "BTC", "USDT", "USDT", amount_step=0.001)
 BINANCE_ID = r"[.A-Z:/a-z0-9_-]{1,36}"  # newClientOrderId's pattern; Bybit's orderLinkId: 36 at most
 
 
@@ -108,6 +110,9 @@ def test_amounts_are_in_the_exchanges_contracts() -> None:
         ({"take_profits": (TakeProfitTarget(59_000.0),)}, "take-profit 59,000 must be above"),
         ({"reduce_only": True, "stop": None, "take_profits": ()}, "opens a position"),
         ({"price": 57_000.0}, "below the entry 57,000"),
+        ({"qty": 0.001, "take_profits": ()}, "notional"),  # 60 USDT: BTC's minimum is 100
+        ({"qty": 0.0135}, "step"),
+        ({"stop": 58_000.05}, "tick"),
     ],
 )
 def test_what_no_live_order_may_be_is_refused_before_anything_is_sent(
@@ -169,7 +174,7 @@ def test_plan_invariants(
         take_profits=targets,
         mark=mark,
     )
-    plan = plan_orders(req, BTC, confirmed_at=7)
+    plan = plan_orders(req, STEP_ONLY, confirmed_at=7)
     tps = plan.take_profits
     if tps:
         assert math.isclose(sum(o.qty for o in tps), qty, abs_tol=1e-9)

@@ -339,3 +339,26 @@ def test_perptui_watch_alerts_a_live_position_without_a_stop(server: LoopbackExc
 
     seen = asyncio.run(go())
     assert [s for s in seen if s[0] == "no-stop"] == [("no-stop", "fired"), ("no-stop", "cleared")]
+
+
+@pytest.mark.parametrize(
+    ("exchange", "api", "host"),
+    [("binanceusdm", "fapiPrivate", "testnet.binancefuture.com"), ("bybit", "private", "api-testnet.")],
+)
+def test_testnet_sends_orders_to_the_exchanges_testnet(
+    store: Store, exchange: str, api: str, host: str
+) -> None:
+    """testnet = true: the trader's ccxt is in sandbox mode, so its order endpoints are the testnet's
+    (what the README's first steps rely on; the testnets themselves are not reachable from here)."""
+    settings = Settings(
+        exchange=exchange,
+        api_key=KEY,  # type: ignore[arg-type]
+        api_secret=SECRET,  # type: ignore[arg-type]
+        account="exchange",
+        testnet=True,
+        trading={"live": True},  # type: ignore[arg-type]
+    )
+    source = CcxtExchange(exchange, api_key=settings.api_key, api_secret=settings.api_secret, testnet=True)
+    trader = LiveTrader(settings, store, FrozenClock(FROZEN_NOW_MS), source)
+    assert trader.testnet and host in str(trader.exchange.ex.urls["api"][api])
+    asyncio.run(source.close())

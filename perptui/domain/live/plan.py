@@ -17,7 +17,7 @@ from typing import Literal
 
 from perptui.domain.errors import UsageError
 from perptui.domain.live.client_ids import client_order_id, ticket_id, ticket_of
-from perptui.domain.market_rules import in_contracts, rules_of
+from perptui.domain.market_rules import OrderRefused, OrderSpec, check_order, in_contracts, rules_of
 from perptui.domain.paper import OrderRequest, split_targets
 from perptui.domain.paper_orders import check_request, check_stop, check_take_profit
 from perptui.domain.types import MarginMode, Market, Side
@@ -138,7 +138,8 @@ def plan_orders(
     attach_stop: bool = False,
 ) -> OrderPlan:
     """The orders of ``req`` (a rounded ticket: ``sized_order``) on ``market``. Raises a one-line
-    UsageError for what no live order may be: without a stop, a stop or target on the wrong side."""
+    UsageError for what no live order may be: without a stop, a stop or target on the wrong side, or
+    what the market's rules refuse (``OrderRefused``: below the minimum, off the tick, over the bracket)."""
     check_request(req)
     if req.reduce_only:
         raise UsageError("a live ticket opens a position; close one with perptui orders close")
@@ -150,6 +151,20 @@ def plan_orders(
         check_stop(req.side, req.stop, reference, what)
         for target in req.take_profits:
             check_take_profit(req.side, target.price, reference, what)
+    refusal = check_order(
+        rules_of(market),
+        OrderSpec(
+            req.side,
+            req.qty,
+            price=req.price,
+            mark=req.mark,
+            leverage=req.leverage,
+            stop=req.stop,
+            take_profits=tuple(t.price for t in req.take_profits),
+        ),
+    )
+    if refusal is not None:  # the exchange would refuse it: said before any confirmation, as on paper
+        raise OrderRefused(refusal)
     ticket = plan_ticket_id(req, market.exchange, confirmed_at)
 
     def order(leg: Leg, label: str, tag: str, **fields: object) -> LiveOrder:

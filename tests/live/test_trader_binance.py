@@ -362,3 +362,43 @@ def test_testnet_sends_orders_to_the_exchanges_testnet(
     trader = LiveTrader(settings, store, FrozenClock(FROZEN_NOW_MS), source)
     assert trader.testnet and host in str(trader.exchange.ex.urls["api"][api])
     asyncio.run(source.close())
+
+
+def test_a_rate_limited_order_is_looked_up_then_sent_again_once(
+    server: LoopbackExchange, store: Store
+) -> None:
+    set_mark(server, 60_000)
+    server.faults.http(429, "/fapi/v1/order", times=1)
+
+    async def scenario(trader: LiveTrader) -> Any:
+        outcome = await trader.place(await btc_plan(trader, take_profits=()))
+        return outcome, await trader.book()
+
+    outcome, book = run(server, store, scenario)
+    assert outcome.entry.outcome == "ok" and outcome.entry.sends == 2
+    assert book.positions[0].qty == pytest.approx(0.01)
+    with store.reading() as conn:
+        entry_rows = [r.outcome for r in order_log.load_log(conn) if r.label == "entry"]
+    # the lost send, the look-up that found nothing, the second send
+    assert entry_rows == ["absent", "absent", "ok"]
+
+
+def test_a_partly_filled_entry_is_said_and_its_stop_still_covers_what_filled(
+    server: LoopbackExchange, store: Store
+) -> None:
+    set_mark(server, 60_000)
+    server.faults.partial_fill(0.5, "/fapi/v1/order")
+
+    async def scenario(trader: LiveTrader) -> Any:
+        outcome = await trader.place(await btc_plan(trader, take_profits=()))
+        return outcome, await trader.book()
+
+    outcome, book = run(server, store, scenario)
+    assert outcome.entry.placed and outcome.entry.filled == pytest.approx(0.005)
+    assert outcome.entry.answer is not None and outcome.entry.answer["status"] == "expired"
+    [position] = book.positions
+    [protection] = book.protections
+    assert position.qty == pytest.approx(0.005) and protection.protected  # reduce-only: closes what is there
+    from perptui.services.trading.report import sent_line
+
+    assert "PARTLY filled: 0.005 of 0.01 at 60000" in sent_line(outcome.entry)

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from perptui.domain.errors import UsageError
-from perptui.domain.live.book import OpenOrder, Protection, protection_of, unprotected
-from perptui.domain.live.client_ids import client_order_id, ticket_id
-from perptui.domain.live.plan import Leg, LiveOrder, OrderPlan, order_side, replacement
+from perptui.domain.live.book import OpenOrder, Protection, is_stop, protection_of, unprotected
+from perptui.domain.live.client_ids import client_order_id, is_ours, ticket_id
+from perptui.domain.live.plan import LiveOrder, OrderPlan, order_side, replacement
 from perptui.domain.market_rules import in_contracts
+from perptui.domain.paper_orders import check_stop, check_take_profit
 from perptui.domain.risk_breaker import order_allowed
 from perptui.domain.types import Position
 from perptui.services.exchanges.ccxt_errors import exchange_reason
@@ -502,39 +503,38 @@ class LiveTrader:
 
     async def move(self, order: OpenOrder, trigger: float, position: Position) -> Sent:
         """Move a stop or take-profit to ``trigger``: the new order first, then the old one cancelled (the
-        position is never without a stop in between)."""
-        leg: Leg = "stop" if protection_of(position, [order]).stops else "take_profit"
-        if leg == "stop":
-            _check_stop_side(position, trigger)
-        base = order if order.client_id and order.client_id.startswith("pt") else None
-        ticket = (
-            base.client_id[2:14]
-            if base and base.client_id
-            else ticket_id({"move": order.id, "at": self.clock.now_ms()})
+        position is never without a stop in between). The new order's id is the old one's next version
+        (``-sr2``), or a fresh id for an order perptui did not place."""
+        market = await self._market(order.symbol)
+        stop = is_stop(position, order)
+        _check_level(position, trigger, stop=stop)
+        tag = "s" if stop else "t1"
+        client_id = (
+            order.client_id
+            if order.client_id and is_ours(order.client_id)
+            else client_order_id(ticket_id({"move": order.id, "at": self.clock.now_ms()}), tag)
         )
-        live = LiveOrder(
-            leg=leg,
-            label=leg if leg == "stop" else "TP",
-            client_id=base.client_id
-            if base and base.client_id
-            else client_order_id(ticket, "s" if leg == "stop" else "t"),
-            symbol=order.symbol,
-            exchange_symbol=order.symbol,
+        current = LiveOrder(
+            leg="stop" if stop else "take_profit",
+            label="stop" if stop else "TP",
+            client_id=client_id,
+            symbol=market.symbol,
+            exchange_symbol=market.id,
             side=order.side,
-            type="stop_market" if leg == "stop" else "take_profit_market",
+            type="stop_market" if stop else "take_profit_market",
             qty=order.qty,
-            amount=in_contracts(order.qty, await self._market(order.symbol)),
+            amount=in_contracts(order.qty, market),
             trigger=order.trigger,
             reduce_only=True,
         )
-        new = await self.send(replacement(live, self._next_version(live), trigger=trigger))
+        new = await self.send(replacement(current, self._next_version(current), trigger=trigger))
         if new.placed:
             await self.cancel(order)
         return new
 
     async def move_position_stop(self, position: Position, trigger: float) -> None:
         """Move the stop the exchange keeps on ``position`` itself (Bybit's, set with the entry)."""
-        _check_stop_side(position, trigger)
+        _check_level(position, trigger, stop=True)
         request = {"symbol": position.symbol, "stop": trigger}
         row = self._log_request("position_stop", request, symbol=position.symbol, label="stop")
         try:
@@ -605,14 +605,12 @@ class LiveTrader:
         return KillOutcome(tuple(cancelled), tuple(closes), after, tuple(errors))
 
 
-def _check_stop_side(position: Position, trigger: float) -> None:
-    mark = position.mark_price
-    if mark is None:
+def _check_level(position: Position, trigger: float, *, stop: bool) -> None:
+    """A stop on the losing side of the mark, a take-profit on the winning side (else it fires at once)."""
+    if position.mark_price is None:
         return
-    if position.side == "long" and trigger >= mark:
-        raise UsageError(f"a long's stop {trigger:g} must be below the mark {mark:g}")
-    if position.side == "short" and trigger <= mark:
-        raise UsageError(f"a short's stop {trigger:g} must be above the mark {mark:g}")
+    check = check_stop if stop else check_take_profit
+    check(position.side, trigger, position.mark_price)
 
 
 def _num(value: object) -> float | None:

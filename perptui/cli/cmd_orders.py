@@ -68,6 +68,17 @@ def _log(settings: Settings, store: Store, args: argparse.Namespace) -> int:
     if not rows:
         say("no live order has been sent from this cache")
         return 0
+    with store.reading() as conn:
+        lost = order_log.unresolved(conn, settings.exchange) if settings.exchange else []
+    if lost:
+        ids = ", ".join(r.client_id or "?" for r in lost)
+        err().print(
+            f"! {len(lost)} order(s) whose answer never came: {ids} (perptui orders open looks them up)",
+            style="bold yellow",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     for r in rows:
         where = " testnet" if r.testnet else ""
         what = f"{r.action} {r.label or ''} {r.symbol or ''}".strip()
@@ -102,6 +113,8 @@ def _print_book(book: LiveBook, as_json: bool, *, to_stderr: bool = False) -> No
 
 
 async def _open(trader: LiveTrader, args: argparse.Namespace) -> int:
+    for note in await trader.reconcile():  # orders whose answer was lost, settled now
+        err().print(f"looked up {note}", markup=False, highlight=False, soft_wrap=True)
     _print_book(await trader.book(), args.json)
     return 0
 

@@ -379,8 +379,26 @@ def test_a_rate_limited_order_is_looked_up_then_sent_again_once(
     assert book.positions[0].qty == pytest.approx(0.01)
     with store.reading() as conn:
         entry_rows = [r.outcome for r in order_log.load_log(conn) if r.label == "entry"]
-    # the lost send, the look-up that found nothing, the second send
-    assert entry_rows == ["absent", "absent", "ok"]
+    # the lost send (then known absent), two look-ups a pause apart that found nothing, the second send
+    assert entry_rows == ["absent", "absent", "absent", "ok"]
+
+
+def test_an_order_whose_fate_cannot_be_learnt_is_never_sent_again(
+    server: LoopbackExchange, store: Store
+) -> None:
+    """The answer is lost and every look-up fails too: the order is reported unknown, with its client id
+    to look for, and nothing more is sent (no second entry, no stop for a position that may not exist)."""
+    set_mark(server, 60_000)
+    server.faults.accept_then_timeout("/fapi/v1/order", times=1, hold_s=5.0)
+    server.faults.http(503, "/fapi/v1/order", times=None)
+
+    async def scenario(trader: LiveTrader) -> Any:
+        return await trader.place(await btc_plan(trader))
+
+    outcome = run(server, store, scenario)
+    assert outcome.entry.outcome == "unknown" and outcome.protective == ()
+    assert outcome.plan.entry.client_id in (outcome.entry.error or "")
+    assert [r.method for r in server.requests_to("/fapi/v1/order")] == ["POST"] + ["GET"] * 4
 
 
 def test_a_partly_filled_entry_is_said_and_its_stop_still_covers_what_filled(
@@ -402,3 +420,26 @@ def test_a_partly_filled_entry_is_said_and_its_stop_still_covers_what_filled(
     from perptui.services.trading.report import sent_line
 
     assert "PARTLY filled: 0.005 of 0.01 at 60000" in sent_line(outcome.entry)
+
+
+def test_an_unknown_order_is_settled_by_a_later_look_up(server: LoopbackExchange, store: Store) -> None:
+    """perptui could not learn an entry's fate (the exchange was unreachable for the look-ups too); once it
+    answers again, ``reconcile`` (``perptui orders open``) looks the order up and records it as found."""
+    set_mark(server, 60_000)
+    server.faults.accept_then_timeout("/fapi/v1/order", times=1, hold_s=5.0)
+    lookups_fail = server.faults.http(503, "/fapi/v1/order", times=None)
+
+    async def scenario(trader: LiveTrader) -> Any:
+        outcome = await trader.place(await btc_plan(trader, take_profits=()))
+        with store.reading() as conn:
+            before = [r.client_id for r in order_log.unresolved(conn, "binanceusdm")]
+        server.faults.clear()
+        notes = await trader.reconcile()
+        with store.reading() as conn:
+            after = order_log.unresolved(conn, "binanceusdm")
+        return outcome, before, notes, after
+
+    outcome, before, notes, after = run(server, store, scenario)
+    assert lookups_fail is not None and outcome.entry.outcome == "unknown"
+    assert before == [outcome.plan.entry.client_id] and after == []
+    assert notes == [f"{outcome.plan.entry.client_id} (entry {SYMBOL}): on the exchange, closed"]

@@ -79,6 +79,9 @@ class FakeTrader:
         )
         return PlaceOutcome(plan, entry, protective, naked=self.naked)
 
+    async def reconcile(self) -> list[str]:
+        return []  # nothing lost to look up
+
     async def book(self) -> LiveBook:
         return self.books[0] if len(self.books) == 1 else self.books.pop(0)
 

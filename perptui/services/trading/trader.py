@@ -243,9 +243,11 @@ class LiveTrader:
     async def _lookup(
         self, order: LiveOrder
     ) -> tuple[Literal["found", "absent", "unknown"], dict[str, Any] | None]:
-        """Find ``order`` on the exchange by its client id, trying ``trading.lookup_attempts`` times."""
-        attempts = self.settings.trading.lookup_attempts
-        for attempt in range(attempts):
+        """Find ``order`` on the exchange by its client id. "absent" only when two look-ups, a pause apart,
+        both miss it: an exchange may take a moment to show an order it accepted while the answer was
+        lost. Network failures are tried again, up to ``trading.lookup_attempts`` look-ups in all."""
+        misses = 0
+        for attempt in range(self.settings.trading.lookup_attempts):
             await self._sleep(self._backoff_s * 2**attempt)
             row = self._log_request("lookup", {"client_id": order.client_id}, order)
             try:
@@ -256,8 +258,12 @@ class LiveTrader:
                     continue
                 return "unknown", None
             self._log_answer(row, "found" if found else "absent", answer=found)
-            return ("found", found) if found else ("absent", None)
-        return "unknown", None
+            if found:
+                return "found", found
+            misses += 1
+            if misses == 2:
+                return "absent", None
+        return ("absent", None) if misses else ("unknown", None)
 
     async def send(self, order: LiveOrder) -> Sent:
         """Send ``order`` so that it is on the exchange at most once."""
@@ -280,15 +286,8 @@ class LiveTrader:
                 self._log_answer(row, "lost", error=reason)
                 lost_before = True
                 state, found = await self._lookup(order)
-                with self.store.writing() as conn:
-                    order_log.log_answer(
-                        conn,
-                        row,
-                        time=self.clock.now_ms(),
-                        outcome=state if state != "unknown" else "lost",
-                        answer=found,
-                        error=reason,
-                    )
+                # the send's row says what the look-up learnt: found, absent, or still lost (unknown)
+                self._log_answer(row, "lost" if state == "unknown" else state, answer=found, error=reason)
                 if state == "found":
                     sent = Sent(order, "found", found, sends=sends)
                     await self._record_fills(row, sent)
@@ -443,6 +442,38 @@ class LiveTrader:
                 raw += await self.route.open_orders(self.exchange.ex, symbol)
         orders = tuple(o for o in (self._open_order(r) for r in raw) if o is not None)
         return LiveBook(tuple(positions), orders, tuple(protection_of(p, list(orders)) for p in positions))
+
+    async def reconcile(self) -> list[str]:
+        """Look up, by client id, every order the log still calls lost (its answer never came and no look-up
+        settled it, or perptui stopped in between) and record what the exchange says. One line each."""
+        with self.store.reading() as conn:
+            rows = order_log.unresolved(conn, self.settings.exchange)
+        notes = []
+        for row in rows:
+            if not row.client_id or not row.symbol:
+                continue
+            params = row.request.get("params") or {}
+            conditional = any(k in params for k in ("stopLossPrice", "takeProfitPrice", "triggerPrice"))
+            probe = LiveOrder(
+                leg="entry",
+                label=row.label or "order",
+                client_id=row.client_id,
+                symbol=row.symbol,
+                exchange_symbol=row.symbol,
+                side="sell" if row.request.get("side") == "sell" else "buy",
+                type="stop_market" if conditional else "market",
+                qty=0.0,
+                amount=0.0,
+            )
+            try:
+                found = await self.route.lookup(self.exchange.ex, probe)
+            except Exception as exc:
+                notes.append(f"{row.client_id} ({row.label}): still unknown: {self._reason(exc)}")
+                continue
+            self._log_answer(row.id, "found" if found else "absent", answer=found)
+            state = f"on the exchange, {found.get('status')}" if found else "never reached the exchange"
+            notes.append(f"{row.client_id} ({row.label} {row.symbol}): {state}")
+        return notes
 
     async def stops(self) -> dict[str, bool]:
         """Whether a stop covers each position on the exchange (for the no-stop alert rule)."""

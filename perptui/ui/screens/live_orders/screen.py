@@ -100,11 +100,14 @@ class LiveOrdersScreen(Screen[None]):
     @work(exclusive=True, group="live-book", exit_on_error=False)
     async def load(self) -> None:
         try:
+            settled = await self.trader.reconcile()  # orders whose answer was lost: looked up now
             book = await self.trader.book()
         except Exception as exc:  # the last book stays; the line says why it is not refreshed
             self.say(f"could not read the account: {exc}", error=True)
             return
         self.show(book)
+        if settled:
+            self.say("looked up: " + " · ".join(settled))
 
     def show(self, book: LiveBook) -> None:
         self.book = book

@@ -113,6 +113,7 @@ def test_amounts_are_in_the_exchanges_contracts() -> None:
         ({"qty": 0.001, "take_profits": ()}, "notional"),  # 60 USDT: BTC's minimum is 100
         ({"qty": 0.0135}, "step"),
         ({"stop": 58_000.05}, "tick"),
+        ({"mark": None}, "needs the mark price"),
     ],
 )
 def test_what_no_live_order_may_be_is_refused_before_anything_is_sent(

@@ -31,6 +31,7 @@ async def show_live_dialog(pilot) -> None:  # type: ignore[no-untyped-def]
         leverage=5,
         margin_mode="isolated",
         stop=98_000.0,
+        mark=100_000.0,
         take_profits=(TakeProfitTarget(104_000.0, 0.5), TakeProfitTarget(108_000.0, 0.5)),
     )
     plan = plan_orders(request, market, confirmed_at=FROZEN_NOW_MS, attach_stop=False)

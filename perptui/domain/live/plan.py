@@ -146,11 +146,14 @@ def plan_orders(
     if req.stop is None:
         raise UsageError("a live order needs a stop (--stop): perptui never opens a position without one")
     reference = req.price if req.price is not None else req.mark
-    if reference is not None:
-        what = "the entry" if req.price is not None else "the mark"
-        check_stop(req.side, req.stop, reference, what)
-        for target in req.take_profits:
-            check_take_profit(req.side, target.price, reference, what)
+    if reference is None:
+        raise UsageError(
+            "a live market order needs the mark price (none is known): wait for it, or give a limit"
+        )
+    what = "the entry" if req.price is not None else "the mark"
+    check_stop(req.side, req.stop, reference, what)
+    for target in req.take_profits:
+        check_take_profit(req.side, target.price, reference, what)
     refusal = check_order(
         rules_of(market),
         OrderSpec(

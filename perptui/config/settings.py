@@ -159,8 +159,8 @@ class RiskSettings(Section):
     """A warning is raised once a value has used this percent of its limit (80 = 80% of the way there)."""
 
     alert_no_stop: bool = True
-    """Alert for an open paper position without a stop-loss (an exchange's own stop orders are not read,
-    so its positions are not checked)."""
+    """Alert for an open paper position without a stop-loss (the exchange's positions are checked only with
+    live trading on, which reads their stop orders back)."""
 
 
 class SizingSettings(Section):
@@ -357,8 +357,8 @@ class TradingSettings(Section):
     confirmed by typing its symbol or y."""
 
     order_retries: int = Field(default=2, ge=0, le=5)
-    """Times an order is sent again after the exchange's answer was lost AND a look-up by its client
-    order id found it absent (0 to 5). An order found on the exchange is never sent again."""
+    """Times an order is sent again after the exchange's answer was lost AND two look-ups by its client
+    order id, a pause apart, found it absent (0 to 5). An order found on the exchange is never sent again."""
 
     stop_retries: int = Field(default=3, ge=0, le=10)
     """Tries of the stop-loss after the entry filled, before perptui raises a critical alert and offers to

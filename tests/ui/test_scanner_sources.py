@@ -26,6 +26,8 @@ from tests.loopback.server import LoopbackExchange
 from tests.ui.helpers import settle, sync
 from tests.ui.test_scanner_flows import heading, open_scanner
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 loopback_demo = fixtures.loopback_demo
 #: A loopback answers at once; the long timeout only keeps a loaded CI machine (a request queued behind
 #: busy cores for seconds) from failing a fetch that is not what the test is about.

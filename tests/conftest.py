@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,3 +41,20 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     for name in list(__import__("os").environ):
         if name.startswith("PERPTUI_"):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def unthrottled_ccxt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ccxt's rate limiter off for the test's exchanges. It spaces requests by the real exchange's request
+    weights (seconds for a scan's backfill), which a loopback server does not need and no test using this
+    is about; every request and answer is otherwise the same."""
+    from perptui.services.exchanges import CcxtExchange
+
+    make_exchange = CcxtExchange._make_exchange
+
+    def unthrottled(self: CcxtExchange, options: dict[str, Any] | None = None) -> Any:
+        exchange = make_exchange(self, options)
+        exchange.enableRateLimit = False
+        return exchange
+
+    monkeypatch.setattr(CcxtExchange, "_make_exchange", unthrottled)

@@ -5,6 +5,11 @@ signals the allocation pane shows."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,9 +23,43 @@ from perptui.domain.plan.signals import signals as plan_signals
 from tests.backtest_data import binance_history
 from tests.conftest import BINANCE_DATA
 
+#: The module (``perptui.domain.plan`` exports a function of the same name).
+plan_module = importlib.import_module("perptui.domain.plan.signals")
+
+
+@contextmanager
+def _donchian_once() -> Iterator[Callable[[np.ndarray, int], float | None]]:
+    """The plan's ``donchian``, remembering its last answer: ``signals`` asks it again for the closes just
+    asked about, and each call walks the whole history (the grid's reference is quadratic in the bars).
+    The pure function's own answer either way; the plan's ``signals`` still composes it."""
+    last: list[tuple[bytes, int, float | None]] = []
+
+    def donchian_once(closes: np.ndarray, window: int) -> float | None:
+        key = np.asarray(closes, dtype=float).tobytes()
+        if last and last[0][0] == key and last[0][1] == window:
+            return last[0][2]
+        value = plan_donchian(closes, window)
+        last[:] = [(key, window, value)]
+        return value
+
+    with mock.patch.object(plan_module, "donchian", donchian_once):
+        yield donchian_once
+
 
 def _plan_grid(closes: np.ndarray, fast: int, slow: int, window: int, lookback: int) -> dict[str, np.ndarray]:
     """The plan's functions bar by bar on each column's closes so far (NaN dropped)."""
+    with _donchian_once() as plan_dc:
+        return _plan_grid_of(closes, fast, slow, window, lookback, plan_dc)
+
+
+def _plan_grid_of(
+    closes: np.ndarray,
+    fast: int,
+    slow: int,
+    window: int,
+    lookback: int,
+    plan_dc: Callable[[np.ndarray, int], float | None],
+) -> dict[str, np.ndarray]:
     t, n = closes.shape
     out = {name: np.full((t, n), np.nan) for name in ("ma", "dc", "mo", "all_ma", "all_dc", "all_mo", "comb")}
     for i in range(n):
@@ -31,7 +70,7 @@ def _plan_grid(closes: np.ndarray, fast: int, slow: int, window: int, lookback: 
             c = c[np.isfinite(c)]
             for key, value in (
                 ("ma", plan_ma(c, fast, slow)),
-                ("dc", plan_donchian(c, window)),
+                ("dc", plan_dc(c, window)),
                 ("mo", plan_momentum(c, lookback)),
             ):
                 out[key][row, i] = np.nan if value is None else value

@@ -12,8 +12,10 @@ and the byte bound is scaled to match; ``benchmarks/bench_cache.py --perps 500``
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -84,10 +86,22 @@ def files(path: Path) -> tuple[int, int]:
     return path.stat().st_size, wal.stat().st_size if wal.exists() else 0
 
 
+#: Where the month's cache is written: RAM (tmpfs) when the machine has it, which takes a third off the
+#: fixture's 45,000 commits; the file and WAL sizes checked are the same on any file system.
+RAM_DIR = Path("/dev/shm")
+
+
 @pytest.fixture(scope="module")
-def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Path, int, int]:
+def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path, int, int]]:
     """The cache after a month of writes; also the largest file and WAL seen along the way."""
-    path = tmp_path_factory.mktemp("month") / "cache.db"
+    in_ram = RAM_DIR.is_dir() and os.access(RAM_DIR, os.W_OK)
+    with tempfile.TemporaryDirectory(dir=RAM_DIR if in_ram else tmp_path_factory.mktemp("month")) as where:
+        month = _a_month_of_writes(Path(where) / "cache.db")
+        yield month
+        month[0].close()
+
+
+def _a_month_of_writes(path: Path) -> tuple[Store, Path, int, int]:
     writer = seeded(path)
     reader = Store.open(path)  # the app's store, open the whole month
     largest_file = largest_wal = 0

@@ -40,17 +40,9 @@ def binance() -> Iterator[LoopbackExchange]:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, unthrottled_ccxt: None) -> pytest.MonkeyPatch:
     """perptui's clock at the loopback's time, a fresh cache, quick retries, no rate limiter."""
     monkeypatch.setattr(SystemClock, "now_ms", lambda self: LOOPBACK_NOW)
-    make_exchange = CcxtExchange._make_exchange
-
-    def unthrottled(self: CcxtExchange, options: dict[str, Any] | None = None) -> Any:
-        exchange = make_exchange(self, options)
-        exchange.enableRateLimit = False
-        return exchange
-
-    monkeypatch.setattr(CcxtExchange, "_make_exchange", unthrottled)
     monkeypatch.setenv("PERPTUI_DB", str(tmp_path / "binance.db"))
     monkeypatch.setenv("PERPTUI_NETWORK__MAX_RETRIES", "4")
     monkeypatch.setenv("PERPTUI_NETWORK__BACKOFF_S", "0.001")

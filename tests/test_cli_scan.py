@@ -25,6 +25,8 @@ from tests.conftest import FROZEN_NOW_MS
 from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 NOW = FROZEN_NOW_MS  # the demo market's frozen clock: 2025-06-01T00:00Z
 
 

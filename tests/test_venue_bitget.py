@@ -21,6 +21,8 @@ from tests.loopback.server import LoopbackExchange
 from tests.loopback.venues.bitget import make_bitget
 from tests.loopback.venues.common import static
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
 FUNDING_PATH = "/api/v2/mix/market/history-fund-rate"
 

@@ -23,6 +23,8 @@ from tests.loopback.server import LoopbackExchange
 from tests.loopback.venues.bybit import make_bybit
 from tests.loopback.venues.common import static
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 H8 = 8 * 3_600_000
 BTC, ZRX = "BTC/USDT:USDT", "ZRX/USDT:USDT"
 

@@ -26,6 +26,8 @@ from tests.loopback.venues import common
 from tests.loopback.venues.hyperliquid import FUNDING_MAX_ROWS, HyperliquidVenueApp
 from tests.loopback.venues.okx_hl_shared import ccxt_fixture
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 BTC, ETH = "BTC/USDC:USDC", "ETH/USDC:USDC"
 
 

@@ -26,6 +26,8 @@ from tests.loopback.server import LoopbackExchange
 from tests.loopback.venues.gate_kucoin_shared import request_fixtures, stand_in_bars
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 BTC = "BTC/USDT:USDT"
 FUNDING_PATH = "/api/v1/contract/funding-rates"
 

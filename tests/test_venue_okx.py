@@ -27,6 +27,8 @@ from tests.loopback.venues.common import binance_bars
 from tests.loopback.venues.okx import HISTORY_CANDLES_PATH, RECENT_CANDLES_PATH, OkxVenueApp
 from tests.loopback.venues.okx_hl_shared import ccxt_fixture
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 BTC, ETH, LTC = "BTC/USDT:USDT", "ETH/USDT:USDT", "LTC/USDT:USDT"
 HISTORY = "/api/v5/public/funding-rate-history"
 HOUR_MS = 3_600_000

@@ -30,6 +30,9 @@ from tests.loopback.fixtures import serve
 from tests.loopback.server import LoopbackExchange
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
+
 
 @pytest.fixture(params=sorted(VENUE_LOOPBACKS))
 def venue(request: pytest.FixtureRequest) -> Iterator[LoopbackExchange]:

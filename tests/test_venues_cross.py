@@ -18,6 +18,8 @@ from tests.loopback.server import LoopbackExchange
 from tests.loopback.venues.composite import CompositeVenue
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 VENUES = ("bybit", "okx", "hyperliquid")
 
 

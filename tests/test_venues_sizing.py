@@ -16,6 +16,8 @@ from tests.loopback.fixtures import serve
 from tests.loopback.server import LoopbackExchange
 from tests.loopback.venues.registry import VENUE_LOOPBACKS
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 #: The bracket of a ~$5k position: OKX's first tier (0.4%, 100x, the loopback's ladder shaped as OKX's
 #: BTC-USDT-SWAP), Bitget's real BTCUSDT tier 1 (0.4%, 125x), Hyperliquid's rule at the fixture's 50x
 #: (maintenance = half the initial margin at max leverage: 1%).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from perptui.config.settings import Settings
@@ -18,6 +19,8 @@ from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
 from tests.ui.helpers import settle, sync
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 loopback_demo = fixtures.loopback_demo
 
 

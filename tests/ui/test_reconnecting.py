@@ -22,6 +22,8 @@ from tests.loopback.server import LoopbackExchange
 from tests.ui.helpers import settle, sync
 from tests.ui.test_scanner_flows import heading, open_scanner
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 loopback_demo = fixtures.loopback_demo
 #: Two retries a request, a millisecond apart; the long timeout only keeps a loaded machine from failing
 #: a request that is not what the test is about. The header's feed polls once a minute.

@@ -4,6 +4,7 @@ not offered, and nothing but reads reaches the exchange."""
 
 from __future__ import annotations
 
+import pytest
 from textual.screen import ModalScreen
 
 from perptui.config.settings import Settings
@@ -16,6 +17,8 @@ from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
 from tests.ui.helpers import settle, sync
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 loopback_real = fixtures.loopback_real
 #: A loopback answers at once; the long timeout only keeps a loaded CI machine (a request queued behind
 #: busy cores for seconds) from failing a fetch that is not what the test is about.

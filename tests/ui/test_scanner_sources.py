@@ -26,12 +26,14 @@ from tests.loopback.server import LoopbackExchange
 from tests.ui.helpers import settle, sync
 from tests.ui.test_scanner_flows import heading, open_scanner
 
+#: The loopback needs no request spacing: ccxt's rate limiter off (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 loopback_demo = fixtures.loopback_demo
 #: A loopback answers at once; the long timeout only keeps a loaded CI machine (a request queued behind
 #: busy cores for seconds) from failing a fetch that is not what the test is about.
 NETWORK = {"max_retries": 0, "timeout_ms": 60_000, "backoff_s": 0.01}
-#: The header's ticker feed polls once a minute: its requests would share ccxt's rate limiter with the
-#: scanner's and slow the test, not change it.
+#: The header's ticker feed polls once a minute: its requests would only interleave with the scanner's,
+#: which is not what these tests are about.
 QUIET = {"refresh_s": 60}
 
 

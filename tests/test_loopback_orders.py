@@ -19,6 +19,7 @@ from tests.loopback.server import LoopbackExchange
 
 SYMBOL, ID = "BTC/USDT:USDT", "BTCUSDT"
 T = TypeVar("T")
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tests.loopback.venues.common import static
 
 SYMBOL, ID = "BTC/USDT:USDT", "BTCUSDT"
 T = TypeVar("T")
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import builtins
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,6 +17,7 @@ from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
 
 STOP, TP = "80000", "90000"
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 
 
 @pytest.fixture
@@ -28,28 +28,11 @@ def server() -> Iterator[LoopbackExchange]:
     yield from fixtures.serve(loop)
 
 
-def unpaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ccxt paces requests by Binance's weights (an every-symbol open-orders read waits 2 s): not on a
-    loopback. The commands' own source factory, with ccxt's limiter off; nothing else changes."""
-    from perptui.services import sources
-
-    original = sources.open_market_data
-
-    def open_unpaced(*args: Any, **kwargs: Any) -> Any:
-        source = original(*args, **kwargs)
-        if hasattr(source, "ex"):
-            source.ex.enableRateLimit = False
-        return source
-
-    monkeypatch.setattr(sources, "open_market_data", open_unpaced)
-
-
 @pytest.fixture
 def exchange_env(
     server: LoopbackExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> LoopbackExchange:
     """binanceusdm at the loopback, with keys, a fresh cache; the paper account (no live trading yet)."""
-    unpaced(monkeypatch)
     for name, value in {
         "PERPTUI_EXCHANGE": "binanceusdm",
         "PERPTUI_API_BASE_URL": server.base_url,

@@ -28,6 +28,7 @@ from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
 
 T = TypeVar("T")
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 SYMBOL, ID = "BTCDEMO/USDT:USDT", "BTCDEMOUSDT"  # the demo market in Binance's format
 KEY, SECRET = "loopback-key-4f9c", "loopback-secret-8d2e"
 
@@ -70,8 +71,6 @@ def run(
             timeout_ms=settings.network.timeout_ms,
             max_retries=0,
         )
-        # ccxt paces requests by Binance's weights (an all-symbol open-orders read waits 2 s): not here
-        exchange.ex.enableRateLimit = False
         trader = LiveTrader(settings, store, FrozenClock(FROZEN_NOW_MS), exchange, sleep=_no_wait)
         try:
             return await scenario(trader)
@@ -325,7 +324,6 @@ def test_perptui_watch_alerts_a_live_position_without_a_stop(server: LoopbackExc
         watcher = Watcher(settings, store, FrozenClock(FROZEN_NOW_MS), None, lines.append)
         await watcher.open()
         assert watcher.trader is not None and watcher.source is not None
-        watcher.source.ex.enableRateLimit = False  # type: ignore[attr-defined]  # a CcxtExchange
         trader = watcher.trader
         outcome = await trader.place(await btc_plan(trader, take_profits=()))
         seen = [(r.alert.notification.rule_id, r.alert.notification.kind) for r in await watcher.tick()]

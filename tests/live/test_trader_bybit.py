@@ -27,6 +27,7 @@ from tests.loopback.server import LoopbackExchange
 from tests.loopback.venues.bybit import make_bybit
 
 T = TypeVar("T")
+pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 SYMBOL, ID = "BTC/USDT:USDT", "BTCUSDT"
 
 
@@ -67,7 +68,6 @@ def run(server: LoopbackExchange, store: Store, scenario: Callable[[LiveTrader],
             timeout_ms=settings.network.timeout_ms,
             max_retries=0,
         )
-        exchange.ex.enableRateLimit = False
         trader = LiveTrader(settings, store, FrozenClock(FROZEN_NOW_MS), exchange, sleep=_no_wait)
         try:
             return await scenario(trader)

@@ -441,3 +441,21 @@ def test_an_unknown_order_is_settled_by_a_later_look_up(server: LoopbackExchange
     assert lookups_fail is not None and outcome.entry.outcome == "unknown"
     assert before == [outcome.plan.entry.client_id] and after == []
     assert notes == [f"{outcome.plan.entry.client_id} (entry {SYMBOL}): on the exchange, closed"]
+
+
+def test_an_answer_that_cannot_be_read_is_looked_up_not_taken_for_a_refusal(
+    server: LoopbackExchange, store: Store
+) -> None:
+    """The exchange placed the entry but its answer arrived cut in half: not a refusal (the stop would then
+    never be sent for a position that exists), a lost answer, so the look-up finds the entry and the
+    stop follows."""
+    set_mark(server, 60_000)
+    server.faults.truncated("/fapi/v1/order", times=1)
+
+    async def scenario(trader: LiveTrader) -> Any:
+        outcome = await trader.place(await btc_plan(trader, take_profits=()))
+        return outcome, await trader.book()
+
+    outcome, book = run(server, store, scenario)
+    assert outcome.entry.outcome == "found" and outcome.stop is not None and outcome.stop.placed
+    assert book.positions[0].qty == pytest.approx(0.01) and book.protections[0].protected

@@ -69,6 +69,36 @@ def _secret(value: SecretStr | str | None) -> str | None:
     return text or None
 
 
+#: Binance's error codes mean different things per API (``-2019`` is "margin insufficient" on fapi), and
+#: ccxt picks the table by the URL's host (https://fapi.binance.com/...). Behind a relay or a mirror
+#: (``api_base_url``) the host is another, so the path picks it instead.
+_BINANCE_PATH_TABLES = (
+    ("/fapi/", "linear"),
+    ("/dapi/", "inverse"),
+    ("/eapi/", "option"),
+    ("/papi/", "portfolioMargin"),
+    ("/sapi/", "spot"),
+    ("/api/", "spot"),
+)
+
+
+def _errors_by_path(exchange: Any) -> None:
+    """Let ccxt find Binance's per-API error table by the path when the host is rebased (see above), so a
+    refused order raises its own class (InsufficientFunds, InvalidOrder ...) there too."""
+    by_host = exchange.get_exceptions_by_url
+
+    def by_url(url: str | None, exact_or_broad: str) -> dict[str, Any]:
+        found = by_host(url, exact_or_broad)
+        if found or not url:
+            return dict(found)
+        for marker, table in _BINANCE_PATH_TABLES:
+            if marker in url:
+                return dict((exchange.exceptions.get(table) or {}).get(exact_or_broad) or {})
+        return {}
+
+    exchange.get_exceptions_by_url = by_url
+
+
 class CcxtExchange:
     """MarketData for any ccxt exchange with linear perpetuals (binanceusdm, bybit, okx, ...).
 
@@ -162,6 +192,8 @@ class CcxtExchange:
                 raise ExchangeError(f"{self.name} has no testnet in ccxt") from None
         if self._base_url:
             exchange.urls["api"] = rebase_urls(exchange.urls["api"], self._base_url)
+            if hasattr(exchange, "get_exceptions_by_url"):
+                _errors_by_path(exchange)
         return exchange
 
     def _reject_unreadable_bodies(self, exchange: Any) -> None:

@@ -232,13 +232,23 @@ class LiveTrader:
     # ------------------------------------------------------------------------------ sending once
 
     def _lost(self, exc: BaseException) -> bool:
-        """The answer was lost (the order may or may not be on the exchange): a network failure, a timeout,
-        a 5xx, a rate limit, an answer that could not be read."""
+        """Whether the order may be on the exchange after ``exc``: anything but a refusal the exchange
+        stated (a bad order, not enough margin, a bad key). A network failure, a timeout, a 5xx, a rate
+        limit, an answer that could not be read, an error perptui cannot class: all are looked up by the
+        client id before anything else is sent, never taken for "not placed"."""
         import ccxt
 
-        return isinstance(exc, ccxt.NetworkError | ccxt.OperationFailed) and not isinstance(
-            exc, ccxt.ExchangeError
+        refused = (
+            ccxt.InvalidOrder,
+            ccxt.InsufficientFunds,
+            ccxt.BadRequest,
+            ccxt.BadSymbol,
+            ccxt.AuthenticationError,
+            ccxt.AccountSuspended,
+            ccxt.NotSupported,
+            ccxt.ArgumentsRequired,
         )
+        return isinstance(exc, ccxt.DuplicateOrderId) or not isinstance(exc, refused)
 
     async def _lookup(
         self, order: LiveOrder
@@ -268,6 +278,7 @@ class LiveTrader:
     async def send(self, order: LiveOrder) -> Sent:
         """Send ``order`` so that it is on the exchange at most once."""
         call = self.route.create_call(order)
+        await self.exchange.load_markets()  # before anything is sent: a failure here sent nothing
         sends, lost_before = 0, False
         while True:
             sends += 1
@@ -327,7 +338,6 @@ class LiveTrader:
             order_log.log_fills(conn, row, mine)
 
     async def _create(self, call: CreateCall) -> Any:
-        await self.exchange.load_markets()
         return await self.exchange.ex.create_order(
             call.symbol, call.type, call.side, call.amount, call.price, dict(call.params)
         )

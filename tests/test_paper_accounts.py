@@ -61,11 +61,13 @@ def test_each_exchange_has_its_own_paper_account() -> None:
 
 
 def as_version_3(conn: sqlite3.Connection) -> None:
-    """The book's tables as version 3 laid them out: the tables of versions 8, 7 and 6 (alerts;
-    retention; spot, pairs) dropped and version 5's columns undone (one ``take_profit`` column, no
-    trail). Version 7's time-first ``tickers`` stays: its migration copies the snapshots by column name
-    from either layout."""
-    for table in ("alert_rules", "alert_state", "alert_history", "ticker_latest", "retention_state"):
+    """The book's tables as version 3 laid them out: the tables of versions 9, 8, 7 and 6 (the live
+    order log; alerts; retention; spot, pairs) dropped and version 5's columns undone (one
+    ``take_profit`` column, no trail). Version 7's time-first ``tickers`` stays: its migration copies the
+    snapshots by column name from either layout."""
+    for table in ("order_log", "alert_rules", "alert_state", "alert_history"):
+        conn.execute(f"DROP TABLE {table}")
+    for table in ("ticker_latest", "retention_state"):
         conn.execute(f"DROP TABLE {table}")
     for table in ("paper_spot", "paper_spot_orders", "paper_spot_fills", "paper_pairs"):
         conn.execute(f"DROP TABLE {table}")

@@ -17,7 +17,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
-from perptui.domain.live.plan import OrderPlan, plan_orders
+from perptui.domain.live.plan import OrderPlan
 from perptui.domain.market_rules import OrderSpec, check_order, round_order, rules_of
 from perptui.domain.paper import OrderRequest
 from perptui.domain.paper_orders import check_request
@@ -124,9 +124,7 @@ async def build_plan(trader: LiveTrader, args: argparse.Namespace) -> OrderPlan:
             mark=mark,
         )
     )
-    return plan_orders(
-        rounded(req, market), market, confirmed_at=trader.clock.now_ms(), attach_stop=trader.route.attach_stop
-    )
+    return trader.plan(rounded(req, market), market)
 
 
 def rounded(req: OrderRequest, market: Market) -> OrderRequest:

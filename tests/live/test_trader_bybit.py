@@ -147,3 +147,19 @@ def test_the_positions_stop_moves_and_the_kill_switch_leaves_nothing_open(
     with store.reading() as conn:
         actions = [r.action for r in order_log.load_log(conn)]
     assert "position_stop" in actions and "cancel_all" in actions
+
+
+def test_bybit_plans_no_margin_mode_it_would_not_set(bybit: LoopbackExchange, store: Store) -> None:
+    """Bybit's unified account sets the margin mode for the whole account: the plan (and so the
+    confirmation) carries none, and nothing tries to change it."""
+
+    async def scenario(trader: LiveTrader) -> Any:
+        markets = {m.symbol: m for m in await trader.exchange.load_markets()}
+        req = OrderRequest(SYMBOL, "long", 0.01, stop=57_000.0, mark=60_000.0, margin_mode="isolated")
+        plan = trader.plan(req, markets[SYMBOL])
+        await trader.place(plan)
+        return plan
+
+    plan = run(bybit, store, scenario)
+    assert plan.margin_mode is None and plan.entry.attached_stop == 57_000.0
+    assert not [r for r in bybit.non_get_requests() if "margin" in r.path.lower()]

@@ -11,9 +11,11 @@ from typing import Any
 from perptui.config.settings import Settings
 from perptui.domain.errors import UsageError
 from perptui.domain.live.book import OpenOrder, protection_of
-from perptui.domain.live.plan import LiveOrder, OrderPlan
-from perptui.domain.types import Position
+from perptui.domain.live.plan import LiveOrder, OrderPlan, plan_orders
+from perptui.domain.paper import OrderRequest
+from perptui.domain.types import Market, Position
 from perptui.services.trading.trader import KillOutcome, LiveBook, PlaceOutcome, Sent
+from tests.conftest import FROZEN_NOW_MS
 
 BTC = "BTCDEMO/USDT:USDT"
 
@@ -63,6 +65,10 @@ class FakeTrader:
     cancelled: list[OpenOrder] = field(default_factory=list)
     moved: list[tuple[str, float]] = field(default_factory=list)
     kills: int = 0
+
+    def plan(self, req: OrderRequest, market: Market) -> OrderPlan:
+        """As the trader plans: the domain's own plan (the fake stands in only for the exchange)."""
+        return plan_orders(req, market, confirmed_at=FROZEN_NOW_MS, attach_stop=self.route.attach_stop)
 
     def check_breaker(self) -> None:
         if self.breaker:

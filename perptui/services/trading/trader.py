@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from perptui.domain.errors import UsageError
 from perptui.domain.live.book import OpenOrder, Protection, is_stop, protection_of, unprotected
 from perptui.domain.live.client_ids import client_order_id, is_ours, ticket_id
-from perptui.domain.live.plan import LiveOrder, OrderPlan, order_side, replacement
+from perptui.domain.live.plan import LiveOrder, OrderPlan, order_side, plan_orders, replacement
 from perptui.domain.market_rules import in_contracts
 from perptui.domain.paper_orders import check_stop, check_take_profit
 from perptui.domain.risk_breaker import order_allowed
@@ -37,6 +37,8 @@ from perptui.services.trading.routes import CreateCall, Route, route_for
 
 if TYPE_CHECKING:
     from perptui.config.settings import Settings
+    from perptui.domain.paper import OrderRequest
+    from perptui.domain.types import Market
     from perptui.services.clock import Clock
     from perptui.services.exchanges.ccxt_adapter import CcxtExchange
     from perptui.services.store import Store
@@ -343,6 +345,14 @@ class LiveTrader:
         )
 
     # ------------------------------------------------------------------------------ a whole ticket
+
+    def plan(self, req: OrderRequest, market: Market) -> OrderPlan:
+        """The orders of the ticket ``req`` as this exchange takes them (its stop attached to the entry
+        where it can be; no margin mode where the exchange sets it for the whole account, as Bybit's
+        unified account does: the confirmation then says nothing it will not do)."""
+        if not self.route.sets_margin_mode:
+            req = replace(req, margin_mode=None)
+        return plan_orders(req, market, confirmed_at=self.clock.now_ms(), attach_stop=self.route.attach_stop)
 
     def check_breaker(self) -> None:
         """Refuse a new position while the circuit breaker is tripped, as the paper account does."""

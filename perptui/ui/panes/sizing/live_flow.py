@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
-from perptui.domain.live.plan import plan_orders
 from perptui.presentation.live_orders import plan_lines
 from perptui.services.trading.report import outcome_lines, outcome_severity, sent_line
 from perptui.ui.live import banner
@@ -41,9 +40,7 @@ async def send_live_order(
     """``typed``: the typed prices far from the mark (``model.typed_price_warnings``)."""
     try:
         trader = await asyncio.to_thread(ctx.live_trader)
-        plan = plan_orders(
-            request, market, confirmed_at=ctx.clock.now_ms(), attach_stop=trader.route.attach_stop
-        )
+        plan = trader.plan(request, market)
         await asyncio.to_thread(trader.check_breaker)
     except UsageError as exc:
         app.notify(f"live order refused: {exc}", severity="error", timeout=10)

@@ -39,7 +39,6 @@ def exchange_env(
         "PERPTUI_API_KEY": "loopback-key",
         "PERPTUI_API_SECRET": "loopback-secret",
         "PERPTUI_DB": str(tmp_path / "cache.db"),
-        "PERPTUI_NETWORK__TIMEOUT_MS": "2000",
     }.items():
         monkeypatch.setenv(name, value)
     return server

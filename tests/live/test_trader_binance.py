@@ -41,14 +41,15 @@ def server() -> Iterator[LoopbackExchange]:
     yield from fixtures.serve(loop)
 
 
-def live_settings(server: LoopbackExchange, **trading: Any) -> Settings:
+def live_settings(server: LoopbackExchange, timeout_ms: int = 10_000, **trading: Any) -> Settings:
+    """Live trading on the loopback; ``timeout_ms`` short only where a test makes an answer never come."""
     return Settings(
         exchange="binanceusdm",
         api_key=KEY,  # type: ignore[arg-type]  # pydantic makes it a SecretStr
         api_secret=SECRET,  # type: ignore[arg-type]
         api_base_url=server.base_url,
         account="exchange",
-        network={"timeout_ms": 1_000, "backoff_s": 0.01},  # type: ignore[arg-type]
+        network={"timeout_ms": timeout_ms, "backoff_s": 0.01},  # type: ignore[arg-type]
         trading={"live": True} | trading,  # type: ignore[arg-type]
     )
 
@@ -58,9 +59,13 @@ async def _no_wait(_seconds: float) -> None:
 
 
 def run(
-    server: LoopbackExchange, store: Store, scenario: Callable[[LiveTrader], Awaitable[T]], **trading: Any
+    server: LoopbackExchange,
+    store: Store,
+    scenario: Callable[[LiveTrader], Awaitable[T]],
+    timeout_ms: int = 10_000,
+    **trading: Any,
 ) -> T:
-    settings = live_settings(server, **trading)
+    settings = live_settings(server, timeout_ms, **trading)
 
     async def go() -> T:
         exchange = CcxtExchange(
@@ -152,7 +157,7 @@ def test_a_lost_answer_is_looked_up_and_the_order_is_placed_exactly_once(
         outcome = await trader.place(await btc_plan(trader, take_profits=()))
         return outcome, await trader.book()
 
-    outcome, book = run(server, store, scenario)
+    outcome, book = run(server, store, scenario, timeout_ms=1_000)
     assert outcome.entry.outcome == "found" and outcome.entry.sends == 1
     [position] = book.positions
     assert position.qty == pytest.approx(0.01)  # one entry, not two
@@ -393,7 +398,7 @@ def test_an_order_whose_fate_cannot_be_learnt_is_never_sent_again(
     async def scenario(trader: LiveTrader) -> Any:
         return await trader.place(await btc_plan(trader))
 
-    outcome = run(server, store, scenario)
+    outcome = run(server, store, scenario, timeout_ms=1_000)
     assert outcome.entry.outcome == "unknown" and outcome.protective == ()
     assert outcome.plan.entry.client_id in (outcome.entry.error or "")
     assert [r.method for r in server.requests_to("/fapi/v1/order")] == ["POST"] + ["GET"] * 4
@@ -437,7 +442,7 @@ def test_an_unknown_order_is_settled_by_a_later_look_up(server: LoopbackExchange
             after = order_log.unresolved(conn, "binanceusdm")
         return outcome, before, notes, after
 
-    outcome, before, notes, after = run(server, store, scenario)
+    outcome, before, notes, after = run(server, store, scenario, timeout_ms=1_000)
     assert lookups_fail is not None and outcome.entry.outcome == "unknown"
     assert before == [outcome.plan.entry.client_id] and after == []
     assert notes == [f"{outcome.plan.entry.client_id} (entry {SYMBOL}): on the exchange, closed"]

@@ -48,14 +48,20 @@ async def _no_wait(_seconds: float) -> None:
     return None
 
 
-def run(server: LoopbackExchange, store: Store, scenario: Callable[[LiveTrader], Awaitable[T]]) -> T:
+def run(
+    server: LoopbackExchange,
+    store: Store,
+    scenario: Callable[[LiveTrader], Awaitable[T]],
+    timeout_ms: int = 10_000,
+) -> T:
+    """``timeout_ms`` short only where a test makes an answer never come."""
     settings = Settings(
         exchange="bybit",
         api_key="loopback-key",  # type: ignore[arg-type]  # pydantic makes it a SecretStr
         api_secret="loopback-secret",  # type: ignore[arg-type]
         api_base_url=server.base_url,
         account="exchange",
-        network={"timeout_ms": 1_000, "backoff_s": 0.01},  # type: ignore[arg-type]
+        network={"timeout_ms": timeout_ms, "backoff_s": 0.01},  # type: ignore[arg-type]
         trading={"live": True},  # type: ignore[arg-type]
     )
 
@@ -123,7 +129,7 @@ def test_a_lost_answer_is_found_by_its_order_link_id_and_placed_once(
         outcome = await trader.place(await plan_of(trader, take_profits=()))
         return outcome, await trader.book()
 
-    outcome, book = run(bybit, store, scenario)
+    outcome, book = run(bybit, store, scenario, timeout_ms=1_000)
     assert outcome.entry.outcome == "found" and outcome.entry.sends == 1
     assert book.positions[0].qty == pytest.approx(0.01) and book.protections[0].protected
     assert len([r for r in bybit.non_get_requests() if r.path == "/v5/order/create"]) == 1

@@ -1,18 +1,22 @@
 """The header: app name, pane tabs, exchange, the account badge, connection state, UTC clock.
 
 The badge: DEMO, PAPER, EXCHANGE (the exchange's account, read only) in neutral colours; LIVE or LIVE
-TESTNET in red, only when live orders can be sent."""
+TESTNET in red, only when live orders can be sent. Below ``NARROW`` columns (80x24) the app's name (the
+terminal's title has it) gives way and the clock shows the time only, so the clock is never cut."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from perptui.ui.connection import LinkState
+
+NARROW = 100
 
 
 class StatusBar(Horizontal):
@@ -33,6 +37,7 @@ class StatusBar(Horizontal):
     StatusBar #link.-reconnecting { color: $text-warning; }
     StatusBar #link.-offline { color: $text-error; }
     StatusBar #clock { color: $text-muted; }
+    StatusBar.-narrow #name { display: none; }
     """
 
     link_state: reactive[LinkState] = reactive(LinkState.CONNECTING)
@@ -68,10 +73,16 @@ class StatusBar(Horizontal):
             link.remove_class(f"-{old.value}")
             link.add_class(f"-{new.value}")
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(self.app.size.width < NARROW, "-narrow")
+        self.watch_clock_text(self.clock_text)
+
     def watch_clock_text(self, text: str) -> None:
+        # "2025-06-01 00:00:00 UTC"; narrow: "00:00:00 UTC"
+        shown = text[11:] if self.has_class("-narrow") and len(text) > 11 else text
         # The clock ticks every second; during shutdown it can tick after the children are gone.
         for clock in self.query("#clock").results(Static):
-            clock.update(text)
+            clock.update(shown)
 
     def watch_active_tab(self, pane_id: str) -> None:
         if self.is_mounted:

@@ -74,10 +74,11 @@ async def _run(settings: Settings, store: Store, args: argparse.Namespace) -> in
     try:
         plan = await build_plan(trader, args)
         trader.check_breaker()
-        show = err() if args.json else None
         where = "TESTNET" if settings.testnet else "LIVE (real money)"
-        for line in [f"{plan.exchange} {where}", *plan_lines(plan, await _market(trader, plan.symbol))]:
-            (show or err()).print(line, markup=False, highlight=False, soft_wrap=True)
+        console = err()  # the plan on stderr: stdout keeps the outcome (JSON with --json)
+        console.print(f"{plan.exchange} {where}", style="bold reverse red", markup=False, highlight=False)
+        for line in plan_lines(plan, await _market(trader, plan.symbol)):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         if not args.yes and not ask_typed(plan):
             (err() if args.json else out()).print("nothing sent")
             return 1

@@ -88,7 +88,7 @@ class FakeTrader:
     async def reconcile(self) -> list[str]:
         return []  # nothing lost to look up
 
-    async def book(self) -> LiveBook:
+    async def book(self, symbols: list[str] | None = None) -> LiveBook:
         return self.books[0] if len(self.books) == 1 else self.books.pop(0)
 
     async def send(self, order: LiveOrder) -> Sent:

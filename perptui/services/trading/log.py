@@ -15,6 +15,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from perptui.services.exchanges.ccxt_convert import num
+
 Outcome = str  # 'sending', 'ok', 'rejected', 'lost', 'found', 'absent', 'failed'
 
 
@@ -62,14 +64,6 @@ class LogRow:
             "error": self.error,
             "answered_at": self.answered_at,
         }
-
-
-def _finite(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]  # anything an exchange answers with
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _json(value: object) -> str:
@@ -129,9 +123,9 @@ def log_answer(
             outcome,
             None if order.get("id") in (None, "") else str(order.get("id")),
             order.get("status"),
-            _finite(order.get("filled")),
-            _finite(order.get("average")),
-            _finite((fee or {}).get("cost")),
+            num(order.get("filled")),
+            num(order.get("average")),
+            num((fee or {}).get("cost")),
             (fee or {}).get("currency"),
             _json(_clean(order)) if answer is not None else None,
             error,
@@ -143,7 +137,7 @@ def log_answer(
 
 def log_fills(conn: sqlite3.Connection, row_id: int, trades: list[dict[str, Any]]) -> None:
     """The fills of the order placed by row ``row_id`` (ccxt trade structures): their fees add up."""
-    costs = [_finite((t.get("fee") or {}).get("cost")) for t in trades]
+    costs = [num((t.get("fee") or {}).get("cost")) for t in trades]
     currencies = {(t.get("fee") or {}).get("currency") for t in trades} - {None}
     fee = sum(c for c in costs if c is not None) if any(c is not None for c in costs) else None
     conn.execute(

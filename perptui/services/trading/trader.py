@@ -19,17 +19,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from perptui.domain.errors import UsageError
-from perptui.domain.live.book import OpenOrder, Protection, is_stop, protection_of, unprotected
+from perptui.domain.live.book import OpenOrder, Protection, is_stop, protection_of
 from perptui.domain.live.client_ids import client_order_id, is_ours, ticket_id
 from perptui.domain.live.plan import LiveOrder, OrderPlan, order_side, plan_orders, replacement
 from perptui.domain.market_rules import in_contracts
 from perptui.domain.paper_orders import check_stop, check_take_profit
 from perptui.domain.risk_breaker import order_allowed
 from perptui.domain.types import Position
+from perptui.services.exchanges.ccxt_convert import num
 from perptui.services.exchanges.ccxt_errors import exchange_reason
 from perptui.services.trading import log as order_log
 from perptui.services.trading.gate import require_live
@@ -124,11 +125,11 @@ class LiveBook:
 
     positions: tuple[Position, ...]
     orders: tuple[OpenOrder, ...]
-    protections: tuple[Protection, ...] = field(default=())
+    protections: tuple[Protection, ...]  # one per position, in the same order
 
     @property
     def unprotected(self) -> list[Protection]:
-        return unprotected(list(self.positions), list(self.orders))
+        return [p for p in self.protections if not p.protected]
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -504,12 +505,12 @@ class LiveTrader:
         symbol = raw.get("symbol")
         if not symbol or raw.get("side") not in ("buy", "sell"):
             return None
-        size = _num(self.exchange.ex.market(symbol).get("contractSize")) or 1.0
+        size = num(self.exchange.ex.market(symbol).get("contractSize")) or 1.0
         trigger = next(
             (
                 v
                 for k in ("triggerPrice", "stopLossPrice", "takeProfitPrice", "stopPrice")
-                if (v := _num(raw.get(k)))
+                if (v := num(raw.get(k)))
             ),
             None,
         )
@@ -526,13 +527,13 @@ class LiveTrader:
             symbol=symbol,
             side=raw["side"],
             type=kind,
-            qty=(_num(raw.get("amount")) or 0.0) * size,
-            price=_num(raw.get("price")),
+            qty=(num(raw.get("amount")) or 0.0) * size,
+            price=num(raw.get("price")),
             trigger=trigger,
             reduce_only=reduce_only,
             conditional=conditional,
             status=raw.get("status"),
-            filled=(_num(raw.get("filled")) or 0.0) * size,
+            filled=(num(raw.get("filled")) or 0.0) * size,
         )
 
     # ----------------------------------------------------------------------- after the trade
@@ -662,14 +663,6 @@ def _check_level(position: Position, trigger: float, *, stop: bool) -> None:
         return
     check = check_stop if stop else check_take_profit
     check(position.side, trigger, position.mark_price)
-
-
-def _num(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]  # anything ccxt parsed
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and number not in (float("inf"), float("-inf")) else None
 
 
 def _plain(answer: Any) -> dict[str, Any] | None:

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from perptui.domain.errors import UsageError
 from perptui.domain.live.plan import OrderPlan
-from perptui.domain.market_rules import OrderSpec, check_order, round_order, rules_of
 from perptui.domain.paper import OrderRequest
 from perptui.domain.paper_orders import check_request
+from perptui.domain.sized_order import rounded_request
 from perptui.domain.symbols import resolve_symbol
 from perptui.presentation.live_orders import confirmation_accepts, plan_lines
 from perptui.presentation.paper_args import targets_of
@@ -125,42 +125,7 @@ async def build_plan(trader: LiveTrader, args: argparse.Namespace) -> OrderPlan:
             mark=mark,
         )
     )
-    return trader.plan(rounded(req, market), market)
-
-
-def rounded(req: OrderRequest, market: Market) -> OrderRequest:
-    """``req`` at the market's step and tick (never more loss at the stop); refused when still invalid."""
-    from dataclasses import replace
-
-    from perptui.domain.market_rules import OrderRefused
-    from perptui.domain.paper import TakeProfitTarget
-
-    rules = rules_of(market)
-    spec = round_order(
-        rules,
-        OrderSpec(
-            req.side,
-            req.qty,
-            price=req.price,
-            mark=req.mark,
-            leverage=req.leverage,
-            stop=req.stop,
-            take_profits=tuple(t.price for t in req.take_profits),
-        ),
-    )
-    refusal = check_order(rules, spec)
-    if refusal is not None:
-        raise OrderRefused(refusal)
-    return replace(
-        req,
-        qty=spec.qty,
-        price=spec.price,
-        leverage=spec.leverage,
-        stop=spec.stop,
-        take_profits=tuple(
-            TakeProfitTarget(p, t.share) for p, t in zip(spec.take_profits, req.take_profits, strict=True)
-        ),
-    )
+    return trader.plan(rounded_request(req, market), market)  # what the rules still refuse: refused there
 
 
 async def _risk_qty(trader: LiveTrader, args: argparse.Namespace, market: Market, mark: float) -> float:

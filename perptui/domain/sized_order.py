@@ -10,6 +10,8 @@ the entry: never more loss at the stop); ``sized_order_refusal`` is what is stil
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from perptui.domain.market_rules import OrderSpec, Refusal, check_order, round_order, rules_of
 from perptui.domain.paper import OrderRequest, TakeProfitTarget
 from perptui.domain.sizing import SizingResult
@@ -55,3 +57,33 @@ def sized_order_refusal(
     """The rule the rounded order still breaks (None: the exchange would take it)."""
     rules = rules_of(market)
     return check_order(rules, round_order(rules, _spec(result, limit=limit, mark=mark)))
+
+
+def request_spec(req: OrderRequest) -> OrderSpec:
+    """An order request as the market rules read it (``market_rules.check_order``, ``round_order``)."""
+    return OrderSpec(
+        req.side,
+        req.qty,
+        price=req.price,
+        mark=req.mark,
+        leverage=req.leverage,
+        stop=req.stop,
+        take_profits=tuple(t.price for t in req.take_profits),
+    )
+
+
+def rounded_request(req: OrderRequest, market: Market) -> OrderRequest:
+    """``req`` rounded the way ``sized_order`` rounds a ticket (quantity down to the step, the limit never
+    worse for the trader, the stop and the targets toward the entry); what is still refused is not."""
+    spec = round_order(rules_of(market), request_spec(req))
+    return replace(
+        req,
+        qty=spec.qty,
+        price=spec.price,
+        leverage=spec.leverage,
+        stop=spec.stop,
+        take_profits=tuple(
+            TakeProfitTarget(price, t.share)
+            for price, t in zip(spec.take_profits, req.take_profits, strict=True)
+        ),
+    )

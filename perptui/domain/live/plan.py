@@ -17,9 +17,10 @@ from typing import Literal
 
 from perptui.domain.errors import UsageError
 from perptui.domain.live.client_ids import client_order_id, ticket_id, ticket_of
-from perptui.domain.market_rules import OrderRefused, OrderSpec, check_order, in_contracts, rules_of
+from perptui.domain.market_rules import OrderRefused, check_order, in_contracts, rules_of
 from perptui.domain.paper import OrderRequest, split_targets
 from perptui.domain.paper_orders import check_request, check_stop, check_take_profit
+from perptui.domain.sized_order import request_spec
 from perptui.domain.types import MarginMode, Market, Side
 
 OrderSide = Literal["buy", "sell"]
@@ -154,18 +155,7 @@ def plan_orders(
     check_stop(req.side, req.stop, reference, what)
     for target in req.take_profits:
         check_take_profit(req.side, target.price, reference, what)
-    refusal = check_order(
-        rules_of(market),
-        OrderSpec(
-            req.side,
-            req.qty,
-            price=req.price,
-            mark=req.mark,
-            leverage=req.leverage,
-            stop=req.stop,
-            take_profits=tuple(t.price for t in req.take_profits),
-        ),
-    )
+    refusal = check_order(rules_of(market), request_spec(req))
     if refusal is not None:  # the exchange would refuse it: said before any confirmation, as on paper
         raise OrderRefused(refusal)
     ticket = plan_ticket_id(req, market.exchange, confirmed_at)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -24,13 +23,14 @@ from perptui.services.store import Store, risk_events
 from perptui.services.trading import log as order_log
 from perptui.services.trading.trader import NAKED_POSITION, LiveTrader
 from tests.conftest import FROZEN_NOW_MS
+from tests.live import harness
+from tests.live.harness import KEY, SECRET, run_trader
 from tests.loopback import fixtures
 from tests.loopback.server import LoopbackExchange
 
 T = TypeVar("T")
 pytestmark = pytest.mark.usefixtures("unthrottled_ccxt")
 SYMBOL, ID = "BTCDEMO/USDT:USDT", "BTCDEMOUSDT"  # the demo market in Binance's format
-KEY, SECRET = "loopback-key-4f9c", "loopback-secret-8d2e"
 
 
 @pytest.fixture
@@ -42,20 +42,7 @@ def server() -> Iterator[LoopbackExchange]:
 
 
 def live_settings(server: LoopbackExchange, timeout_ms: int = 10_000, **trading: Any) -> Settings:
-    """Live trading on the loopback; ``timeout_ms`` short only where a test makes an answer never come."""
-    return Settings(
-        exchange="binanceusdm",
-        api_key=KEY,  # type: ignore[arg-type]  # pydantic makes it a SecretStr
-        api_secret=SECRET,  # type: ignore[arg-type]
-        api_base_url=server.base_url,
-        account="exchange",
-        network={"timeout_ms": timeout_ms, "backoff_s": 0.01},  # type: ignore[arg-type]
-        trading={"live": True} | trading,  # type: ignore[arg-type]
-    )
-
-
-async def _no_wait(_seconds: float) -> None:
-    return None
+    return harness.live_settings("binanceusdm", server, timeout_ms, **trading)
 
 
 def run(
@@ -65,30 +52,7 @@ def run(
     timeout_ms: int = 10_000,
     **trading: Any,
 ) -> T:
-    settings = live_settings(server, timeout_ms, **trading)
-
-    async def go() -> T:
-        exchange = CcxtExchange(
-            "binanceusdm",
-            api_key=settings.api_key,
-            api_secret=settings.api_secret,
-            api_base_url=server.base_url,
-            timeout_ms=settings.network.timeout_ms,
-            max_retries=0,
-        )
-        trader = LiveTrader(settings, store, FrozenClock(FROZEN_NOW_MS), exchange, sleep=_no_wait)
-        try:
-            return await scenario(trader)
-        finally:
-            await exchange.close()
-
-    return asyncio.run(go())
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "cache.db") as s:
-        yield s
+    return run_trader(live_settings(server, timeout_ms, **trading), store, scenario)
 
 
 async def btc_plan(trader: LiveTrader, **changes: Any) -> OrderPlan:

@@ -6,22 +6,18 @@ Needs ../shared (ccxt's Bybit markets fixture); skips without it."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
-from perptui.config.settings import Settings
 from perptui.domain.live.plan import OrderPlan, plan_orders
 from perptui.domain.paper import OrderRequest, TakeProfitTarget
-from perptui.services.clock import FrozenClock
-from perptui.services.exchanges import CcxtExchange
 from perptui.services.store import Store
 from perptui.services.trading import log as order_log
 from perptui.services.trading.trader import LiveTrader
 from tests.conftest import FROZEN_NOW_MS
+from tests.live.harness import live_settings, run_trader
 from tests.loopback.fixtures import serve
 from tests.loopback.server import LoopbackExchange
 from tests.loopback.venues.bybit import make_bybit
@@ -38,49 +34,13 @@ def bybit() -> Iterator[LoopbackExchange]:
     yield from serve(server)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "cache.db") as s:
-        yield s
-
-
-async def _no_wait(_seconds: float) -> None:
-    return None
-
-
 def run(
     server: LoopbackExchange,
     store: Store,
     scenario: Callable[[LiveTrader], Awaitable[T]],
     timeout_ms: int = 10_000,
 ) -> T:
-    """``timeout_ms`` short only where a test makes an answer never come."""
-    settings = Settings(
-        exchange="bybit",
-        api_key="loopback-key",  # type: ignore[arg-type]  # pydantic makes it a SecretStr
-        api_secret="loopback-secret",  # type: ignore[arg-type]
-        api_base_url=server.base_url,
-        account="exchange",
-        network={"timeout_ms": timeout_ms, "backoff_s": 0.01},  # type: ignore[arg-type]
-        trading={"live": True},  # type: ignore[arg-type]
-    )
-
-    async def go() -> T:
-        exchange = CcxtExchange(
-            "bybit",
-            api_key=settings.api_key,
-            api_secret=settings.api_secret,
-            api_base_url=server.base_url,
-            timeout_ms=settings.network.timeout_ms,
-            max_retries=0,
-        )
-        trader = LiveTrader(settings, store, FrozenClock(FROZEN_NOW_MS), exchange, sleep=_no_wait)
-        try:
-            return await scenario(trader)
-        finally:
-            await exchange.close()
-
-    return asyncio.run(go())
+    return run_trader(live_settings("bybit", server, timeout_ms), store, scenario)
 
 
 async def plan_of(trader: LiveTrader, **changes: Any) -> OrderPlan:

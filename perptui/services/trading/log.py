@@ -209,3 +209,15 @@ def unresolved(conn: sqlite3.Connection, exchange: str) -> list[LogRow]:
         (exchange,),
     ).fetchall()
     return [_row(r) for r in rows]
+
+
+def last_version(conn: sqlite3.Connection, client_id: str) -> int:
+    """The highest version placed of the order ``client_id`` names (``-s`` is 1, ``-sr2`` 2 ...)."""
+    stem, tag = client_id.rsplit("-", 1)
+    leg = tag.split("r", 1)[0]
+    rows = conn.execute(
+        "SELECT DISTINCT client_id FROM order_log WHERE client_id LIKE ? AND action = 'place'",
+        (f"{stem}-{leg}r%",),
+    ).fetchall()
+    versions = [int(tail) for (cid,) in rows if (tail := cid.rsplit("r", 1)[1]).isdigit()]
+    return max([1, *versions])

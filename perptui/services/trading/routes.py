@@ -117,7 +117,7 @@ class BinanceRoute(Route):
         try:
             return dict(await ex.fetch_order("", order.symbol, params))
         except Exception as exc:
-            if _is_order_not_found(ex, exc):
+            if _is_order_not_found(exc):
                 return None
             raise
 
@@ -180,7 +180,7 @@ def route_for(exchange_id: str, trigger: Trigger = "mark") -> Route | None:
     return cls(trigger) if cls else None
 
 
-def _is_order_not_found(ex: Any, exc: BaseException) -> bool:
+def _is_order_not_found(exc: BaseException) -> bool:
     import ccxt
 
     return isinstance(exc, ccxt.OrderNotFound)

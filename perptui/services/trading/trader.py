@@ -597,14 +597,8 @@ class LiveTrader:
         self._log_answer(row, "ok", answer=_plain(answer))
 
     def _next_version(self, order: LiveOrder) -> int:
-        base = order.client_id.rsplit("-", 1)[1].split("r", 1)[0]
-        prefix = order.client_id.rsplit("-", 1)[0] + "-" + base
         with self.store.reading() as conn:
-            rows = conn.execute(
-                "SELECT DISTINCT client_id FROM order_log WHERE client_id LIKE ? AND action = 'place'",
-                (prefix + "r%",),
-            ).fetchall()
-        return max([1, *(int(c.rsplit("r", 1)[1]) for (c,) in rows if c.rsplit("r", 1)[1].isdigit())]) + 1
+            return order_log.last_version(conn, order.client_id) + 1
 
     async def _market(self, symbol: str) -> Any:
         markets = {m.symbol: m for m in await self.exchange.load_markets()}
